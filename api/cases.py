@@ -1,0 +1,135 @@
+"""Window staff: open a case, accept or refuse it, key in a correction, conclude it; staff read a case."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workflow import selectors, services
+from workflow.access import staff_of
+from workflow.models import StaffRole
+
+from .errors import error_responses
+from .presenters import CaseSerializer, case_row
+
+
+def _case_response(user, case, *, http_status=status.HTTP_200_OK) -> Response:
+    staff = staff_of(user)
+    opinions_of = staff.department.code if staff and staff.role == StaffRole.REVIEWER else None
+    body = case_row(case, selectors.case_tasks(case), selectors.case_events(case), opinions_of=opinions_of)
+    return Response(CaseSerializer(body).data, status=http_status)
+
+
+class ApplicantSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="申请人姓名或名称")
+    id_number = serializers.CharField(max_length=32, help_text="证件号码")
+    phone = serializers.RegexField(r"^1[3-9][0-9]{9}$", required=False, allow_blank=True, help_text="手机号码")
+
+
+class CaseOpenApi(APIView):
+    """综合窗口收件：为申请人创建一件事办件，表单按一件事的一表申请校验。查询码只在此返回一次。"""
+
+    class InputSerializer(serializers.Serializer):
+        one_thing = serializers.SlugField(max_length=64, help_text="一件事标识，如 enterprise_start")
+        applicant = ApplicantSerializer()
+        form = serializers.DictField(help_text="一表申请数据，字段见 GET /api/one-things/{key}")
+
+    class OutputSerializer(CaseSerializer):
+        query_code = serializers.CharField(help_text="查询码：打印在受理回执上，系统只保存其摘要")
+
+    @extend_schema(
+        operation_id="case_open",
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        opened = services.case_open(
+            user=request.user,
+            one_thing_key=data.validated_data["one_thing"],
+            applicant=data.validated_data["applicant"],
+            form=data.validated_data["form"],
+        )
+        case = opened.case
+        body = case_row(case, selectors.case_tasks(case), selectors.case_events(case))
+        return Response(
+            self.OutputSerializer({**body, "query_code": opened.query_code}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CaseDetailApi(APIView):
+    """办件详情（工作人员）：部门人员只能看到本部门有任务的办件，且只看到其他部门的进度。"""
+
+    @extend_schema(operation_id="case_detail", responses={200: CaseSerializer, **error_responses(401, 403, 404)})
+    def get(self, request, case_no: str):
+        return _case_response(request.user, selectors.case_get(user=request.user, case_no=case_no))
+
+
+class CaseAcceptApi(APIView):
+    """受理：形式审查通过，各部门开始并联审查。"""
+
+    class InputSerializer(serializers.Serializer):
+        opinion = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="case_accept",
+        request=InputSerializer,
+        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, case_no: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_accept(user=request.user, case_no=case_no, opinion=data.validated_data["opinion"])
+        return _case_response(request.user, case)
+
+
+class CaseRefuseApi(APIView):
+    """不予受理：须写明理由。"""
+
+    class InputSerializer(serializers.Serializer):
+        reasons = serializers.CharField(max_length=2000, help_text="不予受理的理由")
+
+    @extend_schema(
+        operation_id="case_refuse",
+        request=InputSerializer,
+        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, case_no: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_refuse(user=request.user, case_no=case_no, reasons=data.validated_data["reasons"])
+        return _case_response(request.user, case)
+
+
+class CorrectionInputSerializer(serializers.Serializer):
+    form = serializers.DictField(help_text="补正后的字段（只需提交要改的字段）")
+
+
+class CaseCorrectionApi(APIView):
+    """窗口代申请人提交一次性补正。"""
+
+    @extend_schema(
+        operation_id="case_correction",
+        request=CorrectionInputSerializer,
+        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, case_no: str):
+        data = CorrectionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_correction_submit(
+            case_no=case_no, changes=data.validated_data["form"], actor=request.user
+        )
+        return _case_response(request.user, case)
+
+
+class CaseConcludeApi(APIView):
+    """办结：统一办理结果已送达申请人。"""
+
+    @extend_schema(
+        operation_id="case_conclude",
+        request=None,
+        responses={200: CaseSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, case_no: str):
+        return _case_response(request.user, services.case_conclude(user=request.user, case_no=case_no))

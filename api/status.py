@@ -1,0 +1,147 @@
+"""The applicant, with no account: case number + query code → status; and the one correction."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workflow import selectors, services
+from workflow.lifecycle import CaseStatus
+from workflow.models import HumanTaskState
+
+from .cases import CorrectionInputSerializer
+from .errors import error_responses
+from .presenters import OUTCOME_LABELS, CorrectionItemSerializer, EventSerializer, event_rows
+from .throttles import CASE_NO_RE, StatusLookupCaseThrottle, StatusLookupIpThrottle
+
+PUBLIC_EVENTS = {"opened", "accept", "refuse", "require_correction", "corrected", "resubmit", "approve", "reject", "conclude"}
+PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
+# Opinions are shown to the applicant only with the unified feedback, never department by department.
+FEEDBACK_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED, CaseStatus.CORRECTION_REQUIRED}
+
+
+class LookupSerializer(serializers.Serializer):
+    case_no = serializers.RegexField(CASE_NO_RE.pattern, help_text="办件编号（20 位数字）")
+    query_code = serializers.CharField(max_length=32, help_text="受理回执上的查询码")
+
+
+class DepartmentProgressSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    progress = serializers.ChoiceField(choices=list(PROGRESS_LABELS))
+    progress_label = serializers.CharField()
+    decision = serializers.CharField(allow_null=True)
+    opinion = serializers.CharField(allow_null=True, allow_blank=True)
+
+
+class CorrectionNoticeSerializer(serializers.Serializer):
+    department_name = serializers.CharField()
+    opinion = serializers.CharField(allow_blank=True)
+    items = CorrectionItemSerializer(many=True)
+
+
+class StatusSerializer(serializers.Serializer):
+    case_no = serializers.CharField()
+    one_thing_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=CaseStatus.choices)
+    status_label = serializers.CharField()
+    outcome = serializers.CharField(allow_blank=True)
+    outcome_label = serializers.CharField(allow_blank=True)
+    opened_at = serializers.DateTimeField()
+    concluded_at = serializers.DateTimeField(allow_null=True)
+    departments = DepartmentProgressSerializer(many=True)
+    corrections = CorrectionNoticeSerializer(many=True, help_text="待补正时：各部门要求的一次性告知清单")
+    timeline = EventSerializer(many=True)
+
+
+def _status_body(case) -> dict:
+    tasks = selectors.case_tasks(case)
+    show_opinions = case.status in FEEDBACK_STATES
+    latest = {}
+    for task in tasks:
+        if task.department_id:
+            latest[task.lane] = task  # tasks are in creation order: the last one is the current round
+    names = {t.lane: t.department.name for t in tasks if t.department_id}
+    departments = []
+    for code in case.process_version.departments:
+        task = latest.get(code)
+        if task is None:
+            progress = "pending"
+        elif task.state == HumanTaskState.OPEN:
+            progress = "reviewing"
+        else:
+            progress = "done"
+        departments.append(
+            {
+                "department": code,
+                "department_name": names.get(code, code),
+                "progress": progress,
+                "progress_label": PROGRESS_LABELS[progress],
+                "decision": task.get_decision_display() if show_opinions and task and task.decision else None,
+                "opinion": task.opinion if show_opinions and task else None,
+            }
+        )
+    corrections = []
+    if case.status == CaseStatus.CORRECTION_REQUIRED:
+        corrections = [
+            {"department_name": t.department.name, "opinion": t.opinion, "items": t.corrections}
+            for t in latest.values()
+            if t.decision == "need_correction"
+        ]
+    return {
+        "case_no": case.case_no,
+        "one_thing_name": case.one_thing.name,
+        "status": case.status,
+        "status_label": case.get_status_display(),
+        "outcome": case.outcome,
+        "outcome_label": OUTCOME_LABELS.get(case.outcome, ""),
+        "opened_at": case.opened_at,
+        "concluded_at": case.concluded_at,
+        "departments": departments,
+        "corrections": corrections,
+        "timeline": event_rows(e for e in selectors.case_events(case) if e.kind in PUBLIC_EVENTS),
+    }
+
+
+class CaseStatusApi(APIView):
+    """办件查询（无需登录）：办件编号 + 查询码。办件不存在与查询码错误的回答相同；按 IP 和按办件限流。"""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [StatusLookupIpThrottle, StatusLookupCaseThrottle]
+
+    @extend_schema(
+        operation_id="case_status",
+        request=LookupSerializer,
+        responses={200: StatusSerializer, **error_responses(400, 404, 429)},
+    )
+    def post(self, request):
+        data = LookupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = selectors.case_for_applicant(**data.validated_data)
+        return Response(StatusSerializer(_status_body(case)).data)
+
+
+class ApplicantCorrectionApi(APIView):
+    """申请人提交一次性补正（无需登录，凭办件编号 + 查询码）。"""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [StatusLookupIpThrottle, StatusLookupCaseThrottle]
+
+    class InputSerializer(LookupSerializer, CorrectionInputSerializer):
+        pass
+
+    @extend_schema(
+        operation_id="case_status_correction",
+        request=InputSerializer,
+        responses={200: StatusSerializer, **error_responses(400, 404, 409, 429)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lookup = {"case_no": data.validated_data["case_no"], "query_code": data.validated_data["query_code"]}
+        selectors.case_for_applicant(**lookup)
+        services.case_correction_submit(case_no=lookup["case_no"], changes=data.validated_data["form"])
+        return Response(StatusSerializer(_status_body(selectors.case_for_applicant(**lookup))).data)

@@ -1,0 +1,62 @@
+"""A parallel join that stays correct inside a correction loop.
+
+SpiffWorkflow 3.2's parallel join looks at every instance of itself in the task tree. In a loop the
+instances left from earlier rounds (the branches that arrived first and were cancelled) still have
+completed parents, so in round two the join counts them as arrived and fires before the re-opened
+department has decided; its data merge also pulls those rounds' stale data back in. A join instance
+belongs to the current round exactly when it descends from the join's previous firing, so both the
+threshold and the merge look only at those.
+"""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.specs.defaults import ParallelGateway
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+
+class LoopSafeParallelGateway(ParallelGateway):
+    def _previous_firing(self, my_task):
+        task = my_task.parent
+        while task is not None:
+            if task.task_spec == self:
+                return task
+            task = task.parent
+        return None
+
+    def _this_round(self, my_task, tasks):
+        previous = self._previous_firing(my_task)
+        if previous is None:
+            return list(tasks)
+        return [task for task in tasks if task.is_descendant_of(previous)]
+
+    def _check_threshold_unstructured(self, my_task):
+        waiting_inputs = set(self.inputs)
+
+        def remove_ancestor(task):
+            if task.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.task_spec)
+            elif task.parent is not None:
+                remove_ancestor(task.parent)
+
+        for task in self._this_round(my_task, my_task.workflow.get_tasks(spec_name=self.name)):
+            if task.is_descendant_of(my_task):
+                remove_ancestor(task)
+            elif my_task.is_descendant_of(task):
+                continue
+            elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
+                waiting_inputs.remove(task.parent.task_spec)
+        return not waiting_inputs
+
+    def _run_hook(self, my_task):
+        finished = [
+            task
+            for task in my_task.workflow.tasks.values()
+            if task.task_spec == self and task.has_state(TaskState.FINISHED_MASK) and not my_task.is_descendant_of(task)
+        ]
+        for task in sorted(self._this_round(my_task, finished), key=lambda t: t.last_state_change):
+            DeepMerge.merge(my_task.data, task.parent.data)
+            if task.has_state(TaskState.COMPLETED):
+                task._drop_children(force=True)
+        my_task._inherit_data()
+        return True

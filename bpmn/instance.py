@@ -1,0 +1,111 @@
+"""One running process instance: start it, restore it, complete its human tasks, dump it."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import ProcessError, TaskNotReady
+from .model import LoadedModel
+from .sandbox import SAFE_ENGINE
+from .serializer import dump_state, restore_state
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    id: str  # the engine's task id (UUID text), stable for the task's lifetime
+    element_id: str  # the BPMN element id, e.g. "review_tax"
+    name: str
+    lane: str  # department code or reserved lane
+
+
+class ProcessInstance:
+    def __init__(self, model: LoadedModel, workflow: BpmnWorkflow):
+        self.model = model
+        self._workflow = workflow
+        # The script engine is not serialized: a restored workflow comes back with SpiffWorkflow's
+        # unrestricted default. Every instance we hand out runs under the sandbox.
+        workflow.script_engine = SAFE_ENGINE
+
+    @classmethod
+    def start(cls, model: LoadedModel, data: dict) -> ProcessInstance:
+        workflow = BpmnWorkflow(model.spec, dict(model.subprocess_specs), script_engine=SAFE_ENGINE)
+        start_task = workflow.get_next_task(state=TaskState.READY)
+        if start_task is not None:
+            start_task.set_data(**copy.deepcopy(data))
+        instance = cls(model, workflow)
+        instance._run_engine()
+        return instance
+
+    @classmethod
+    def restore(cls, model: LoadedModel, state: str) -> ProcessInstance:
+        return cls(model, restore_state(state, model.spec, dict(model.subprocess_specs)))
+
+    def dump(self) -> str:
+        return dump_state(self._workflow)
+
+    @property
+    def is_completed(self) -> bool:
+        return self._workflow.is_completed()
+
+    @property
+    def data(self) -> dict:
+        """The process data: the workflow's final data once completed, else the latest task's."""
+        if self._workflow.is_completed():
+            return copy.deepcopy(self._workflow.data)
+        last = self._workflow.last_task
+        return copy.deepcopy(last.data) if last is not None else {}
+
+    def ready_tasks(self) -> list[ReadyTask]:
+        tasks = []
+        for task in self._workflow.get_tasks(state=TaskState.READY, manual=True):
+            element_id = task.task_spec.bpmn_id
+            tasks.append(
+                ReadyTask(
+                    id=str(task.id),
+                    element_id=element_id,
+                    name=task.task_spec.bpmn_name or element_id,
+                    lane=self.model.assignments.get(element_id, task.task_spec.lane or ""),
+                )
+            )
+        return tasks
+
+    def task_data(self, task_id: str) -> dict:
+        return copy.deepcopy(self._ready_task(task_id).data)
+
+    def complete(self, task_id: str, data: dict) -> None:
+        """Complete a ready human task with data merged into its top-level keys, then run the engine."""
+        task = self._ready_task(task_id)
+        task.set_data(**copy.deepcopy(data))
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise ProcessError(_describe(exc), element_id=task.task_spec.bpmn_id) from exc
+        self._run_engine()
+
+    def _ready_task(self, task_id: str):
+        try:
+            task = self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, WorkflowException, KeyError):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        return task
+
+    def _run_engine(self) -> None:
+        try:
+            self._workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            task = getattr(exc, "task", None)
+            raise ProcessError(_describe(exc), element_id=task.task_spec.bpmn_id if task else "") from exc
+        except Exception as exc:  # e.g. an invalid timer value raises a bare Exception
+            raise ProcessError(f"流程执行出错：{exc}") from exc
+
+
+def _describe(exc: Exception) -> str:
+    return f"流程执行出错：{str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__}"

@@ -1,0 +1,6 @@
+"""Test settings: the real services (PostgreSQL, Redis, RabbitMQ) from the environment, a fast hasher."""
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405

@@ -1,0 +1,69 @@
+"""Domain errors. Each carries a stable code and a Chinese message; api/exception_handler.py maps them to HTTP."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+    message = "操作失败"
+    http_status = 400
+
+    def __init__(self, message: str | None = None, *, field_errors: dict[str, list[str]] | None = None, **extra):
+        self.message = message or self.message
+        self.field_errors = field_errors or {}
+        self.extra = extra
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+    message = "提交的数据有误"
+    http_status = 400
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = "未找到"
+    http_status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    message = "无权执行此操作"
+    http_status = 403
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = "当前状态下不能执行此操作"
+    http_status = 409
+
+
+class TaskAlreadyCompleted(Conflict):
+    code = "task_already_completed"
+    message = "该任务已办理或已取消"
+
+
+class NoTaskToComplete(Conflict):
+    code = "no_ready_task"
+    message = "当前没有可办理的任务"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    message = "办件当前状态不允许此操作"
+
+
+class ConcurrentUpdate(Conflict):
+    code = "concurrent_update"
+    message = "办件已被他人同时修改，请刷新后重试"
+
+
+class ProcessFailed(Conflict):
+    code = "process_error"
+    message = "流程无法继续执行"
+
+
+class DeploymentRefused(DomainError):
+    code = "deployment_refused"
+    message = "流程模型未通过校验，未部署"

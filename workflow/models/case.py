@@ -1,0 +1,159 @@
+"""A case (办件), the human-task rows its process projects, and its append-only event trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django_fsm import FSMField, transition
+
+from ..lifecycle import TRANSITIONS, CaseStatus
+from .catalogue import Department, OneThing, ProcessVersion
+
+
+def _edge(name: str) -> dict:
+    sources, target = TRANSITIONS[name]
+    return {"field": "status", "source": list(sources), "target": target}
+
+
+class Case(models.Model):
+    case_no = models.CharField("办件编号", max_length=32, unique=True)
+    # HMAC-SHA256 of the query code (查询码); the code itself is shown once and never stored.
+    query_code_hash = models.CharField("查询码摘要", max_length=64)
+    one_thing = models.ForeignKey(OneThing, on_delete=models.PROTECT, related_name="cases", verbose_name="一件事")
+    process_version = models.ForeignKey(
+        ProcessVersion, on_delete=models.PROTECT, related_name="cases", verbose_name="流程版本"
+    )
+    applicant_name = models.CharField("申请人", max_length=100)
+    applicant_id_number = models.CharField("证件号码", max_length=32)
+    applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
+    form_data = models.JSONField("申请表数据", default=dict)
+    status = FSMField("办件状态", default=CaseStatus.RECEIVED, choices=CaseStatus.choices, protected=True)
+    outcome = models.CharField("办理结果", max_length=20, blank=True)
+    # SpiffWorkflow instance state without the spec, as JSON *text*: never jsonb, whose key reordering
+    # breaks the library's parent-before-child task data deltas.
+    process_state = models.TextField("流程实例状态")
+    version = models.PositiveIntegerField("乐观锁版本", default=0)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="收件人"
+    )
+    opened_at = models.DateTimeField("收件时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    concluded_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件"
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["status", "one_thing"], name="case_status_one_thing")]
+
+    def __str__(self) -> str:
+        return self.case_no
+
+    # django-fsm edges, one per row of workflow.lifecycle.TRANSITIONS. No side effects here.
+    @transition(**_edge("accept"))
+    def accept(self) -> None: ...
+
+    @transition(**_edge("refuse"))
+    def refuse(self) -> None: ...
+
+    @transition(**_edge("require_correction"))
+    def require_correction(self) -> None: ...
+
+    @transition(**_edge("resubmit"))
+    def resubmit(self) -> None: ...
+
+    @transition(**_edge("approve"))
+    def approve(self) -> None: ...
+
+    @transition(**_edge("reject"))
+    def reject(self) -> None: ...
+
+    @transition(**_edge("conclude"))
+    def conclude(self) -> None: ...
+
+
+class CaseNumberCounter(models.Model):
+    """Per-day sequence behind case numbers; incremented under a row lock inside case_open."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class HumanTaskState(models.TextChoices):
+    OPEN = "open", "待办"
+    COMPLETED = "completed", "已办"
+    CANCELLED = "cancelled", "已取消"
+
+
+class Decision(models.TextChoices):
+    ACCEPT = "accept", "受理"
+    REFUSE = "refuse", "不予受理"
+    APPROVE = "approve", "准予"
+    REJECT = "reject", "不予许可"
+    NEED_CORRECTION = "need_correction", "需补正"
+    CORRECTED = "corrected", "已补正"
+
+
+class HumanTask(models.Model):
+    """A ready BPMN user task projected into a row, for inboxes and history."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="tasks", verbose_name="办件")
+    engine_task_id = models.CharField("引擎任务 id", max_length=36, unique=True)
+    element_id = models.CharField("BPMN 元素 id", max_length=200)
+    name = models.CharField("任务名称", max_length=200)
+    lane = models.CharField("泳道", max_length=64, help_text="部门编码，或保留泳道 window/applicant")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", verbose_name="部门"
+    )
+    review_round = models.PositiveSmallIntegerField("审查轮次", default=0)
+    state = models.CharField("状态", max_length=16, choices=HumanTaskState.choices, default=HumanTaskState.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="承办人"
+    )
+    decision = models.CharField("决定", max_length=20, choices=Decision.choices, blank=True)
+    opinion = models.TextField("意见", blank=True)
+    corrections = models.JSONField("补正要求", default=list, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="办理人"
+    )
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    completed_at = models.DateTimeField("办理时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门任务"
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["department", "state", "created_at"], name="task_inbox"),
+            models.Index(fields=["case", "state"], name="task_case_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.case_no} · {self.name}"
+
+
+class CaseEvent(models.Model):
+    """Append-only trail of what happened to a case, written in the same transaction as the change."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name="办件")
+    kind = models.CharField("事件", max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="操作人"
+    )
+    actor_label = models.CharField("操作人（显示）", max_length=150, blank=True)
+    department = models.CharField("部门", max_length=64, blank=True)
+    data = models.JSONField("内容", default=dict, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件事件"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.kind}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("办件事件只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("办件事件只能追加，不能删除")

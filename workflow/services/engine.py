@@ -1,0 +1,199 @@
+"""The one place where engine results become rows: state, task rows, lifecycle and events.
+
+Every service that moves a case runs inside one transaction: lock the case row, restore its process
+instance, act, then ``persist_step`` saves the instance state with an optimistic version check (which
+makes the SQLite default safe, where SELECT ... FOR UPDATE is a no-op), projects ready user tasks into
+HumanTask rows, turns the engine's position into a lifecycle transition and appends the events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+import bpmn
+
+from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
+from ..lifecycle import CaseStatus, transition_between
+from ..models import Case, CaseEvent, Department, HumanTask, HumanTaskState, ProcessVersion
+
+OUTCOME_STATUS = {
+    "approved": CaseStatus.APPROVED,
+    "rejected": CaseStatus.REJECTED,
+    "not_accepted": CaseStatus.NOT_ACCEPTED,
+}
+_department_ids: dict[str, int] = {}
+
+
+def model_for(version: ProcessVersion) -> bpmn.LoadedModel:
+    """The version's model from the per-process cache; its compiled text is read only on a miss."""
+    return bpmn.load_model(
+        version.content_hash,
+        lambda: ProcessVersion.objects.values_list("compiled", flat=True).get(pk=version.pk),
+    )
+
+
+def lock_case(*, case_no: str | None = None, case_id: int | None = None) -> Case:
+    """The case row, locked for the rest of the transaction."""
+    assert transaction.get_connection().in_atomic_block, "lock_case needs a transaction"
+    lookup = {"case_no": case_no} if case_no is not None else {"pk": case_id}
+    try:
+        return (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("process_version", "one_thing")
+            .defer("process_version__compiled", "process_version__bpmn_xml")
+            .get(**lookup)
+        )
+    except Case.DoesNotExist:
+        raise NotFound("未找到该办件") from None
+
+
+def restore_instance(case: Case) -> bpmn.ProcessInstance:
+    return bpmn.ProcessInstance.restore(model_for(case.process_version), case.process_state)
+
+
+def complete_engine_task(instance: bpmn.ProcessInstance, task: HumanTask, data: dict) -> None:
+    try:
+        instance.complete(task.engine_task_id, data)
+    except bpmn.TaskNotReady:
+        raise ProcessFailed("任务在流程中已不再待办") from None
+    except bpmn.ProcessError as exc:
+        raise ProcessFailed(str(exc), element_id=exc.element_id) from None
+
+
+@dataclass
+class Step:
+    """What one service call did, to be persisted together."""
+
+    case: Case
+    instance: bpmn.ProcessInstance
+    actor: object | None
+    open_tasks: list[HumanTask]
+    completed: list[HumanTask] = field(default_factory=list)
+    events: list[CaseEvent] = field(default_factory=list)
+
+    def event(self, kind: str, *, department: str = "", **data) -> None:
+        self.events.append(
+            CaseEvent(
+                case=self.case,
+                kind=kind,
+                actor=self.actor if getattr(self.actor, "pk", None) else None,
+                actor_label=_actor_label(self.actor),
+                department=department,
+                data=data,
+            )
+        )
+
+
+def open_tasks_of(case: Case) -> list[HumanTask]:
+    return list(case.tasks.filter(state=HumanTaskState.OPEN).select_related("department"))
+
+
+def begin_step(case: Case, actor) -> Step:
+    return Step(case=case, instance=restore_instance(case), actor=actor, open_tasks=open_tasks_of(case))
+
+
+def persist_step(step: Step, *, creating: bool = False) -> None:
+    case, instance = step.case, step.instance
+    ready = instance.ready_tasks()
+    _apply_lifecycle(step, ready)
+
+    now = timezone.now()
+    state = instance.dump()
+    if creating:
+        case.process_state = state
+        case.save(force_insert=True)
+    else:
+        changed = Case.objects.filter(pk=case.pk, version=case.version).update(
+            status=case.status,
+            outcome=case.outcome,
+            form_data=case.form_data,
+            process_state=state,
+            concluded_at=case.concluded_at,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        if changed != 1:
+            raise ConcurrentUpdate()
+        case.version += 1
+
+    for task in step.completed:
+        task.state = HumanTaskState.COMPLETED
+        task.completed_at = now
+        task.completed_by = step.actor if getattr(step.actor, "pk", None) else None
+    if step.completed:
+        HumanTask.objects.bulk_update(
+            step.completed, ["state", "decision", "opinion", "corrections", "completed_by", "completed_at"]
+        )
+
+    ready_ids = {task.id for task in ready}
+    known = {task.engine_task_id for task in step.open_tasks}
+    vanished = [t.pk for t in step.open_tasks if t.engine_task_id not in ready_ids and t not in step.completed]
+    if vanished:
+        HumanTask.objects.filter(pk__in=vanished).update(state=HumanTaskState.CANCELLED, completed_at=now)
+    new_rows = [
+        HumanTask(
+            case=case,
+            engine_task_id=task.id,
+            element_id=task.element_id,
+            name=task.name,
+            lane=task.lane,
+            department_id=_department_id(task.lane),
+            review_round=instance.task_data(task.id).get("review_round", 0) or 0,
+        )
+        for task in ready
+        if task.id not in known
+    ]
+    HumanTask.objects.bulk_create(new_rows)
+    for row in new_rows:
+        step.event("task_opened", department=row.lane, task=row.name, element_id=row.element_id)
+    CaseEvent.objects.bulk_create(step.events)
+
+
+def _apply_lifecycle(step: Step, ready: list[bpmn.ReadyTask]) -> None:
+    case, instance = step.case, step.instance
+    if instance.is_completed:
+        outcome = instance.data.get("outcome")
+        if outcome not in OUTCOME_STATUS:
+            raise ProcessFailed(f"流程已结束但未给出有效的办理结果（outcome={outcome!r}）")
+        target = OUTCOME_STATUS[outcome]
+        case.outcome = outcome
+    else:
+        lanes = {task.lane for task in ready}
+        if "applicant" in lanes:
+            target = CaseStatus.CORRECTION_REQUIRED
+        elif lanes - bpmn.RESERVED_LANES:
+            target = CaseStatus.IN_REVIEW
+        elif "window" in lanes:
+            target = CaseStatus.RECEIVED
+        else:
+            raise ProcessFailed("流程停在了没有待办任务的位置")
+    if target == case.status:
+        return
+    name = transition_between(case.status, target)
+    if name is None:
+        raise InvalidTransition(f"流程结果要求从“{case.get_status_display()}”转到“{CaseStatus(target).label}”，不允许")
+    getattr(case, name)()
+    step.event(name, status=str(target))
+
+
+def _department_id(code: str) -> int | None:
+    if code in bpmn.RESERVED_LANES:
+        return None
+    if code not in _department_ids:
+        try:
+            _department_ids[code] = Department.objects.values_list("pk", flat=True).get(code=code)
+        except Department.DoesNotExist:
+            raise ProcessFailed(f"流程任务所属部门“{code}”未登记") from None
+    return _department_ids[code]
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return "申请人"
+    if isinstance(actor, str):
+        return actor
+    return actor.get_full_name() or actor.get_username()

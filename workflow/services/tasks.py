@@ -1,0 +1,69 @@
+"""Department reviewers deciding their parallel tasks."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ..access import require_role
+from ..errors import NotFound, TaskAlreadyCompleted, ValidationFailed
+from ..models import Case, Decision, HumanTask, HumanTaskState, StaffRole
+from .engine import begin_step, complete_engine_task, lock_case, persist_step
+
+REVIEW_DECISIONS = (Decision.APPROVE, Decision.REJECT, Decision.NEED_CORRECTION)
+
+
+@transaction.atomic
+def human_task_complete(
+    *, user, task_id: int, decision: str, opinion: str = "", corrections: list[dict] | None = None
+) -> HumanTask:
+    """A department's decision on its review task: approve, reject (不予许可) or need correction (补正).
+
+    Another department's task is reported as not found, so its existence is not revealed. A task that
+    was already decided gives TaskAlreadyCompleted (HTTP 409), also when two requests race: the case row
+    lock serialises them and the second sees the task closed.
+    """
+    staff = require_role(user, StaffRole.REVIEWER)
+    corrections = corrections or []
+    _check_decision(decision, opinion, corrections)
+    case_id = (
+        HumanTask.objects.filter(pk=task_id, department_id=staff.department_id)
+        .values_list("case_id", flat=True)
+        .first()
+    )
+    if case_id is None:
+        raise NotFound("未找到该任务")
+    case: Case = lock_case(case_id=case_id)
+    step = begin_step(case, user)
+    task = next((t for t in step.open_tasks if t.pk == task_id), None)
+    if task is None:
+        raise TaskAlreadyCompleted()
+    department = task.lane
+    reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
+    # Each department writes only its own key: branch data is deep-merged at the join.
+    complete_engine_task(step.instance, task, {"reviews": {**reviews, department: str(decision)}})
+    task.decision, task.opinion, task.corrections = decision, opinion, corrections
+    step.completed.append(task)
+    step.event(
+        "task_completed",
+        department=department,
+        task=task.name,
+        decision=str(decision),
+        review_round=task.review_round,
+    )
+    persist_step(step)
+    task.state = HumanTaskState.COMPLETED
+    return task
+
+
+def _check_decision(decision: str, opinion: str, corrections: list[dict]) -> None:
+    errors: dict[str, list[str]] = {}
+    if decision not in REVIEW_DECISIONS:
+        errors["decision"] = ["决定只能是 approve、reject 或 need_correction"]
+    if decision in (Decision.REJECT, Decision.NEED_CORRECTION) and not opinion.strip():
+        errors["opinion"] = ["不予许可或要求补正时必须填写意见和理由"]
+    if decision == Decision.NEED_CORRECTION and not corrections:
+        errors["corrections"] = ["要求补正时请逐项列出需要补正的内容"]
+    if decision != Decision.NEED_CORRECTION and corrections:
+        errors["corrections"] = ["只有要求补正时才能填写补正项"]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
