@@ -27,7 +27,7 @@ def _me(user) -> dict:
         "full_name": user.get_full_name(),
         "role": staff.role if staff else None,
         "role_label": staff.get_role_display() if staff else None,
-        "department": staff.department.code if staff and staff.department_id else None,
+        "department": staff.department_id if staff else None,
     }
 
 

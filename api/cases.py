@@ -15,7 +15,7 @@ from .presenters import CaseSerializer, case_row
 
 def _case_response(user, case, *, http_status=status.HTTP_200_OK) -> Response:
     staff = staff_of(user)
-    opinions_of = staff.department.code if staff and staff.role == StaffRole.REVIEWER else None
+    opinions_of = staff.department_id if staff and staff.role == StaffRole.REVIEWER else None
     body = case_row(case, selectors.case_tasks(case), selectors.case_events(case), opinions_of=opinions_of)
     return Response(CaseSerializer(body).data, status=http_status)
 
@@ -117,9 +117,7 @@ class CaseCorrectionApi(APIView):
     def post(self, request, case_no: str):
         data = CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_correction_submit(
-            case_no=case_no, changes=data.validated_data["form"], actor=request.user
-        )
+        case = services.case_correction_submit(case_no=case_no, changes=data.validated_data["form"], actor=request.user)
         return _case_response(request.user, case)
 
 

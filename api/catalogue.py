@@ -25,13 +25,19 @@ class OneThingDetailSerializer(OneThingSerializer):
 
 
 class OneThingListApi(APIView):
-    @extend_schema(operation_id="one_thing_list", responses={200: OneThingSerializer(many=True), **error_responses(401, 403)})
+    @extend_schema(
+        operation_id="one_thing_list", responses={200: OneThingSerializer(many=True), **error_responses(401, 403)}
+    )
     def get(self, request):
-        return Response(OneThingSerializer(selectors.one_thing_list().select_related("current_version"), many=True).data)
+        return Response(
+            OneThingSerializer(selectors.one_thing_list().select_related("current_version"), many=True).data
+        )
 
 
 class OneThingDetailApi(APIView):
-    @extend_schema(operation_id="one_thing_detail", responses={200: OneThingDetailSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(
+        operation_id="one_thing_detail", responses={200: OneThingDetailSerializer, **error_responses(401, 403, 404)}
+    )
     def get(self, request, key: str):
         one_thing = selectors.one_thing_list().select_related("current_version").filter(key=key).first()
         if one_thing is None:

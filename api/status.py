@@ -15,7 +15,17 @@ from .errors import error_responses
 from .presenters import OUTCOME_LABELS, CorrectionItemSerializer, EventSerializer, event_rows
 from .throttles import CASE_NO_RE, StatusLookupCaseThrottle, StatusLookupIpThrottle
 
-PUBLIC_EVENTS = {"opened", "accept", "refuse", "require_correction", "corrected", "resubmit", "approve", "reject", "conclude"}
+PUBLIC_EVENTS = {
+    "opened",
+    "accept",
+    "refuse",
+    "require_correction",
+    "corrected",
+    "resubmit",
+    "approve",
+    "reject",
+    "conclude",
+}
 PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
 # Opinions are shown to the applicant only with the unified feedback, never department by department.
 FEEDBACK_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED, CaseStatus.CORRECTION_REQUIRED}

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.task_parsers import GatewayParser
 from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .errors import ModelInvalid, ModelProblem
@@ -134,7 +134,8 @@ def compile_model(filename: str, content: bytes, *, departments: Iterable[str]) 
     for tag, namespace, mode in _EXPRESSION_ELEMENTS:
         for node in process.iter(f"{{{namespace}}}{tag}"):
             owner = node.getparent()
-            while owner is not None and not owner.get("id"):
+            # Report on the element an administrator can click: the event, not its event definition.
+            while owner is not None and (not owner.get("id") or owner.tag.endswith("EventDefinition")):
                 owner = owner.getparent()
             source = (node.text or "").strip()
             if source:

@@ -10,6 +10,7 @@ time so a bad model is refused before any case runs.
 from __future__ import annotations
 
 import ast
+import operator
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted, limited_builtins
@@ -17,6 +18,7 @@ from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getit
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
     safe_builtins,
     safer_getattr,
 )
@@ -40,10 +42,35 @@ _EXTRA_BUILTINS = {
     "enumerate": enumerate,
     "reversed": reversed,
 }
-BUILTINS = {**safe_builtins, **limited_builtins, **_EXTRA_BUILTINS}
-# Exceptions and helpers in safe_builtins that a model has no business naming.
-_HIDDEN_BUILTINS = {"setattr", "delattr", "_getattr_", "__build_class__", "__import__"}
-ALLOWED_BUILTIN_NAMES = frozenset(name for name in BUILTINS if name not in _HIDDEN_BUILTINS and not name.startswith("_"))
+# Not for models: attribute writers, and the BaseException family, which would get past every
+# ``except Exception`` between a script and the worker running it (SystemExit stops the process).
+_WITHHELD = {"setattr", "delattr", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"}
+BUILTINS = {
+    name: value
+    for name, value in {**safe_builtins, **limited_builtins, **_EXTRA_BUILTINS}.items()
+    if name not in _WITHHELD
+}
+ALLOWED_BUILTIN_NAMES = frozenset(name for name in BUILTINS if not name.startswith("_"))
+# str.format reaches attributes through its format string ("{0.__class__}"); RestrictedPython refuses
+# it at run time, so refuse it at deploy time too.
+_REFUSED_ATTRIBUTES = {"format", "format_map"}
+_INPLACE_OPERATORS = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "|=": operator.ior,
+    "&=": operator.iand,
+}
+
+
+def _inplacevar(op: str, target, value):
+    try:
+        return _INPLACE_OPERATORS[op](target, value)
+    except KeyError:
+        raise PermissionError(f"不支持的运算：{op}") from None
 
 
 class RestrictedCodeError(Exception):
@@ -69,6 +96,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
             "_getiter_": default_guarded_getiter,
             "_getitem_": default_guarded_getitem,
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+            "_unpack_sequence_": guarded_unpack_sequence,
+            "_inplacevar_": _inplacevar,
             "_write_": full_write_guard,
         }
         scope.update(self.globals)
@@ -107,6 +136,9 @@ class RestrictedScriptEngine(PythonScriptEngine):
 SAFE_ENGINE = RestrictedScriptEngine()
 
 
+_AUG_OPS = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.BitOr, ast.BitAnd}
+
+
 def check_source(source: str, mode: str, allowed_names: frozenset[str] | set[str]) -> list[str]:
     """Problems with one expression (mode 'eval') or script (mode 'exec'), in Chinese; empty if fine."""
     try:
@@ -114,20 +146,22 @@ def check_source(source: str, mode: str, allowed_names: frozenset[str] | set[str
     except SyntaxError as exc:
         return [f"语法错误（第 {exc.lineno} 行）：{exc.msg}"]
     problems: list[str] = []
-    local_names = {
-        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
-    }
+    local_names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
     local_names |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.Lambda) for arg in node.args.args}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             problems.append("不允许导入模块（import）")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             problems.append(f"不允许访问下划线属性：{node.attr}")
+        elif isinstance(node, ast.Attribute) and node.attr in _REFUSED_ATTRIBUTES:
+            problems.append(f"不允许使用字符串 {node.attr}()，请用 + 拼接")
+        elif isinstance(node, ast.AugAssign) and type(node.op) not in _AUG_OPS:
+            problems.append("不支持该复合赋值运算")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id.startswith("_"):
                 problems.append(f"不允许使用下划线名称：{node.id}")
             elif node.id not in allowed_names and node.id not in local_names:
-                problems.append(f"名称不在白名单内：{node.id}（字面量请加引号，如 \"PT2H\"）")
+                problems.append(f'名称不在白名单内：{node.id}（字面量请加引号，如 "PT2H"）')
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Global | ast.Nonlocal):
             problems.append("不允许在脚本中定义函数、类或使用 global/nonlocal")
     if not problems:

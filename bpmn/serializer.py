@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.task_spec import ParallelGatewayConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer.default.task_spec import ParallelGatewayConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .gateways import LoopSafeParallelGateway

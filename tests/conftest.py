@@ -50,3 +50,13 @@ def client_for(users):
 def window_user(users):
     assert users["window1"].staff.role == StaffRole.WINDOW
     return users["window1"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the shared cache (Redis in tests); every test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -58,10 +58,7 @@ def case_get(*, user, case_no: str) -> Case:
 def case_for_applicant(*, case_no: str, query_code: str) -> Case:
     """The case if the query code matches. Unknown case and wrong code are the same answer at the same cost."""
     case = (
-        Case.objects.select_related("one_thing", "process_version")
-        .defer(*_CASE_LIGHT)
-        .filter(case_no=case_no)
-        .first()
+        Case.objects.select_related("one_thing", "process_version").defer(*_CASE_LIGHT).filter(case_no=case_no).first()
     )
     stored = case.query_code_hash if case is not None else query_codes.DUMMY_DIGEST
     if not query_codes.matches(query_code, stored) or case is None:

@@ -162,11 +162,6 @@ def test_an_unquoted_timer_duration_is_refused_with_the_event_id(problems_of, do
     assert '"PT2H"' in problem.message  # the hint to quote literals
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bpmn/ bug: the problem names the timerEventDefinition's id (as Camunda Modeler writes it) "
-    "instead of the event an administrator can see and click",
-)
 def test_an_unquoted_timer_with_a_modeler_style_definition_id_names_the_event(problems_of, documents):
     [problem] = problems_of(documents.timer("PT5M", 'id="TimerEventDefinition_0k3v8x"'))
 
@@ -216,7 +211,8 @@ def test_one_expression_with_two_problems_reports_both(problems_of, shipped_xml)
 
     assert ids_of(problems) == ["f_outcome_rejected", "f_outcome_rejected"]
     messages = " ".join(problem.message for problem in problems)
-    assert "os" in messages and "__class__" in messages
+    assert "os" in messages
+    assert "__class__" in messages
 
 
 # --- Camunda Modeler conventions ------------------------------------------------------------------
@@ -254,9 +250,11 @@ def test_candidate_groups_naming_two_departments_are_refused(problems_of, docume
 
 
 def test_candidate_groups_contradicting_the_lane_are_refused(problems_of, shipped_xml):
-    text = edit(shipped_xml, '<bpmn:userTask id="review_tax" name="涉税事项审查">', (
-        '<bpmn:userTask id="review_tax" name="涉税事项审查" camunda:candidateGroups="public_security">'
-    ))
+    text = edit(
+        shipped_xml,
+        '<bpmn:userTask id="review_tax" name="涉税事项审查">',
+        ('<bpmn:userTask id="review_tax" name="涉税事项审查" camunda:candidateGroups="public_security">'),
+    )
     text = edit(text, 'exporter="OneThing"', 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" exporter="OneThing"')
 
     [problem] = problems_of(text)
@@ -306,7 +304,9 @@ CAMUNDA_MODELER_DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="Flow_1d2e3f4" sourceRef="Activity_accept" targetRef="Activity_tax_review"/>
     <bpmn:sequenceFlow id="Flow_2g3h4i5" sourceRef="Activity_tax_review" targetRef="Gateway_ok"/>
     <bpmn:sequenceFlow id="Flow_approved" sourceRef="Gateway_ok" targetRef="Event_approved">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">reviews.get("tax") == "approve"</bpmn:conditionExpression>
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">
+        reviews.get("tax") == "approve"
+      </bpmn:conditionExpression>
     </bpmn:sequenceFlow>
     <bpmn:sequenceFlow id="Flow_rejected" sourceRef="Gateway_ok" targetRef="Event_rejected"/>
   </bpmn:process>

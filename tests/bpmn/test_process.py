@@ -100,9 +100,7 @@ def test_correction_by_one_department_reopens_only_that_department(accepted_case
 
 @pytest.mark.parametrize("order", ORDERS, ids=order_id)
 @pytest.mark.parametrize("pair", PAIRS, ids=order_id)
-def test_two_corrections_reopen_those_two_and_a_third_round_only_the_one_that_asked_again(
-    accepted_case, pair, order
-):
+def test_two_corrections_reopen_those_two_and_a_third_round_only_the_one_that_asked_again(accepted_case, pair, order):
     case = accepted_case()
     case.review_all({d: "need_correction" if d in pair else "approve" for d in order})
     case.correct()
@@ -192,7 +190,11 @@ def test_completing_an_already_completed_task_raises_task_not_ready(new_case):
     assert case.instance.dump() == before
 
 
-@pytest.mark.parametrize("task_id", [str(uuid.uuid4()), "not-a-task-id", "", "0" * 32], ids=["random-uuid", "garbage", "empty", "zeros"])
+@pytest.mark.parametrize(
+    "task_id",
+    [str(uuid.uuid4()), "not-a-task-id", "", "0" * 32],
+    ids=["random-uuid", "garbage", "empty", "zeros"],
+)
 def test_completing_an_unknown_task_raises_task_not_ready(new_case, task_id):
     case = new_case()
     before = case.instance.dump()
@@ -206,9 +208,7 @@ def test_completing_an_unknown_task_raises_task_not_ready(new_case, task_id):
 def test_completing_a_task_that_is_not_a_human_task_raises_task_not_ready(accepted_case):
     case = accepted_case()
     case.review("tax", "approve")
-    waiting_join = next(
-        task for task in case.instance._workflow.get_tasks() if task.task_spec.bpmn_id == "review_join"
-    )
+    waiting_join = next(task for task in case.instance._workflow.get_tasks() if task.task_spec.bpmn_id == "review_join")
 
     with pytest.raises(TaskNotReady):
         case.instance.complete(str(waiting_join.id), {})
@@ -270,10 +270,12 @@ def test_random_review_rounds_either_conclude_or_wait_for_exactly_the_unapproved
         assert case.completed_count("review_join") == round_no
         assert case.data["reviews"] == reviews
         if "reject" in reviews.values():
-            assert case.is_completed and case.outcome == "rejected"
+            assert case.is_completed
+            assert case.outcome == "rejected"
             return
         if approved == set(DEPARTMENTS):
-            assert case.is_completed and case.outcome == "approved"
+            assert case.is_completed
+            assert case.outcome == "approved"
             return
         assert not case.is_completed
         task = case.only_ready()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from ..lifecycle import TRANSITIONS, CaseStatus
 from .catalogue import Department, OneThing, ProcessVersion
@@ -15,7 +15,7 @@ def _edge(name: str) -> dict:
     return {"field": "status", "source": list(sources), "target": target}
 
 
-class Case(models.Model):
+class Case(FSMModelMixin, models.Model):
     case_no = models.CharField("办件编号", max_length=32, unique=True)
     # HMAC-SHA256 of the query code (查询码); the code itself is shown once and never stored.
     query_code_hash = models.CharField("查询码摘要", max_length=64)
@@ -77,6 +77,9 @@ class CaseNumberCounter(models.Model):
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
 
 class HumanTaskState(models.TextChoices):
     OPEN = "open", "待办"
@@ -101,19 +104,37 @@ class HumanTask(models.Model):
     element_id = models.CharField("BPMN 元素 id", max_length=200)
     name = models.CharField("任务名称", max_length=200)
     lane = models.CharField("泳道", max_length=64, help_text="部门编码，或保留泳道 window/applicant")
+    # Keyed by department code, which is also the BPMN lane name: a ready task maps to its row directly.
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="tasks", verbose_name="部门"
+        Department,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="department_code",
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="部门",
     )
     review_round = models.PositiveSmallIntegerField("审查轮次", default=0)
     state = models.CharField("状态", max_length=16, choices=HumanTaskState.choices, default=HumanTaskState.OPEN)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="承办人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="承办人",
     )
     decision = models.CharField("决定", max_length=20, choices=Decision.choices, blank=True)
     opinion = models.TextField("意见", blank=True)
     corrections = models.JSONField("补正要求", default=list, blank=True)
     completed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="办理人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="办理人",
     )
     created_at = models.DateTimeField("生成时间", auto_now_add=True)
     completed_at = models.DateTimeField("办理时间", null=True, blank=True)
@@ -136,7 +157,12 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name="办件")
     kind = models.CharField("事件", max_length=40)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="操作人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
     )
     actor_label = models.CharField("操作人（显示）", max_length=150, blank=True)
     department = models.CharField("部门", max_length=64, blank=True)

@@ -112,7 +112,14 @@ class Staff(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
     role = models.CharField("角色", max_length=20, choices=StaffRole.choices)
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="staff", verbose_name="所属部门"
+        Department,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="department_code",
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name="所属部门",
     )
 
     class Meta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -14,7 +14,15 @@ import forms
 
 from .. import query_codes
 from ..access import require_role
-from ..errors import ConcurrentUpdate, Conflict, InvalidTransition, NoTaskToComplete, NotFound, ProcessFailed, ValidationFailed
+from ..errors import (
+    ConcurrentUpdate,
+    Conflict,
+    InvalidTransition,
+    NoTaskToComplete,
+    NotFound,
+    ProcessFailed,
+    ValidationFailed,
+)
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, OneThing, StaffRole
 from .engine import Step, begin_step, complete_engine_task, lock_case, model_for, persist_step
@@ -79,11 +87,16 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict) -> Opene
 
 
 def _next_case_no() -> str:
-    """办件编号: hall code + date + a per-day sequence. The counter row is locked until commit."""
+    """办件编号: hall code + date + a per-day sequence, drawn in one upsert that locks the day's row until commit."""
     today = timezone.localdate()
-    CaseNumberCounter.objects.get_or_create(day=today)
-    CaseNumberCounter.objects.filter(day=today).update(last=F("last") + 1)
-    number = CaseNumberCounter.objects.values_list("last", flat=True).get(day=today)
+    table = CaseNumberCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [today],
+        )
+        (number,) = cursor.fetchone()
     return f"{settings.ONETHING_HALL_CODE}{today:%Y%m%d}{number:06d}"
 
 

@@ -36,7 +36,9 @@ def process_versions_deploy(*, files: list[tuple[str, bytes]], deployed_by: str 
     seen: dict[str, str] = {}
     for filename, _, model in compiled:
         if model.process_id in seen:
-            problems.append(bpmn.ModelProblem(filename, model.process_id, f"与 {seen[model.process_id]} 的流程 id 重复"))
+            problems.append(
+                bpmn.ModelProblem(filename, model.process_id, f"与 {seen[model.process_id]} 的流程 id 重复")
+            )
         seen[model.process_id] = filename
     if problems:
         raise DeploymentRefused(problems=problems)

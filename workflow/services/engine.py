@@ -18,14 +18,13 @@ import bpmn
 
 from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
-from ..models import Case, CaseEvent, Department, HumanTask, HumanTaskState, ProcessVersion
+from ..models import Case, CaseEvent, HumanTask, HumanTaskState, ProcessVersion
 
 OUTCOME_STATUS = {
     "approved": CaseStatus.APPROVED,
     "rejected": CaseStatus.REJECTED,
     "not_accepted": CaseStatus.NOT_ACCEPTED,
 }
-_department_ids: dict[str, int] = {}
 
 
 def model_for(version: ProcessVersion) -> bpmn.LoadedModel:
@@ -36,19 +35,27 @@ def model_for(version: ProcessVersion) -> bpmn.LoadedModel:
     )
 
 
-def lock_case(*, case_no: str | None = None, case_id: int | None = None) -> Case:
-    """The case row, locked for the rest of the transaction."""
+def lock_case(
+    *, case_no: str | None = None, case_id: int | None = None, task_id: int | None = None, department: str | None = None
+) -> Case:
+    """The case row (by number, id, or one of its tasks of a department), locked for the transaction."""
     assert transaction.get_connection().in_atomic_block, "lock_case needs a transaction"
-    lookup = {"case_no": case_no} if case_no is not None else {"pk": case_id}
-    try:
-        return (
-            Case.objects.select_for_update(of=("self",))
-            .select_related("process_version", "one_thing")
-            .defer("process_version__compiled", "process_version__bpmn_xml")
-            .get(**lookup)
-        )
-    except Case.DoesNotExist:
-        raise NotFound("未找到该办件") from None
+    if case_no is not None:
+        lookup = {"case_no": case_no}
+    elif case_id is not None:
+        lookup = {"pk": case_id}
+    else:
+        lookup = {"tasks__pk": task_id, "tasks__department_id": department}
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("process_version", "one_thing")
+        .defer("process_version__compiled", "process_version__bpmn_xml")
+        .filter(**lookup)
+        .first()
+    )
+    if case is None:
+        raise NotFound("未找到该任务" if task_id is not None else "未找到该办件")
+    return case
 
 
 def restore_instance(case: Case) -> bpmn.ProcessInstance:
@@ -141,7 +148,7 @@ def persist_step(step: Step, *, creating: bool = False) -> None:
             element_id=task.element_id,
             name=task.name,
             lane=task.lane,
-            department_id=_department_id(task.lane),
+            department_id=None if task.lane in bpmn.RESERVED_LANES else task.lane,
             review_round=instance.task_data(task.id).get("review_round", 0) or 0,
         )
         for task in ready
@@ -178,17 +185,6 @@ def _apply_lifecycle(step: Step, ready: list[bpmn.ReadyTask]) -> None:
         raise InvalidTransition(f"流程结果要求从“{case.get_status_display()}”转到“{CaseStatus(target).label}”，不允许")
     getattr(case, name)()
     step.event(name, status=str(target))
-
-
-def _department_id(code: str) -> int | None:
-    if code in bpmn.RESERVED_LANES:
-        return None
-    if code not in _department_ids:
-        try:
-            _department_ids[code] = Department.objects.values_list("pk", flat=True).get(code=code)
-        except Department.DoesNotExist:
-            raise ProcessFailed(f"流程任务所属部门“{code}”未登记") from None
-    return _department_ids[code]
 
 
 def _actor_label(actor) -> str:

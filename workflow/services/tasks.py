@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from ..access import require_role
-from ..errors import NotFound, TaskAlreadyCompleted, ValidationFailed
+from ..errors import TaskAlreadyCompleted, ValidationFailed
 from ..models import Case, Decision, HumanTask, HumanTaskState, StaffRole
 from .engine import begin_step, complete_engine_task, lock_case, persist_step
 
@@ -25,14 +25,7 @@ def human_task_complete(
     staff = require_role(user, StaffRole.REVIEWER)
     corrections = corrections or []
     _check_decision(decision, opinion, corrections)
-    case_id = (
-        HumanTask.objects.filter(pk=task_id, department_id=staff.department_id)
-        .values_list("case_id", flat=True)
-        .first()
-    )
-    if case_id is None:
-        raise NotFound("未找到该任务")
-    case: Case = lock_case(case_id=case_id)
+    case: Case = lock_case(task_id=task_id, department=staff.department_id)
     step = begin_step(case, user)
     task = next((t for t in step.open_tasks if t.pk == task_id), None)
     if task is None:

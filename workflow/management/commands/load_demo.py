@@ -13,6 +13,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, password, **options):
         users = load_demo(password=password)
-        self.stdout.write("演示数据已就绪。演示用户（密码均为 %s）：" % password)
+        self.stdout.write(f"演示数据已就绪。演示用户（密码均为 {password}）：")
         for username, role in users:
             self.stdout.write(f"  {username:<12} {role}")
