@@ -84,6 +84,10 @@ def compile_model(filename: str, content: bytes, *, departments: Iterable[str]) 
         problems.append(ModelProblem(filename, element_id, message))
 
     try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelInvalid([ModelProblem(filename, "", "文件须为 UTF-8 编码")]) from None
+    try:
         root = etree.fromstring(content, parser=_SAFE_XML_PARSER)
     except etree.XMLSyntaxError as exc:
         raise ModelInvalid([ModelProblem(filename, "", f"XML 格式错误：{exc}")]) from None
