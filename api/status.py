@@ -110,7 +110,11 @@ def _status_body(case) -> dict:
         "concluded_at": case.concluded_at,
         "departments": departments,
         "corrections": corrections,
-        "timeline": event_rows(e for e in selectors.case_events(case) if e.kind in PUBLIC_EVENTS),
+        # Staff names stay inside the hall: the applicant sees what happened and when, not who did it.
+        "timeline": [
+            {**row, "actor": ""}
+            for row in event_rows(e for e in selectors.case_events(case) if e.kind in PUBLIC_EVENTS)
+        ],
     }
 
 
