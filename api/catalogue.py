@@ -21,7 +21,19 @@ class OneThingSerializer(serializers.Serializer):
 
 
 class OneThingDetailSerializer(OneThingSerializer):
-    form_schema = serializers.DictField(help_text="一表申请的 JSON Schema")
+    form_schema = serializers.DictField(help_text="一表申请的 JSON Schema（各事项表单合并而成，共同字段只问一次）")
+    ui_hints = serializers.DictField(
+        source="merged_form.ui_hints", default=dict, help_text="字段顺序、分组、各部门所需字段"
+    )
+    provenance = serializers.DictField(
+        source="merged_form.provenance", default=dict, help_text="每个字段由哪些事项、哪些部门需要"
+    )
+    materials = serializers.ListField(
+        child=serializers.DictField(), source="merged_form.materials", default=list, help_text="合并后的材料清单"
+    )
+    report = serializers.DictField(
+        source="merged_form.report", default=dict, help_text="减材料、减填报：字段与材料合并前后的数量"
+    )
 
 
 class OneThingListApi(APIView):

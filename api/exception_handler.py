@@ -40,17 +40,17 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = "form" if key == "non_field_errors" and not prefix else str(key)
+            name = str(key)
             out.update(_flatten(value, f"{prefix}.{name}" if prefix else name))
         return out
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
-            return {prefix or "form": [str(item) for item in detail]}
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
         out = {}
         for index, item in enumerate(detail):
             out.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
         return out
-    return {prefix or "form": [str(detail)]}
+    return {prefix or "non_field_errors": [str(detail)]}
 
 
 def exception_handler(exc, context):

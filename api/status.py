@@ -1,5 +1,6 @@
 """The applicant, with no account: case number + query code → status; and the one correction."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -7,8 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workflow import selectors, services
+from workflow.errors import NotFound
 from workflow.lifecycle import CaseStatus
-from workflow.models import HumanTaskState
+from workflow.models import Department, HumanTaskState
 
 from .cases import CorrectionInputSerializer
 from .errors import error_responses
@@ -31,9 +33,22 @@ PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "�
 FEEDBACK_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED, CaseStatus.CORRECTION_REQUIRED}
 
 
+class StrictStringField(serializers.CharField):
+    """A JSON string as sent: no number coerced to text, no whitespace trimmed (the throttle keys on it)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class LookupSerializer(serializers.Serializer):
-    case_no = serializers.RegexField(CASE_NO_RE.pattern, help_text="办件编号（20 位数字）")
-    query_code = serializers.CharField(max_length=32, help_text="受理回执上的查询码")
+    case_no = StrictStringField(
+        trim_whitespace=False,
+        validators=[RegexValidator(f"^{CASE_NO_RE.pattern}\\Z", "办件编号应为 20 位数字")],
+        help_text="办件编号（20 位数字）",
+    )
+    query_code = StrictStringField(max_length=32, help_text="受理回执上的查询码")
 
 
 class DepartmentProgressSerializer(serializers.Serializer):
@@ -61,6 +76,7 @@ class StatusSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     concluded_at = serializers.DateTimeField(allow_null=True)
     departments = DepartmentProgressSerializer(many=True)
+    refusal_reasons = serializers.CharField(allow_blank=True, help_text="不予受理时：理由")
     corrections = CorrectionNoticeSerializer(many=True, help_text="待补正时：各部门要求的一次性告知清单")
     timeline = EventSerializer(many=True)
 
@@ -72,9 +88,10 @@ def _status_body(case) -> dict:
     for task in tasks:
         if task.department_id:
             latest[task.lane] = task  # tasks are in creation order: the last one is the current round
-    names = {t.lane: t.department.name for t in tasks if t.department_id}
+    codes = case.process_version.departments
+    names = dict(Department.objects.filter(code__in=codes).values_list("code", "name"))
     departments = []
-    for code in case.process_version.departments:
+    for code in [] if case.status == CaseStatus.NOT_ACCEPTED else codes:
         task = latest.get(code)
         if task is None:
             progress = "pending"
@@ -99,9 +116,11 @@ def _status_body(case) -> dict:
             for t in latest.values()
             if t.decision == "need_correction"
         ]
+    refusal = next((t.opinion for t in tasks if t.lane == "window" and t.decision == "refuse"), "")
     return {
         "case_no": case.case_no,
         "one_thing_name": case.one_thing.name,
+        "refusal_reasons": refusal,
         "status": case.status,
         "status_label": case.get_status_display(),
         "outcome": case.outcome,
@@ -118,12 +137,33 @@ def _status_body(case) -> dict:
     }
 
 
-class CaseStatusApi(APIView):
-    """办件查询（无需登录）：办件编号 + 查询码。办件不存在与查询码错误的回答相同；按 IP 和按办件限流。"""
+class LookupThrottledApi(APIView):
+    """Public lookups: the per-case throttle counts only wrong case number / query code pairs."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [StatusLookupIpThrottle, StatusLookupCaseThrottle]
+
+    def check_throttles(self, request):
+        self._throttles = self.get_throttles()
+        waits = [throttle.wait() for throttle in self._throttles if not throttle.allow_request(request, self)]
+        if waits:
+            self.throttled(request, max((w for w in waits if w is not None), default=None))
+
+    def lookup(self, *, case_no: str, query_code: str):
+        try:
+            return selectors.case_for_applicant(case_no=case_no, query_code=query_code)
+        except NotFound:
+            for throttle in self._throttles:
+                if isinstance(throttle, StatusLookupCaseThrottle):
+                    throttle.record_failure()
+            raise
+
+
+class CaseStatusApi(LookupThrottledApi):
+    """办件查询（无需登录）：办件编号 + 查询码。
+
+    办件不存在与查询码错误的回答相同；按 IP 限流，并限制同一办件的错误查询次数。"""
 
     @extend_schema(
         operation_id="case_status",
@@ -133,16 +173,12 @@ class CaseStatusApi(APIView):
     def post(self, request):
         data = LookupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = selectors.case_for_applicant(**data.validated_data)
+        case = self.lookup(**data.validated_data)
         return Response(StatusSerializer(_status_body(case)).data)
 
 
-class ApplicantCorrectionApi(APIView):
+class ApplicantCorrectionApi(LookupThrottledApi):
     """申请人提交一次性补正（无需登录，凭办件编号 + 查询码）。"""
-
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [StatusLookupIpThrottle, StatusLookupCaseThrottle]
 
     class InputSerializer(LookupSerializer, CorrectionInputSerializer):
         pass
@@ -156,6 +192,6 @@ class ApplicantCorrectionApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lookup = {"case_no": data.validated_data["case_no"], "query_code": data.validated_data["query_code"]}
-        selectors.case_for_applicant(**lookup)
+        self.lookup(**lookup)
         services.case_correction_submit(case_no=lookup["case_no"], changes=data.validated_data["form"])
         return Response(StatusSerializer(_status_body(selectors.case_for_applicant(**lookup))).data)

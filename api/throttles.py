@@ -6,7 +6,7 @@ import re
 
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
-CASE_NO_RE = re.compile(r"^[0-9]{20}$")
+CASE_NO_RE = re.compile(r"[0-9]{20}")
 
 
 class StatusLookupIpThrottle(AnonRateThrottle):
@@ -14,7 +14,12 @@ class StatusLookupIpThrottle(AnonRateThrottle):
 
 
 class StatusLookupCaseThrottle(SimpleRateThrottle):
-    """Limits guesses at one case's query code however many addresses they come from."""
+    """Limits wrong query codes for one case, however many addresses they come from.
+
+    Only failed lookups count (the view calls ``record_failure``), so the applicant holding the right code
+    does not use up the budget; once the budget is spent every lookup of that case gets 429 until it
+    refills, the right code included — otherwise a 429 or 200 would tell a guesser which code is right.
+    """
 
     scope = "status_lookup_case"
 
@@ -22,8 +27,28 @@ class StatusLookupCaseThrottle(SimpleRateThrottle):
         data = request.data if isinstance(request.data, dict) else {}  # throttles run before validation
         case_no = data.get("case_no")
         if not (isinstance(case_no, str) and CASE_NO_RE.fullmatch(case_no)):
-            return None  # malformed: the serializer refuses it; the per-IP limit still applies
+            return None  # not a case number: the serializer refuses it; the per-IP limit still applies
         return self.cache_format % {"scope": self.scope, "ident": case_no}
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            return self.throttle_failure()
+        return True
+
+    def record_failure(self) -> None:
+        if getattr(self, "key", None) is None:
+            return
+        self.history.insert(0, self.now)
+        self.cache.set(self.key, self.history, self.duration)
 
 
 class LoginThrottle(AnonRateThrottle):

@@ -5,9 +5,12 @@ Public API (everything else is internal):
 - ``load_model(content_hash, compiled)`` → ``LoadedModel`` (cached per process by content hash)
 - ``ProcessInstance.start(model, data)`` / ``.restore(model, state)`` / ``.dump()`` / ``.ready_tasks()`` /
   ``.complete(task_id, data)`` / ``.is_completed`` / ``.data``
+- ``generate_process(process_id=..., name=..., reviews=[ReviewSpec(...), ...])`` → BPMN XML text of the
+  standard parallel-review model for a composition (lanes, conditional departments, DI)
 """
 
 from .errors import ModelInvalid, ModelProblem, ProcessError, TaskNotReady
+from .generate import ReviewSpec, generate_process
 from .instance import ProcessInstance, ReadyTask
 from .model import RESERVED_LANES, CompiledModel, LoadedModel, UserTaskInfo, compile_model, load_model
 from .sandbox import CONTRACT_VARIABLES
@@ -22,8 +25,10 @@ __all__ = [
     "ProcessError",
     "ProcessInstance",
     "ReadyTask",
+    "ReviewSpec",
     "TaskNotReady",
     "UserTaskInfo",
     "compile_model",
+    "generate_process",
     "load_model",
 ]

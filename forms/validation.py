@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-_FORMAT_CHECKER = FormatChecker()
+from .formats import FORMAT_CHECKER, FORMAT_NAMES, InvalidFormat
 
 
 def validate_form(schema: dict, data: object) -> dict[str, list[str]]:
     """Field path → Chinese messages; an empty dict means the data is valid."""
     if not isinstance(data, dict):
         return {"form": ["申请表应为对象（JSON object）"]}
-    validator = Draft202012Validator(schema or {"type": "object"}, format_checker=_FORMAT_CHECKER)
+    validator = Draft202012Validator(schema or {"type": "object"}, format_checker=FORMAT_CHECKER)
     errors: dict[str, list[str]] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
         field, message = _describe(error, schema)
@@ -40,6 +40,12 @@ def _describe(error: ValidationError, schema: dict) -> tuple[str, str]:
         field_path = [*path, missing]
         title = _title(schema, [*error.absolute_path, missing]) or missing
         return ".".join(field_path), f"请填写{title}"
+    if validator == "dependentRequired":
+        quoted = error.message.split("'")
+        missing, because = (quoted[1], quoted[3]) if len(quoted) > 3 else ("", "")
+        title = _title(schema, [*error.absolute_path, missing]) or missing
+        reason = _title(schema, [*error.absolute_path, because]) or because
+        return ".".join([*path, missing]), f"填写了{reason}时，请填写{title}"
     title = _title(schema, list(error.absolute_path)) or (path[-1] if path else "表单")
     field = ".".join(path) or "form"
     messages = {
@@ -47,7 +53,9 @@ def _describe(error: ValidationError, schema: dict) -> tuple[str, str]:
         "enum": f"{title}的取值不在允许范围内",
         "const": f"{title}的取值不正确",
         "pattern": f"{title}的格式不正确",
-        "format": f"{title}的格式不正确（应为{_FORMAT_NAMES.get(str(value), value)}）",
+        "format": _format_message(title, str(value), error),
+        "multipleOf": f"{title}应为 {value} 的倍数",
+        "uniqueItems": f"{title}不能有重复项",
         "minLength": f"{title}至少 {value} 个字符",
         "maxLength": f"{title}最多 {value} 个字符",
         "minimum": f"{title}不能小于 {value}",
@@ -59,6 +67,13 @@ def _describe(error: ValidationError, schema: dict) -> tuple[str, str]:
         "additionalProperties": "含有表单未定义的字段：" + "、".join(_extra_fields(error)),
     }
     return field, messages.get(validator, f"{title}不符合要求")
+
+
+def _format_message(title: str, fmt: str, error: ValidationError) -> str:
+    name = FORMAT_NAMES.get(fmt, fmt)
+    if isinstance(error.cause, InvalidFormat):
+        return f"{title}不是有效的{name}（{error.cause}）"
+    return f"{title}不是有效的{name}"
 
 
 def _extra_fields(error: ValidationError) -> list[str]:
@@ -75,4 +90,3 @@ _TYPE_NAMES = {
     "object": "对象",
     "array": "列表",
 }
-_FORMAT_NAMES = {"date": "日期，如 2026-01-31", "email": "电子邮箱"}

@@ -83,6 +83,7 @@ cmd_demo() {
   "$VENV/bin/python" manage.py migrate --noinput -v0
   log "loading demo data"
   "$VENV/bin/python" manage.py load_demo
+  "$VENV/bin/python" manage.py make_dev_certificate
   local addr=${ONETHING_ADDR:-127.0.0.1:8000}
   cat <<TXT
 

@@ -13,12 +13,12 @@ ENTERPRISE_FORM = {
     "business_scope": "软件开发；信息技术咨询服务",
     "address": "示范区创新大道 88 号 3 层",
     "legal_representative": "王䶮",
-    "legal_representative_id": "11010519900307001X",
+    "legal_representative_id": "110105199003070017",
     "contact_phone": "13800138000",
     "seal_count": 2,
     "invoice_needed": True,
 }
-APPLICANT = {"name": "王䶮", "id_number": "11010519900307001X", "phone": "13800138000"}
+APPLICANT = {"name": "王䶮", "id_number": "110105199003070017", "phone": "13800138000"}
 DEPARTMENTS = ("market_regulation", "public_security", "tax")
 REVIEWER_OF = {"market_regulation": "market1", "public_security": "police1", "tax": "tax1"}
 

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 
 import bpmn
-
 from tests.conftest import DEPARTMENTS
 from tests.workflow.helpers import decide, open_and_accept, restored
 from workflow import services

@@ -18,32 +18,102 @@ class Department(models.Model):
         return self.name
 
 
-class ServiceItem(models.Model):
-    """A catalogue item (政务服务事项). Minimal here; the catalogue issue adds the standard elements."""
+class ItemType(models.TextChoices):
+    LICENSING = "licensing", "行政许可"
+    LEVY = "levy", "行政征收"
+    PAYMENT = "payment", "行政给付"
+    CONFIRMATION = "confirmation", "行政确认"
+    REWARD = "reward", "行政奖励"
+    ADJUDICATION = "adjudication", "行政裁决"
+    OTHER_POWER = "other_power", "其他行政权力"
+    INSPECTION = "inspection", "行政检查"
+    PENALTY = "penalty", "行政处罚"
+    ENFORCEMENT = "enforcement", "行政强制"
+    PUBLIC_SERVICE = "public_service", "公共服务"
 
-    code = models.CharField("事项编码", max_length=64, unique=True)
+
+class HandlingLevel(models.TextChoices):
+    NATIONAL = "national", "国家级"
+    PROVINCIAL = "provincial", "省级"
+    MUNICIPAL = "municipal", "市级"
+    COUNTY = "county", "县级"
+    TOWNSHIP = "township", "乡镇（街道）级"
+
+
+class ServiceItem(models.Model):
+    """A catalogue item (政务服务事项) with the standard elements a hall publishes for it (十统一)."""
+
+    code = models.CharField("事项编码", max_length=64, unique=True, help_text="GB/T 39554.1 风格的事项编码")
     name = models.CharField("事项名称", max_length=200)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="items", verbose_name="实施部门")
+    item_type = models.CharField("事项类型", max_length=20, choices=ItemType.choices, default=ItemType.LICENSING)
+    legal_basis = models.TextField("设定依据", blank=True)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="department_code",
+        related_name="items",
+        verbose_name="实施部门",
+    )
+    handling_level = models.CharField(
+        "行使层级", max_length=20, choices=HandlingLevel.choices, default=HandlingLevel.COUNTY
+    )
     statutory_limit_days = models.PositiveSmallIntegerField("法定时限（工作日）", default=20)
     promised_limit_days = models.PositiveSmallIntegerField("承诺时限（工作日）", default=5)
+    is_immediate = models.BooleanField("即办件", default=False)
+    onsite_trips = models.PositiveSmallIntegerField("到现场次数", default=0)
+    # [{code, name, required, original, source: applicant | e_licence}]
+    materials = models.JSONField("申请材料", default=list, blank=True)
+    form_fragment = models.JSONField(
+        "表单片段（JSON Schema）", default=dict, blank=True, help_text="本事项需要申请人填写的字段，中文标题"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "政务服务事项"
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(promised_limit_days__lte=models.F("statutory_limit_days")),
+                name="item_promised_within_statutory",
+                violation_error_message="承诺时限不能超过法定时限",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
+    def as_fragment(self) -> dict:
+        """The item as forms.merge_fragments takes it."""
+        return {
+            "item_code": self.code,
+            "item_name": self.name,
+            "department": self.department_id,
+            "schema": self.form_fragment or {"type": "object", "properties": {}},
+            "materials": self.materials,
+        }
+
 
 class OneThing(models.Model):
+    """A bundle of items (一件事): one merged form, one process, one promised limit."""
+
     key = models.SlugField("标识", max_length=64, unique=True, help_text="与 BPMN 流程 id 相同")
     name = models.CharField("名称", max_length=200)
     lead_department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="牵头部门"
+        Department,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="lead_department_code",
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="牵头部门",
     )
-    items = models.ManyToManyField(ServiceItem, blank=True, related_name="one_things", verbose_name="包含事项")
+    items = models.ManyToManyField(
+        ServiceItem, through="OneThingItem", blank=True, related_name="one_things", verbose_name="包含事项"
+    )
     promised_limit_days = models.PositiveSmallIntegerField("承诺时限（工作日）", default=5)
-    form_schema = models.JSONField("一表申请表单（JSON Schema）", default=dict, blank=True)
+    # The merged one form (forms.MergedForm.to_dict(): schema, provenance, materials, report, UI hints).
+    merged_form = models.JSONField("一表申请（合并结果）", default=dict, blank=True)
     current_version = models.ForeignKey(
         "ProcessVersion",
         on_delete=models.PROTECT,
@@ -61,6 +131,32 @@ class OneThing(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def form_schema(self) -> dict:
+        return self.merged_form.get("schema") or {"type": "object"}
+
+
+class OneThingItem(models.Model):
+    """An item in a one-thing; ``condition`` makes its department take part only when the answers need it."""
+
+    one_thing = models.ForeignKey(OneThing, on_delete=models.CASCADE, related_name="item_links")
+    item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+", verbose_name="事项")
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+    condition = models.CharField(
+        "参与条件",
+        max_length=500,
+        blank=True,
+        help_text='受限 Python 表达式，如 "餐饮" in form.get("business_scope", "")；留空表示始终参与',
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "一件事包含的事项"
+        ordering = ["one_thing", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["one_thing", "item"], name="one_thing_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.one_thing_id}:{self.item_id}"
 
 
 class ProcessVersion(models.Model):

@@ -1,0 +1,176 @@
+"""The kinds of document and the exact context each one needs.
+
+A context is a plain dict; nothing here knows the models. Text values are ``str``; dates are ``datetime.date``,
+timezone-aware ``datetime.datetime`` (printed as the local date, e.g. 2025年3月4日) or already formatted ``str``.
+"Required" means present, not ``None`` and not blank; lists must be non-empty. Unknown keys are ignored.
+
+Every kind:
+    hall_name       str   the hall that issues and signs (示范区政务服务中心)
+    case_no         str   办件编号
+    status_url      str   http(s) URL of the case's public status page; printed and encoded in the QR code
+    issued_at       date  出具日期
+
+acceptance_receipt 受理回执 — every kind's keys, and:
+    query_code      str   查询码 (shown once, so only the receipt requires it)
+    one_thing_name  str   一件事名称
+    applicant_name  str   申请人
+    items           list  [{name, department}]  the service items accepted
+    materials       list  [{name, count, original}]  materials received; count int, original bool (原件/复印件)
+    promised_date   date  承诺办结日期
+    window_name     str   受理窗口
+    officer_name    str   受理人
+    contact_phone   str   咨询电话
+
+refusal_notice 不予受理通知书 — every kind's keys, and:
+    one_thing_name, applicant_name   as above
+    reasons         list  [str]  the reasons, one per entry
+    review_rights   str   optional; defaults to REVIEW_RIGHTS (行政复议 60 日 / 行政诉讼 6 个月)
+
+correction_notice 补正告知书 (一次性告知) — every kind's keys, and:
+    one_thing_name, applicant_name   as above
+    items           list  [{department, item, reason}]  every department's request, combined in one notice
+
+conclusion_notice 办结通知书 — every kind's keys, and:
+    one_thing_name, applicant_name   as above
+    results         list  [{item, department, decision, licence_no, validity}]  one row per item;
+                          licence_no and validity may be blank (an item that issues nothing, or a refusal)
+    review_rights   str   optional; printed when given (e.g. REVIEW_RIGHTS when an item was refused)
+
+e_licence 电子证照 — every kind's keys, and:
+    licence_no      str   证照编号
+    holder          str   持证者
+    item            str   证照名称 / the item that issued it
+    issuer          str   发证机关
+    valid_from      date  有效期自
+    valid_to        date  有效期至 (or a str such as 长期)
+
+Optional on the four notices (printed when given): query_code, window_name, officer_name, contact_phone.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.db import models
+from django.utils import timezone
+
+
+class DocumentKind(models.TextChoices):
+    ACCEPTANCE_RECEIPT = "acceptance_receipt", "受理回执"
+    REFUSAL_NOTICE = "refusal_notice", "不予受理通知书"
+    CORRECTION_NOTICE = "correction_notice", "补正告知书"
+    CONCLUSION_NOTICE = "conclusion_notice", "办结通知书"
+    E_LICENCE = "e_licence", "电子证照"
+
+
+# Administrative Reconsideration Law (2023) Art. 20: 60 days; Administrative Litigation Law Art. 46: 6 months.
+REVIEW_RIGHTS = (
+    "申请人如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
+    "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。"
+)
+
+
+class DocumentContextError(ValueError):
+    """The context given for a document lacks or garbles keys; ``problems`` lists each one."""
+
+    def __init__(self, kind: str, problems: list[str]):
+        self.kind = kind
+        self.problems = problems
+        label = DocumentKind(kind).label if kind in DocumentKind.values else kind
+        super().__init__(f"{label}（{kind}）的上下文有误：" + "；".join(problems))
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    required: tuple[str, ...]
+    rows: dict[str, tuple[str, ...]] = field(default_factory=dict)  # list key → keys of each row dict
+    lists_of_text: tuple[str, ...] = ()  # list keys whose entries are plain strings
+    optional: tuple[str, ...] = ()
+    blank_in_rows: frozenset[str] = frozenset()  # row keys that must be present but may be blank
+
+
+COMMON = ("hall_name", "case_no", "status_url", "issued_at")
+NOTICE = (*COMMON, "one_thing_name", "applicant_name")
+NOTICE_OPTIONAL = ("query_code", "window_name", "officer_name", "contact_phone")
+
+SPECS: dict[str, ContextSpec] = {
+    DocumentKind.ACCEPTANCE_RECEIPT: ContextSpec(
+        required=(*NOTICE, "query_code", "promised_date", "window_name", "officer_name", "contact_phone"),
+        rows={"items": ("name", "department"), "materials": ("name", "count", "original")},
+    ),
+    DocumentKind.REFUSAL_NOTICE: ContextSpec(
+        required=NOTICE, lists_of_text=("reasons",), optional=(*NOTICE_OPTIONAL, "review_rights")
+    ),
+    DocumentKind.CORRECTION_NOTICE: ContextSpec(
+        required=NOTICE, rows={"items": ("department", "item", "reason")}, optional=NOTICE_OPTIONAL
+    ),
+    DocumentKind.CONCLUSION_NOTICE: ContextSpec(
+        required=NOTICE,
+        rows={"results": ("item", "department", "decision", "licence_no", "validity")},
+        optional=(*NOTICE_OPTIONAL, "review_rights"),
+        blank_in_rows=frozenset({"licence_no", "validity"}),
+    ),
+    DocumentKind.E_LICENCE: ContextSpec(
+        required=(*COMMON, "licence_no", "holder", "item", "issuer", "valid_from", "valid_to")
+    ),
+}
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _value_problem(name: str, value) -> str | None:
+    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+        return f"{name} 是无时区的 datetime"
+    if isinstance(value, dict | list | tuple | set):
+        return f"{name} 应为文本或日期，而不是 {type(value).__name__}"
+    return None
+
+
+def validate_context(kind: str, context: dict) -> None:
+    """Raise DocumentContextError naming every missing or malformed key of ``context`` for ``kind``."""
+    if kind not in SPECS:
+        raise DocumentContextError(kind, [f"未知的文书类型，可选：{', '.join(DocumentKind.values)}"])
+    spec = SPECS[kind]
+    problems: list[str] = []
+    for key in spec.required:
+        if key not in context:
+            problems.append(f"缺少 {key}")
+        elif _blank(context[key]):
+            problems.append(f"{key} 为空")
+        elif problem := _value_problem(key, context[key]):
+            problems.append(problem)
+    for key in spec.optional:
+        if not _blank(context.get(key)) and (problem := _value_problem(key, context[key])):
+            problems.append(problem)
+    for key in (*spec.rows, *spec.lists_of_text):
+        value = context.get(key)
+        if key not in context:
+            problems.append(f"缺少 {key}")
+        elif not isinstance(value, list | tuple) or not value:
+            problems.append(f"{key} 应为非空列表")
+        elif key in spec.lists_of_text:
+            problems += [f"{key}[{i}] 应为非空文本" for i, entry in enumerate(value) if _blank(entry)]
+        else:
+            for i, row in enumerate(value):
+                if not isinstance(row, dict):
+                    problems.append(f"{key}[{i}] 应为 dict")
+                    continue
+                for sub in spec.rows[key]:
+                    name = f"{key}[{i}].{sub}"
+                    if sub not in row:
+                        problems.append(f"缺少 {name}")
+                    elif _blank(row[sub]) and sub not in spec.blank_in_rows:
+                        problems.append(f"{name} 为空")
+                    elif problem := _value_problem(name, row[sub]):
+                        problems.append(problem)
+    url = context.get("status_url")
+    if isinstance(url, str) and url.strip():
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            problems.append("status_url 应为 http(s) 网址")
+    if problems:
+        raise DocumentContextError(kind, problems)
