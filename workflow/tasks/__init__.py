@@ -1,0 +1,4 @@
+"""Celery tasks, one module per concept. Celery's autodiscovery imports this package.
+
+Every task takes ids, is idempotent (acks late ⇒ at least once) and calls services.
+"""
