@@ -35,6 +35,8 @@ class TaskSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.name", allow_null=True, default=None)
     decision = serializers.ChoiceField(choices=Decision.choices, allow_blank=True)
     corrections = CorrectionItemSerializer(many=True)
+    # Declared, not derived: the derived bounds depend on the database (smallint on PostgreSQL).
+    review_round = serializers.IntegerField(min_value=0, read_only=True)
 
     class Meta:
         model = HumanTask

@@ -58,6 +58,10 @@ start_services() {
     as_root rabbitmq-server -detached
   fi
   for _ in $(seq 60); do
+    if pg_isready -q -h 127.0.0.1 -p 5432; then
+      psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'onething'" | grep -q 1 \
+        || createdb -h 127.0.0.1 -U postgres onething
+    fi
     pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 \
       && (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && return 0
     sleep 1
