@@ -37,6 +37,8 @@ class TaskSerializer(serializers.ModelSerializer):
     corrections = CorrectionItemSerializer(many=True)
     # Declared, not derived: the derived bounds depend on the database (smallint on PostgreSQL).
     review_round = serializers.IntegerField(min_value=0, read_only=True)
+    assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    result = serializers.DictField(read_only=True)
 
     class Meta:
         model = HumanTask
@@ -54,6 +56,9 @@ class TaskSerializer(serializers.ModelSerializer):
             "decision",
             "opinion",
             "corrections",
+            "result",
+            "assignee",
+            "claimed_at",
             "created_at",
             "completed_at",
         ]

@@ -1,6 +1,6 @@
 """Department reviewers: the inbox of their department's tasks, and deciding a task."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -10,7 +10,7 @@ from workflow import selectors, services
 from workflow.models import HumanTaskState
 
 from .errors import error_responses
-from .presenters import CorrectionItemSerializer, TaskSerializer
+from .presenters import CorrectionItemSerializer, EventSerializer, TaskSerializer, event_rows
 
 
 class TaskListApi(APIView):
@@ -20,41 +20,159 @@ class TaskListApi(APIView):
         state = serializers.ChoiceField(
             choices=[*HumanTaskState.values, "all"], required=False, default=HumanTaskState.OPEN
         )
+        one_thing = serializers.SlugField(max_length=64, required=False)
+        assignee = serializers.CharField(max_length=150, required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField()
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        counts = serializers.DictField(child=serializers.IntegerField(), help_text="各状态的任务数")
+        results = TaskSerializer(many=True)
 
     @extend_schema(
         operation_id="task_list",
         parameters=[
             OpenApiParameter("state", str, enum=[*HumanTaskState.values, "all"], description="任务状态，默认 open"),
+            OpenApiParameter("one_thing", str, description="只看某个一件事"),
+            OpenApiParameter("assignee", str, description="me（我认领的）、none（未认领）或用户名"),
             OpenApiParameter("page", int, description="页码"),
         ],
-        responses={200: TaskSerializer(many=True), **error_responses(400, 401, 403, 404)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        state = filters.validated_data["state"]
-        tasks = selectors.task_list(user=request.user, state=None if state == "all" else state)
+        state = filters.validated_data.pop("state")
+        tasks = selectors.task_list(
+            user=request.user, state=None if state == "all" else state, **filters.validated_data
+        )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(tasks, request, view=self)
-        return paginator.get_paginated_response(TaskSerializer(page, many=True).data)
-
-    def get_paginated_response_schema(self, schema):  # pragma: no cover - schema generation only
-        return PageNumberPagination().get_paginated_response_schema(schema)
+        response = paginator.get_paginated_response(TaskSerializer(page, many=True).data)
+        response.data["counts"] = selectors.task_counts(
+            user=request.user, one_thing=filters.validated_data.get("one_thing")
+        )
+        return response
 
 
 class TaskDetailApi(APIView):
-    @extend_schema(operation_id="task_detail", responses={200: TaskSerializer, **error_responses(401, 403, 404)})
+    """一个任务的办理页面数据：本部门需要的字段在前，本部门需要的材料，其他部门的进度（不含意见），办件时间线。"""
+
+    class FieldSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        title = serializers.CharField()
+        value = serializers.JSONField(allow_null=True)
+        needed_by_me = serializers.BooleanField()
+        needed_by = serializers.ListField(child=serializers.CharField())
+
+    class OtherSerializer(serializers.Serializer):
+        department = serializers.CharField()
+        department_name = serializers.CharField()
+        task = serializers.CharField()
+        state = serializers.CharField()
+
+    class OutputSerializer(TaskSerializer):
+        fields_for_review = serializers.SerializerMethodField()
+        materials = serializers.SerializerMethodField()
+        other_departments = serializers.SerializerMethodField()
+        timeline = serializers.SerializerMethodField()
+
+        class Meta(TaskSerializer.Meta):
+            fields = [*TaskSerializer.Meta.fields, "fields_for_review", "materials", "other_departments", "timeline"]
+
+        @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+        def get_fields_for_review(self, task):
+            return TaskDetailApi.FieldSerializer(self.context["task_view"]["fields"], many=True).data
+
+        @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+        def get_materials(self, task):
+            return self.context["task_view"]["materials"]
+
+        @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+        def get_other_departments(self, task):
+            return TaskDetailApi.OtherSerializer(self.context["task_view"]["others"], many=True).data
+
+        @extend_schema_field(EventSerializer(many=True))
+        def get_timeline(self, task):
+            return EventSerializer(event_rows(selectors.case_events(self.context["task_view"]["case"])), many=True).data
+
+    @extend_schema(operation_id="task_detail", responses={200: OutputSerializer, **error_responses(401, 403, 404)})
     def get(self, request, task_id: int):
-        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task_id)).data)
+        view = selectors.task_view(user=request.user, task_id=task_id)
+        return Response(self.OutputSerializer(view["task"], context={"task_view": view}).data)
+
+
+class TaskClaimApi(APIView):
+    """认领任务。两人同时认领时，一人成功，另一人得到 409 task_claimed。"""
+
+    @extend_schema(
+        operation_id="task_claim", request=None, responses={200: TaskSerializer, **error_responses(401, 403, 404, 409)}
+    )
+    def post(self, request, task_id: int):
+        task = services.human_task_claim(user=request.user, task_id=task_id)
+        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
+
+
+class TaskUnclaimApi(APIView):
+    """退回认领：本人或监督人员。"""
+
+    @extend_schema(
+        operation_id="task_unclaim",
+        request=None,
+        responses={200: TaskSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, task_id: int):
+        task = services.human_task_unclaim(user=request.user, task_id=task_id)
+        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
+
+
+class TaskReassignApi(APIView):
+    """转办给本部门的另一位审查人员，须说明理由。"""
+
+    class InputSerializer(serializers.Serializer):
+        to = serializers.CharField(max_length=150, help_text="接收人的用户名（本部门审查人员）")
+        reason = serializers.CharField(max_length=1000, help_text="转办理由")
+
+    @extend_schema(
+        operation_id="task_reassign",
+        request=InputSerializer,
+        responses={200: TaskSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, task_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.human_task_reassign(
+            user=request.user,
+            task_id=task_id,
+            to_username=data.validated_data["to"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
 
 
 class TaskCompleteApi(APIView):
     """部门作出决定：approve（准予）、reject（不予许可，须写理由）、need_correction（补正，逐项列出）。"""
 
+    class ResultSerializer(serializers.Serializer):
+        licence_no = serializers.CharField(max_length=64, required=False, help_text="证照或批准文书编号")
+        valid_from = serializers.DateField(required=False, help_text="有效期起")
+        valid_to = serializers.DateField(required=False, help_text="有效期止")
+
+        def to_internal_value(self, data):
+            value = super().to_internal_value(data)
+            return {key: (item.isoformat() if hasattr(item, "isoformat") else item) for key, item in value.items()}
+
     class InputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["approve", "reject", "need_correction"])
         opinion = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
         corrections = CorrectionItemSerializer(many=True, required=False, default=list, max_length=100)
+        result = serializers.DictField(required=False, default=dict, help_text="准予时的办理结果")
+
+        def validate_result(self, value):
+            serializer = TaskCompleteApi.ResultSerializer(data=value)
+            serializer.is_valid(raise_exception=True)
+            return serializer.validated_data
 
     @extend_schema(
         operation_id="task_complete",

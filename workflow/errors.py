@@ -44,6 +44,11 @@ class TaskAlreadyCompleted(Conflict):
     message = "该任务已办理或已取消"
 
 
+class TaskClaimedByOther(Conflict):
+    code = "task_claimed"
+    message = "该任务已由他人认领"
+
+
 class NoTaskToComplete(Conflict):
     code = "no_ready_task"
     message = "当前没有可办理的任务"

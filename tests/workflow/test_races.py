@@ -112,3 +112,29 @@ def test_case_numbers_drawn_concurrently_are_unique_and_gapless(users):
     numbers = [number for batch in results for number in batch]
     assert len(set(numbers)) == 20
     assert sorted(int(n[-6:]) for n in numbers) == list(range(1, 21))
+
+
+def _claim(barrier, username, task_id):
+    from django.contrib.auth import get_user_model
+
+    from workflow.errors import TaskClaimedByOther
+
+    user = get_user_model().objects.get(username=username)
+    barrier.wait(timeout=60)
+    try:
+        services.human_task_claim(user=user, task_id=task_id)
+        return (username, "won")
+    except TaskClaimedByOther:
+        return (username, "409")
+
+
+def test_two_reviewers_claiming_the_same_task_at_once_one_wins_the_other_gets_a_conflict(users, django_user_model):
+    second = django_user_model.objects.create_user("tax2", password="x")
+    Staff.objects.create(user=second, role=StaffRole.REVIEWER, department_id="tax")
+    case = open_and_accept(users)
+    task_id = HumanTask.objects.get(case=case, lane="tax", state=HumanTaskState.OPEN).pk
+    results = dict(_run_in_processes(_claim, [("tax1", task_id), ("tax2", task_id)]))
+    assert sorted(results.values()) == ["409", "won"]
+    [winner] = [username for username, outcome in results.items() if outcome == "won"]
+    assert HumanTask.objects.get(pk=task_id).assignee.username == winner
+    assert CaseEvent.objects.filter(case=case, kind="task_claimed").count() == 1

@@ -125,8 +125,11 @@ class HumanTask(models.Model):
         related_name="+",
         verbose_name="承办人",
     )
+    claimed_at = models.DateTimeField("认领时间", null=True, blank=True)
     decision = models.CharField("决定", max_length=20, choices=Decision.choices, blank=True)
     opinion = models.TextField("意见", blank=True)
+    # The item's result with an approval: {"licence_no", "valid_from", "valid_to"} (证照编号、有效期).
+    result = models.JSONField("办理结果", default=dict, blank=True)
     corrections = models.JSONField("补正要求", default=list, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

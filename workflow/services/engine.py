@@ -133,7 +133,8 @@ def persist_step(step: Step, *, creating: bool = False) -> None:
         task.completed_by = step.actor if getattr(step.actor, "pk", None) else None
     if step.completed:
         HumanTask.objects.bulk_update(
-            step.completed, ["state", "decision", "opinion", "corrections", "completed_by", "completed_at"]
+            step.completed,
+            ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by", "completed_at"],
         )
 
     ready_ids = {task.id for task in ready}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from ..access import require_role
-from ..errors import TaskAlreadyCompleted, ValidationFailed
+from ..errors import TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
 from ..models import Case, Decision, HumanTask, HumanTaskState, StaffRole
 from .engine import begin_step, complete_engine_task, lock_case, persist_step
 
@@ -14,7 +14,13 @@ REVIEW_DECISIONS = (Decision.APPROVE, Decision.REJECT, Decision.NEED_CORRECTION)
 
 @transaction.atomic
 def human_task_complete(
-    *, user, task_id: int, decision: str, opinion: str = "", corrections: list[dict] | None = None
+    *,
+    user,
+    task_id: int,
+    decision: str,
+    opinion: str = "",
+    corrections: list[dict] | None = None,
+    result: dict | None = None,
 ) -> HumanTask:
     """A department's decision on its review task: approve, reject (不予许可) or need correction (补正).
 
@@ -23,18 +29,21 @@ def human_task_complete(
     lock serialises them and the second sees the task closed.
     """
     staff = require_role(user, StaffRole.REVIEWER)
-    corrections = corrections or []
-    _check_decision(decision, opinion, corrections)
+    corrections, result = corrections or [], result or {}
+    _check_decision(decision, opinion, corrections, result)
     case: Case = lock_case(task_id=task_id, department=staff.department_id)
     step = begin_step(case, user)
     task = next((t for t in step.open_tasks if t.pk == task_id), None)
     if task is None:
         raise TaskAlreadyCompleted()
+    if task.assignee_id not in (None, user.pk):
+        raise TaskClaimedByOther()
     department = task.lane
     reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
     # Each department writes only its own key: branch data is deep-merged at the join.
     complete_engine_task(step.instance, task, {"reviews": {**reviews, department: str(decision)}})
-    task.decision, task.opinion, task.corrections = decision, opinion, corrections
+    task.decision, task.opinion, task.corrections, task.result = decision, opinion, corrections, result
+    task.assignee = user
     step.completed.append(task)
     step.event(
         "task_completed",
@@ -48,7 +57,7 @@ def human_task_complete(
     return task
 
 
-def _check_decision(decision: str, opinion: str, corrections: list[dict]) -> None:
+def _check_decision(decision: str, opinion: str, corrections: list[dict], result: dict) -> None:
     errors: dict[str, list[str]] = {}
     if decision not in REVIEW_DECISIONS:
         errors["decision"] = ["决定只能是 approve、reject 或 need_correction"]
@@ -58,5 +67,9 @@ def _check_decision(decision: str, opinion: str, corrections: list[dict]) -> Non
         errors["corrections"] = ["要求补正时请逐项列出需要补正的内容"]
     if decision != Decision.NEED_CORRECTION and corrections:
         errors["corrections"] = ["只有要求补正时才能填写补正项"]
+    if result and decision != Decision.APPROVE:
+        errors["result"] = ["只有准予时才能填写办理结果（证照编号、有效期）"]
+    if result.get("valid_from") and result.get("valid_to") and result["valid_to"] < result["valid_from"]:
+        errors["result.valid_to"] = ["有效期截止日期不能早于起始日期"]
     if errors:
         raise ValidationFailed(field_errors=errors)

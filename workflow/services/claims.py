@@ -1,0 +1,107 @@
+"""Who works on a department task: claim, unclaim and reassign (转办) within the department.
+
+Claims touch no process state, so they lock nothing but the task row: a conditional UPDATE decides a race
+(two reviewers claiming at the same instant: one row updated, the other request gets 409), on PostgreSQL
+and SQLite alike.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from ..access import require_role, staff_of
+from ..errors import NotFound, PermissionDenied, TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
+from ..models import CaseEvent, HumanTask, HumanTaskState, StaffRole
+
+
+def _department_task(user, task_id: int) -> HumanTask:
+    staff = staff_of(user)
+    tasks = HumanTask.objects.filter(pk=task_id, department__isnull=False)
+    if staff is not None and staff.role == StaffRole.REVIEWER:
+        tasks = tasks.filter(department_id=staff.department_id)
+    task = tasks.select_related("assignee").first()
+    if task is None:
+        raise NotFound("未找到该任务")
+    return task
+
+
+def _event(task: HumanTask, kind: str, actor, **data) -> None:
+    CaseEvent.objects.create(
+        case_id=task.case_id,
+        kind=kind,
+        actor=actor,
+        actor_label=actor.get_full_name() or actor.get_username(),
+        department=task.lane,
+        data={"task": task.name, **data},
+    )
+
+
+@transaction.atomic
+def human_task_claim(*, user, task_id: int) -> HumanTask:
+    """认领: the task is mine; others in the department see who works on it."""
+    require_role(user, StaffRole.REVIEWER)
+    task = _department_task(user, task_id)
+    now = timezone.now()
+    claimed = HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN, assignee__isnull=True).update(
+        assignee=user, claimed_at=now
+    )
+    if not claimed:
+        task.refresh_from_db(fields=["state", "assignee"])
+        if task.state != HumanTaskState.OPEN:
+            raise TaskAlreadyCompleted()
+        if task.assignee_id == user.pk:
+            return task  # claiming one's own task again changes nothing
+        raise TaskClaimedByOther(f"该任务已由{task.assignee.get_full_name() or task.assignee.get_username()}认领")
+    _event(task, "task_claimed", user)
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
+def human_task_unclaim(*, user, task_id: int) -> HumanTask:
+    """Give the task back to the department's pool: its assignee, or a supervisor."""
+    staff = require_role(user, StaffRole.REVIEWER, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
+    task = _department_task(user, task_id)
+    if staff.role == StaffRole.REVIEWER and task.assignee_id != user.pk:
+        raise PermissionDenied("只能退回自己认领的任务")
+    released = HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN, assignee_id=task.assignee_id).update(
+        assignee=None, claimed_at=None
+    )
+    if not released:
+        raise TaskAlreadyCompleted()
+    _event(task, "task_unclaimed", user)
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
+def human_task_reassign(*, user, task_id: int, to_username: str, reason: str) -> HumanTask:
+    """转办: hand the task to another reviewer of the same department, with a reason."""
+    staff = require_role(user, StaffRole.REVIEWER, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
+    task = _department_task(user, task_id)
+    if staff.role == StaffRole.REVIEWER and task.assignee_id not in (None, user.pk):
+        raise TaskClaimedByOther()
+    if not reason.strip():
+        raise ValidationFailed(field_errors={"reason": ["转办须说明理由"]})
+    target = (
+        get_user_model()
+        .objects.filter(
+            username=to_username,
+            is_active=True,
+            staff__role=StaffRole.REVIEWER,
+            staff__department_id=task.department_id,
+        )
+        .first()
+    )
+    if target is None:
+        raise ValidationFailed(field_errors={"to": ["只能转办给本部门的审查人员"]})
+    moved = HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN, assignee_id=task.assignee_id).update(
+        assignee=target, claimed_at=timezone.now()
+    )
+    if not moved:
+        raise TaskAlreadyCompleted()
+    _event(task, "task_reassigned", user, to=target.get_username(), reason=reason)
+    task.refresh_from_db()
+    return task
