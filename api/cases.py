@@ -66,11 +66,17 @@ class CaseDetailApi(APIView):
         return _case_response(request.user, selectors.case_get(user=request.user, case_no=case_no))
 
 
+class PromiseSerializer(serializers.Serializer):
+    material = serializers.CharField(max_length=64, help_text="材料编码（须为可容缺的非关键材料）")
+    due_date = serializers.DateField(help_text="承诺补交日期")
+
+
 class CaseAcceptApi(APIView):
-    """受理：形式审查通过，各部门开始并联审查。"""
+    """受理：形式审查通过，各部门开始并联审查。可对非关键材料容缺受理（申请人书面承诺补交日期）。"""
 
     class InputSerializer(serializers.Serializer):
         opinion = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+        promises = PromiseSerializer(many=True, required=False, default=list, max_length=50)
 
     @extend_schema(
         operation_id="case_accept",
@@ -80,7 +86,12 @@ class CaseAcceptApi(APIView):
     def post(self, request, case_no: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_accept(user=request.user, case_no=case_no, opinion=data.validated_data["opinion"])
+        case = services.case_accept(
+            user=request.user,
+            case_no=case_no,
+            opinion=data.validated_data["opinion"],
+            promises=data.validated_data["promises"],
+        )
         return _case_response(request.user, case)
 
 
@@ -131,3 +142,35 @@ class CaseConcludeApi(APIView):
     )
     def post(self, request, case_no: str):
         return _case_response(request.user, services.case_conclude(user=request.user, case_no=case_no))
+
+
+class WithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text="撤回原因")
+
+
+class CaseWithdrawApi(APIView):
+    """窗口代申请人撤回（形成办理结果之前）。"""
+
+    @extend_schema(
+        operation_id="case_withdraw",
+        request=WithdrawInputSerializer,
+        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, case_no: str):
+        data = WithdrawInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_withdraw(case_no=case_no, reason=data.validated_data["reason"], actor=request.user)
+        return _case_response(request.user, case)
+
+
+class CasePromiseFulfilApi(APIView):
+    """容缺材料已补交：承诺逾期而中止的办件在没有其他逾期承诺时恢复审查。"""
+
+    @extend_schema(
+        operation_id="case_promise_fulfil",
+        request=None,
+        responses={200: CaseSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, case_no: str, material: str):
+        case = services.case_promise_fulfil(user=request.user, case_no=case_no, material_code=material)
+        return _case_response(request.user, case)

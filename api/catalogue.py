@@ -1,11 +1,11 @@
 """One-things the window can open cases for, with their one form."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import selectors
+from workflow import clock, selectors
 from workflow.errors import NotFound
 
 from .errors import error_responses
@@ -18,6 +18,18 @@ class OneThingSerializer(serializers.Serializer):
     promised_limit_days = serializers.IntegerField()
     version = serializers.IntegerField(source="current_version.number")
     departments = serializers.ListField(child=serializers.CharField(), source="current_version.departments")
+
+
+_RATE = {"max_digits": 5, "decimal_places": 4, "coerce_to_string": False, "allow_null": True}
+
+
+class ItemLimitSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    department = serializers.CharField()
+    statutory_limit_days = serializers.IntegerField(help_text="法定时限（工作日）")
+    promised_limit_days = serializers.IntegerField(help_text="承诺时限（工作日）")
+    reduction_rate = serializers.DecimalField(**_RATE, help_text="时限压减率 = 1 − 承诺/法定")
 
 
 class OneThingDetailSerializer(OneThingSerializer):
@@ -34,6 +46,36 @@ class OneThingDetailSerializer(OneThingSerializer):
     report = serializers.DictField(
         source="merged_form.report", default=dict, help_text="减材料、减填报：字段与材料合并前后的数量"
     )
+    statutory_limit_days = serializers.SerializerMethodField(
+        help_text="法定时限（工作日）：两个以上事项联合办理为 45 日，单一事项为该事项的法定时限"
+    )
+    extension_limit_days = serializers.SerializerMethodField(help_text="最多可延期的工作日")
+    reduction_rate = serializers.SerializerMethodField(
+        help_text="时限压减率 = 1 − 承诺时限/法定时限（0.8889 即 88.89%）"
+    )
+    item_limits = serializers.SerializerMethodField(help_text="各事项的法定时限、承诺时限和时限压减率")
+
+    def _limits(self, one_thing) -> dict:
+        memo = self.context.setdefault("time_limits", {})
+        if one_thing.pk not in memo:
+            memo[one_thing.pk] = clock.one_thing_limits(one_thing)
+        return memo[one_thing.pk]
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_statutory_limit_days(self, one_thing) -> int:
+        return self._limits(one_thing)["statutory_limit_days"]
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_extension_limit_days(self, one_thing) -> int:
+        return self._limits(one_thing)["extension_limit_days"]
+
+    @extend_schema_field(serializers.DecimalField(**_RATE))
+    def get_reduction_rate(self, one_thing):
+        return self._limits(one_thing)["reduction_rate"]
+
+    @extend_schema_field(ItemLimitSerializer(many=True))
+    def get_item_limits(self, one_thing) -> list:
+        return ItemLimitSerializer(self._limits(one_thing)["items"], many=True).data
 
 
 class OneThingListApi(APIView):

@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -61,6 +62,16 @@ def exception_handler(exc, context):
         return Response(_body("not_found", "未找到"), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
         return Response(_body("permission_denied", "无权执行此操作"), status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # PostgreSQL restarting, unreachable or out of connections: nothing was committed (the step's
+        # transaction is rolled back with the connection), so the client may simply retry. Django drops
+        # the broken connection at the end of the request (CONN_HEALTH_CHECKS) and reconnects on the next.
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            _body("database_unavailable", "数据库暂时不可用，请稍后重试"),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, RequestDataTooBig):
         return Response(_body("too_large", "请求体过大"), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, exceptions.ValidationError):

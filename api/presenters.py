@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from workflow import clock
+from workflow.documents import DocumentKind
 from workflow.lifecycle import CaseStatus
-from workflow.models import Case, Decision, HumanTask
+from workflow.models import Case, Decision, HumanTask, RatingLevel, RectificationState
+from workflow.results import case_results
 
+RESULT_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED}
 EVENT_LABELS = {
     "opened": "窗口收件",
     "task_opened": "任务生成",
@@ -19,6 +24,24 @@ EVENT_LABELS = {
     "approve": "统一反馈：准予许可",
     "reject": "统一反馈：不予许可",
     "conclude": "办结",
+    "withdraw": "申请人撤回",
+    "reopened": "补正涉及本部门字段，重新审查",
+    "licence_issued": "电子证照签发",
+    "task_claimed": "任务认领",
+    "task_unclaimed": "退回认领",
+    "task_reassigned": "任务转办",
+    "document_issued": "文书出具",
+    "query_code_reissued": "补发查询码",
+    "rated": "好差评",
+    "rectification_opened": "差评整改工单生成",
+    "rectification_resolved": "差评整改完成",
+    "deemed_accepted": "逾期未告知补正，依法视为受理",
+    "procedure_started": "特别程序开始（期间不计入办理时限）",
+    "procedure_ended": "特别程序结束，恢复计时",
+    "deadline_extended": "经批准延期",
+    "timer_fired": "流程定时器触发",
+    "yellow_card": "黄牌：部门任务超期",
+    "red_card": "红牌：办件超期",
 }
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
 
@@ -39,6 +62,9 @@ class TaskSerializer(serializers.ModelSerializer):
     review_round = serializers.IntegerField(min_value=0, read_only=True)
     assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
     result = serializers.DictField(read_only=True)
+    limit_days = serializers.IntegerField(allow_null=True, read_only=True, help_text="办理时限（工作日）")
+    supervision = serializers.SerializerMethodField(help_text="督办状态：正常、临期预警、黄牌、红牌、暂停计时")
+    supervision_label = serializers.SerializerMethodField()
 
     class Meta:
         model = HumanTask
@@ -61,7 +87,18 @@ class TaskSerializer(serializers.ModelSerializer):
             "claimed_at",
             "created_at",
             "completed_at",
+            "limit_days",
+            "due_date",
+            "supervision",
+            "supervision_label",
         ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True))
+    def get_supervision(self, task: HumanTask) -> str | None:
+        return clock.task_supervision(task)
+
+    def get_supervision_label(self, task: HumanTask) -> str:
+        return clock.supervision_label(clock.task_supervision(task))
 
 
 class CaseTaskSerializer(serializers.Serializer):
@@ -75,6 +112,8 @@ class CaseTaskSerializer(serializers.Serializer):
     opinion = serializers.CharField(allow_blank=True, allow_null=True)
     corrections = CorrectionItemSerializer(many=True, allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True, help_text="办理期限（最后一个工作日）")
+    supervision = serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True)
 
 
 class EventSerializer(serializers.Serializer):
@@ -85,7 +124,53 @@ class EventSerializer(serializers.Serializer):
     actor = serializers.CharField(allow_blank=True)
 
 
-class CaseSerializer(serializers.Serializer):
+class ItemResultSerializer(serializers.Serializer):
+    """统一反馈: one row per item."""
+
+    item_code = serializers.CharField(allow_blank=True)
+    item = serializers.CharField()
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    decision = serializers.CharField(allow_blank=True)
+    decision_label = serializers.CharField(allow_blank=True)
+    opinion = serializers.CharField(allow_blank=True)
+    licence_no = serializers.CharField(allow_blank=True)
+    valid_from = serializers.DateField(allow_null=True)
+    valid_to = serializers.DateField(allow_null=True)
+
+
+class ClockPauseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="correction、hearing、testing、appraisal、expert_review、tender_auction…")
+    kind_label = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    department = serializers.CharField(allow_blank=True)
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class ExtensionSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    reason = serializers.CharField()
+    approved_by = serializers.CharField()
+    approved_at = serializers.DateTimeField()
+
+
+class ClockFieldsSerializer(serializers.Serializer):
+    """The legal clock of a case (docs/clock.md), shared by the staff and applicant views."""
+
+    accepted_at = serializers.DateTimeField(allow_null=True, help_text="受理时间：期限起算点")
+    promised_due_date = serializers.DateField(allow_null=True, help_text="承诺办结期限（最后一个工作日）")
+    statutory_due_date = serializers.DateField(allow_null=True, help_text="法定办结期限（最后一个工作日）")
+    working_days_used = serializers.IntegerField(allow_null=True, help_text="已用工作日（不含暂停）")
+    paused = serializers.BooleanField(help_text="正在暂停计时（补正、听证、检验检测、专家评审等）")
+    supervision = serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True)
+    supervision_label = serializers.CharField(allow_blank=True)
+    deemed_accepted = serializers.BooleanField(help_text="逾期未告知补正，依法视为受理")
+    pauses = ClockPauseSerializer(many=True)
+
+
+class CaseSerializer(ClockFieldsSerializer):
     case_no = serializers.CharField()
     one_thing = serializers.CharField()
     one_thing_name = serializers.CharField()
@@ -101,6 +186,11 @@ class CaseSerializer(serializers.Serializer):
     concluded_at = serializers.DateTimeField(allow_null=True)
     tasks = CaseTaskSerializer(many=True)
     events = EventSerializer(many=True)
+    results = ItemResultSerializer(many=True, help_text="统一反馈：各事项的办理结果（形成结果后）")
+    reused_materials = serializers.ListField(
+        child=serializers.DictField(), help_text="免提交：以既有电子证照替代的材料（材料编码、名称、证照编号）"
+    )
+    extensions = ExtensionSerializer(many=True, help_text="经批准的延期")
 
 
 def event_rows(events) -> list[dict]:
@@ -148,8 +238,46 @@ def case_row(case: Case, tasks: list[HumanTask], events, *, opinions_of: str | N
                 "opinion": t.opinion if show(t) else None,
                 "corrections": t.corrections if show(t) else None,
                 "completed_at": t.completed_at,
+                "due_date": t.due_date,
+                "supervision": clock.task_supervision(t, case=case),
             }
             for t in tasks
         ],
         "events": event_rows(events),
+        "results": case_results(case, tasks) if case.status in RESULT_STATES else [],
+        "reused_materials": [
+            {"material_code": r.material_code, "material_name": r.material_name, "licence_no": r.licence.number}
+            for r in case.reused_materials.select_related("licence")
+        ],
+        **clock.case_clock(case, tasks),
     }
+
+
+# --- documents and 好差评, shared by the staff and applicant views ---------------------------------------
+
+
+class DocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    kind_label = serializers.CharField(source="get_kind_display")
+    title = serializers.CharField()
+    filename = serializers.CharField(help_text="下载时的文件名")
+    size = serializers.IntegerField(help_text="字节数")
+    sha256 = serializers.CharField(help_text="出具时记录的 SHA-256，可与下载的文件比对")
+    signed = serializers.BooleanField(help_text="已加盖电子印章（PAdES 数字签名）")
+    created_at = serializers.DateTimeField()
+
+
+class RectificationBriefSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=RectificationState.choices)
+    state_label = serializers.CharField()
+    due_date = serializers.DateField()
+    resolution = serializers.CharField(allow_blank=True, help_text="整改情况（完成后）")
+
+
+class RatingStateSerializer(serializers.Serializer):
+    can_rate = serializers.BooleanField(help_text="现在可以评价：已办结且未评价，或差评整改完成后可再评价一次")
+    level = serializers.ChoiceField(choices=RatingLevel.choices, allow_null=True)
+    level_label = serializers.CharField(allow_blank=True)
+    rated_at = serializers.DateTimeField(allow_null=True)
+    rectification = RectificationBriefSerializer(allow_null=True)

@@ -7,14 +7,25 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import selectors, services
+from workflow import clock, notices, ratings, selectors, services
 from workflow.errors import NotFound
 from workflow.lifecycle import CaseStatus
 from workflow.models import Department, HumanTaskState
+from workflow.results import case_results
 
 from .cases import CorrectionInputSerializer
 from .errors import error_responses
-from .presenters import OUTCOME_LABELS, CorrectionItemSerializer, EventSerializer, event_rows
+from .presenters import (
+    OUTCOME_LABELS,
+    RESULT_STATES,
+    ClockFieldsSerializer,
+    CorrectionItemSerializer,
+    DocumentSerializer,
+    EventSerializer,
+    ItemResultSerializer,
+    RatingStateSerializer,
+    event_rows,
+)
 from .throttles import CASE_NO_RE, StatusLookupCaseThrottle, StatusLookupIpThrottle
 
 PUBLIC_EVENTS = {
@@ -27,6 +38,11 @@ PUBLIC_EVENTS = {
     "approve",
     "reject",
     "conclude",
+    # The clock, which the applicant must be told about (行政许可法 Art. 32, 42, 45).
+    "deemed_accepted",
+    "procedure_started",
+    "procedure_ended",
+    "deadline_extended",
 }
 PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
 # Opinions are shown to the applicant only with the unified feedback, never department by department.
@@ -66,7 +82,7 @@ class CorrectionNoticeSerializer(serializers.Serializer):
     items = CorrectionItemSerializer(many=True)
 
 
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(ClockFieldsSerializer):
     case_no = serializers.CharField()
     one_thing_name = serializers.CharField()
     status = serializers.ChoiceField(choices=CaseStatus.choices)
@@ -78,7 +94,11 @@ class StatusSerializer(serializers.Serializer):
     departments = DepartmentProgressSerializer(many=True)
     refusal_reasons = serializers.CharField(allow_blank=True, help_text="不予受理时：理由")
     corrections = CorrectionNoticeSerializer(many=True, help_text="待补正时：各部门要求的一次性告知清单")
+    results = ItemResultSerializer(many=True, help_text="统一反馈：各事项的办理结果与证照编号")
     timeline = EventSerializer(many=True)
+    promised_date = serializers.DateField(allow_null=True, help_text="承诺办结日期（受理后）")
+    documents = DocumentSerializer(many=True, help_text="可下载的文书：POST /api/status/documents/{id}/download")
+    rating = RatingStateSerializer(help_text="好差评")
 
 
 def _status_body(case) -> dict:
@@ -129,11 +149,16 @@ def _status_body(case) -> dict:
         "concluded_at": case.concluded_at,
         "departments": departments,
         "corrections": corrections,
+        "results": case_results(case, tasks) if case.status in RESULT_STATES else [],
         # Staff names stay inside the hall: the applicant sees what happened and when, not who did it.
         "timeline": [
             {**row, "actor": ""}
             for row in event_rows(e for e in selectors.case_events(case) if e.kind in PUBLIC_EVENTS)
         ],
+        "promised_date": getattr(case, "promised_due_date", None),
+        **clock.case_clock(case, tasks),
+        "documents": notices.case_documents(case),
+        "rating": ratings.rating_state(case),
     }
 
 
@@ -194,4 +219,24 @@ class ApplicantCorrectionApi(LookupThrottledApi):
         lookup = {"case_no": data.validated_data["case_no"], "query_code": data.validated_data["query_code"]}
         self.lookup(**lookup)
         services.case_correction_submit(case_no=lookup["case_no"], changes=data.validated_data["form"])
+        return Response(StatusSerializer(_status_body(selectors.case_for_applicant(**lookup))).data)
+
+
+class ApplicantWithdrawApi(LookupThrottledApi):
+    """申请人撤回申请（无需登录，凭办件编号 + 查询码；形成办理结果之前）。"""
+
+    class InputSerializer(LookupSerializer):
+        reason = serializers.CharField(max_length=1000, help_text="撤回原因")
+
+    @extend_schema(
+        operation_id="case_status_withdraw",
+        request=InputSerializer,
+        responses={200: StatusSerializer, **error_responses(400, 404, 409, 429)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lookup = {"case_no": data.validated_data["case_no"], "query_code": data.validated_data["query_code"]}
+        self.lookup(**lookup)
+        services.case_withdraw(case_no=lookup["case_no"], reason=data.validated_data["reason"])
         return Response(StatusSerializer(_status_body(selectors.case_for_applicant(**lookup))).data)

@@ -6,7 +6,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import selectors, services
+from workflow import clock, selectors, services
 from workflow.models import HumanTaskState
 
 from .errors import error_responses
@@ -22,6 +22,7 @@ class TaskListApi(APIView):
         )
         one_thing = serializers.SlugField(max_length=64, required=False)
         assignee = serializers.CharField(max_length=150, required=False)
+        overdue = serializers.BooleanField(required=False, default=False)
 
     class OutputSerializer(serializers.Serializer):
         count = serializers.IntegerField()
@@ -36,6 +37,7 @@ class TaskListApi(APIView):
             OpenApiParameter("state", str, enum=[*HumanTaskState.values, "all"], description="任务状态，默认 open"),
             OpenApiParameter("one_thing", str, description="只看某个一件事"),
             OpenApiParameter("assignee", str, description="me（我认领的）、none（未认领）或用户名"),
+            OpenApiParameter("overdue", bool, description="true：只看超期的待办（黄牌：任务超期；红牌：办件超期）"),
             OpenApiParameter("page", int, description="页码"),
         ],
         responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
@@ -44,9 +46,12 @@ class TaskListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         state = filters.validated_data.pop("state")
+        overdue = filters.validated_data.pop("overdue")
         tasks = selectors.task_list(
             user=request.user, state=None if state == "all" else state, **filters.validated_data
         )
+        if overdue:
+            tasks = clock.tasks_overdue(tasks)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(tasks, request, view=self)
         response = paginator.get_paginated_response(TaskSerializer(page, many=True).data)

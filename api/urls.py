@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import auth, cases, catalogue, status, tasks
+from . import auth, cases, catalogue, clock, documents, query_codes, ratings, status, tasks
 from .converters import CaseNumberConverter
 
 register_converter(CaseNumberConverter, "case_no")
@@ -18,6 +18,12 @@ urlpatterns = [
     path("cases/<case_no:case_no>/refuse", cases.CaseRefuseApi.as_view(), name="case-refuse"),
     path("cases/<case_no:case_no>/correction", cases.CaseCorrectionApi.as_view(), name="case-correction"),
     path("cases/<case_no:case_no>/conclude", cases.CaseConcludeApi.as_view(), name="case-conclude"),
+    path("cases/<case_no:case_no>/withdraw", cases.CaseWithdrawApi.as_view(), name="case-withdraw"),
+    path(
+        "cases/<case_no:case_no>/promises/<slug:material>/fulfil",
+        cases.CasePromiseFulfilApi.as_view(),
+        name="case-promise-fulfil",
+    ),
     path("tasks", tasks.TaskListApi.as_view(), name="task-list"),
     path("tasks/<int:task_id>", tasks.TaskDetailApi.as_view(), name="task-detail"),
     path("tasks/<int:task_id>/complete", tasks.TaskCompleteApi.as_view(), name="task-complete"),
@@ -26,6 +32,39 @@ urlpatterns = [
     path("tasks/<int:task_id>/reassign", tasks.TaskReassignApi.as_view(), name="task-reassign"),
     path("status", status.CaseStatusApi.as_view(), name="case-status"),
     path("status/correction", status.ApplicantCorrectionApi.as_view(), name="case-status-correction"),
+    path("status/withdraw", status.ApplicantWithdrawApi.as_view(), name="case-status-withdraw"),
+    # documents (docs/documents.md), query-code re-issue, 好差评
+    path("cases/<case_no:case_no>/documents", documents.CaseDocumentListApi.as_view(), name="case-documents"),
+    path(
+        "cases/<case_no:case_no>/documents/<int:document_id>/download",
+        documents.CaseDocumentDownloadApi.as_view(),
+        name="case-document-download",
+    ),
+    path("cases/<case_no:case_no>/query-code", query_codes.QueryCodeReissueApi.as_view(), name="case-query-code"),
+    path("status/documents", documents.ApplicantDocumentListApi.as_view(), name="case-status-documents"),
+    path(
+        "status/documents/<int:document_id>/download",
+        documents.ApplicantDocumentDownloadApi.as_view(),
+        name="case-status-document-download",
+    ),
+    path("status/rating", ratings.ApplicantRatingApi.as_view(), name="case-status-rating"),
+    path("documents/verify", documents.DocumentVerifyApi.as_view(), name="document-verify"),
+    path("rectifications", ratings.RectificationListApi.as_view(), name="rectification-list"),
+    path(
+        "rectifications/<int:order_id>/resolve",
+        ratings.RectificationResolveApi.as_view(),
+        name="rectification-resolve",
+    ),
+    path("statistics/ratings", ratings.RatingStatisticsApi.as_view(), name="rating-statistics"),
+    # the legal clock (docs/clock.md): special procedures, extensions, supervision notifications
+    path("cases/<case_no:case_no>/procedures", clock.ProcedureStartApi.as_view(), name="case-procedure-start"),
+    path(
+        "cases/<case_no:case_no>/procedures/<int:pause_id>/end",
+        clock.ProcedureEndApi.as_view(),
+        name="case-procedure-end",
+    ),
+    path("cases/<case_no:case_no>/extensions", clock.DeadlineExtendApi.as_view(), name="case-deadline-extend"),
+    path("notifications", clock.NotificationListApi.as_view(), name="notification-list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

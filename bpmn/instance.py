@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from dataclasses import dataclass
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -22,6 +28,16 @@ class ReadyTask:
     element_id: str  # the BPMN element id, e.g. "review_tax"
     name: str
     lane: str  # department code or reserved lane
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    """A timer event the instance waits for: a boundary, intermediate or start timer."""
+
+    id: str  # the engine's task id of the waiting timer event
+    element_id: str  # the BPMN element id of the timer event, e.g. "review_overdue"
+    name: str
+    due_at: dt.datetime  # aware, UTC
 
 
 class ProcessInstance:
@@ -52,6 +68,10 @@ class ProcessInstance:
     @property
     def is_completed(self) -> bool:
         return self._workflow.is_completed()
+
+    def cancel(self) -> None:
+        """End the instance where it stands (the applicant withdrew): no task is ready afterwards."""
+        self._workflow.cancel()
 
     @property
     def data(self) -> dict:
@@ -88,6 +108,36 @@ class ProcessInstance:
             raise ProcessError(_describe(exc), element_id=task.task_spec.bpmn_id) from exc
         self._run_engine()
 
+    @property
+    def has_timers(self) -> bool:
+        """Whether the model has any timer event at all; callers skip timer bookkeeping when it has none."""
+        return _model_has_timers(self.model)
+
+    def waiting_timers(self) -> list[WaitingTimer]:
+        """Timers the instance is waiting for, with the instant each becomes due.
+
+        SpiffWorkflow has no scheduler: a waiting timer keeps its due time in the task's internal data
+        (``event_value``, set when the event is reached) and fires only when someone refreshes the
+        timers after that instant. The caller stores these due times and calls ``fire_timers`` then.
+        """
+        if not self.has_timers:
+            return []
+        timers = []
+        for task in self._workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            due_at = _due_at(definition, definition.details(task).value)
+            if due_at is not None:
+                element_id = task.task_spec.bpmn_id
+                timers.append(WaitingTimer(str(task.id), element_id, task.task_spec.bpmn_name or element_id, due_at))
+        return timers
+
+    def fire_timers(self) -> None:
+        """Fire every timer whose instant has passed and run the engine on from there (escalation paths)."""
+        self._workflow.refresh_timers()
+        self._run_engine()
+
     def _ready_task(self, task_id: str):
         try:
             task = self._workflow.get_task_from_id(UUID(task_id))
@@ -105,6 +155,42 @@ class ProcessInstance:
             raise ProcessError(_describe(exc), element_id=task.task_spec.bpmn_id if task else "") from exc
         except Exception as exc:  # e.g. an invalid timer value raises a bare Exception
             raise ProcessError(f"流程执行出错：{exc}") from exc
+
+
+_HAS_TIMERS: dict[str, bool] = {}
+
+
+def _model_has_timers(model: LoadedModel) -> bool:
+    known = _HAS_TIMERS.get(model.content_hash)
+    if known is None:
+        specs = [model.spec, *model.subprocess_specs.values()]
+        known = any(
+            isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+            for spec in specs
+            for task_spec in spec.task_specs.values()
+        )
+        _HAS_TIMERS[model.content_hash] = known
+    return known
+
+
+def _due_at(definition: TimerEventDefinition, value) -> dt.datetime | None:
+    """The due instant (aware UTC) of a waiting timer's ``event_value``; None when it has none (yet)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    try:
+        if isinstance(definition, TimeDateEventDefinition):
+            parsed = TimerEventDefinition.parse_time_or_duration(value)
+        elif isinstance(definition, CycleTimerEventDefinition):
+            parsed = dt.datetime.fromisoformat(value)
+        else:
+            parsed = TimerEventDefinition.get_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(parsed, dt.datetime):
+        return None
+    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _describe(exc: Exception) -> str:

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "workflow",
     "api",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,11 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# The hall's screens (web/): staff log in there; the API keeps its own token and session login.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
@@ -105,6 +111,7 @@ REST_FRAMEWORK = {
         "status_lookup_ip": env_str("THROTTLE_STATUS_LOOKUP_IP", "30/min"),
         "status_lookup_case": env_str("THROTTLE_STATUS_LOOKUP_CASE", "10/hour"),
         "login": env_str("THROTTLE_LOGIN", "20/min"),
+        "document_verify": env_str("THROTTLE_DOCUMENT_VERIFY", "20/min"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
@@ -122,6 +129,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "workflow.lifecycle.CaseStatus",
         "DecisionEnum": "workflow.models.Decision",
+        "RectificationStateEnum": "workflow.models.RectificationState",
+        "StateEnum": "workflow.models.HumanTaskState",  # the name it had before other "state" enums
     },
 }
 
@@ -136,10 +145,45 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
+# One queue name for the whole installation; the real-worker tests give each run its own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+
+# The legal clock (docs/clock.md). Beat only wakes the sweeps; deadlines live in database rows, so a second
+# beat or a missed tick costs nothing. Run one beat process (scripts/dev.sh prod, Procfile).
+ONETHING_WARNING_SHARE = float(env_str("ONETHING_WARNING_SHARE", "0.2"))  # warn when ≤ 20 % of a limit remains
+ONETHING_TIMER_SWEEP_SECONDS = env_int("ONETHING_TIMER_SWEEP_SECONDS", 60)
+ONETHING_CLOCK_SWEEP_SECONDS = env_int("ONETHING_CLOCK_SWEEP_SECONDS", 300)
+# A claimed timer not fired after this long (its message was lost) is claimed again; > CELERY_TASK_TIME_LIMIT.
+ONETHING_TIMER_RECLAIM_SECONDS = env_int("ONETHING_TIMER_RECLAIM_SECONDS", 600)
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
+CELERY_BEAT_SCHEDULE = {
+    "clock-due-timers": {
+        "task": "workflow.tasks.clock.sweep_due_timers",
+        "schedule": float(ONETHING_TIMER_SWEEP_SECONDS),
+        "options": {"expires": ONETHING_TIMER_SWEEP_SECONDS},  # a tick nobody ran in time is dropped
+    },
+    "clock-supervision": {
+        "task": "workflow.tasks.clock.sweep_clock",
+        "schedule": float(ONETHING_CLOCK_SWEEP_SECONDS),
+        "options": {"expires": ONETHING_CLOCK_SWEEP_SECONDS},
+    },
+    "promises-lapse": {
+        "task": "workflow.tasks.promises.promises_lapse_sweep",
+        "schedule": float(ONETHING_CLOCK_SWEEP_SECONDS),
+        "options": {"expires": ONETHING_CLOCK_SWEEP_SECONDS},
+    },
+}
 
 # The hall this installation serves: its administrative-division code prefixes every case number.
 ONETHING_HALL_CODE = env_str("ONETHING_HALL_CODE", "110105")
 ONETHING_HALL_NAME = env_str("ONETHING_HALL_NAME", "示范区政务服务中心")
+# Documents (docs/documents.md): issued after commit by a Celery task, stored outside every served URL.
+ONETHING_ISSUE_DOCUMENTS = env_bool("ONETHING_ISSUE_DOCUMENTS", True)
+ONETHING_PRIVATE_MEDIA_ROOT = env_str("ONETHING_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private"))
+ONETHING_PUBLIC_BASE_URL = env_str("ONETHING_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+ONETHING_HALL_PHONE = env_str("ONETHING_HALL_PHONE", "12345")
+# 好差评: working days a department has to rectify after a bad rating.
+ONETHING_RECTIFICATION_DAYS = env_int("ONETHING_RECTIFICATION_DAYS", 5)
 
 LOGGING = {
     "version": 1,
@@ -168,3 +212,6 @@ if env_bool("DJANGO_SECURE", False):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # Deliberately no SECURE_HSTS_PRELOAD: preloading commits the whole registrable domain (a shared gov.cn
+    # zone) to HTTPS in every browser for months; that is the domain owner's decision, not this app's.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]

@@ -4,3 +4,5 @@ from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+# Committed steps would queue PDF issuance to the broker; the tests that issue documents turn this on.
+ONETHING_ISSUE_DOCUMENTS = False

@@ -53,7 +53,7 @@ SCHEMA_KEYS = {
     "then",
     "else",
 }
-MATERIAL_KEYS = {"code", "name", "required", "original", "source", "description"}
+MATERIAL_KEYS = {"code", "name", "required", "original", "source", "description", "deferrable"}
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 
 # Keywords that describe rather than constrain: they never conflict; the first item (by item code) wins.
@@ -226,7 +226,7 @@ def _check_materials(who: str, materials: Any) -> list[str]:
             seen.add(code)
         if not isinstance(material.get("name"), str) or not material["name"].strip():
             problems.append(f"{who}：{label}缺少名称（name）")
-        for flag in ("required", "original"):
+        for flag in ("required", "original", "deferrable"):
             if flag in material and not isinstance(material[flag], bool):
                 problems.append(f"{who}：{label}的 {flag} 应为 true 或 false")
         if material.get("source", "applicant") not in MATERIAL_SOURCES:

@@ -10,6 +10,8 @@ what the items ask:
 - ``source``: ``"e_licence"`` (fetched from the e-licence library, 免提交) only when *every* item needing
   it accepts the e-licence; if one item still needs it from the applicant, the applicant brings it.
   ``needed_by`` keeps each item's own wish, so the hall sees which departments would take the e-licence;
+- ``deferrable`` (容缺: a non-key material that may follow later under a written promise): only when
+  *every* item needing it allows that; the key is present only when true;
 - ``name`` / ``description``: the first item's (in merge order); names are labels and never conflict.
 
 Order: materials needed by several items first, then each item's own, each group in order of first
@@ -53,6 +55,8 @@ def merge_materials(items: list[dict]) -> list[dict[str, Any]]:
                 for ref, material in entries
             ],
         }
+        if all(material.get("deferrable") for material in wanted):
+            entry["deferrable"] = True
         merged.append(entry)
     return [m for m in merged if len(m["needed_by"]) > 1] + [m for m in merged if len(m["needed_by"]) == 1]
 

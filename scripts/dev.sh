@@ -42,6 +42,35 @@ setup_python() {
   fi
 }
 
+VENDOR=web/static/web/vendor
+
+setup_frontend() {
+  # The case page's BPMN diagram uses bpmn-js from npm, pinned by web/static_src/package-lock.json and copied
+  # into web/static/web/vendor/ (neither folder is committed; the bpmn.io licence and watermark are kept).
+  local src=web/static_src stamp
+  stamp=$VENDOR/.installed-$({ cat "$src/package-lock.json"; declare -f setup_frontend; } | sha256sum | cut -c1-16)
+  [[ -f $stamp ]] && return 0
+  if ! command -v npm >/dev/null; then
+    echo "npm 未安装：办件页面的流程图将不显示，其余页面不受影响" >&2
+    return 0
+  fi
+  log "installing bpmn-js from npm (web/static_src)"
+  (cd "$src" && npm ci --no-audit --no-fund --silent)
+  mkdir -p "$VENDOR/bpmn-js"
+  cp "$src/node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js" \
+    "$src/node_modules/bpmn-js/dist/assets/diagram-js.css" "$src/node_modules/bpmn-js/dist/assets/bpmn-js.css" \
+    "$src/node_modules/bpmn-js/LICENSE" "$VENDOR/bpmn-js/"
+  rm -f "$VENDOR"/.installed-* && touch "$stamp"
+}
+
+setup_browser() {
+  # The screens' Playwright tests drive Debian's Chromium. Never `playwright install`: it downloads a browser.
+  [[ -x /usr/bin/chromium ]] && return 0
+  log "installing Chromium for the browser tests"
+  { as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null; } \
+    || echo "Chromium 未安装：浏览器测试（tests/web/test_e2e.py）将被跳过" >&2
+}
+
 start_services() {
   # This machine kind starts them before a session; CI and fresh machines may need them started.
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -81,6 +110,7 @@ test_env() {
 cmd_demo() {
   setup_system
   setup_python
+  setup_frontend
   export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
   mkdir -p var
   log "migrating the SQLite database (var/onething.sqlite3)"
@@ -92,6 +122,7 @@ cmd_demo() {
   cat <<TXT
 
 OneThing 一件事 is running on http://$addr/
+  The hall's screens (window1 …):  http://$addr/          applicant status page: http://$addr/status/
   API documentation (Swagger UI):  http://$addr/api/docs/
   OpenAPI schema:                  http://$addr/api/schema/
   Django admin (user admin):       http://$addr/admin/
@@ -106,6 +137,8 @@ TXT
 cmd_test() {
   setup_system
   setup_python
+  setup_frontend
+  setup_browser
   start_services
   test_env
   log "ruff"
@@ -122,17 +155,66 @@ cmd_test() {
   "$VENV/bin/python" -m pytest "$@"
 }
 
+cmd_prod() {
+  # Production-like, on this machine: gunicorn + a Celery worker + Celery beat (Procfile, run by honcho) against
+  # PostgreSQL, Redis and RabbitMQ. Every setting can be overridden from the environment (docs/configuration.md).
+  setup_system
+  setup_python
+  start_services
+  export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/onething}
+  export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+  export CELERY_BROKER_URL=${CELERY_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//}
+  export CELERY_TASK_ALWAYS_EAGER=0
+  export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings}
+  mkdir -p var
+  log "creating the database if it is missing, then migrating it"
+  "$VENV/bin/python" - <<'PY'
+import os
+from urllib.parse import unquote, urlparse
+
+import psycopg
+
+url = urlparse(os.environ["DATABASE_URL"])
+name = unquote(url.path.lstrip("/")) or "onething"
+server = {"host": url.hostname or "127.0.0.1", "port": url.port or 5432, "user": unquote(url.username or "postgres")}
+if url.password:
+    server["password"] = unquote(url.password)
+with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
+    if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+        conn.execute(f'CREATE DATABASE "{name}"')
+PY
+  "$VENV/bin/python" manage.py migrate --noinput -v0
+  if [[ ${ONETHING_LOAD_DEMO:-1} == 1 ]]; then
+    log "loading demo data (ONETHING_LOAD_DEMO=0 to skip)"
+    "$VENV/bin/python" manage.py load_demo
+  fi
+  log "starting web (gunicorn), worker and beat (Celery) with honcho: Ctrl-C stops all three"
+  export PATH="$PWD/$VENV/bin:$PATH"
+  exec "$VENV/bin/honcho" start -f Procfile
+}
+
 cmd_schema() {
   setup_python
   mkdir -p var
   "$VENV/bin/python" manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 }
 
+cmd_bench() {
+  # The benchmarks (bench/, issue 8): fresh onething_bench_* databases, prints a table, writes docs/performance.md.
+  # `make bench ARGS=--quick` for a smoke run; the full run loads a district's year (a few minutes).
+  setup_system
+  setup_python
+  start_services
+  "$VENV/bin/python" -m bench "$@"
+}
+
 case "${1:-}" in
   demo) shift; cmd_demo "$@" ;;
+  prod) shift; cmd_prod "$@" ;;
   test) shift; cmd_test "$@" ;;
   schema) shift; cmd_schema "$@" ;;
+  bench) shift; cmd_bench "$@" ;;
   services) start_services ;;
-  setup) setup_system; setup_python ;;
-  *) echo "usage: $0 demo|test [pytest args]|schema|services|setup" >&2; exit 2 ;;
+  setup) setup_system; setup_python; setup_frontend ;;
+  *) echo "usage: $0 demo|prod|test [pytest args]|schema|bench [--quick]|services|setup" >&2; exit 2 ;;
 esac

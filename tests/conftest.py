@@ -60,3 +60,61 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# --- issuing documents (docs/documents.md) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def signing_certificate(tmp_path_factory):
+    """What setup does with ``manage.py make_dev_certificate``, once per session, into a temporary folder."""
+    import io
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    folder = tmp_path_factory.mktemp("signing")
+    paths = {
+        "ONETHING_SIGNING_KEY": str(folder / "signing-key.pem"),
+        "ONETHING_SIGNING_CERT": str(folder / "signing-cert.pem"),
+        "ONETHING_SIGNING_TRUST_ROOTS": str(folder / "root-ca.pem"),
+        "ONETHING_SIGNING_KEY_PASSWORD": "",
+    }
+    with override_settings(**paths):
+        call_command("make_dev_certificate", stdout=io.StringIO())
+    return paths
+
+
+class Issuing:
+    """Documents are queued after commit; here the queue is a list and ``run()`` is the worker."""
+
+    def __init__(self, capture):
+        self.capture = capture
+        self.queued: list[tuple[int, str]] = []
+
+    def committed(self):
+        """Run the on-commit callbacks registered inside the block, as a real commit would."""
+        return self.capture(execute=True)
+
+    def run(self) -> list:
+        """Run every queued task (and what they queue) in process; the tasks' return values."""
+        from workflow.tasks.documents import issue_document
+
+        results = []
+        while self.queued:
+            case_id, key = self.queued.pop(0)
+            results.append(issue_document.apply(args=(case_id, key)).get())
+        return results
+
+
+@pytest.fixture
+def issuing(settings, tmp_path, signing_certificate, monkeypatch, django_capture_on_commit_callbacks) -> Issuing:
+    """Documents on: the session's development certificate, private storage in a temporary folder, and the
+    broker replaced by ``Issuing.queued``."""
+    for name, value in signing_certificate.items():
+        setattr(settings, name, value)
+    settings.ONETHING_PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+    settings.ONETHING_ISSUE_DOCUMENTS = True
+    issuing = Issuing(django_capture_on_commit_callbacks)
+    monkeypatch.setattr("workflow.reactions.send", lambda case_id, key: issuing.queued.append((case_id, key)))
+    return issuing

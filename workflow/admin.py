@@ -7,11 +7,21 @@ from .models import (
     CalendarYear,
     Case,
     CaseEvent,
+    ClockPause,
+    DeadlineExtension,
     Department,
+    Document,
+    DueTimer,
+    ELicence,
     HumanTask,
+    MaterialPromise,
+    MaterialReuse,
+    Notification,
     OneThing,
     OneThingItem,
     ProcessVersion,
+    Rating,
+    RectificationOrder,
     ServiceItem,
     Staff,
 )
@@ -106,3 +116,62 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"
+
+
+@admin.register(ELicence)
+class ELicenceAdmin(ReadOnlyAdmin):
+    list_display = ["number", "item", "holder_name", "issuer", "valid_from", "valid_to", "issued_at"]
+    search_fields = ["number", "holder_name", "holder_id_number"]
+
+
+@admin.register(MaterialReuse)
+class MaterialReuseAdmin(ReadOnlyAdmin):
+    list_display = ["case", "material_name", "licence", "attached_at"]
+
+
+@admin.register(MaterialPromise)
+class MaterialPromiseAdmin(ReadOnlyAdmin):
+    list_display = ["case", "material_name", "due_date", "fulfilled_at", "lapsed_at"]
+    list_filter = ["due_date"]
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ["case", "kind", "key", "sha256", "size", "signed", "created_at"]
+    list_filter = ["kind"]
+    exclude = ["file"]
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyAdmin):
+    list_display = ["case", "level", "created_at"]
+    list_filter = ["level"]
+
+
+@admin.register(RectificationOrder)
+class RectificationOrderAdmin(ReadOnlyAdmin):
+    list_display = ["case", "department", "due_date", "state", "resolved_at"]
+    list_filter = ["state", "department"]
+
+
+@admin.register(ClockPause)
+class ClockPauseAdmin(ReadOnlyAdmin):
+    list_display = ["case", "kind", "started_at", "ended_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(DeadlineExtension)
+class DeadlineExtensionAdmin(ReadOnlyAdmin):
+    list_display = ["case", "days", "approved_by"]
+
+
+@admin.register(DueTimer)
+class DueTimerAdmin(ReadOnlyAdmin):
+    list_display = ["case", "kind", "due_at", "fired_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["case", "kind", "created_at", "sent_at"]
+    list_filter = ["kind"]

@@ -49,6 +49,11 @@ class TaskClaimedByOther(Conflict):
     message = "该任务已由他人认领"
 
 
+class CaseSuspended(Conflict):
+    code = "case_suspended"
+    message = "办件因容缺承诺逾期已中止，补交材料后方可继续审查"
+
+
 class NoTaskToComplete(Conflict):
     code = "no_ready_task"
     message = "当前没有可办理的任务"
@@ -72,3 +77,24 @@ class ProcessFailed(Conflict):
 class DeploymentRefused(DomainError):
     code = "deployment_refused"
     message = "流程模型未通过校验，未部署"
+
+
+class AlreadyRated(Conflict):
+    code = "already_rated"
+    message = "该办件已评价；差评整改完成后可再评价一次"
+
+
+class RectificationClosed(Conflict):
+    code = "rectification_closed"
+    message = "该整改工单已完成"
+
+
+class NotIssuable(Conflict):
+    code = "not_issuable"
+    message = "该办件不需要出具此文书"
+
+
+class DocumentDamaged(DomainError):
+    code = "document_damaged"
+    message = "文书文件已损坏或被改动，请联系政务服务大厅"
+    http_status = 500

@@ -16,6 +16,8 @@ class CaseStatus(models.TextChoices):
     REJECTED = "rejected", "不予许可"
     NOT_ACCEPTED = "not_accepted", "不予受理"
     CONCLUDED = "concluded", "已办结"
+    WITHDRAWN = "withdrawn", "已撤回"
+    SUSPENDED = "suspended", "已中止（容缺承诺逾期）"
 
 
 S = CaseStatus
@@ -29,9 +31,14 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "approve": ((S.IN_REVIEW,), S.APPROVED),
     "reject": ((S.IN_REVIEW,), S.REJECTED),
     "conclude": ((S.APPROVED, S.REJECTED), S.CONCLUDED),
+    # The applicant may withdraw (撤回) any time before a result exists.
+    "withdraw": ((S.RECEIVED, S.IN_REVIEW, S.CORRECTION_REQUIRED, S.SUSPENDED), S.WITHDRAWN),
+    # 容缺受理: a promised material not handed in by its due date stops the review until it arrives.
+    "suspend": ((S.IN_REVIEW,), S.SUSPENDED),
+    "resume": ((S.SUSPENDED,), S.IN_REVIEW),
 }
 
-TERMINAL_STATES = frozenset({S.NOT_ACCEPTED, S.CONCLUDED})
+TERMINAL_STATES = frozenset({S.NOT_ACCEPTED, S.CONCLUDED, S.WITHDRAWN})
 
 
 def transition_between(source: str, target: str) -> str | None:

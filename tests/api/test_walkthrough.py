@@ -14,10 +14,11 @@ DEPARTMENT_NAMES = {"market_regulation": "区市场监督管理局", "public_sec
 ASKING = "public_security"
 ORDER = ("market_regulation", "tax", "public_security")  # the README's order: the asking department decides last
 CORRECTIONS = [
-    {"item": "address", "reason": "住所证明材料不清晰，门牌号无法辨认"},
     {"item": "seal_count", "reason": "印章数量与公章刻制申请不一致"},
+    {"item": "seal_types", "reason": "请写明刻制的印章种类"},
 ]
-CORRECTED_FORM = {"address": "示范区创新大道 88 号 5 层 501 室", "seal_count": 3}
+# Fields only public security needs: the approvals of the other departments stand (nothing re-opened).
+CORRECTED_FORM = {"seal_count": 3, "seal_types": ["单位公章", "财务专用章", "发票专用章"]}
 OPINIONS = {
     "market_regulation": "材料齐全，准予企业设立登记",
     "public_security": "请补正住所证明和印章数量",

@@ -161,18 +161,19 @@ def test_the_qr_code_on_the_page_encodes_the_status_url(rendered, tmp_path):
 
 
 def test_a_receipt_renders_well_under_a_second():
+    """CPU time of this process, not wall time: the machines are shared, and rendering is single-threaded."""
     context = CONTEXTS[DocumentKind.ACCEPTANCE_RECEIPT]
-    started = time.perf_counter()
+    started = time.process_time()
     render_pdf(DocumentKind.ACCEPTANCE_RECEIPT, context)  # may be this process's first render
-    first = time.perf_counter() - started
+    first = time.process_time() - started
     timings = []
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.process_time()
         render_pdf(DocumentKind.ACCEPTANCE_RECEIPT, context)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     warm = sorted(timings)[1]
-    print(f"\nreceipt render: first in this test {first:.3f} s, warm median {warm:.3f} s")  # noqa: T201
-    assert warm < 2.0
+    print(f"\nreceipt render CPU: first in this test {first:.3f} s, warm median {warm:.3f} s")  # noqa: T201
+    assert warm < 1.0
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -11,24 +11,57 @@ from .catalogue import (
     Staff,
     StaffRole,
 )
+from .clock import (
+    SPECIAL_PROCEDURES,
+    ClockPause,
+    DeadlineExtension,
+    DueTimer,
+    Notification,
+    NotificationKind,
+    PauseKind,
+    TimerKind,
+)
+from .documents import Document
+from .licences import ELicence, MaterialReuse
+from .promises import MaterialPromise
+from .ratings import BAD_LEVELS, DIMENSIONS, GOOD_LEVELS, Rating, RatingLevel, RectificationOrder, RectificationState
 
 __all__ = [
+    "BAD_LEVELS",
+    "DIMENSIONS",
+    "GOOD_LEVELS",
+    "SPECIAL_PROCEDURES",
     "CalendarDay",
     "CalendarDayKind",
     "CalendarYear",
     "Case",
     "CaseEvent",
     "CaseNumberCounter",
+    "ClockPause",
+    "DeadlineExtension",
     "Decision",
     "Department",
+    "Document",
+    "DueTimer",
+    "ELicence",
     "HandlingLevel",
     "HumanTask",
     "HumanTaskState",
     "ItemType",
+    "MaterialPromise",
+    "MaterialReuse",
+    "Notification",
+    "NotificationKind",
     "OneThing",
     "OneThingItem",
+    "PauseKind",
     "ProcessVersion",
+    "Rating",
+    "RatingLevel",
+    "RectificationOrder",
+    "RectificationState",
     "ServiceItem",
     "Staff",
     "StaffRole",
+    "TimerKind",
 ]

@@ -39,6 +39,17 @@ class Case(FSMModelMixin, models.Model):
     opened_at = models.DateTimeField("收件时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     concluded_at = models.DateTimeField("办结时间", null=True, blank=True)
+    # The legal clock (workflow/clock.py, docs/clock.md). Received = opened_at. Due dates are the last
+    # working day on which acting is in time; they move when a pause ends or an extension is approved.
+    accepted_at = models.DateTimeField(
+        "受理时间", null=True, blank=True, help_text="期限起算点；逾期未告知补正视为受理时为收件时间"
+    )
+    decided_at = models.DateTimeField("作出决定时间", null=True, blank=True, help_text="计时止于此")
+    promised_due_date = models.DateField("承诺办结期限", null=True, blank=True, db_index=True)
+    statutory_due_date = models.DateField("法定办结期限", null=True, blank=True)
+    warning_date = models.DateField("预警日期", null=True, blank=True)
+    paused_since = models.DateTimeField("暂停计时起", null=True, blank=True, help_text="有未结束的暂停时为其开始时间")
+    deemed_accepted_at = models.DateTimeField("视为受理记录时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "办件"
@@ -69,6 +80,15 @@ class Case(FSMModelMixin, models.Model):
 
     @transition(**_edge("conclude"))
     def conclude(self) -> None: ...
+
+    @transition(**_edge("withdraw"))
+    def withdraw(self) -> None: ...
+
+    @transition(**_edge("suspend"))
+    def suspend(self) -> None: ...
+
+    @transition(**_edge("resume"))
+    def resume(self) -> None: ...
 
 
 class CaseNumberCounter(models.Model):
@@ -141,6 +161,10 @@ class HumanTask(models.Model):
     )
     created_at = models.DateTimeField("生成时间", auto_now_add=True)
     completed_at = models.DateTimeField("办理时间", null=True, blank=True)
+    # The department's promised limit (working days) counted from created_at; see workflow/clock.py.
+    limit_days = models.PositiveSmallIntegerField("办理时限（工作日）", null=True, blank=True)
+    due_date = models.DateField("办理期限", null=True, blank=True, db_index=True)
+    warning_date = models.DateField("预警日期", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "部门任务"
@@ -154,8 +178,24 @@ class HumanTask(models.Model):
         return f"{self.case.case_no} · {self.name}"
 
 
+class CaseEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        from ..audit import chain
+
+        objs = list(objs)
+        chain(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        raise ValueError("办件事件只能追加，不能修改")
+
+    def delete(self):
+        raise ValueError("办件事件只能追加，不能删除")
+
+
 class CaseEvent(models.Model):
-    """Append-only trail of what happened to a case, written in the same transaction as the change."""
+    """Append-only, hash-chained trail of what happened to a case, written in the same transaction as the
+    change (see workflow/audit.py)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name="办件")
     kind = models.CharField("事件", max_length=40)
@@ -170,7 +210,12 @@ class CaseEvent(models.Model):
     actor_label = models.CharField("操作人（显示）", max_length=150, blank=True)
     department = models.CharField("部门", max_length=64, blank=True)
     data = models.JSONField("内容", default=dict, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    created_at = models.DateTimeField("时间", default=None, editable=False)
+    seq = models.BigIntegerField("链序号", unique=True, editable=False)
+    prev_hash = models.CharField("前一事件摘要", max_length=64, editable=False)
+    hash = models.CharField("本事件摘要", max_length=64, editable=False)
+
+    objects = CaseEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "办件事件"
@@ -180,8 +225,11 @@ class CaseEvent(models.Model):
         return f"{self.case_id}:{self.kind}"
 
     def save(self, *args, **kwargs):
+        from ..audit import chain
+
         if self.pk is not None:
             raise ValueError("办件事件只能追加，不能修改")
+        chain([self])
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -67,6 +67,12 @@ class ServiceItem(models.Model):
     form_fragment = models.JSONField(
         "表单片段（JSON Schema）", default=dict, blank=True, help_text="本事项需要申请人填写的字段，中文标题"
     )
+    licence_material = models.CharField(
+        "证照对应材料编码",
+        max_length=64,
+        blank=True,
+        help_text="本事项签发的电子证照可替代的申请材料编码（如 business_licence），用于免提交",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "政务服务事项"

@@ -1,9 +1,32 @@
 """Every state change, one typed function each, one transaction each."""
 
-from .cases import OpenedCase, case_accept, case_conclude, case_correction_submit, case_open, case_refuse
+from .cases import (
+    OpenedCase,
+    case_accept,
+    case_conclude,
+    case_correction_submit,
+    case_open,
+    case_refuse,
+    case_withdraw,
+)
 from .catalogue import ItemLink, catalogue_export, catalogue_import, one_thing_compose, process_xml
 from .claims import human_task_claim, human_task_reassign, human_task_unclaim
+from .clock import (
+    case_deadline_extend,
+    case_procedure_end,
+    case_procedure_start,
+    case_timers_fire,
+    deemed_acceptance_sweep,
+    due_timer_fire,
+    due_timers_claim,
+    notification_deliver,
+    supervision_sweep,
+)
 from .deployment import Deployed, process_versions_deploy
+from .documents import document_issue
+from .promises import case_promise_fulfil, promises_lapse
+from .query_codes import case_query_code_reissue
+from .ratings import case_rate, rectification_resolve
 from .tasks import human_task_complete
 
 __all__ = [
@@ -13,15 +36,31 @@ __all__ = [
     "case_accept",
     "case_conclude",
     "case_correction_submit",
+    "case_deadline_extend",
     "case_open",
+    "case_procedure_end",
+    "case_procedure_start",
+    "case_promise_fulfil",
+    "case_query_code_reissue",
+    "case_rate",
     "case_refuse",
+    "case_timers_fire",
+    "case_withdraw",
     "catalogue_export",
     "catalogue_import",
+    "deemed_acceptance_sweep",
+    "document_issue",
+    "due_timer_fire",
+    "due_timers_claim",
     "human_task_claim",
     "human_task_complete",
     "human_task_reassign",
     "human_task_unclaim",
+    "notification_deliver",
     "one_thing_compose",
     "process_versions_deploy",
     "process_xml",
+    "promises_lapse",
+    "rectification_resolve",
+    "supervision_sweep",
 ]

@@ -28,6 +28,7 @@ _ITEM_FIELDS = (
     "onsite_trips",
     "materials",
     "form_fragment",
+    "licence_material",
 )
 
 

@@ -16,9 +16,11 @@ from django.utils import timezone
 
 import bpmn
 
+from .. import clock, reactions
 from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
 from ..models import Case, CaseEvent, HumanTask, HumanTaskState, ProcessVersion
+from ..results import issue_licences
 
 OUTCOME_STATUS = {
     "approved": CaseStatus.APPROVED,
@@ -120,6 +122,7 @@ def persist_step(step: Step, *, creating: bool = False) -> None:
             form_data=case.form_data,
             process_state=state,
             concluded_at=case.concluded_at,
+            **clock.row_fields(case),
             version=F("version") + 1,
             updated_at=now,
         )
@@ -155,10 +158,27 @@ def persist_step(step: Step, *, creating: bool = False) -> None:
         for task in ready
         if task.id not in known
     ]
+    clock.on_persist(step, new_rows)  # task limits and due dates; waiting BPMN timers as due rows
     HumanTask.objects.bulk_create(new_rows)
+    if any(event.kind == "approve" for event in step.events):
+        for licence in issue_licences(case):
+            step.event("licence_issued", department=licence.issuer_id, number=licence.number, item=licence.item.name)
     for row in new_rows:
         step.event("task_opened", department=row.lane, task=row.name, element_id=row.element_id)
     CaseEvent.objects.bulk_create(step.events)
+    reactions.after_step(step)  # documents, queued for after the commit
+
+
+def save_status(case: Case, **fields) -> None:
+    """Save a lifecycle change made without an engine step (conclude, withdraw, suspend, resume), with the
+    same optimistic version check as persist_step."""
+    now = timezone.now()
+    changed = Case.objects.filter(pk=case.pk, version=case.version).update(
+        status=case.status, version=F("version") + 1, updated_at=now, **fields
+    )
+    if changed != 1:
+        raise ConcurrentUpdate()
+    case.version += 1
 
 
 def _apply_lifecycle(step: Step, ready: list[bpmn.ReadyTask]) -> None:
@@ -186,6 +206,7 @@ def _apply_lifecycle(step: Step, ready: list[bpmn.ReadyTask]) -> None:
         raise InvalidTransition(f"流程结果要求从“{case.get_status_display()}”转到“{CaseStatus(target).label}”，不允许")
     getattr(case, name)()
     step.event(name, status=str(target))
+    clock.on_transition(step, name)  # the legal clock starts, stops, resumes or ends with the lifecycle
 
 
 def _actor_label(actor) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from ..access import require_role
-from ..errors import TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
+from ..errors import CaseSuspended, TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
+from ..lifecycle import CaseStatus
 from ..models import Case, Decision, HumanTask, HumanTaskState, StaffRole
 from .engine import begin_step, complete_engine_task, lock_case, persist_step
 
@@ -32,6 +33,8 @@ def human_task_complete(
     corrections, result = corrections or [], result or {}
     _check_decision(decision, opinion, corrections, result)
     case: Case = lock_case(task_id=task_id, department=staff.department_id)
+    if case.status == CaseStatus.SUSPENDED:
+        raise CaseSuspended()
     step = begin_step(case, user)
     task = next((t for t in step.open_tasks if t.pk == task_id), None)
     if task is None:

@@ -2,3 +2,9 @@
 
 Every task takes ids, is idempotent (acks late ⇒ at least once) and calls services.
 """
+
+from . import (
+    clock,  # noqa: F401
+    documents,  # noqa: F401
+    promises,  # noqa: F401
+)

@@ -1,0 +1,430 @@
+"""Section 3: a district's year — 163,506 cases — then the reads that must stay fast at that size.
+
+Loading. Running the engine 163,506 times would take hours, so a few dozen *template* cases are first driven
+through the real services (each demo one-thing through each path: approved, approved after a correction,
+rejected, refused at the window, and the in-flight states), and the year is then cloned from them in
+PostgreSQL, in chunks: every Case, HumanTask and CaseEvent column is copied from the template (process state,
+form, opinions, audit data), timestamps are moved to the clone's opening time (the template's seconds
+stretched to hours), dates shifted by whole days, and the unique columns renewed (case number, engine task
+id, audit sequence). Cases are spread over the year's days in office hours; those of the last week are still
+in flight, the rest are final. Clones are read-only data: their audit hash chain is not re-computed.
+
+Reads measured, each as the API does it:
+- the department inbox: ``selectors.task_list`` + page 1 (the brief's figure), and the whole ``GET /api/tasks``
+  view (selector, pagination, the tab counts, serializer, JSON), for every reviewer, window and supervisor;
+- the applicant's status lookup: ``selectors.case_for_applicant`` for random cases of the year, and with the
+  reads of the status page (tasks and events);
+- the year's statistics: ``bench.stats.year_statistics`` (a proposed selector).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import time
+from zoneinfo import ZoneInfo
+
+from .common import ENTERPRISE_FORM, REVIEWER_OF, build_schema, load_demo_data, log, summary
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+YEAR = 2025
+DISTRICT_YEAR = 163_506
+STRETCH = 100_000  # a template's second becomes ~28 hours of the clone's life
+RECENT_DAYS = 7  # cases opened in the year's last week are still in flight
+
+NEWBORN_FORM = {
+    "newborn_name": "李沐阳",
+    "newborn_gender": "男",
+    "birth_date": "2025-01-05",
+    "birth_place": "示范区妇幼保健院",
+    "mother_name": "张晓红",
+    "mother_id": "11010519491231002X",
+    "father_name": "李建国",
+    "father_id": "440524188001010014",
+    "contact_phone": "13912345678",
+    "address": "示范区幸福路 12 号 3 栋 402",
+    "ethnicity": "汉族",
+    "household_head_relation": "子",
+    "household_address": "示范区幸福路 12 号 3 栋 402",
+    "payment_method": "银行代扣",
+    "card_bank": "建设银行",
+    "pickup_method": "窗口领取",
+}
+RESTAURANT_FORM = {
+    **{k: v for k, v in ENTERPRISE_FORM.items() if k not in ("invoice_needed", "seal_count")},
+    "business_scope": "餐饮服务；食品销售",
+    "public_gathering_place": True,
+    "floor_area": 260,
+    "seat_count": 80,
+    "outdoor_signboard": True,
+    "signboard_text": "星火小馆",
+    "signboard_size": "4×1",
+    "food_business_type": "餐饮服务经营者",
+    "food_categories": ["热食类食品制售"],
+    "food_safety_officer": "赵敏",
+}
+APPLICANTS = {
+    "enterprise_start": {"name": "王䶮", "id_number": "110105199003070017", "phone": "13800138000"},
+    "newborn": {"name": "张晓红", "id_number": "11010519491231002X", "phone": "13912345678"},
+    "restaurant_start": {"name": "赵敏", "id_number": "110105199003070017", "phone": "13700137000"},
+}
+FORMS = {"enterprise_start": ENTERPRISE_FORM, "newborn": NEWBORN_FORM, "restaurant_start": RESTAURANT_FORM}
+ONE_THING_SHARE = {"enterprise_start": 0.50, "newborn": 0.35, "restaurant_start": 0.15}
+# Paths of a case and their shares: cases of the year's last week, and all earlier ones.
+PAST = {
+    "approved_concluded": 0.875,
+    "corrected_concluded": 0.08,
+    "rejected_concluded": 0.01,
+    "not_accepted": 0.02,
+    "withdrawn": 0.012,
+    "correction_required": 0.003,  # the applicant never answered
+}
+RECENT = {
+    "received": 0.10,
+    "in_review": 0.45,
+    "correction_required": 0.12,
+    "approved": 0.13,
+    "approved_concluded": 0.20,
+}
+OPINIONS = {
+    "approve": "经审查，材料齐全，符合法定条件，准予办理",
+    "reject": "经营范围含需前置审批项目，未取得许可",
+    "need_correction": "住所证明材料不清晰，请一次性补正",
+}
+
+
+# --- templates: real cases through the services ------------------------------------------------------------
+
+
+def _drive(users: dict, key: str, path: str) -> tuple[int, str]:
+    from workflow import services
+    from workflow.models import HumanTask, HumanTaskState
+
+    window = users["window1"]
+    opened = services.case_open(user=window, one_thing_key=key, applicant=APPLICANTS[key], form=FORMS[key])
+    case_no, pk = opened.case.case_no, opened.case.pk
+
+    def open_tasks():
+        return list(
+            HumanTask.objects.filter(case_id=pk, state=HumanTaskState.OPEN)
+            .exclude(department=None)
+            .order_by("id")
+            .values_list("pk", "lane")
+        )
+
+    def decide(task_id, lane, decision):
+        services.human_task_complete(
+            user=users[REVIEWER_OF[lane]],
+            task_id=task_id,
+            decision=decision,
+            opinion=OPINIONS[decision],
+            corrections=[{"item": "address", "reason": "住所证明不清晰，门牌号无法辨认"}]
+            if decision == "need_correction"
+            else [],
+        )
+
+    if path == "received":
+        return pk, opened.query_code
+    if path == "withdrawn":
+        services.case_withdraw(case_no=case_no, reason="申请人另行办理", actor=window)
+        return pk, opened.query_code
+    if path == "not_accepted":
+        services.case_refuse(user=window, case_no=case_no, reasons="申请材料不齐全，且不属于本大厅受理范围")
+        return pk, opened.query_code
+    services.case_accept(user=window, case_no=case_no)
+    tasks = open_tasks()
+    if path == "in_review":
+        decide(*tasks[0], "approve")
+        return pk, opened.query_code
+    first = {
+        "rejected_concluded": "reject",
+        "correction_required": "need_correction",
+        "corrected_concluded": "need_correction",
+    }.get(path, "approve")
+    decide(*tasks[0], first)
+    for task_id, lane in tasks[1:]:
+        decide(task_id, lane, "approve")
+    if path == "corrected_concluded":
+        address = FORMS[key]["address"].replace("3", "5", 1)
+        services.case_correction_submit(case_no=case_no, changes={"address": address}, actor=window)
+        for task_id, lane in open_tasks():
+            decide(task_id, lane, "approve")
+    if path.endswith("_concluded"):
+        services.case_conclude(user=window, case_no=case_no)
+    return pk, opened.query_code
+
+
+def _templates(users: dict) -> dict[tuple[str, str], tuple[int, str]]:
+    paths = sorted(set(PAST) | set(RECENT))
+    return {(key, path): _drive(users, key, path) for key in ONE_THING_SHARE for path in paths}
+
+
+# --- the plan: which template each case of the year clones, when it was opened, its number -------------------
+
+
+def _plan(total: int, templates: dict, seed: int = 20250101) -> list[tuple]:
+    rng = random.Random(seed)
+    keys, key_weights = zip(*ONE_THING_SHARE.items(), strict=True)
+    past_paths, past_weights = zip(*PAST.items(), strict=True)
+    recent_paths, recent_weights = zip(*RECENT.items(), strict=True)
+    start = datetime.datetime(YEAR, 1, 1, tzinfo=SHANGHAI)
+    per_day: dict[int, int] = {}
+    rows = []
+    for n in range(total):
+        day = n * 365 // total
+        recent = day >= 365 - RECENT_DAYS
+        key = rng.choices(keys, key_weights)[0]
+        path = rng.choices(*((recent_paths, recent_weights) if recent else (past_paths, past_weights)))[0]
+        opened_at = start + datetime.timedelta(days=day, hours=8.5 + 9 * (n * 365 % total) / total)
+        per_day[day] = per_day.get(day, 0) + 1
+        case_no = f"110105{opened_at:%Y%m%d}{per_day[day]:06d}"
+        rows.append((n, templates[(key, path)][0], opened_at, case_no))
+    return rows
+
+
+# --- cloning in PostgreSQL ----------------------------------------------------------------------------------
+
+
+def _columns(cursor, table: str) -> list[tuple[str, str]]:
+    cursor.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+        [table],
+    )
+    return [(name, kind) for name, kind in cursor.fetchall() if name != "id"]
+
+
+def _select_list(columns, overrides: dict[str, str], source: str) -> str:
+    parts = []
+    for name, kind in columns:
+        if name in overrides:
+            parts.append(overrides[name])
+        elif kind == "timestamp with time zone":
+            parts.append(f"p.opened_at + ({source}.{name} - tc.opened_at) * {STRETCH}")
+        elif kind == "date":
+            parts.append(f"{source}.{name} + (p.opened_at::date - tc.opened_at::date)")
+        else:
+            parts.append(f"{source}.{name}")
+    return ", ".join(parts)
+
+
+def _clone(plan: list[tuple], chunk: int) -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_plan (n integer PRIMARY KEY, template_id bigint NOT NULL, "
+            "opened_at timestamptz NOT NULL, case_no varchar(32) NOT NULL)"
+        )
+        cursor.execute("CREATE UNLOGGED TABLE bench_map (n integer PRIMARY KEY, case_id bigint NOT NULL)")
+        with cursor.cursor.copy("COPY bench_plan (n, template_id, opened_at, case_no) FROM STDIN") as copy:
+            for row in plan:
+                copy.write_row(row)
+        cursor.execute("CREATE UNIQUE INDEX ON bench_plan (case_no)")
+        cursor.execute("ANALYZE bench_plan")
+        case_cols = _columns(cursor, "workflow_case")
+        task_cols = _columns(cursor, "workflow_humantask")
+        event_cols = _columns(cursor, "workflow_caseevent")
+    case_select = _select_list(case_cols, {"case_no": "p.case_no", "opened_at": "p.opened_at"}, "tc")
+    task_select = _select_list(
+        task_cols, {"case_id": "m.case_id", "engine_task_id": "md5(m.case_id || ':' || t.id)::uuid::text"}, "t"
+    )
+    event_select = _select_list(
+        event_cols, {"case_id": "m.case_id", "seq": "%s + row_number() OVER (ORDER BY m.n, t.seq)"}, "t"
+    )
+    names = {table: ", ".join(name for name, _ in cols) for table, cols in
+             (("case", case_cols), ("task", task_cols), ("event", event_cols))}  # fmt: skip
+    started = time.monotonic()
+    for low in range(0, len(plan), chunk):
+        high = low + chunk
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH cloned AS (INSERT INTO workflow_case ({names['case']}) "
+                f"SELECT {case_select} FROM bench_plan p JOIN workflow_case tc ON tc.id = p.template_id "
+                f"WHERE p.n >= %s AND p.n < %s ORDER BY p.n RETURNING id, case_no) "
+                f"INSERT INTO bench_map (n, case_id) "
+                f"SELECT p.n, cloned.id FROM cloned JOIN bench_plan p USING (case_no)",
+                [low, high],
+            )
+            cursor.execute(
+                f"INSERT INTO workflow_humantask ({names['task']}) SELECT {task_select} "
+                f"FROM bench_map m JOIN bench_plan p USING (n) JOIN workflow_case tc ON tc.id = p.template_id "
+                f"JOIN workflow_humantask t ON t.case_id = p.template_id "
+                f"WHERE m.n >= %s AND m.n < %s ORDER BY m.n, t.id",
+                [low, high],
+            )
+            cursor.execute("SELECT coalesce(max(seq), 0) FROM workflow_caseevent")
+            (base,) = cursor.fetchone()
+            cursor.execute(
+                f"INSERT INTO workflow_caseevent ({names['event']}) SELECT {event_select} "
+                f"FROM bench_map m JOIN bench_plan p USING (n) JOIN workflow_case tc ON tc.id = p.template_id "
+                f"JOIN workflow_caseevent t ON t.case_id = p.template_id WHERE m.n >= %s AND m.n < %s",
+                [base, low, high],
+            )
+        done = min(high, len(plan))
+        rate = done / (time.monotonic() - started)
+        log(f"year: {done:,} of {len(plan):,} cases cloned ({rate:,.0f}/s)")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_map")
+        cursor.execute("DROP TABLE bench_plan")
+    load_seconds = time.monotonic() - started
+    connection.ensure_connection()
+    old_autocommit = connection.get_autocommit()
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        # What autovacuum would have done over a year: visibility map and planner statistics.
+        for table in ("workflow_case", "workflow_humantask", "workflow_caseevent"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    connection.set_autocommit(old_autocommit)
+    sizes = {}
+    with connection.cursor() as cursor:
+        for table in ("workflow_case", "workflow_humantask", "workflow_caseevent"):
+            cursor.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
+            rows, size = cursor.fetchone()
+            sizes[table] = {"rows": rows, "bytes": size}
+    return {"load_seconds": load_seconds, "vacuum_seconds": time.monotonic() - started, "tables": sizes}
+
+
+# --- the reads --------------------------------------------------------------------------------------------
+
+
+def _timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def _inbox(users: dict, samples: int) -> dict:
+    from django.core.paginator import Paginator
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from api.tasks import TaskListApi
+    from workflow import selectors
+
+    factory = APIRequestFactory()
+    view = TaskListApi.as_view()
+
+    def selector_page(user, state):
+        paginator = Paginator(selectors.task_list(user=user, state=state), 20)
+        page = paginator.page(1)
+        return paginator.count, list(page.object_list)
+
+    def whole_view(user, query):
+        request = factory.get("/api/tasks", query)
+        force_authenticate(request, user=user)
+        response = view(request)
+        if response.status_code != 200:
+            raise RuntimeError(f"/api/tasks answered {response.status_code}: {response.data}")
+        response.render()
+        return response
+
+    reviewers = [users[name] for name in REVIEWER_OF.values() if name in users]
+    groups = {
+        "reviewers_open_selector": [],
+        "reviewers_open_view": [],
+        "reviewers_all_view": [],
+        "window_open_view": [],
+        "supervisor_open_view": [],
+    }
+    open_counts = {}
+    for user in reviewers:
+        open_counts[user.staff.department_id] = selector_page(user, "open")[0]
+    for i in range(samples):
+        user = reviewers[i % len(reviewers)]
+        groups["reviewers_open_selector"].append(_timed(lambda user=user: selector_page(user, "open")))
+        groups["reviewers_open_view"].append(_timed(lambda user=user: whole_view(user, {})))
+        groups["reviewers_all_view"].append(_timed(lambda user=user: whole_view(user, {"state": "all"})))
+        if i % 4 == 0:
+            groups["window_open_view"].append(_timed(lambda: whole_view(users["window1"], {})))
+            groups["supervisor_open_view"].append(_timed(lambda: whole_view(users["supervisor1"], {})))
+    return {"open_tasks_per_department": open_counts, **{name: summary(values) for name, values in groups.items()}}
+
+
+def _status(plan: list[tuple], codes: dict[int, str], samples: int) -> dict:
+    from workflow import selectors
+
+    rng = random.Random(7)
+    lookups, pages = [], []
+    for _ in range(samples):
+        _, template_id, _, case_no = plan[rng.randrange(len(plan))]
+        code = codes[template_id]
+        lookups.append(
+            _timed(lambda case_no=case_no, code=code: selectors.case_for_applicant(case_no=case_no, query_code=code))
+        )
+
+        def page(case_no=case_no, code=code):
+            case = selectors.case_for_applicant(case_no=case_no, query_code=code)
+            selectors.case_tasks(case)
+            selectors.case_events(case)
+
+        pages.append(_timed(page))
+    return {"lookup": summary(lookups), "status_page_reads": summary(pages)}
+
+
+def _statistics(runs: int) -> dict:
+    from .stats import year_statistics
+
+    start = datetime.datetime(YEAR, 1, 1, tzinfo=SHANGHAI)
+    end = datetime.datetime(YEAR + 1, 1, 1, tzinfo=SHANGHAI)
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = year_statistics(start=start, end=end, today=datetime.date(YEAR, 12, 31))
+        times.append((time.perf_counter() - started) * 1000)
+    return {"first_ms": times[0], "times": summary(times), "result": result}
+
+
+def _plans(users: dict, plan: list[tuple]) -> dict[str, str]:
+    """EXPLAIN ANALYZE of the queries behind each figure, for the index notes."""
+    from django.db.models import Count
+
+    from workflow import selectors
+    from workflow.models import Case, HumanTask
+
+    reviewer = users["market1"]
+    start = datetime.datetime(YEAR, 1, 1, tzinfo=SHANGHAI)
+    end = datetime.datetime(YEAR + 1, 1, 1, tzinfo=SHANGHAI)
+    _, _, _, case_no = plan[len(plan) // 2]
+    queries = {
+        "inbox page (market_regulation, open)": selectors.task_list(user=reviewer, state="open")[:20],
+        "inbox count (market_regulation, all)": selectors.task_list(user=reviewer, state=None).order_by(),
+        "status lookup": Case.objects.filter(case_no=case_no),
+        "statistics: cases by one-thing and status": Case.objects.filter(opened_at__gte=start, opened_at__lt=end)
+        .order_by()
+        .values("one_thing_id", "status")
+        .annotate(n=Count("id")),
+        "statistics: tasks by department": HumanTask.objects.filter(
+            created_at__gte=start, created_at__lt=end, department__isnull=False
+        )
+        .order_by()
+        .values("department_id")
+        .annotate(n=Count("id")),
+    }
+    return {name: query.explain(analyze=True, buffers=True) for name, query in queries.items()}
+
+
+def run(params: dict) -> dict:
+    schema = build_schema()
+    users = load_demo_data(four_departments=False)
+    started = time.monotonic()
+    templates = _templates(users)
+    log(f"year: {len(templates)} template cases through the services in {time.monotonic() - started:.1f} s")
+    codes = {pk: code for pk, code in templates.values()}
+    plan = _plan(params["cases"], templates)
+    load = _clone(plan, params["chunk"])
+    log(f"year: loaded in {load['load_seconds']:.0f} s (+ vacuum {load['vacuum_seconds']:.0f} s): {load['tables']}")
+    inbox = _inbox(users, params["samples"])
+    log(f"year: inbox p95 {inbox['reviewers_open_view']['p95']:.1f} ms")
+    status = _status(plan, codes, params["status_samples"])
+    log(f"year: status lookup p99 {status['lookup']['p99']:.1f} ms")
+    statistics = _statistics(params["stats_runs"])
+    log(f"year: statistics {statistics['times']['median']:.0f} ms")
+    return {
+        "cases": params["cases"],
+        "schema": schema,
+        "templates": len(templates),
+        "load": load,
+        "inbox": inbox,
+        "status": status,
+        "statistics": statistics,
+        "plans": _plans(users, plan),
+    }

@@ -1,0 +1,518 @@
+"""Reads the screens need that ``workflow.selectors`` does not offer (yet): lists, statistics, the diagram.
+
+Read-only, no writes. Who may see what is decided by the views (``web.access``) and, for single cases and tasks,
+by the selectors themselves; the functions here take already-authorised objects or are for roles that see
+everything (window, supervisor).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from lxml import etree
+
+from workflow import calendar, notices, ratings, results, selectors
+from workflow.errors import ValidationFailed
+from workflow.lifecycle import CaseStatus
+from workflow.models import Case, Decision, Department, HumanTask, HumanTaskState, OneThing, ProcessVersion
+
+RESERVED_LANE_NAMES = {"window": "综合窗口", "applicant": "申请人"}
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+# As the API labels them (api/presenters.py; web cannot import api).
+EVENT_LABELS = {
+    "opened": "窗口收件",
+    "task_opened": "任务生成",
+    "task_completed": "任务办理",
+    "accept": "已受理",
+    "accepted_on_promise": "容缺受理（承诺补交材料）",
+    "refuse": "不予受理",
+    "require_correction": "一次性告知补正",
+    "corrected": "申请人已补正",
+    "resubmit": "补正后重新审查",
+    "approve": "统一反馈：准予许可",
+    "reject": "统一反馈：不予许可",
+    "conclude": "办结",
+    "withdraw": "申请人撤回",
+    "reopened": "补正涉及本部门字段，重新审查",
+    "licence_issued": "电子证照签发",
+    "task_claimed": "任务认领",
+    "task_unclaimed": "退回认领",
+    "task_reassigned": "任务转办",
+    "document_issued": "文书出具",
+    "query_code_reissued": "补发查询码",
+    "rated": "好差评",
+    "rectification_opened": "差评整改工单生成",
+    "rectification_resolved": "差评整改完成",
+    "deemed_accepted": "逾期未告知补正，依法视为受理",
+    "procedure_started": "特别程序开始（期间不计入办理时限）",
+    "procedure_ended": "特别程序结束，恢复计时",
+    "deadline_extended": "经批准延期",
+    "timer_fired": "流程定时器触发",
+    "yellow_card": "黄牌：部门任务超期",
+    "red_card": "红牌：办件超期",
+    "promise_fulfilled": "容缺材料已补交",
+    "suspend": "中止审查（容缺承诺逾期）",
+    "resume": "恢复审查",
+}
+# What the applicant's timeline shows (as api/status.py): the steps and the clock, no internal work.
+PUBLIC_EVENTS = {
+    "opened",
+    "accept",
+    "refuse",
+    "require_correction",
+    "corrected",
+    "resubmit",
+    "approve",
+    "reject",
+    "conclude",
+    "withdraw",
+    "deemed_accepted",
+    "procedure_started",
+    "procedure_ended",
+    "deadline_extended",
+}
+# Events caused by a step rather than done by its actor: no name next to them.
+NO_ACTOR_EVENTS = {"task_opened", "require_correction", "resubmit", "approve", "reject", "licence_issued"}
+OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
+PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
+# As the API: department opinions reach the applicant only with the unified feedback or the correction notice.
+FEEDBACK_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED, CaseStatus.CORRECTION_REQUIRED}
+RESULT_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED}
+
+
+def department_names() -> dict[str, str]:
+    return {**RESERVED_LANE_NAMES, **dict(Department.objects.values_list("code", "name"))}
+
+
+# --------------------------------------------------------------------------- due dates and supervision colours
+
+
+@dataclass(frozen=True)
+class Due:
+    """When a task is due and how urgent it is: level "" (in time), warning, yellow or red."""
+
+    date: dt.date | None = None
+    level: str = ""
+    label: str = ""
+    estimated: bool = False  # True: computed here from the promised limit, not the legal clock's own row
+
+
+LEVEL_LABELS = {"": "正常", "warning": "即将到期", "yellow": "黄牌（超期）", "red": "红牌（严重超期）"}
+# Overdue by up to this many working days is yellow, more is red; from the warning date (or on the due date
+# itself) it is a warning.
+YELLOW_UP_TO_DAYS = 2
+
+
+def _has_task_field(name: str) -> bool:
+    return any(f.name == name for f in HumanTask._meta.get_fields())
+
+
+def clock_fields() -> tuple[str | None, str | None]:
+    """The legal clock's due-date and warning-date fields on HumanTask, if that work has landed."""
+    due = next((n for n in ("due_date", "due_at") if _has_task_field(n)), None)
+    warning = next((n for n in ("warning_date", "warning_at") if _has_task_field(n)), None)
+    return due, warning
+
+
+def inbox_order(tasks):
+    """Earliest due first when tasks carry due dates (undated last), else oldest first (the selector's order)."""
+    due, _ = clock_fields()
+    if not due:
+        return tasks
+    return tasks.order_by(F(due).asc(nulls_last=True), "created_at", "id")
+
+
+def due_of(tasks: Iterable[HumanTask], *, today: dt.date | None = None) -> dict[int, Due]:
+    """Due date and colour per open task: the legal clock's own fields when present, else an estimate from the
+    one-thing's promised limit (承诺时限, working days) counted from when the task was opened."""
+    today = today or timezone.localdate()
+    due_field, warning_field = clock_fields()
+    cal = calendar.WorkingCalendar()
+    out: dict[int, Due] = {}
+    for task in tasks:
+        if task.state != HumanTaskState.OPEN:
+            out[task.pk] = Due()
+            continue
+        estimated = due_field is None
+        warning = None
+        try:
+            if due_field:
+                due = _as_date(getattr(task, due_field))
+                warning = _as_date(getattr(task, warning_field)) if warning_field else None
+            else:
+                due = cal.add_working_days(task.created_at, task.case.one_thing.promised_limit_days)
+            level = _level(due, warning, today, cal)
+        except calendar.CalendarUnknown:
+            out[task.pk] = Due(label="工作日历未录入，无法计算期限", estimated=estimated)
+            continue
+        out[task.pk] = Due(date=due, level=level, label=LEVEL_LABELS[level], estimated=estimated)
+    return out
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None:
+        return None
+    return calendar.local_date(value) if isinstance(value, dt.datetime) else value
+
+
+def _level(due: dt.date | None, warning: dt.date | None, today: dt.date, cal: calendar.WorkingCalendar) -> str:
+    if due is None:
+        return ""
+    if today > due:
+        return "yellow" if cal.working_days_between(due, today) <= YELLOW_UP_TO_DAYS else "red"
+    if today == due or (warning is not None and today >= warning):
+        return "warning"
+    return ""
+
+
+# --------------------------------------------------------------------------- the window's lists
+
+
+def window_worklist(limit: int = 50) -> dict[str, Any]:
+    cases = Case.objects.select_related("one_thing").defer("process_state", "form_data")
+    return {
+        "received": list(cases.filter(status=CaseStatus.RECEIVED).order_by("opened_at")[:limit]),
+        "correction": list(cases.filter(status=CaseStatus.CORRECTION_REQUIRED).order_by("updated_at")[:limit]),
+        "to_conclude": list(
+            cases.filter(status__in=[CaseStatus.APPROVED, CaseStatus.REJECTED]).order_by("updated_at")[:limit]
+        ),
+        "in_review": cases.filter(status=CaseStatus.IN_REVIEW).count(),
+    }
+
+
+def recent_completed_tasks(*, user, limit: int = 20) -> list[HumanTask]:
+    return list(selectors.task_list(user=user, state=HumanTaskState.COMPLETED).order_by("-completed_at")[:limit])
+
+
+# --------------------------------------------------------------------------- one case
+
+
+def latest_by_lane(tasks: Iterable[HumanTask]) -> dict[str, HumanTask]:
+    """The current round's task per department (tasks come in creation order)."""
+    latest: dict[str, HumanTask] = {}
+    for task in tasks:
+        if task.department_id:
+            latest[task.lane] = task
+    return latest
+
+
+def item_label(item: str, merged_form: Mapping) -> str:
+    """A correction item as the reader knows it: a field's title, a material's name, or the text itself."""
+    props = (merged_form.get("schema") or {}).get("properties") or {}
+    if item in props:
+        return props[item].get("title", item)
+    for material in merged_form.get("materials") or []:
+        if material.get("code") == item:
+            return material.get("name", item)
+    return item
+
+
+def correction_notice(case: Case, tasks: list[HumanTask]) -> list[dict]:
+    """What each department asked in the current correction round (the combined notice, 一次性告知)."""
+    merged = case.one_thing.merged_form
+    notice = []
+    for task in latest_by_lane(tasks).values():
+        if task.decision != Decision.NEED_CORRECTION:
+            continue
+        notice.append(
+            {
+                "department": task.lane,
+                "department_name": task.department.name if task.department_id else task.lane,
+                "opinion": task.opinion,
+                "completed_at": task.completed_at,
+                "items": [
+                    {**row, "label": item_label(str(row.get("item", "")), merged)} for row in task.corrections or []
+                ],
+            }
+        )
+    return notice
+
+
+def asked_fields(notice: list[dict], merged_form: Mapping) -> dict[str, str]:
+    """Form fields named by the correction items → the reasons, for highlighting them."""
+    props = (merged_form.get("schema") or {}).get("properties") or {}
+    by_title = {definition.get("title"): name for name, definition in props.items()}
+    asked: dict[str, str] = {}
+    for row in notice:
+        for item in row["items"]:
+            name = item.get("item")
+            name = name if name in props else by_title.get(name)
+            if name:
+                reason = f"{row['department_name']}：{item.get('reason', '')}"
+                asked[name] = f"{asked[name]}；{reason}" if name in asked else reason
+    return asked
+
+
+def corrected_fields(case: Case) -> list[str]:
+    """The fields the applicant changed in the latest correction."""
+    event = case.events.filter(kind="corrected").order_by("-created_at", "-id").first()
+    return list(event.data.get("fields", [])) if event else []
+
+
+def event_rows(
+    events: Iterable, names: Mapping[str, str], *, public: bool = False, decisions_of: str | None = None
+) -> list[dict]:
+    """Timeline rows. ``public``: the applicant's view (no staff, no internal steps). ``decisions_of``: a
+    reviewer's department; other departments' decisions are then left out (their progress is not)."""
+    rows = []
+    for event in events:
+        if public and event.kind not in PUBLIC_EVENTS:
+            continue
+        label = EVENT_LABELS.get(event.kind, "办件动态")
+        if event.data.get("task") and not public:
+            label += f"：{event.data['task']}"
+        decision = event.data.get("decision")
+        shows_decision = decisions_of is None or event.department in (decisions_of, *RESERVED_LANE_NAMES)
+        if event.kind == "task_completed" and decision in Decision.values and not public and shows_decision:
+            label += f"（{Decision(decision).label}）"
+        rows.append(
+            {
+                "at": event.created_at,
+                "kind": event.kind,
+                "label": label,
+                "department": "" if public else names.get(event.department, event.department),
+                "actor": "" if public or event.kind in NO_ACTOR_EVENTS else event.actor_label,
+            }
+        )
+    return rows
+
+
+def progress_rows(case: Case, tasks: list[HumanTask], names: Mapping[str, str], *, opinions_of=None) -> list[dict]:
+    """Each department of the process with its current task. ``opinions_of``: None shows every decision and
+    opinion (window, supervisor); a department code shows only that department's (a reviewer); False shows none."""
+    latest = latest_by_lane(tasks)
+    rows = []
+    for code in [] if case.status == CaseStatus.NOT_ACCEPTED else case.process_version.departments:
+        task = latest.get(code)
+        progress = "pending" if task is None else "reviewing" if task.state == HumanTaskState.OPEN else "done"
+        show = task is not None and opinions_of is not False and (opinions_of is None or opinions_of == code)
+        rows.append(
+            {
+                "department": code,
+                "department_name": names.get(code, code),
+                "task": task,
+                "progress": progress,
+                "progress_label": PROGRESS_LABELS[progress],
+                "round": task.review_round if task else None,
+                "decision": task.get_decision_display() if show and task.decision else "",
+                "decision_code": task.decision if show else "",
+                "opinion": task.opinion if show else "",
+                "completed_at": task.completed_at if task else None,
+            }
+        )
+    return rows
+
+
+def applicant_view(case: Case) -> dict:
+    """What the applicant sees with case number + query code: the same facts as the API's status answer."""
+    tasks = selectors.case_tasks(case)
+    names = department_names()
+    show = case.status in FEEDBACK_STATES
+    notice = correction_notice(case, tasks) if case.status == CaseStatus.CORRECTION_REQUIRED else []
+    refusal = next((t.opinion for t in tasks if t.lane == "window" and t.decision == Decision.REFUSE), "")
+    return {
+        "case": case,
+        "status": case.status,
+        "status_label": case.get_status_display(),
+        "outcome_label": OUTCOME_LABELS.get(case.outcome, ""),
+        "departments": progress_rows(case, tasks, names, opinions_of=None if show else False),
+        "corrections": notice,
+        "refusal_reasons": refusal,
+        "results": results.case_results(case, tasks) if case.status in RESULT_STATES else [],
+        "timeline": event_rows(selectors.case_events(case), names, public=True),
+        "promised_due_date": getattr(case, "promised_due_date", None),
+        "documents": notices.case_documents(case),
+        "rating": ratings.rating_state(case),
+    }
+
+
+# --------------------------------------------------------------------------- the diagram
+
+
+def diagram(case: Case) -> dict:
+    """The case's BPMN (lanes relabelled with department names), current and finished user tasks."""
+    xml = ProcessVersion.objects.values_list("bpmn_xml", flat=True).get(pk=case.process_version_id)
+    rows = list(case.tasks.values_list("element_id", "state"))
+    current = sorted({element for element, state in rows if state == HumanTaskState.OPEN})
+    finished = sorted({element for element, state in rows if state == HumanTaskState.COMPLETED} - set(current))
+    return {"xml": _relabel_lanes(xml, department_names()), "current": current, "finished": finished}
+
+
+def _relabel_lanes(xml: str, names: Mapping[str, str]) -> str:
+    """Lane names are department codes (the engine contract); readers want the department names."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), parser=parser)
+    except etree.XMLSyntaxError:
+        return xml
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        code = lane.get("name", "")
+        if code in names:
+            lane.set("name", names[code])
+    return etree.tostring(root, encoding="unicode")
+
+
+# --------------------------------------------------------------------------- the supervisor's dashboard
+
+
+@dataclass
+class Dashboard:
+    since: dt.datetime | None
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    per_one_thing: list[dict] = field(default_factory=list)
+    per_department: list[dict] = field(default_factory=list)
+    completion_rate: float | None = None
+    immediate_share: float | None = None
+    reduction_rate: float | None = None
+    avg_working_days: float | None = None
+    avg_promised_days: float | None = None
+    overdue: list[dict] = field(default_factory=list)
+    calendar_gaps: set[int] = field(default_factory=set)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def dashboard(*, since: dt.datetime | None = None) -> Dashboard:
+    cases = Case.objects.all()
+    if since is not None:
+        cases = cases.filter(opened_at__gte=since)
+    board = Dashboard(since=since)
+    status_counts = Counter(dict(cases.order_by().values_list("status").annotate(n=Count("id"))))
+    board.by_status = {status.value: status_counts.get(status.value, 0) for status in CaseStatus}
+    board.total = sum(status_counts.values())
+
+    concluded = status_counts.get(CaseStatus.CONCLUDED, 0)
+    accepted = board.total - status_counts.get(CaseStatus.RECEIVED, 0) - status_counts.get(CaseStatus.NOT_ACCEPTED, 0)
+    board.completion_rate = _ratio(concluded, accepted)
+
+    # Time used: working days from receipt to conclusion (the calendar's (a, b] convention: same day = 0).
+    cal = calendar.WorkingCalendar()
+    used: list[int] = []
+    promised: list[int] = []
+    by_one_thing_used: dict[str, list[int]] = defaultdict(list)
+    rows = cases.filter(status=CaseStatus.CONCLUDED, concluded_at__isnull=False).values_list(
+        "one_thing__key", "opened_at", "concluded_at", "one_thing__promised_limit_days"
+    )
+    for key, opened_at, concluded_at, limit in rows.iterator():
+        try:
+            days = cal.working_days_between(opened_at, concluded_at)
+        except calendar.CalendarUnknown as exc:
+            board.calendar_gaps.add(exc.year)
+            continue
+        used.append(days)
+        promised.append(limit)
+        by_one_thing_used[key].append(days)
+    board.immediate_share = _ratio(sum(1 for d in used if d == 0), len(used))
+    board.avg_working_days = sum(used) / len(used) if used else None
+    board.avg_promised_days = sum(promised) / len(promised) if promised else None
+
+    per_status = defaultdict(Counter)
+    for key, status, n in cases.order_by().values_list("one_thing__key", "status").annotate(n=Count("id")):
+        per_status[key][status] = n
+    rates = []
+    for one_thing in OneThing.objects.filter(Q(is_active=True) | Q(key__in=list(per_status))).order_by("key"):
+        counts = per_status.get(one_thing.key, Counter())
+        try:
+            rate = float(calendar.reduction_rate(one_thing.promised_limit_days, calendar.JOINT_LIMIT_DAYS))
+        except ValidationFailed:  # a promised limit longer than the statutory one: shown as unknown
+            rate = None
+        if rate is not None:
+            rates.append(rate)
+        days = by_one_thing_used.get(one_thing.key, [])
+        total = sum(counts.values())
+        one_accepted = total - counts[CaseStatus.RECEIVED] - counts[CaseStatus.NOT_ACCEPTED]
+        board.per_one_thing.append(
+            {
+                "key": one_thing.key,
+                "name": one_thing.name,
+                "total": total,
+                "in_review": counts[CaseStatus.IN_REVIEW] + counts[CaseStatus.CORRECTION_REQUIRED],
+                "concluded": counts[CaseStatus.CONCLUDED],
+                "not_accepted": counts[CaseStatus.NOT_ACCEPTED],
+                "completion_rate": _ratio(counts[CaseStatus.CONCLUDED], one_accepted),
+                "promised_days": one_thing.promised_limit_days,
+                "avg_working_days": sum(days) / len(days) if days else None,
+                "reduction_rate": rate,
+            }
+        )
+    board.reduction_rate = sum(rates) / len(rates) if rates else None
+
+    tasks = HumanTask.objects.filter(department__isnull=False)
+    if since is not None:
+        tasks = tasks.filter(case__opened_at__gte=since)
+    per_department: dict[str, Counter] = defaultdict(Counter)
+    for name, state, decision, n in (
+        tasks.order_by().values_list("department__name", "state", "decision").annotate(n=Count("id"))
+    ):
+        per_department[name][state] += n
+        if decision:
+            per_department[name][decision] += n
+    board.per_department = [
+        {
+            "name": name,
+            "open": counts[HumanTaskState.OPEN],
+            "completed": counts[HumanTaskState.COMPLETED],
+            "approve": counts[Decision.APPROVE],
+            "need_correction": counts[Decision.NEED_CORRECTION],
+            "reject": counts[Decision.REJECT],
+            "total": counts[HumanTaskState.OPEN] + counts[HumanTaskState.COMPLETED],
+        }
+        for name, counts in sorted(per_department.items())
+    ]
+
+    open_tasks = list(
+        HumanTask.objects.filter(state=HumanTaskState.OPEN)
+        .select_related("case", "case__one_thing", "department")
+        .order_by("created_at")
+    )
+    dues = due_of(open_tasks)
+    board.overdue = [
+        {"task": task, "due": dues[task.pk]} for task in open_tasks if dues[task.pk].level in ("yellow", "red")
+    ]
+    return board
+
+
+def case_rows_for_export(*, since: dt.datetime | None = None) -> Iterable[list[Any]]:
+    """One row per case for the CSV export (no personal data beyond the case number)."""
+    cases = Case.objects.select_related("one_thing").defer("process_state", "form_data").order_by("opened_at")
+    if since is not None:
+        cases = cases.filter(opened_at__gte=since)
+    cal = calendar.WorkingCalendar()
+    rounds = dict(
+        HumanTask.objects.filter(case__in=cases, lane="applicant")
+        .values_list("case_id")
+        .annotate(n=Count("id"))
+        .values_list("case_id", "n")
+    )
+    for case in cases.iterator(chunk_size=500):
+        try:
+            used = cal.working_days_between(case.opened_at, case.concluded_at) if case.concluded_at else ""
+        except calendar.CalendarUnknown:
+            used = ""
+        limit = case.one_thing.promised_limit_days
+        yield [
+            case.case_no,
+            case.one_thing.name,
+            case.get_status_display(),
+            OUTCOME_LABELS.get(case.outcome, ""),
+            timezone.localtime(case.opened_at).strftime("%Y-%m-%d %H:%M"),
+            timezone.localtime(case.concluded_at).strftime("%Y-%m-%d %H:%M") if case.concluded_at else "",
+            used,
+            limit,
+            ("是" if used > limit else "否") if used != "" else "",
+            rounds.get(case.pk, 0),
+        ]
+
+
+CSV_HEADER = ["办件编号", "一件事", "状态", "办理结果", "收件时间", "办结时间", "用时（工作日）", "承诺时限（工作日）"]
+CSV_HEADER += ["是否超期", "补正次数"]

@@ -1,0 +1,1 @@
+"""The hall's screens. Views are thin: check the role, call one service or selector, render a template."""

@@ -1,0 +1,167 @@
+"""The applicant's status page: case number + query code → progress, the combined correction notice and the one
+correction. No account; the lookup is the API's selector under the API's throttles, and an unknown case and a
+wrong code get the same answer."""
+
+from __future__ import annotations
+
+from django import forms as django_forms
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from workflow import notices, selectors, services
+from workflow.errors import Conflict, NotFound, ValidationFailed
+from workflow.lifecycle import CaseStatus
+from workflow.models import DIMENSIONS, RatingLevel
+
+from .. import queries, schema_form
+from ..throttles import CASE_NO_RE, StatusCaseThrottle, StatusIpThrottle
+from .cases import pdf_response
+
+NOT_FOUND = "办件编号或查询码不正确，请核对受理回执"
+THROTTLED = "查询过于频繁，请稍后再试"
+
+
+class LookupForm(django_forms.Form):
+    case_no = django_forms.CharField(label="办件编号", max_length=40, error_messages={"required": "请填写办件编号"})
+    query_code = django_forms.CharField(label="查询码", max_length=32, error_messages={"required": "请填写查询码"})
+
+    def clean_case_no(self):
+        value = "".join(self.cleaned_data["case_no"].split())
+        if not CASE_NO_RE.fullmatch(value):
+            raise django_forms.ValidationError("办件编号应为 20 位数字")
+        return value
+
+
+def _lookup(request):
+    """(case, form, error message, HTTP status). Both throttles are consulted on every lookup."""
+    form = LookupForm(request.POST)
+    case_throttle = StatusCaseThrottle()
+    allowed = [StatusIpThrottle().check(request), case_throttle.check(request)]
+    if not all(allowed):
+        return None, form, THROTTLED, 429
+    if not form.is_valid():
+        return None, form, "", 400
+    try:
+        case = selectors.case_for_applicant(**form.cleaned_data)
+    except NotFound:
+        case_throttle.record_failure()
+        return None, form, NOT_FOUND, 404
+    return case, form, "", 200
+
+
+def _render(request, *, form, case=None, error="", status=200, correction=None, notice="", rating_errors=None):
+    context = {"form": form, "error": error, "notice": notice}
+    if case is not None:
+        view = queries.applicant_view(case)
+        context["view"] = view
+        if case.status == CaseStatus.CORRECTION_REQUIRED:
+            context["correction"] = correction or _correction_form(case, view["corrections"])
+        if view["rating"]["can_rate"]:
+            context["rating_form"] = {
+                "levels": RatingLevel.choices,
+                "dimensions": list(DIMENSIONS.items()),
+                "errors": rating_errors or [],
+                "posted": request.POST if rating_errors else {},
+            }
+    return render(request, "web/status.html", context, status=status)
+
+
+def _correction_form(case, notice, *, raw=None, errors=None) -> dict:
+    """Only the fields the departments named, filled with what the applicant gave before."""
+    merged = case.one_thing.merged_form
+    asked = queries.asked_fields(notice, merged)
+    schema = case.one_thing.form_schema
+    raw = raw if raw is not None else schema_form.raw_from_data(schema, case.form_data)
+    fields = schema_form.flat(list(asked), schema, raw=raw, errors=errors or {})
+    for field in fields:
+        field.highlight = asked[field.name]
+    named = {field.name for field in fields}
+    props = schema_form.properties(schema)
+    by_title = {d.get("title"): n for n, d in props.items()}
+    other_items = [
+        item
+        for row in notice
+        for item in row["items"]
+        if item["item"] not in named and by_title.get(item["item"]) is None
+    ]
+    return {"fields": fields, "other_items": other_items, "errors": []}
+
+
+@require_http_methods(["GET", "POST"])
+def status(request):
+    if request.method == "GET":
+        return _render(request, form=LookupForm())
+    case, form, error, code = _lookup(request)
+    return _render(request, form=form, case=case, error=error, status=code)
+
+
+@require_POST
+def status_correction(request):
+    case, form, error, code = _lookup(request)
+    if case is None:
+        return _render(request, form=form, error=error, status=code)
+    view_notice = queries.applicant_view(case)["corrections"]
+    schema = case.one_thing.form_schema
+    asked = queries.asked_fields(view_notice, case.one_thing.merged_form)
+    raw = {
+        **schema_form.raw_from_data(schema, case.form_data),
+        **schema_form.raw_from_post(schema, request.POST, asked),
+    }
+    data, errors = schema_form.parse(schema, {name: raw[name] for name in asked if name in raw})
+    changes = {name: value for name, value in data.items() if case.form_data.get(name) != value}
+    form_errors: list[str] = []
+    if not errors:
+        try:
+            services.case_correction_submit(case_no=case.case_no, changes=changes)
+        except ValidationFailed as exc:
+            errors, form_errors = schema_form.field_errors_of(exc.field_errors)
+            if not changes:
+                form_errors = ["您还没有修改任何需要补正的内容"]
+        except Conflict as exc:
+            return _render(request, form=form, case=case, error=exc.message, status=409)
+        else:
+            case = selectors.case_for_applicant(**form.cleaned_data)
+            return _render(request, form=form, case=case, notice="补正已提交，相关部门将重新审查，请留意办理进度。")
+    correction = _correction_form(case, view_notice, raw=raw, errors=errors)
+    correction["errors"] = form_errors or ["请按提示修改标红的内容"]
+    return _render(request, form=form, case=case, correction=correction, status=400)
+
+
+@require_POST
+def status_rating(request):
+    """好差评: once the case is over; a bad rating opens a rectification order for the department."""
+    case, form, error, code = _lookup(request)
+    if case is None:
+        return _render(request, form=form, error=error, status=code)
+    level = request.POST.get("level", "")
+    dimensions = {
+        name: int(request.POST[f"dim_{name}"]) for name in DIMENSIONS if request.POST.get(f"dim_{name}", "").isdigit()
+    }
+    if not level.isdigit():
+        return _render(request, form=form, case=case, rating_errors=["请选择评价等级"], status=400)
+    try:
+        services.case_rate(
+            case_no=case.case_no,
+            level=int(level),
+            dimensions=dimensions,
+            comment=request.POST.get("comment", "")[:1000],
+        )
+    except ValidationFailed as exc:
+        messages_ = [m for ms in exc.field_errors.values() for m in ms] or [exc.message]
+        return _render(request, form=form, case=case, rating_errors=messages_, status=400)
+    except Conflict as exc:
+        return _render(request, form=form, case=case, error=exc.message, status=409)
+    return _render(request, form=form, case=case, notice="感谢您的评价！")
+
+
+@require_POST
+def status_document(request, document_id: int):
+    """Download a notice of the case: POST with case number + query code, so the code never sits in a URL."""
+    case, form, error, code = _lookup(request)
+    if case is None:
+        return _render(request, form=form, error=error, status=code)
+    try:
+        document = notices.case_document(case, document_id)
+    except NotFound:
+        return _render(request, form=form, case=case, error="未找到该文书", status=404)
+    return pdf_response(document)

@@ -1,0 +1,202 @@
+"""Departments: the inbox (due first, coloured by urgency) and the task page with the decision form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from workflow import selectors, services
+from workflow.errors import Conflict, ValidationFailed
+from workflow.models import Decision, HumanTaskState, StaffRole
+
+from .. import queries, schema_form
+from ..access import staff_view
+
+REVIEWERS = (StaffRole.REVIEWER,)
+
+DECISIONS = [
+    (Decision.APPROVE, "准予", "材料齐全、符合法定形式，同意办理"),
+    (Decision.NEED_CORRECTION, "需补正", "列出每一项需要补正的内容，由窗口一次性告知申请人"),
+    (Decision.REJECT, "不予许可", "须写明理由和依据；任一部门不予许可即为统一结果"),
+]
+CORRECTION_ROWS = 3  # blank rows shown; the page's script adds more
+OTHER_ITEM = "其他"
+
+
+@staff_view()
+def inbox(request):
+    tasks = list(queries.inbox_order(selectors.task_list(user=request.user))[:200])
+    dues = queries.due_of(tasks)
+    due_field, _ = queries.clock_fields()
+    return render(
+        request,
+        "web/inbox.html",
+        {
+            "rows": [{"task": t, "due": dues[t.pk]} for t in tasks],
+            "done": queries.recent_completed_tasks(user=request.user),
+            "estimated_due": due_field is None,
+            "yellow_up_to": queries.YELLOW_UP_TO_DAYS,
+        },
+    )
+
+
+@staff_view()
+def task_detail(request, task_id: int):
+    task = selectors.task_get(user=request.user, task_id=task_id)
+    if task.department_id is None:  # the window's and the applicant's steps live on the case page
+        return redirect("web:case", case_no=task.case.case_no)
+    staff = request.staff
+    case = selectors.case_get(user=request.user, case_no=task.case.case_no)
+    department = task.lane
+    merged = case.one_thing.merged_form
+    schema = case.one_thing.form_schema
+    hints = merged.get("ui_hints") or {}
+    names = queries.department_names()
+    tasks = selectors.case_tasks(case)
+    can_decide = (
+        staff.role == StaffRole.REVIEWER
+        and staff.department_id == department
+        and task.state == HumanTaskState.OPEN
+        and task.assignee_id in (None, request.user.pk)
+    )
+
+    posted: dict = {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if not can_decide:
+            messages.error(request, "该任务已办理或您无权办理")
+            return redirect("web:task", task_id=task.pk)
+        posted, corrections, errors = _decision_from_post(request.POST)
+        if not errors:
+            try:
+                services.human_task_complete(
+                    user=request.user,
+                    task_id=task.pk,
+                    decision=posted["decision"],
+                    opinion=posted["opinion"],
+                    corrections=corrections,
+                )
+            except ValidationFailed as exc:
+                errors = {key.split(".")[0]: value for key, value in exc.field_errors.items()}
+            except Conflict as exc:
+                messages.error(request, exc.message)
+                return redirect("web:task", task_id=task.pk)
+            else:
+                messages.success(request, f"已提交：{Decision(posted['decision']).label}（{case.case_no}）")
+                return redirect("web:inbox")
+
+    own = [n for n in hints.get("by_department", {}).get(department, []) if n in schema_form.properties(schema)]
+    rest = [n for n in schema_form.properties(schema) if n not in own]
+    raw = schema_form.raw_from_data(schema, case.form_data)
+    corrected = set(queries.corrected_fields(case)) if task.review_round > 1 else set()
+    highlight = {name: "申请人已补正" for name in corrected}
+    field_departments = hints.get("field_departments") or {}
+
+    def fields(order):
+        return [
+            schema_form.field_view(
+                schema,
+                name,
+                raw=raw,
+                departments=[names.get(c, c) for c in field_departments.get(name, [])],
+                highlight=highlight.get(name, ""),
+            )
+            for name in order
+        ]
+
+    materials = [
+        {**m, "departments": sorted({names.get(u["department"], u["department"]) for u in m["needed_by"]})}
+        for m in merged.get("materials") or []
+        if any(use["department"] == department for use in m["needed_by"])
+    ]
+    own_titles = [(name, schema_form.properties(schema)[name].get("title", name)) for name in own]
+    rest_titles = [(name, schema_form.properties(schema)[name].get("title", name)) for name in rest]
+    rows = posted.get("rows") or [{"item": "", "reason": ""} for _ in range(CORRECTION_ROWS)]
+    progress = [
+        row
+        for row in queries.progress_rows(case, tasks, names, opinions_of=department)
+        if row["department"] != department
+    ]
+    history = [t for t in tasks if t.lane == department and t.pk != task.pk]
+    return render(
+        request,
+        "web/task_detail.html",
+        {
+            "task": task,
+            "case": case,
+            "department_name": names.get(department, department),
+            "own_fields": fields(own),
+            "other_fields": fields(rest),
+            "materials": materials,
+            "progress": progress,
+            "history": history,
+            "can_decide": can_decide,
+            "decisions": DECISIONS,
+            "posted": posted,
+            "errors": errors,
+            "rows": rows,
+            "item_choices": {
+                "own": own_titles,
+                "rest": rest_titles,
+                "materials": [(m["code"], m["name"]) for m in merged.get("materials") or []],
+                "other": OTHER_ITEM,
+            },
+            "due": queries.due_of([task])[task.pk],
+            "own_corrections": [
+                {**row, "label": queries.item_label(str(row.get("item", "")), merged)} for row in task.corrections or []
+            ],
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _decision_from_post(post) -> tuple[dict, list[dict], dict[str, list[str]]]:
+    decision = post.get("decision", "")
+    opinion = post.get("opinion", "").strip()
+    rows = [
+        {"item": item.strip(), "reason": reason.strip()}
+        for item, reason in zip(post.getlist("correction_item"), post.getlist("correction_reason"), strict=False)
+    ]
+    errors: dict[str, list[str]] = {}
+    if decision not in Decision.values:
+        errors["decision"] = ["请选择审查决定"]
+    corrections = []
+    if decision == Decision.NEED_CORRECTION:
+        for row in rows:
+            if row["item"] and not row["reason"]:
+                errors.setdefault("corrections", []).append("每一项补正都要写明理由")
+            elif row["reason"] and not row["item"]:
+                errors.setdefault("corrections", []).append("请为每条理由选择需补正的字段或材料")
+            elif row["item"]:
+                corrections.append(row)
+    if "corrections" in errors:
+        errors["corrections"] = list(dict.fromkeys(errors["corrections"]))
+    filled = [row for row in rows if row["item"] or row["reason"]]
+    posted = {"decision": decision, "opinion": opinion, "rows": filled}
+    return posted, corrections, errors
+
+
+@require_POST
+@staff_view(*REVIEWERS)
+def task_claim(request, task_id: int):
+    """认领: others in the department see who is working on the task."""
+    try:
+        services.human_task_claim(user=request.user, task_id=task_id)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已认领")
+    return redirect("web:task", task_id=task_id)
+
+
+@require_POST
+@staff_view(*REVIEWERS)
+def task_unclaim(request, task_id: int):
+    try:
+        services.human_task_unclaim(user=request.user, task_id=task_id)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已退回部门待办")
+    return redirect("web:task", task_id=task_id)

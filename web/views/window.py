@@ -1,0 +1,338 @@
+"""综合窗口: pick a one-thing, fill the one form with the applicant, check materials, open the case, print the
+receipt with the query code (shown once), accept or refuse, key in a correction, conclude."""
+
+from __future__ import annotations
+
+import segno
+from django import forms as django_forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+import forms as one_form
+from workflow import selectors, services
+from workflow.errors import Conflict, ValidationFailed
+from workflow.lifecycle import CaseStatus
+
+from .. import queries, schema_form
+from ..access import WINDOW, staff_view
+
+RECEIPT_KEY = "web.receipt"  # the query code waits here, in the window's session, until the receipt shows it
+
+
+class ApplicantForm(django_forms.Form):
+    name = django_forms.CharField(
+        label="申请人（姓名或单位名称）",
+        max_length=100,
+        error_messages={"required": "请填写申请人", "max_length": "申请人最多 100 个字符"},
+    )
+    id_number = django_forms.CharField(
+        label="证件号码",
+        max_length=32,
+        error_messages={"required": "请填写证件号码", "max_length": "证件号码最多 32 个字符"},
+        help_text="身份证号码或统一社会信用代码",
+    )
+    phone = django_forms.RegexField(
+        r"^1[3-9][0-9]{9}$",
+        label="手机号码",
+        required=False,
+        error_messages={"invalid": "手机号码应为 11 位数字，如 13800138000"},
+        help_text="用于接收办理进度短信（选填）",
+    )
+
+
+def materials_checklist(
+    merged_form: dict, ticked: set[str], names: dict[str, str], promised: dict[str, str] | None = None
+) -> list[dict]:
+    """The merged materials (一次告知) with what the window ticked. E-licence ones need nothing handed in;
+    a deferrable (容缺) one may instead carry the date the applicant promises to bring it."""
+    rows = []
+    promised = promised or {}
+    for material in merged_form.get("materials") or []:
+        e_licence = material.get("source") == "e_licence"
+        rows.append(
+            {
+                **material,
+                "e_licence": e_licence,
+                "promised": promised.get(material["code"], ""),
+                "ticked": e_licence or material["code"] in ticked,
+                "departments": sorted(
+                    {names.get(use["department"], use["department"]) for use in material["needed_by"]}
+                ),
+            }
+        )
+    return rows
+
+
+def _missing_materials(checklist: list[dict]) -> list[str]:
+    return [m["name"] for m in checklist if m.get("required") and not m["ticked"] and not m["promised"]]
+
+
+def promised_dates(post, merged_form: dict) -> dict[str, str]:
+    """容缺: deferrable material code → the date typed next to it (``promise_<code>``)."""
+    dates = {}
+    for material in merged_form.get("materials") or []:
+        value = post.get(f"promise_{material['code']}", "").strip()
+        if material.get("deferrable") and value:
+            dates[material["code"]] = value
+    return dates
+
+
+def _promises(dates: dict[str, str]) -> list[dict]:
+    return [{"material": code, "due_date": due} for code, due in dates.items()]
+
+
+def _messages_of(exc: ValidationFailed) -> str:
+    return "；".join(m for ms in exc.field_errors.values() for m in ms) or exc.message
+
+
+@staff_view(*WINDOW)
+def window_home(request):
+    return render(
+        request,
+        "web/window_home.html",
+        {"one_things": selectors.one_thing_list(), **queries.window_worklist()},
+    )
+
+
+@staff_view(*WINDOW)
+def case_new(request, key: str):
+    one_thing = selectors.one_thing_list().filter(key=key).first()
+    if one_thing is None:
+        raise Http404("未找到该一件事")
+    merged = one_thing.merged_form
+    schema = one_thing.form_schema
+    names = queries.department_names()
+    applicant = ApplicantForm(request.POST or None, prefix="applicant")
+    errors: dict[str, list[str]] = {}
+    form_errors: list[str] = []
+    raw: dict = {}
+    ticked: set[str] = set()
+
+    if request.method == "POST":
+        raw = schema_form.raw_from_post(schema, request.POST)
+        ticked = set(request.POST.getlist("material"))
+        promised = promised_dates(request.POST, merged)
+        data, errors = schema_form.parse(schema, raw)
+        checklist = materials_checklist(merged, ticked, names, promised)
+        missing = _missing_materials(checklist)
+        if promised and request.POST.get("action") != "accept":
+            form_errors.append("容缺受理（填写了承诺补交日期）须选择“收件并受理”")
+        applicant_ok = applicant.is_valid()
+        if applicant_ok and not errors and not missing and not form_errors:
+            try:
+                opened = services.case_open(
+                    user=request.user, one_thing_key=key, applicant=applicant.cleaned_data, form=data
+                )
+            except ValidationFailed as exc:
+                errors, form_errors = schema_form.field_errors_of(exc.field_errors)
+                form_errors = form_errors or [exc.message]
+            except Conflict as exc:
+                form_errors = [exc.message]
+            else:
+                return _after_open(request, opened, ticked, promised)
+        else:
+            # Show every problem at once: the service's own check, run on what could be converted.
+            checked, _ = schema_form.field_errors_of(
+                {f"form.{k}": v for k, v in one_form.validate_form(schema, data).items()}
+            )
+            for name, messages_ in checked.items():
+                errors.setdefault(name, messages_)
+            if missing:
+                form_errors.append("请核对并勾选必交材料：" + "、".join(missing))
+        if not form_errors:
+            form_errors = ["请按提示修改标红的内容"]
+
+    return render(
+        request,
+        "web/case_new.html",
+        {
+            "one_thing": one_thing,
+            "applicant": applicant,
+            "sections": schema_form.sections(merged, raw=raw, errors=errors, department_names=names),
+            "materials": materials_checklist(merged, ticked, names, promised_dates(request.POST, merged)),
+            "form_errors": form_errors,
+            "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
+            "report": merged.get("report") or {},
+        },
+        status=400 if form_errors else 200,
+    )
+
+
+def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
+    case = opened.case
+    request.session[RECEIPT_KEY] = {"case_no": case.case_no, "query_code": opened.query_code, "ticked": sorted(ticked)}
+    if request.POST.get("action") == "accept":
+        try:
+            services.case_accept(user=request.user, case_no=case.case_no, promises=_promises(promised))
+        except ValidationFailed as exc:
+            messages.error(request, f"已收件，但未受理：{_messages_of(exc)}")
+        except Conflict as exc:
+            messages.error(request, f"已收件，但受理失败：{exc.message}")
+        else:
+            messages.success(request, "已收件并受理，各部门开始并联审查")
+    else:
+        messages.success(request, "已收件，请核对后受理或不予受理")
+    return redirect("web:receipt", case_no=case.case_no)
+
+
+@staff_view(*WINDOW)
+def receipt(request, case_no: str):
+    """The receipt to print. The query code is on it only the first time it is shown."""
+    case = selectors.case_get(user=request.user, case_no=case_no)
+    stash = request.session.get(RECEIPT_KEY) or {}
+    query_code, ticked = None, set()
+    if stash.get("case_no") == case.case_no:
+        query_code, ticked = stash["query_code"], set(stash.get("ticked", []))
+        del request.session[RECEIPT_KEY]
+    names = queries.department_names()
+    merged = case.one_thing.merged_form
+    status_url = request.build_absolute_uri(reverse("web:status"))
+    return render(
+        request,
+        "web/receipt.html",
+        {
+            "case": case,
+            "query_code": query_code,
+            "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
+            "materials": [m for m in materials_checklist(merged, ticked, names) if m["ticked"]] if query_code else [],
+            "status_url": status_url,
+            "qr_svg": mark_safe(segno.make(status_url, error="m").svg_inline(scale=4, border=1, omitsize=True)),
+        },
+    )
+
+
+@require_POST
+@staff_view(*WINDOW)
+def case_accept(request, case_no: str):
+    """受理, or 容缺受理 when deferrable materials carry a promised date."""
+    case = selectors.case_get(user=request.user, case_no=case_no)
+    promised = promised_dates(request.POST, case.one_thing.merged_form)
+    try:
+        services.case_accept(
+            user=request.user,
+            case_no=case_no,
+            opinion=request.POST.get("opinion", "").strip(),
+            promises=_promises(promised),
+        )
+    except ValidationFailed as exc:
+        messages.error(request, _messages_of(exc))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已容缺受理，各部门开始并联审查" if promised else "已受理，各部门开始并联审查")
+    return redirect("web:case", case_no=case_no)
+
+
+@require_POST
+@staff_view(*WINDOW)
+def promise_fulfil(request, case_no: str, code: str):
+    """A promised (容缺) material arrived at the window."""
+    try:
+        services.case_promise_fulfil(user=request.user, case_no=case_no, material_code=code)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已登记补交材料")
+    return redirect("web:case", case_no=case_no)
+
+
+@require_POST
+@staff_view(*WINDOW)
+def case_refuse(request, case_no: str):
+    try:
+        services.case_refuse(user=request.user, case_no=case_no, reasons=request.POST.get("reasons", "").strip())
+    except ValidationFailed as exc:
+        messages.error(request, _messages_of(exc))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已作出不予受理决定")
+    return redirect("web:case", case_no=case_no)
+
+
+@require_POST
+@staff_view(*WINDOW)
+def case_conclude(request, case_no: str):
+    try:
+        services.case_conclude(user=request.user, case_no=case_no)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已办结，统一办理结果已送达")
+    return redirect("web:case", case_no=case_no)
+
+
+@staff_view(*WINDOW)
+def case_correction(request, case_no: str):
+    """The combined correction (一次性告知): what each department asked, and the window keying in the answer."""
+    case = selectors.case_get(user=request.user, case_no=case_no)
+    merged = case.one_thing.merged_form
+    schema = case.one_thing.form_schema
+    tasks = selectors.case_tasks(case)
+    names = queries.department_names()
+    notice = queries.correction_notice(case, tasks)
+    asked = queries.asked_fields(notice, merged)
+    open_for_correction = case.status == CaseStatus.CORRECTION_REQUIRED
+    raw = schema_form.raw_from_data(schema, case.form_data)
+    errors: dict[str, list[str]] = {}
+    form_errors: list[str] = []
+
+    if request.method == "POST":
+        if not open_for_correction:
+            messages.error(request, "办件当前不需要补正")
+            return redirect("web:case", case_no=case.case_no)
+        raw = {**raw, **schema_form.raw_from_post(schema, request.POST)}
+        data, errors = schema_form.parse(schema, raw)
+        changes = {name: value for name, value in data.items() if case.form_data.get(name) != value}
+        if not errors:
+            try:
+                services.case_correction_submit(case_no=case.case_no, changes=changes, actor=request.user)
+            except ValidationFailed as exc:
+                errors, form_errors = schema_form.field_errors_of(exc.field_errors)
+            except Conflict as exc:
+                messages.error(request, exc.message)
+                return redirect("web:case", case_no=case.case_no)
+            else:
+                messages.success(request, "补正已提交，需补正的部门重新审查")
+                return redirect("web:case", case_no=case.case_no)
+        form_errors = form_errors or ["请按提示修改标红的内容"]
+
+    highlight = {name: f"需补正 — {reason}" for name, reason in asked.items()}
+    asked_sections = schema_form.sections(
+        merged, raw=raw, errors=errors, department_names=names, only=list(asked), highlight=highlight
+    )
+    other_sections = schema_form.sections(
+        merged,
+        raw=raw,
+        errors=errors,
+        department_names=names,
+        only=[n for n in schema_form.properties(schema) if n not in asked],
+    )
+    history = [
+        {"task": t, "department_name": names.get(t.lane, t.lane), "items": _labelled(t.corrections, merged)}
+        for t in tasks
+        if t.decision == "need_correction"
+    ]
+    return render(
+        request,
+        "web/case_correction.html",
+        {
+            "case": case,
+            "notice": notice,
+            "open_for_correction": open_for_correction,
+            "asked_sections": asked_sections,
+            "other_sections": other_sections,
+            "other_has_errors": any(f.errors for s in other_sections for f in s.fields),
+            "form_errors": form_errors,
+            "history": history,
+        },
+        status=400 if form_errors else 200,
+    )
+
+
+def _labelled(items, merged) -> list[dict]:
+    return [{**row, "label": queries.item_label(str(row.get("item", "")), merged)} for row in items or []]

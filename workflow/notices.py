@@ -1,0 +1,304 @@
+"""What each document of a case says, read from the database, and the reads of issued documents.
+
+A document is named within its case by a key (see ``reactions.py`` for when each is issued):
+``acceptance_receipt``, ``refusal_notice``, ``correction_notice:round-<n>``, ``conclusion_notice`` and
+``e_licence:<item code>``. ``notice_for(case, key)`` builds the plain context ``workflow.documents`` renders
+(the keys of each kind are listed in ``workflow/documents/kinds.py``); it raises ``NotIssuable`` when the
+case does not call for that document (a receipt for a case that was never accepted).
+
+The query code is never printed on a stored document: only its digest is kept, and a stored PDF with the
+code in it would be the code kept in clear. The receipt says where the code is (docs/documents.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import calendar
+from .documents import REVIEW_RIGHTS, DocumentKind
+from .errors import DocumentDamaged, NotFound, NotIssuable
+from .models import Case, CaseEvent, Decision, Document, ELicence, HumanTask
+from .results import case_results
+
+logger = logging.getLogger(__name__)
+
+RECEIPT = "acceptance_receipt"
+REFUSAL = "refusal_notice"
+CONCLUSION = "conclusion_notice"
+_CORRECTION = re.compile(r"correction_notice:round-(\d{1,4})")
+_LICENCE = re.compile(r"e_licence:([A-Za-z0-9_-]{1,64})")
+
+WINDOW_NAME = "综合窗口"
+# Printed where the receipt would show the query code: the code was handed over on its own slip when the
+# case was opened (or re-issued) and is not kept, so a stored, signed copy cannot carry it.
+QUERY_CODE_ON_RECEIPT = "另行告知"
+DECISION_TEXT = {
+    Decision.APPROVE: "准予",
+    Decision.REJECT: "不予许可",
+    Decision.NEED_CORRECTION: "未予办理（统一结果为不予许可）",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    title: str
+    context: dict
+
+
+def correction_key(review_round: int) -> str:
+    return f"correction_notice:round-{review_round}"
+
+
+def licence_key(item_code: str) -> str:
+    return f"e_licence:{item_code}"
+
+
+def status_url(case_no: str) -> str:
+    """The public status page of a case: printed on every notice and encoded in its QR code."""
+    return f"{settings.ONETHING_PUBLIC_BASE_URL.rstrip('/')}/status/?case_no={case_no}"
+
+
+# --- contexts ------------------------------------------------------------------------------------------
+
+
+def notice_for(case: Case, key: str) -> Notice:
+    """The kind, title and context of the document ``key`` of ``case``; NotIssuable if it has none."""
+    if key == RECEIPT:
+        return _receipt(case)
+    if key == REFUSAL:
+        return _refusal(case)
+    if key == CONCLUSION:
+        return _conclusion(case)
+    if match := _CORRECTION.fullmatch(key):
+        return _correction(case, int(match[1]))
+    if match := _LICENCE.fullmatch(key):
+        return _licence(case, match[1])
+    raise NotIssuable(f"未知的文书标识：{key}")
+
+
+def licence_keys(case_id: int) -> list[str]:
+    """One key per e-licence the case's approval issued."""
+    codes = ELicence.objects.filter(case_id=case_id).order_by("issued_at", "id").values_list("item__code", flat=True)
+    return [licence_key(code) for code in codes]
+
+
+def expected_keys(case: Case) -> list[str]:
+    """Every document the case's history calls for so far (e-licences excluded: the conclusion notice's task
+    issues those). For recovery: what ``manage.py issue_documents`` issues when a queued task was lost."""
+    keys: list[str] = []
+    review_round = 0
+    for kind, data in CaseEvent.objects.filter(case=case).order_by("id").values_list("kind", "data"):
+        if kind == "task_completed" and data.get("review_round"):
+            review_round = data["review_round"]  # the department decisions of the round being decided
+        for key in keys_for_event(kind, review_round):
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def keys_for_event(kind: str, review_round: int = 0) -> list[str]:
+    """The documents one event calls for (``review_round``: the round a require_correction ends)."""
+    if kind == "accept":
+        return [RECEIPT]
+    if kind == "refuse":
+        return [REFUSAL]
+    if kind == "require_correction":
+        return [correction_key(review_round)]
+    if kind in ("approve", "reject", "conclude"):
+        return [CONCLUSION]
+    return []
+
+
+def _event_time(case: Case, *kinds: str, last: bool = True) -> dt.datetime:
+    events = CaseEvent.objects.filter(case=case, kind__in=kinds).order_by("created_at", "id")
+    event = events.last() if last else events.first()
+    return event.created_at if event else timezone.now()
+
+
+def _actor_of(case: Case, kind: str) -> str:
+    event = CaseEvent.objects.filter(case=case, kind="task_completed", data__decision=kind).order_by("id").last()
+    return (event.actor_label if event else "") or WINDOW_NAME
+
+
+def _common(case: Case, issued_at: dt.datetime) -> dict:
+    return {
+        "hall_name": settings.ONETHING_HALL_NAME,
+        "case_no": case.case_no,
+        "status_url": status_url(case.case_no),
+        "issued_at": issued_at,
+        "one_thing_name": case.one_thing.name,
+        "applicant_name": case.applicant_name,
+        "contact_phone": settings.ONETHING_HALL_PHONE,
+    }
+
+
+def _tasks(case: Case) -> list[HumanTask]:
+    return list(case.tasks.select_related("department").order_by("created_at", "id"))
+
+
+def promised_date(case: Case, accepted_at: dt.datetime) -> dt.date | str:
+    """承诺办结日期: the legal clock's due date when the case has one, else the one-thing's promised limit
+    counted in working days from acceptance; when the calendar does not know the year, the limit in words."""
+    due = getattr(case, "promised_due_date", None)
+    if due:
+        return due
+    days = case.one_thing.promised_limit_days
+    try:
+        return calendar.add_working_days(accepted_at, days)
+    except calendar.CalendarUnknown:
+        return f"受理之日起 {days} 个工作日内"
+
+
+def _receipt(case: Case) -> Notice:
+    if not CaseEvent.objects.filter(case=case, kind="accept").exists():
+        raise NotIssuable("办件尚未受理，不出具受理回执")
+    accepted_at = _event_time(case, "accept", last=False)
+    rows = case_results(case, _tasks(case))
+    item_codes = {row["item_code"] for row in rows}
+    materials = [
+        {
+            "name": material["name"] + ("（电子证照共享，免提交）" if material.get("source") == "e_licence" else ""),
+            "count": 1,
+            "original": bool(material.get("original")) and material.get("source") != "e_licence",
+        }
+        for material in case.one_thing.merged_form.get("materials", [])
+        if any(use.get("item_code") in item_codes for use in material.get("needed_by", []))
+    ]
+    context = {
+        **_common(case, accepted_at),
+        "query_code": QUERY_CODE_ON_RECEIPT,
+        "items": [{"name": row["item"], "department": row["department_name"]} for row in rows],
+        "materials": materials or [{"name": "一件事申请表", "count": 1, "original": True}],
+        "promised_date": promised_date(case, accepted_at),
+        "window_name": WINDOW_NAME,
+        "officer_name": _actor_of(case, Decision.ACCEPT),
+    }
+    return Notice(DocumentKind.ACCEPTANCE_RECEIPT, DocumentKind.ACCEPTANCE_RECEIPT.label, context)
+
+
+def _refusal(case: Case) -> Notice:
+    task = case.tasks.filter(lane="window", decision=Decision.REFUSE).order_by("id").last()
+    if task is None:
+        raise NotIssuable("办件未被不予受理")
+    reasons = [line.strip() for line in re.split(r"[\r\n]+", task.opinion) if line.strip()]
+    context = {
+        **_common(case, task.completed_at or _event_time(case, "refuse")),
+        "reasons": reasons or [task.opinion.strip() or "不符合受理条件"],
+        "review_rights": REVIEW_RIGHTS,
+        "window_name": WINDOW_NAME,
+        "officer_name": _actor_of(case, Decision.REFUSE),
+    }
+    return Notice(DocumentKind.REFUSAL_NOTICE, DocumentKind.REFUSAL_NOTICE.label, context)
+
+
+def _field_title(case: Case, name: str) -> str:
+    spec = case.one_thing.form_schema.get("properties", {}).get(name)
+    return spec.get("title", name) if isinstance(spec, dict) else name
+
+
+def _correction(case: Case, review_round: int) -> Notice:
+    asked = [
+        task
+        for task in _tasks(case)
+        if task.department_id and task.review_round == review_round and task.decision == Decision.NEED_CORRECTION
+    ]
+    if not asked:
+        raise NotIssuable(f"第 {review_round} 轮审查没有补正要求")
+    items = [
+        {"department": task.department.name, "item": _field_title(case, entry["item"]), "reason": entry["reason"]}
+        for task in asked
+        for entry in task.corrections or [{"item": task.name, "reason": task.opinion}]
+    ]
+    issued_at = max(task.completed_at or timezone.now() for task in asked)
+    context = {**_common(case, issued_at), "items": items}
+    return Notice(DocumentKind.CORRECTION_NOTICE, f"补正告知书（第{review_round}轮）", context)
+
+
+def _validity(row: dict) -> str:
+    if not row.get("licence_no"):
+        return ""
+    start = row.get("valid_from")
+    end = row.get("valid_to")
+    start_text = f"{start.year}年{start.month}月{start.day}日" if isinstance(start, dt.date) else ""
+    end_text = f"{end.year}年{end.month}月{end.day}日" if isinstance(end, dt.date) else "长期"
+    return f"{start_text}至{end_text}" if start_text else end_text
+
+
+def _conclusion(case: Case) -> Notice:
+    if case.outcome not in ("approved", "rejected"):
+        raise NotIssuable("办件尚未形成统一办理结果")
+    rows = case_results(case, _tasks(case))
+    if not rows:
+        raise NotIssuable("办件没有部门审查结果")
+    results = [
+        {
+            "item": row["item"],
+            "department": row["department_name"],
+            "decision": DECISION_TEXT.get(row["decision"], row.get("decision_label") or "未办理"),
+            "licence_no": row.get("licence_no") or "",
+            "validity": _validity(row),
+        }
+        for row in rows
+    ]
+    context = {**_common(case, _event_time(case, "approve", "reject")), "results": results}
+    if case.outcome == "rejected":
+        context["review_rights"] = REVIEW_RIGHTS
+    return Notice(DocumentKind.CONCLUSION_NOTICE, DocumentKind.CONCLUSION_NOTICE.label, context)
+
+
+def _licence(case: Case, item_code: str) -> Notice:
+    licence = (
+        ELicence.objects.filter(case=case, item__code=item_code).select_related("item", "issuer").order_by("id").last()
+    )
+    if licence is None:
+        raise NotIssuable(f"该办件没有事项 {item_code} 的电子证照")
+    context = {
+        "hall_name": settings.ONETHING_HALL_NAME,
+        "case_no": case.case_no,
+        "status_url": status_url(case.case_no),
+        "issued_at": licence.issued_at,
+        "licence_no": licence.number,
+        "holder": licence.holder_name,
+        "item": licence.item.name,
+        "issuer": licence.issuer.name,
+        "valid_from": licence.valid_from,
+        "valid_to": licence.valid_to or "长期",
+    }
+    return Notice(DocumentKind.E_LICENCE, f"电子证照（{licence.item.name}）", context)
+
+
+# --- reads of issued documents ---------------------------------------------------------------------------
+
+
+def case_documents(case: Case) -> list[Document]:
+    return list(Document.objects.filter(case=case).order_by("created_at", "id"))
+
+
+def case_document(case: Case, document_id: int) -> Document:
+    """A document of this case; another case's document is not found, like one that does not exist."""
+    document = Document.objects.filter(case=case, pk=document_id).select_related("case").first()
+    if document is None:
+        raise NotFound("未找到该文书")
+    return document
+
+
+def document_by_sha256(sha256: str) -> Document | None:
+    return Document.objects.filter(sha256=sha256).select_related("case").order_by("id").first()
+
+
+def document_content(document: Document) -> bytes:
+    """The stored bytes, checked against the digest recorded when the document was issued."""
+    with document.file.open("rb") as handle:
+        content = handle.read()
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        logger.error("document %s of case %s does not match its sha256", document.pk, document.case_id)
+        raise DocumentDamaged()
+    return content

@@ -1,0 +1,117 @@
+"""The unified result (统一反馈): each item's outcome, and the e-licences issued with an approval.
+
+A review task stands for one catalogue item. The standard (generated) models name a department's first
+review ``review_<department>`` and its k-th ``review_<department>_item<k>`` in the one-thing's item order;
+a hand-drawn model whose ids follow neither rule maps to the department's first item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Case, Decision, ELicence, HumanTask, MaterialReuse, OneThingItem, ServiceItem
+
+
+def items_by_element(case: Case) -> dict[str, ServiceItem]:
+    links = OneThingItem.objects.filter(one_thing_id=case.one_thing_id).select_related("item")
+    seen: dict[str, int] = {}
+    mapping: dict[str, ServiceItem] = {}
+    for link in links.order_by("position", "id"):
+        department = link.item.department_id
+        seen[department] = seen.get(department, 0) + 1
+        k = seen[department]
+        mapping[f"review_{department}" if k == 1 else f"review_{department}_item{k}"] = link.item
+        mapping.setdefault(f"department:{department}", link.item)
+    return mapping
+
+
+def _item_for(task: HumanTask, mapping: dict[str, ServiceItem]) -> ServiceItem | None:
+    return mapping.get(task.element_id) or mapping.get(f"department:{task.lane}")
+
+
+def latest_reviews(tasks: list[HumanTask]) -> list[HumanTask]:
+    """Each review element's latest round, in the order the reviews first opened."""
+    latest: dict[str, HumanTask] = {}
+    for task in sorted(tasks, key=lambda t: (t.created_at, t.pk)):
+        if task.department_id:
+            latest.pop(task.element_id, None)
+            latest[task.element_id] = task
+    return sorted(latest.values(), key=lambda t: min(x.pk for x in tasks if x.element_id == t.element_id))
+
+
+def case_results(case: Case, tasks: list[HumanTask]) -> list[dict]:
+    """One row per item: its department's latest decision and, when approved, its licence."""
+    mapping = items_by_element(case)
+    licences = {licence.task_id: licence for licence in ELicence.objects.filter(case=case)}
+    rows = []
+    for task in latest_reviews(tasks):
+        item = _item_for(task, mapping)
+        licence = licences.get(task.pk)
+        rows.append(
+            {
+                "item_code": item.code if item else "",
+                "item": item.name if item else task.name,
+                "department": task.lane,
+                "department_name": task.department.name,
+                "decision": task.decision,
+                "decision_label": task.get_decision_display() if task.decision else "",
+                "opinion": task.opinion,
+                "licence_no": licence.number if licence else "",
+                "valid_from": licence.valid_from if licence else None,
+                "valid_to": licence.valid_to if licence else None,
+            }
+        )
+    return rows
+
+
+def issue_licences(case: Case) -> list[ELicence]:
+    """Called in the approving transaction: one e-licence per approved item, numbered by the department's
+    result or, without one, from the case number and item code."""
+    mapping = items_by_element(case)
+    tasks = list(HumanTask.objects.filter(case=case).select_related("department"))
+    today = timezone.localdate()
+    licences = []
+    for task in latest_reviews(tasks):
+        item = _item_for(task, mapping)
+        if task.decision != Decision.APPROVE or item is None:
+            continue
+        result = task.result or {}
+        licences.append(
+            ELicence(
+                number=result.get("licence_no") or f"{case.case_no}-{item.code[-6:]}",
+                case=case,
+                task=task,
+                item=item,
+                issuer_id=task.lane,
+                holder_name=case.form_data.get("enterprise_name") or case.applicant_name,
+                holder_id_number=case.form_data.get("credit_code") or case.applicant_id_number,
+                valid_from=dt.date.fromisoformat(result["valid_from"]) if result.get("valid_from") else today,
+                valid_to=dt.date.fromisoformat(result["valid_to"]) if result.get("valid_to") else None,
+            )
+        )
+    return ELicence.objects.bulk_create(licences)
+
+
+def reuse_licences(case: Case) -> list[MaterialReuse]:
+    """免提交: attach, for each material on the case's checklist, the newest valid e-licence an earlier case
+    issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it."""
+    wanted = {m["code"]: m["name"] for m in (case.one_thing.merged_form or {}).get("materials", [])}
+    holders = {case.applicant_id_number, case.form_data.get("credit_code")} - {None, ""}
+    today = timezone.localdate()
+    licences = (
+        ELicence.objects.filter(item__licence_material__in=wanted, holder_id_number__in=holders)
+        .exclude(case=case)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .select_related("item")
+        .order_by("-issued_at")
+    )
+    chosen: dict[str, ELicence] = {}
+    for licence in licences:
+        chosen.setdefault(licence.item.licence_material, licence)
+    return MaterialReuse.objects.bulk_create(
+        MaterialReuse(case=case, material_code=code, material_name=wanted[code], licence=licence)
+        for code, licence in chosen.items()
+    )
