@@ -1,5 +1,6 @@
 """Department reviewers: the inbox of their department's tasks, and deciding a task."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
@@ -23,6 +24,8 @@ class TaskListApi(APIView):
         one_thing = serializers.SlugField(max_length=64, required=False)
         assignee = serializers.CharField(max_length=150, required=False)
         overdue = serializers.BooleanField(required=False, default=False)
+        due_before = serializers.DateField(required=False, help_text="到期日不晚于")
+        due_after = serializers.DateField(required=False, help_text="到期日不早于")
 
     class OutputSerializer(serializers.Serializer):
         count = serializers.IntegerField()
@@ -37,6 +40,8 @@ class TaskListApi(APIView):
             OpenApiParameter("state", str, enum=[*HumanTaskState.values, "all"], description="任务状态，默认 open"),
             OpenApiParameter("one_thing", str, description="只看某个一件事"),
             OpenApiParameter("assignee", str, description="me（我认领的）、none（未认领）或用户名"),
+            OpenApiParameter("due_before", OpenApiTypes.DATE, description="到期日不晚于（含）"),
+            OpenApiParameter("due_after", OpenApiTypes.DATE, description="到期日不早于（含）"),
             OpenApiParameter("overdue", bool, description="true：只看超期的待办（黄牌：任务超期；红牌：办件超期）"),
             OpenApiParameter("page", int, description="页码"),
         ],

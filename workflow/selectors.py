@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+import datetime as dt
+
+from django.db.models import Count, F, QuerySet
 
 from . import query_codes
 from .access import role_of, staff_of
@@ -34,10 +36,14 @@ def task_list(
     state: str | None = HumanTaskState.OPEN,
     one_thing: str | None = None,
     assignee: str | None = None,
+    due_before: dt.date | None = None,
+    due_after: dt.date | None = None,
 ) -> QuerySet[HumanTask]:
-    """A reviewer's department inbox; window staff see the window's tasks; supervisors see all.
+    """A reviewer's department inbox, the earliest due first (tasks without a due date last); window staff
+    see the window's tasks; supervisors see all.
 
-    ``assignee``: "me" (claimed by me), "none" (unclaimed) or a username.
+    ``assignee``: "me" (claimed by me), "none" (unclaimed) or a username; ``due_before`` / ``due_after``:
+    inclusive bounds on the task's due date.
     """
     tasks = (
         _visible_tasks(user)
@@ -54,7 +60,11 @@ def task_list(
         tasks = tasks.filter(assignee__isnull=True)
     elif assignee:
         tasks = tasks.filter(assignee__username=assignee)
-    return tasks.order_by("created_at", "id")
+    if due_before:
+        tasks = tasks.filter(due_date__lte=due_before)
+    if due_after:
+        tasks = tasks.filter(due_date__gte=due_after)
+    return tasks.order_by(F("due_date").asc(nulls_last=True), "created_at", "id")
 
 
 def task_counts(*, user, one_thing: str | None = None) -> dict[str, int]:

@@ -109,3 +109,16 @@ def test_an_approval_records_the_items_result_and_refuses_nonsense(users):
         result={"licence_no": "91110105MA01ABCD2X", "valid_from": "2026-12-01"},
     )
     assert HumanTask.objects.get(pk=task.pk).result["licence_no"] == "91110105MA01ABCD2X"
+
+
+def test_the_inbox_puts_the_earliest_due_first_and_filters_by_due_date(users):
+    import datetime as dt
+
+    first, second, third = (open_and_accept(users) for _ in range(3))
+    HumanTask.objects.filter(case=first, lane="tax").update(due_date=dt.date(2026, 12, 10))
+    HumanTask.objects.filter(case=second, lane="tax").update(due_date=dt.date(2026, 12, 1))
+    HumanTask.objects.filter(case=third, lane="tax").update(due_date=None)
+    order = [t.case_id for t in selectors.task_list(user=users["tax1"])]
+    assert order == [second.pk, first.pk, third.pk]
+    due_soon = selectors.task_list(user=users["tax1"], due_before=dt.date(2026, 12, 5))
+    assert [t.case_id for t in due_soon] == [second.pk]
