@@ -24,7 +24,8 @@ the limits are checked *inside* the code a model runs, through hooks the compile
   ``list.extend`` and slice assignment. Everything those guards produce in one evaluation is added up and
   capped at ``MAX_ALLOCATION`` bytes. ``str()``, ``repr()``, f-strings, ``%`` and the data a script writes
   back into the process are walked first (shared references expanded) and refused past
-  ``MAX_RENDER_NODES`` values: ``[[0] * 10**5] * 10**5`` is small in memory but not as text or JSON.
+  ``MAX_RENDER_NODES`` values or ``MAX_RENDER_CHARACTERS`` characters of strings: ``[[0] * 10**5] * 10**5``
+  and ``("x" * 10**6,) * 10**5`` are small in memory but not as text or JSON.
 - At deploy time the static check evaluates constant sub-expressions through the same guards, so
   ``"x" * 10**10``, ``[0] * 10**9`` or ``2 ** 10**8`` in a model is refused with a message, and refuses a
   ``while`` loop whose condition is constantly true and which has no ``break``.
@@ -65,6 +66,7 @@ MAX_INT_BITS = 10_000  # about 3,000 decimal digits
 MAX_FORMAT_WIDTH = 10_000  # width/precision in a %-format or f-string format spec
 MAX_ALLOCATION = 64 * 2**20  # bytes, everything the size guards let through in one evaluation
 MAX_RENDER_NODES = 100_000  # values in what str()/repr()/f-strings/% render and scripts write back
+MAX_RENDER_CHARACTERS = 4 * MAX_STRING_LENGTH  # characters of the strings in such a value
 
 
 class SandboxLimitExceeded(Exception):
@@ -128,6 +130,10 @@ class _Budget:
             raise SandboxLimitExceeded(f"脚本累计生成的数据超过 {MAX_ALLOCATION // 2**20} MB")
 
     def mul(self, a, b):
+        self._check_mul(a, b)
+        return a * b
+
+    def _check_mul(self, a, b) -> None:
         if isinstance(a, int) and isinstance(b, _Sequence.ALL):
             a, b = b, a
         if isinstance(a, _Sequence.ALL) and isinstance(b, int):
@@ -139,7 +145,6 @@ class _Budget:
                 self._produce(type(a), len(a) * times)
         elif isinstance(a, int) and isinstance(b, int):
             self._produce(int, a.bit_length() + b.bit_length())
-        return a * b
 
     def pow(self, a, b, mod=None):
         if mod is None and isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
@@ -152,9 +157,12 @@ class _Budget:
         return a << b
 
     def add(self, a, b):
+        self._check_add(a, b)
+        return a + b
+
+    def _check_add(self, a, b) -> None:
         if isinstance(a, _Sequence.ALL) and isinstance(b, _Sequence.ALL) and type(a) is type(b):
             self._produce(type(a), len(a) + len(b))
-        return a + b
 
     def mod(self, a, b):
         if isinstance(a, _Sequence.TEXT):
@@ -183,9 +191,13 @@ class _Budget:
         return result
 
     def inplacevar(self, op: str, target, value):
-        guarded = {"+=": self.add, "*=": self.mul, "%=": self.mod}
-        if op in guarded:
-            return guarded[op](target, value)
+        # Sized first, then done in place (``a = b = []; a += [1]`` changes b too, as in Python).
+        if op == "+=":
+            self._check_add(target, value)
+        elif op == "*=":
+            self._check_mul(target, value)
+        elif op == "%=":
+            return self.mod(target, value)
         try:
             return _INPLACE_OPERATORS[op](target, value)
         except KeyError:
@@ -297,9 +309,26 @@ class _ListWriter:
 
 
 def _check_rendered(value, what: str = "要转换为文本的数据") -> None:
-    containers = dict | list | tuple | set | frozenset
-    if isinstance(value, containers) and _expanded_count(value, MAX_RENDER_NODES + 1) > MAX_RENDER_NODES:
-        raise SandboxLimitExceeded(f"{what}过大（超过 {MAX_RENDER_NODES:,} 个值）")
+    """Refuse a container whose text (str, repr, JSON) would be huge: shared references are expanded, as
+    rendering expands them, and both the values and the characters of their strings are counted."""
+    if not isinstance(value, dict | list | tuple | set | frozenset):
+        return
+    count, characters = -1, 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > MAX_RENDER_NODES:
+            raise SandboxLimitExceeded(f"{what}过大（超过 {MAX_RENDER_NODES:,} 个值）")
+        if isinstance(item, str | bytes):
+            characters += len(item)
+            if characters > MAX_RENDER_CHARACTERS:
+                raise SandboxLimitExceeded(f"{what}过大（超过 {MAX_RENDER_CHARACTERS:,} 个字符）")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
 
 
 def _expanded_count(value, cap: int) -> int:

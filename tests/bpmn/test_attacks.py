@@ -214,6 +214,7 @@ DYNAMIC_BOMBS = [
     ("repr-of-shared-structure", "repr([[0] * small for i in range(999)])"),
     ("fstring-of-shared-structure", 'f"{[[0] * small for i in range(999)]}"'),
     ("percent-of-shared-structure", '"%s" % ([[0] * small for i in range(999)],)'),
+    ("str-of-shared-long-string", 'str(("x" * 1000000,) * 99999)'),
 ]
 
 
@@ -239,6 +240,8 @@ GROWING_LOOPS = [
     ("cumulative-allocation", 'parts = []\nfor i in range(999):\n    parts.append("x" * 999999)'),
     ("shared-data-written-back", "big = [0] * 100000\nstolen = [big for i in range(999)]"),
     ("shared-data-changed-in-place", 'big = [0] * 100000\nform["x"] = [big for i in range(999)]'),
+    ("shared-long-string-written-back", 'big = "x" * 1000000\nstolen = (big,) * 99999'),
+    ("aliased-list-grows-in-place", "a = [0]\nb = a\nfor i in range(60):\n    a += b"),
 ]
 
 
@@ -317,6 +320,13 @@ def test_each_evaluation_gets_a_fresh_budget(small_budget):
 
     for _ in range(5):
         assert execute(script)["x"] == 9990
+
+
+def test_augmented_assignment_stays_in_place_as_in_python():
+    context = execute("a = [1]\nb = a\na += [2]\na *= 2\nn = 3\nn += 4\ns = 'x'\ns *= 3")
+
+    assert context["b"] == [1, 2, 1, 2] and context["a"] is context["b"]
+    assert (context["n"], context["s"]) == (7, "xxx")
 
 
 def test_ordinary_work_stays_far_inside_the_limits():
