@@ -7,43 +7,12 @@ from rest_framework import serializers
 
 from workflow import clock
 from workflow.documents import DocumentKind
+from workflow.labels import EVENT_LABELS
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, Decision, HumanTask, RatingLevel, RectificationState
 from workflow.results import case_results
 
 RESULT_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED}
-EVENT_LABELS = {
-    "opened": "窗口收件",
-    "task_opened": "任务生成",
-    "task_completed": "任务办理",
-    "accept": "已受理",
-    "refuse": "不予受理",
-    "require_correction": "一次性告知补正",
-    "corrected": "申请人已补正",
-    "resubmit": "补正后重新审查",
-    "approve": "统一反馈：准予许可",
-    "reject": "统一反馈：不予许可",
-    "conclude": "办结",
-    "withdraw": "申请人撤回",
-    "reopened": "补正涉及本部门字段，重新审查",
-    "licence_issued": "电子证照签发",
-    "task_claimed": "任务认领",
-    "task_unclaimed": "退回认领",
-    "task_reassigned": "任务转办",
-    "document_issued": "文书出具",
-    "query_code_reissued": "补发查询码",
-    "rated": "好差评",
-    "rectification_opened": "差评整改工单生成",
-    "rectification_resolved": "差评整改完成",
-    "deemed_accepted": "逾期未告知补正，依法视为受理",
-    "procedure_started": "特别程序开始（期间不计入办理时限）",
-    "procedure_ended": "特别程序结束，恢复计时",
-    "deadline_extended": "经批准延期",
-    "timer_fired": "流程定时器触发",
-    "yellow_card": "黄牌：部门任务超期",
-    "red_card": "红牌：办件超期",
-}
-OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
 
 
 class CorrectionItemSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from workflow import clock, notices, ratings, selectors, services
 from workflow.errors import NotFound
+from workflow.labels import OUTCOME_LABELS, PROGRESS_LABELS
 from workflow.lifecycle import CaseStatus
 from workflow.models import Department, HumanTaskState
 from workflow.results import case_results
@@ -16,7 +17,6 @@ from workflow.results import case_results
 from .cases import CorrectionInputSerializer
 from .errors import error_responses
 from .presenters import (
-    OUTCOME_LABELS,
     RESULT_STATES,
     ClockFieldsSerializer,
     CorrectionItemSerializer,
@@ -44,7 +44,6 @@ PUBLIC_EVENTS = {
     "procedure_ended",
     "deadline_extended",
 }
-PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
 # Opinions are shown to the applicant only with the unified feedback, never department by department.
 FEEDBACK_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED, CaseStatus.CORRECTION_REQUIRED}
 

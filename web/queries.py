@@ -19,6 +19,7 @@ from lxml import etree
 
 from workflow import calendar, notices, ratings, results, selectors
 from workflow.errors import ValidationFailed
+from workflow.labels import EVENT_LABELS, OUTCOME_LABELS, PROGRESS_LABELS
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, Decision, Department, HumanTask, HumanTaskState, OneThing, ProcessVersion
 
@@ -26,41 +27,6 @@ RESERVED_LANE_NAMES = {"window": "综合窗口", "applicant": "申请人"}
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 # As the API labels them (api/presenters.py; web cannot import api).
-EVENT_LABELS = {
-    "opened": "窗口收件",
-    "task_opened": "任务生成",
-    "task_completed": "任务办理",
-    "accept": "已受理",
-    "accepted_on_promise": "容缺受理（承诺补交材料）",
-    "refuse": "不予受理",
-    "require_correction": "一次性告知补正",
-    "corrected": "申请人已补正",
-    "resubmit": "补正后重新审查",
-    "approve": "统一反馈：准予许可",
-    "reject": "统一反馈：不予许可",
-    "conclude": "办结",
-    "withdraw": "申请人撤回",
-    "reopened": "补正涉及本部门字段，重新审查",
-    "licence_issued": "电子证照签发",
-    "task_claimed": "任务认领",
-    "task_unclaimed": "退回认领",
-    "task_reassigned": "任务转办",
-    "document_issued": "文书出具",
-    "query_code_reissued": "补发查询码",
-    "rated": "好差评",
-    "rectification_opened": "差评整改工单生成",
-    "rectification_resolved": "差评整改完成",
-    "deemed_accepted": "逾期未告知补正，依法视为受理",
-    "procedure_started": "特别程序开始（期间不计入办理时限）",
-    "procedure_ended": "特别程序结束，恢复计时",
-    "deadline_extended": "经批准延期",
-    "timer_fired": "流程定时器触发",
-    "yellow_card": "黄牌：部门任务超期",
-    "red_card": "红牌：办件超期",
-    "promise_fulfilled": "容缺材料已补交",
-    "suspend": "中止审查（容缺承诺逾期）",
-    "resume": "恢复审查",
-}
 # What the applicant's timeline shows (as api/status.py): the steps and the clock, no internal work.
 PUBLIC_EVENTS = {
     "opened",
@@ -80,8 +46,6 @@ PUBLIC_EVENTS = {
 }
 # Events caused by a step rather than done by its actor: no name next to them.
 NO_ACTOR_EVENTS = {"task_opened", "require_correction", "resubmit", "approve", "reject", "licence_issued"}
-OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
-PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
 # As the API: department opinions reach the applicant only with the unified feedback or the correction notice.
 FEEDBACK_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED, CaseStatus.CORRECTION_REQUIRED}
 RESULT_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED}

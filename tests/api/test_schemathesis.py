@@ -10,7 +10,7 @@ pointed at a real case (received, accepted, awaiting correction) or a real task 
 the 404. Examples are derandomized, so CI sends the same requests every time; explore further with e.g.
 ``SCHEMATHESIS_EXAMPLES=100 SCHEMATHESIS_RANDOM=1``.
 
-Notes (see /work/shared/notes/ecosystem.md §5): the schema is loaded at module level with ``from_wsgi``
+Notes (see ../shared/notes/ecosystem.md §5): the schema is loaded at module level with ``from_wsgi``
 (``from_fixture`` breaks on pytest 9.2), and the request signals that close the database connection are
 disconnected, because the werkzeug client would otherwise close the test's transaction.
 """
