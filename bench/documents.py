@@ -49,14 +49,19 @@ def run(params: dict) -> dict:
 
     from workflow.documents.certificates import DevCertificatePaths, create_dev_certificates
 
-    folder = Path(tempfile.mkdtemp(prefix="onething-bench-signing-"))
-    paths = DevCertificatePaths(key=folder / "key.pem", cert=folder / "cert.pem", root=folder / "root.pem")
-    create_dev_certificates(paths, hall_name=RECEIPT["hall_name"])
-    os.environ.update(
-        ONETHING_SIGNING_KEY=str(paths.key),
-        ONETHING_SIGNING_CERT=str(paths.cert),
-        ONETHING_SIGNING_TRUST_ROOTS=str(paths.root),
-    )
+    with tempfile.TemporaryDirectory(prefix="onething-bench-signing-") as scratch:
+        folder = Path(scratch)
+        paths = DevCertificatePaths(key=folder / "key.pem", cert=folder / "cert.pem", root=folder / "root.pem")
+        create_dev_certificates(paths, hall_name=RECEIPT["hall_name"])
+        os.environ.update(
+            ONETHING_SIGNING_KEY=str(paths.key),
+            ONETHING_SIGNING_CERT=str(paths.cert),
+            ONETHING_SIGNING_TRUST_ROOTS=str(paths.root),
+        )
+        return _measure(params)
+
+
+def _measure(params: dict) -> dict:
 
     started = time.perf_counter()
     from workflow.documents import render_pdf, sign_pdf, verify_pdf

@@ -614,7 +614,7 @@ def _state_md(result: dict) -> str:
     for d in departments:
         cells = [f"{_kb(index[d, k]['bytes'])} ({_kb(index[d, k]['gzip'])})" for k in rounds]
         rows.append([str(d), *cells, _kb(index[d, rounds[0]]["spec_bytes"])])
-    out.append(_table(["departments", *(f"{k} rounds" for k in rounds), "spec (once)"], rows))
+    out.append(_table(["departments", *(f"{k} round{'' if k == 1 else 's'}" for k in rounds), "spec (once)"], rows))
     return "".join(out)
 
 

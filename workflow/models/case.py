@@ -170,7 +170,8 @@ class HumanTask(models.Model):
         verbose_name = verbose_name_plural = "部门任务"
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["department", "state", "created_at"], name="task_inbox"),
+            # The inbox's order (earliest due first): a department's open tasks in index order, no sort.
+            models.Index(fields=["department", "state", "due_date", "created_at", "id"], name="task_inbox_due"),
             models.Index(fields=["case", "state"], name="task_case_state"),
         ]
 
