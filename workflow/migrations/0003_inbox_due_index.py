@@ -5,19 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflow', '0002_audit_append_only'),
+        ("workflow", "0002_audit_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='humantask',
-            name='task_inbox',
+            model_name="humantask",
+            name="task_inbox",
         ),
         migrations.AddIndex(
-            model_name='humantask',
-            index=models.Index(fields=['department', 'state', 'due_date', 'created_at', 'id'], name='task_inbox_due'),
+            model_name="humantask",
+            index=models.Index(fields=["department", "state", "due_date", "created_at", "id"], name="task_inbox_due"),
         ),
     ]

@@ -22,9 +22,11 @@ from .clock import (
     TimerKind,
 )
 from .documents import Document
+from .halls import Hall
 from .licences import ELicence, MaterialReuse
 from .promises import MaterialPromise
 from .ratings import BAD_LEVELS, DIMENSIONS, GOOD_LEVELS, Rating, RatingLevel, RectificationOrder, RectificationState
+from .uploads import MaterialFile
 
 __all__ = [
     "BAD_LEVELS",
@@ -44,10 +46,12 @@ __all__ = [
     "Document",
     "DueTimer",
     "ELicence",
+    "Hall",
     "HandlingLevel",
     "HumanTask",
     "HumanTaskState",
     "ItemType",
+    "MaterialFile",
     "MaterialPromise",
     "MaterialReuse",
     "Notification",

@@ -8,6 +8,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from ..lifecycle import TRANSITIONS, CaseStatus
 from .catalogue import Department, OneThing, ProcessVersion
+from .halls import Hall
 
 
 def _edge(name: str) -> dict:
@@ -37,6 +38,14 @@ class Case(FSMModelMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="收件人"
     )
     opened_at = models.DateTimeField("收件时间", auto_now_add=True)
+    # 收受分离: the hall whose window received and formally checked the case, and the hall whose region's
+    # departments decide it. Equal for an ordinary case.
+    accepting_hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="收件大厅"
+    )
+    deciding_hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="审批地大厅"
+    )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     concluded_at = models.DateTimeField("办结时间", null=True, blank=True)
     # The legal clock (workflow/clock.py, docs/clock.md). Received = opened_at. Due dates are the last
@@ -165,6 +174,25 @@ class HumanTask(models.Model):
     limit_days = models.PositiveSmallIntegerField("办理时限（工作日）", null=True, blank=True)
     due_date = models.DateField("办理期限", null=True, blank=True, db_index=True)
     warning_date = models.DateField("预警日期", null=True, blank=True)
+    # 秒批: decided by the item's decision table instead of a person; a reviewer of the department checks
+    # it afterwards (事后复核) and may confirm it or revoke the licence it produced.
+    auto_approved = models.BooleanField("秒批", default=False)
+    post_review_outcome = models.CharField(
+        "事后复核结论",
+        max_length=16,
+        blank=True,
+        choices=[("confirmed", "复核无误"), ("revoked", "复核撤销")],
+    )
+    post_review_opinion = models.TextField("事后复核意见", blank=True)
+    post_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="复核人",
+    )
+    post_reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "部门任务"

@@ -73,6 +73,11 @@ class ServiceItem(models.Model):
         blank=True,
         help_text="本事项签发的电子证照可替代的申请材料编码（如 business_licence），用于免提交",
     )
+    # 秒批: a DMN decision table over the form's answers and the applicant's e-licences; when it decides
+    # "approve" the item's review task completes without a person and is queued for post-review.
+    auto_approval_dmn = models.TextField(
+        "秒批规则（DMN 决策表）", blank=True, help_text="留空表示不适用秒批；规则输出 approve 为真时自动准予"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "政务服务事项"
@@ -222,6 +227,12 @@ class Staff(models.Model):
         blank=True,
         related_name="staff",
         verbose_name="所属部门",
+    )
+
+    # The hall a window clerk receives at, or whose region's cases a reviewer decides; empty in a deployment
+    # with one hall (sees every case).
+    hall = models.ForeignKey(
+        "Hall", on_delete=models.PROTECT, null=True, blank=True, related_name="staff", verbose_name="所属大厅"
     )
 
     class Meta:

@@ -26,6 +26,9 @@ class ELicence(models.Model):
     valid_from = models.DateField("有效期起")
     valid_to = models.DateField("有效期止", null=True, blank=True, help_text="留空表示长期有效")
     issued_at = models.DateTimeField("签发时间", auto_now_add=True)
+    # Revoked after a 秒批 post-review found the automatic approval wrong (撤销).
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_reason = models.TextField("撤销理由", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "电子证照"
