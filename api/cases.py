@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import selectors, services
+from workflow import halls, selectors, services
 from workflow.access import staff_of
 from workflow.models import StaffRole
 
@@ -26,6 +26,15 @@ class ApplicantSerializer(serializers.Serializer):
     phone = serializers.RegexField(r"^1[3-9][0-9]{9}$", required=False, allow_blank=True, help_text="手机号码")
 
 
+class HallCodeField(serializers.CharField):
+    """A hall code as a JSON string: a number is refused, not turned into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CaseOpenApi(APIView):
     """综合窗口收件：为申请人创建一件事办件，表单按一件事的一表申请校验。查询码只在此返回一次。"""
 
@@ -33,6 +42,13 @@ class CaseOpenApi(APIView):
         one_thing = serializers.SlugField(max_length=64, help_text="一件事标识，如 enterprise_start")
         applicant = ApplicantSerializer()
         form = serializers.DictField(help_text="一表申请数据，字段见 GET /api/one-things/{key}")
+        deciding_hall = HallCodeField(
+            max_length=16,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="审批地大厅编码（GET /api/halls）；与本大厅不同即为收受分离办件，默认本大厅",
+        )
 
     class OutputSerializer(CaseSerializer):
         query_code = serializers.CharField(help_text="查询码：打印在受理回执上，系统只保存其摘要")
@@ -50,6 +66,7 @@ class CaseOpenApi(APIView):
             one_thing_key=data.validated_data["one_thing"],
             applicant=data.validated_data["applicant"],
             form=data.validated_data["form"],
+            deciding_hall=data.validated_data["deciding_hall"] or None,
         )
         case = opened.case
         body = case_row(case, selectors.case_tasks(case), selectors.case_events(case))
@@ -72,11 +89,23 @@ class PromiseSerializer(serializers.Serializer):
 
 
 class CaseAcceptApi(APIView):
-    """受理：形式审查通过，各部门开始并联审查。可对非关键材料容缺受理（申请人书面承诺补交日期）。"""
+    """受理：形式审查通过，各部门开始并联审查。可对非关键材料容缺受理（申请人书面承诺补交日期）。
+
+    收受分离（审批地在外地）的办件须由收件大厅的窗口核验申请人身份后受理。"""
 
     class InputSerializer(serializers.Serializer):
         opinion = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
         promises = PromiseSerializer(many=True, required=False, default=list, max_length=50)
+        identity_verified = serializers.BooleanField(
+            required=False, default=False, help_text="已核验申请人身份（审批地在外地的收受分离办件必填 true）"
+        )
+        identity_method = serializers.ChoiceField(
+            choices=list(halls.IDENTITY_METHODS.items()),
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="身份核验方式",
+        )
 
     @extend_schema(
         operation_id="case_accept",
@@ -91,6 +120,8 @@ class CaseAcceptApi(APIView):
             case_no=case_no,
             opinion=data.validated_data["opinion"],
             promises=data.validated_data["promises"],
+            identity_verified=data.validated_data["identity_verified"],
+            identity_method=data.validated_data["identity_method"],
         )
         return _case_response(request.user, case)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from workflow import clock
+from workflow import clock, halls
 from workflow.documents import DocumentKind
-from workflow.labels import EVENT_LABELS
+from workflow.labels import event_label
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, Decision, HumanTask, RatingLevel, RectificationState
 from workflow.results import case_results
-
-RESULT_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED}
+from workflow.selectors import RESULT_STATES
 
 
 class CorrectionItemSerializer(serializers.Serializer):
@@ -34,6 +33,16 @@ class TaskSerializer(serializers.ModelSerializer):
     limit_days = serializers.IntegerField(allow_null=True, read_only=True, help_text="办理时限（工作日）")
     supervision = serializers.SerializerMethodField(help_text="督办状态：正常、临期预警、黄牌、红牌、暂停计时")
     supervision_label = serializers.SerializerMethodField()
+    auto_approved = serializers.BooleanField(read_only=True, help_text="秒批：由事项的决策表自动准予，无人办理")
+    post_review_outcome = serializers.ChoiceField(
+        choices=[("confirmed", "复核无误"), ("revoked", "复核撤销")],
+        allow_blank=True,
+        read_only=True,
+        help_text="秒批的事后复核结论；空表示尚未复核",
+    )
+    post_review_opinion = serializers.CharField(allow_blank=True, read_only=True)
+    post_reviewed_by = serializers.CharField(source="post_reviewed_by.username", allow_null=True, default=None)
+    post_reviewed_at = serializers.DateTimeField(allow_null=True, read_only=True)
 
     class Meta:
         model = HumanTask
@@ -60,6 +69,11 @@ class TaskSerializer(serializers.ModelSerializer):
             "due_date",
             "supervision",
             "supervision_label",
+            "auto_approved",
+            "post_review_outcome",
+            "post_review_opinion",
+            "post_reviewed_by",
+            "post_reviewed_at",
         ]
 
     @extend_schema_field(serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True))
@@ -68,6 +82,23 @@ class TaskSerializer(serializers.ModelSerializer):
 
     def get_supervision_label(self, task: HumanTask) -> str:
         return clock.supervision_label(clock.task_supervision(task))
+
+
+class HallSerializer(serializers.Serializer):
+    """A service hall (政务服务大厅) and its region, for 收受分离."""
+
+    code = serializers.CharField(help_text="大厅编码（办件编号前 6 位）")
+    name = serializers.CharField(help_text="大厅名称")
+    region_code = serializers.CharField(help_text="行政区划代码")
+    region_name = serializers.CharField(help_text="行政区划名称")
+
+
+class CaseHallsSerializer(serializers.Serializer):
+    """收受分离: where the case was received and formally checked, and whose region's departments decide it."""
+
+    accepting_hall = HallSerializer(allow_null=True, help_text="收件地：受理并核验身份的大厅")
+    deciding_hall = HallSerializer(allow_null=True, help_text="审批地：由其所在地区的部门审批")
+    cross_region = serializers.BooleanField(help_text="收件地与审批地不同（收受分离、跨域通办）")
 
 
 class CaseTaskSerializer(serializers.Serializer):
@@ -106,6 +137,10 @@ class ItemResultSerializer(serializers.Serializer):
     licence_no = serializers.CharField(allow_blank=True)
     valid_from = serializers.DateField(allow_null=True)
     valid_to = serializers.DateField(allow_null=True)
+    auto_approved = serializers.BooleanField(help_text="秒批：按事项的决策表自动准予")
+    licence_revoked = serializers.BooleanField(help_text="电子证照已撤销（秒批事后复核撤销）")
+    licence_revoked_at = serializers.DateTimeField(allow_null=True)
+    licence_revoked_reason = serializers.CharField(allow_blank=True, help_text="撤销理由")
 
 
 class ClockPauseSerializer(serializers.Serializer):
@@ -139,7 +174,7 @@ class ClockFieldsSerializer(serializers.Serializer):
     pauses = ClockPauseSerializer(many=True)
 
 
-class CaseSerializer(ClockFieldsSerializer):
+class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     case_no = serializers.CharField()
     one_thing = serializers.CharField()
     one_thing_name = serializers.CharField()
@@ -167,7 +202,7 @@ def event_rows(events) -> list[dict]:
         {
             "at": e.created_at,
             "kind": e.kind,
-            "label": EVENT_LABELS.get(e.kind, e.kind) + (f"：{e.data['task']}" if e.data.get("task") else ""),
+            "label": event_label(e),
             "department": e.department,
             "actor": e.actor_label,
         }
@@ -195,6 +230,7 @@ def case_row(case: Case, tasks: list[HumanTask], events, *, opinions_of: str | N
         "form": case.form_data,
         "opened_at": case.opened_at,
         "concluded_at": case.concluded_at,
+        **halls.case_halls(case),
         "tasks": [
             {
                 "id": t.pk,

@@ -7,45 +7,23 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import clock, notices, ratings, selectors, services
+from workflow import selectors, services
 from workflow.errors import NotFound
-from workflow.labels import OUTCOME_LABELS, PROGRESS_LABELS
+from workflow.labels import PROGRESS_LABELS
 from workflow.lifecycle import CaseStatus
-from workflow.models import Department, HumanTaskState
-from workflow.results import case_results
 
 from .cases import CorrectionInputSerializer
 from .errors import error_responses
 from .presenters import (
-    RESULT_STATES,
+    CaseHallsSerializer,
     ClockFieldsSerializer,
     CorrectionItemSerializer,
     DocumentSerializer,
     EventSerializer,
     ItemResultSerializer,
     RatingStateSerializer,
-    event_rows,
 )
 from .throttles import CASE_NO_RE, StatusLookupCaseThrottle, StatusLookupIpThrottle
-
-PUBLIC_EVENTS = {
-    "opened",
-    "accept",
-    "refuse",
-    "require_correction",
-    "corrected",
-    "resubmit",
-    "approve",
-    "reject",
-    "conclude",
-    # The clock, which the applicant must be told about (行政许可法 Art. 32, 42, 45).
-    "deemed_accepted",
-    "procedure_started",
-    "procedure_ended",
-    "deadline_extended",
-}
-# Opinions are shown to the applicant only with the unified feedback, never department by department.
-FEEDBACK_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED, CaseStatus.CORRECTION_REQUIRED}
 
 
 class StrictStringField(serializers.CharField):
@@ -81,7 +59,7 @@ class CorrectionNoticeSerializer(serializers.Serializer):
     items = CorrectionItemSerializer(many=True)
 
 
-class StatusSerializer(ClockFieldsSerializer):
+class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     case_no = serializers.CharField()
     one_thing_name = serializers.CharField()
     status = serializers.ChoiceField(choices=CaseStatus.choices)
@@ -101,64 +79,7 @@ class StatusSerializer(ClockFieldsSerializer):
 
 
 def _status_body(case) -> dict:
-    tasks = selectors.case_tasks(case)
-    show_opinions = case.status in FEEDBACK_STATES
-    latest = {}
-    for task in tasks:
-        if task.department_id:
-            latest[task.lane] = task  # tasks are in creation order: the last one is the current round
-    codes = case.process_version.departments
-    names = dict(Department.objects.filter(code__in=codes).values_list("code", "name"))
-    departments = []
-    for code in [] if case.status == CaseStatus.NOT_ACCEPTED else codes:
-        task = latest.get(code)
-        if task is None:
-            progress = "pending"
-        elif task.state == HumanTaskState.OPEN:
-            progress = "reviewing"
-        else:
-            progress = "done"
-        departments.append(
-            {
-                "department": code,
-                "department_name": names.get(code, code),
-                "progress": progress,
-                "progress_label": PROGRESS_LABELS[progress],
-                "decision": task.get_decision_display() if show_opinions and task and task.decision else None,
-                "opinion": task.opinion if show_opinions and task else None,
-            }
-        )
-    corrections = []
-    if case.status == CaseStatus.CORRECTION_REQUIRED:
-        corrections = [
-            {"department_name": t.department.name, "opinion": t.opinion, "items": t.corrections}
-            for t in latest.values()
-            if t.decision == "need_correction"
-        ]
-    refusal = next((t.opinion for t in tasks if t.lane == "window" and t.decision == "refuse"), "")
-    return {
-        "case_no": case.case_no,
-        "one_thing_name": case.one_thing.name,
-        "refusal_reasons": refusal,
-        "status": case.status,
-        "status_label": case.get_status_display(),
-        "outcome": case.outcome,
-        "outcome_label": OUTCOME_LABELS.get(case.outcome, ""),
-        "opened_at": case.opened_at,
-        "concluded_at": case.concluded_at,
-        "departments": departments,
-        "corrections": corrections,
-        "results": case_results(case, tasks) if case.status in RESULT_STATES else [],
-        # Staff names stay inside the hall: the applicant sees what happened and when, not who did it.
-        "timeline": [
-            {**row, "actor": ""}
-            for row in event_rows(e for e in selectors.case_events(case) if e.kind in PUBLIC_EVENTS)
-        ],
-        "promised_date": getattr(case, "promised_due_date", None),
-        **clock.case_clock(case, tasks),
-        "documents": notices.case_documents(case),
-        "rating": ratings.rating_state(case),
-    }
+    return StatusSerializer(selectors.case_applicant_view(case)).data
 
 
 class LookupThrottledApi(APIView):
@@ -183,6 +104,13 @@ class LookupThrottledApi(APIView):
                     throttle.record_failure()
             raise
 
+    def act(self, data: dict, action) -> Response:
+        """Check the code (a miss counts for the throttle), then ``action(case_no)``; answer with the status."""
+        lookup = {"case_no": data["case_no"], "query_code": data["query_code"]}
+        self.lookup(**lookup)
+        action(lookup["case_no"])
+        return Response(_status_body(selectors.case_for_applicant(**lookup)))
+
 
 class CaseStatusApi(LookupThrottledApi):
     """办件查询（无需登录）：办件编号 + 查询码。
@@ -198,7 +126,7 @@ class CaseStatusApi(LookupThrottledApi):
         data = LookupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = self.lookup(**data.validated_data)
-        return Response(StatusSerializer(_status_body(case)).data)
+        return Response(_status_body(case))
 
 
 class ApplicantCorrectionApi(LookupThrottledApi):
@@ -215,10 +143,10 @@ class ApplicantCorrectionApi(LookupThrottledApi):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        lookup = {"case_no": data.validated_data["case_no"], "query_code": data.validated_data["query_code"]}
-        self.lookup(**lookup)
-        services.case_correction_submit(case_no=lookup["case_no"], changes=data.validated_data["form"])
-        return Response(StatusSerializer(_status_body(selectors.case_for_applicant(**lookup))).data)
+        form = data.validated_data["form"]
+        return self.act(
+            data.validated_data, lambda case_no: services.case_correction_submit(case_no=case_no, changes=form)
+        )
 
 
 class ApplicantWithdrawApi(LookupThrottledApi):
@@ -235,7 +163,5 @@ class ApplicantWithdrawApi(LookupThrottledApi):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        lookup = {"case_no": data.validated_data["case_no"], "query_code": data.validated_data["query_code"]}
-        self.lookup(**lookup)
-        services.case_withdraw(case_no=lookup["case_no"], reason=data.validated_data["reason"])
-        return Response(StatusSerializer(_status_body(selectors.case_for_applicant(**lookup))).data)
+        reason = data.validated_data["reason"]
+        return self.act(data.validated_data, lambda case_no: services.case_withdraw(case_no=case_no, reason=reason))

@@ -26,6 +26,7 @@ class TaskListApi(APIView):
         overdue = serializers.BooleanField(required=False, default=False)
         due_before = serializers.DateField(required=False, help_text="到期日不晚于")
         due_after = serializers.DateField(required=False, help_text="到期日不早于")
+        post_review = serializers.ChoiceField(choices=selectors.POST_REVIEW_FILTERS, required=False)
 
     class OutputSerializer(serializers.Serializer):
         count = serializers.IntegerField()
@@ -43,6 +44,12 @@ class TaskListApi(APIView):
             OpenApiParameter("due_before", OpenApiTypes.DATE, description="到期日不晚于（含）"),
             OpenApiParameter("due_after", OpenApiTypes.DATE, description="到期日不早于（含）"),
             OpenApiParameter("overdue", bool, description="true：只看超期的待办（黄牌：任务超期；红牌：办件超期）"),
+            OpenApiParameter(
+                "post_review",
+                str,
+                enum=list(selectors.POST_REVIEW_FILTERS),
+                description="只看秒批任务：pending（待复核）、done（已复核）、all；未给出 state 时不按状态筛选",
+            ),
             OpenApiParameter("page", int, description="页码"),
         ],
         responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
@@ -51,6 +58,8 @@ class TaskListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         state = filters.validated_data.pop("state")
+        if filters.validated_data.get("post_review") and "state" not in request.query_params:
+            state = "all"  # 秒批 tasks are completed ones: the open-only default would hide them all
         overdue = filters.validated_data.pop("overdue")
         tasks = selectors.task_list(
             user=request.user, state=None if state == "all" else state, **filters.validated_data
@@ -193,4 +202,26 @@ class TaskCompleteApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         task = services.human_task_complete(user=request.user, task_id=task_id, **data.validated_data)
+        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
+
+
+class TaskPostReviewApi(APIView):
+    """秒批事后复核：本部门审查人员对自动准予的任务复核一次。confirmed（复核无误）；revoked（复核撤销，须写理由）
+    撤销本任务签发的电子证照，申请人查询时显示“已撤销”及理由。撤销须在办件形成统一办理结果之后。"""
+
+    class InputSerializer(serializers.Serializer):
+        outcome = serializers.ChoiceField(choices=["confirmed", "revoked"], help_text="confirmed 或 revoked")
+        opinion = serializers.CharField(
+            max_length=4000, required=False, allow_blank=True, default="", help_text="复核意见；撤销时必填"
+        )
+
+    @extend_schema(
+        operation_id="task_post_review",
+        request=InputSerializer,
+        responses={200: TaskSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, task_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.auto_approval_review(user=request.user, task_id=task_id, **data.validated_data)
         return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import auth, cases, catalogue, clock, documents, query_codes, ratings, status, tasks
+from . import auth, cases, catalogue, clock, documents, files, halls, query_codes, ratings, status, tasks
 from .converters import CaseNumberConverter
 
 register_converter(CaseNumberConverter, "case_no")
@@ -12,6 +12,7 @@ urlpatterns = [
     path("auth/me", auth.MeApi.as_view(), name="auth-me"),
     path("one-things", catalogue.OneThingListApi.as_view(), name="one-thing-list"),
     path("one-things/<slug:key>", catalogue.OneThingDetailApi.as_view(), name="one-thing-detail"),
+    path("halls", halls.HallListApi.as_view(), name="hall-list"),
     path("cases", cases.CaseOpenApi.as_view(), name="case-open"),
     path("cases/<case_no:case_no>", cases.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<case_no:case_no>/accept", cases.CaseAcceptApi.as_view(), name="case-accept"),
@@ -30,6 +31,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/claim", tasks.TaskClaimApi.as_view(), name="task-claim"),
     path("tasks/<int:task_id>/unclaim", tasks.TaskUnclaimApi.as_view(), name="task-unclaim"),
     path("tasks/<int:task_id>/reassign", tasks.TaskReassignApi.as_view(), name="task-reassign"),
+    path("tasks/<int:task_id>/post-review", tasks.TaskPostReviewApi.as_view(), name="task-post-review"),
     path("status", status.CaseStatusApi.as_view(), name="case-status"),
     path("status/correction", status.ApplicantCorrectionApi.as_view(), name="case-status-correction"),
     path("status/withdraw", status.ApplicantWithdrawApi.as_view(), name="case-status-withdraw"),
@@ -40,6 +42,9 @@ urlpatterns = [
         documents.CaseDocumentDownloadApi.as_view(),
         name="case-document-download",
     ),
+    # material files (申请材料文件): upload, list, preview/download, remove
+    path("cases/<case_no:case_no>/files", files.CaseFileListApi.as_view(), name="case-files"),
+    path("files/<uuid:public_id>", files.FileDetailApi.as_view(), name="file-detail"),
     path("cases/<case_no:case_no>/query-code", query_codes.QueryCodeReissueApi.as_view(), name="case-query-code"),
     path("status/documents", documents.ApplicantDocumentListApi.as_view(), name="case-status-documents"),
     path(

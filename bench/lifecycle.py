@@ -45,6 +45,7 @@ TABLE_PURPOSES = {
     "workflow_elicence": "licences and material reuse",
     "workflow_materialreuse": "licences and material reuse",
     "workflow_materialpromise": "licences and material reuse",
+    "workflow_auditchainhead": "audit trail: chain head (lock + last link)",
 }
 _MAIN_TABLE = re.compile(r'^\s*(?:INSERT INTO|UPDATE|DELETE FROM|SELECT .*? FROM)\s+"?(\w+)"?', re.IGNORECASE)
 

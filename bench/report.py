@@ -560,9 +560,9 @@ def _index_notes(result: dict) -> str:
             if fixed
             else "Even with them the department inbox misses its goal. "
         )
-        + "The first index is the one for the goal; it could replace `task_inbox` (same leading columns, so the "
-        "tab counts use it too). The exact count of the *all* tab stays proportional to a department's whole "
-        "history; the statistics indexes matter most once a database holds several years.\n"
+        + "The department inbox's own index (`task_inbox_due`, migration 0003) and the statistics' covering "
+        "indexes (`case_opened_stats`, `task_created_stats`, migration 0005) are in the models, so they are in both "
+        "columns. The exact count of the *all* tab stays proportional to a department's whole history.\n"
     )
     return "".join(out)
 

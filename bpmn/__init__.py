@@ -5,10 +5,13 @@ Public API (everything else is internal):
 - ``load_model(content_hash, compiled)`` → ``LoadedModel`` (cached per process by content hash)
 - ``ProcessInstance.start(model, data)`` / ``.restore(model, state)`` / ``.dump()`` / ``.ready_tasks()`` /
   ``.complete(task_id, data)`` / ``.is_completed`` / ``.data`` / ``.waiting_timers()`` / ``.fire_timers()``
+- ``compile_decision(text)`` → ``Decision`` (秒批 DMN decision table, cached by content hash) or ``ModelInvalid``;
+  ``Decision.evaluate({"form": …, "licences": […]})`` → ``DecisionOutcome`` or ``DecisionFailed``
 - ``generate_process(process_id=..., name=..., reviews=[ReviewSpec(...), ...])`` → BPMN XML text of the
   standard parallel-review model for a composition (lanes, conditional departments, DI)
 """
 
+from .decisions import DECISION_VARIABLES, Decision, DecisionFailed, DecisionOutcome, check_decision, compile_decision
 from .errors import ModelInvalid, ModelProblem, ProcessError, TaskNotReady
 from .generate import ReviewSpec, generate_process
 from .instance import ProcessInstance, ReadyTask, WaitingTimer
@@ -17,8 +20,12 @@ from .sandbox import CONTRACT_VARIABLES
 
 __all__ = [
     "CONTRACT_VARIABLES",
+    "DECISION_VARIABLES",
     "RESERVED_LANES",
     "CompiledModel",
+    "Decision",
+    "DecisionFailed",
+    "DecisionOutcome",
     "LoadedModel",
     "ModelInvalid",
     "ModelProblem",
@@ -29,6 +36,8 @@ __all__ = [
     "TaskNotReady",
     "UserTaskInfo",
     "WaitingTimer",
+    "check_decision",
+    "compile_decision",
     "compile_model",
     "generate_process",
     "load_model",

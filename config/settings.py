@@ -92,6 +92,8 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+# Uploaded files above this size go to a temporary file while the request is parsed, not to memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 REST_FRAMEWORK = {
     # Never Basic auth: Django's password hash costs about a second per request on these machines.
@@ -177,11 +179,18 @@ CELERY_BEAT_SCHEDULE = {
 # The hall this installation serves: its administrative-division code prefixes every case number.
 ONETHING_HALL_CODE = env_str("ONETHING_HALL_CODE", "110105")
 ONETHING_HALL_NAME = env_str("ONETHING_HALL_NAME", "示范区政务服务中心")
+# The default hall's region (收受分离: shown to the applicant as 收件地 / 审批地); the code defaults to the hall code.
+ONETHING_HALL_REGION_CODE = env_str("ONETHING_HALL_REGION_CODE", ONETHING_HALL_CODE)
+ONETHING_HALL_REGION_NAME = env_str("ONETHING_HALL_REGION_NAME", "示范区")
 # Documents (docs/documents.md): issued after commit by a Celery task, stored outside every served URL.
 ONETHING_ISSUE_DOCUMENTS = env_bool("ONETHING_ISSUE_DOCUMENTS", True)
 ONETHING_PRIVATE_MEDIA_ROOT = env_str("ONETHING_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private"))
 ONETHING_PUBLIC_BASE_URL = env_str("ONETHING_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ONETHING_HALL_PHONE = env_str("ONETHING_HALL_PHONE", "12345")
+# Material files (docs/configuration.md): one file's limit, and how many / how much one case may hold.
+ONETHING_UPLOAD_MAX_BYTES = env_int("ONETHING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+ONETHING_UPLOAD_MAX_FILES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_FILES_PER_CASE", 100)
+ONETHING_UPLOAD_MAX_BYTES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_BYTES_PER_CASE", 200 * 1024 * 1024)
 # 好差评: working days a department has to rectify after a bad rating.
 ONETHING_RECTIFICATION_DAYS = env_int("ONETHING_RECTIFICATION_DAYS", 5)
 

@@ -13,42 +13,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from lxml import etree
 
-from workflow import calendar, notices, ratings, results, selectors
+from workflow import calendar, selectors
 from workflow.errors import ValidationFailed
 from workflow.labels import EVENT_LABELS, OUTCOME_LABELS, PROGRESS_LABELS
 from workflow.lifecycle import CaseStatus
-from workflow.models import Case, Decision, Department, HumanTask, HumanTaskState, OneThing, ProcessVersion
+from workflow.models import (
+    Case,
+    Decision,
+    Department,
+    HumanTask,
+    HumanTaskState,
+    OneThing,
+    ProcessVersion,
+    StaffRole,
+)
 
 RESERVED_LANE_NAMES = {"window": "综合窗口", "applicant": "申请人"}
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
-# As the API labels them (api/presenters.py; web cannot import api).
-# What the applicant's timeline shows (as api/status.py): the steps and the clock, no internal work.
-PUBLIC_EVENTS = {
-    "opened",
-    "accept",
-    "refuse",
-    "require_correction",
-    "corrected",
-    "resubmit",
-    "approve",
-    "reject",
-    "conclude",
-    "withdraw",
-    "deemed_accepted",
-    "procedure_started",
-    "procedure_ended",
-    "deadline_extended",
-}
 # Events caused by a step rather than done by its actor: no name next to them.
 NO_ACTOR_EVENTS = {"task_opened", "require_correction", "resubmit", "approve", "reject", "licence_issued"}
-# As the API: department opinions reach the applicant only with the unified feedback or the correction notice.
-FEEDBACK_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED, CaseStatus.CORRECTION_REQUIRED}
-RESULT_STATES = {CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED}
 
 
 def department_names() -> dict[str, str]:
@@ -139,9 +128,21 @@ def _level(due: dt.date | None, warning: dt.date | None, today: dt.date, cal: ca
 # --------------------------------------------------------------------------- the window's lists
 
 
-def window_worklist(limit: int = 50) -> dict[str, Any]:
+def window_worklist(limit: int = 50, *, hall_id: int | None = None) -> dict[str, Any]:
+    """The window's lists. ``hall_id`` (a clerk bound to a hall, 收受分离): the lists the clerk acts on hold the
+    hall's own cases, and ``decided_here`` the cases other halls received for this hall's region to decide."""
     cases = Case.objects.select_related("one_thing").defer("process_state", "form_data")
+    decided_here = []
+    if hall_id is not None:
+        decided_here = list(
+            cases.filter(deciding_hall_id=hall_id)
+            .exclude(accepting_hall_id=hall_id)
+            .exclude(status__in=[CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN])
+            .order_by("-updated_at")[:limit]
+        )
+        cases = cases.filter(accepting_hall_id=hall_id)
     return {
+        "decided_here": decided_here,
         "received": list(cases.filter(status=CaseStatus.RECEIVED).order_by("opened_at")[:limit]),
         "correction": list(cases.filter(status=CaseStatus.CORRECTION_REQUIRED).order_by("updated_at")[:limit]),
         "to_conclude": list(
@@ -151,6 +152,17 @@ def window_worklist(limit: int = 50) -> dict[str, Any]:
     }
 
 
+def reassign_candidates(task: HumanTask, *, exclude: Iterable[int | None] = ()) -> list[tuple[str, str]]:
+    """(username, name) of the active reviewers of the task's department to whom it may be handed (转办)."""
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, staff__role=StaffRole.REVIEWER, staff__department_id=task.department_id)
+        .exclude(pk__in=[pk for pk in exclude if pk is not None])
+        .order_by("username")
+    )
+    return [(user.get_username(), user.get_full_name() or user.get_username()) for user in users]
+
+
 def recent_completed_tasks(*, user, limit: int = 20) -> list[HumanTask]:
     return list(selectors.task_list(user=user, state=HumanTaskState.COMPLETED).order_by("-completed_at")[:limit])
 
@@ -158,24 +170,8 @@ def recent_completed_tasks(*, user, limit: int = 20) -> list[HumanTask]:
 # --------------------------------------------------------------------------- one case
 
 
-def latest_by_lane(tasks: Iterable[HumanTask]) -> dict[str, HumanTask]:
-    """The current round's task per department (tasks come in creation order)."""
-    latest: dict[str, HumanTask] = {}
-    for task in tasks:
-        if task.department_id:
-            latest[task.lane] = task
-    return latest
-
-
-def item_label(item: str, merged_form: Mapping) -> str:
-    """A correction item as the reader knows it: a field's title, a material's name, or the text itself."""
-    props = (merged_form.get("schema") or {}).get("properties") or {}
-    if item in props:
-        return props[item].get("title", item)
-    for material in merged_form.get("materials") or []:
-        if material.get("code") == item:
-            return material.get("name", item)
-    return item
+latest_by_lane = selectors.latest_by_lane
+item_label = selectors.correction_item_label
 
 
 def correction_notice(case: Case, tasks: list[HumanTask]) -> list[dict]:
@@ -220,29 +216,25 @@ def corrected_fields(case: Case) -> list[str]:
     return list(event.data.get("fields", [])) if event else []
 
 
-def event_rows(
-    events: Iterable, names: Mapping[str, str], *, public: bool = False, decisions_of: str | None = None
-) -> list[dict]:
-    """Timeline rows. ``public``: the applicant's view (no staff, no internal steps). ``decisions_of``: a
-    reviewer's department; other departments' decisions are then left out (their progress is not)."""
+def event_rows(events: Iterable, names: Mapping[str, str], *, decisions_of: str | None = None) -> list[dict]:
+    """The staff timeline (the applicant's is ``selectors.case_applicant_view``). ``decisions_of``: a reviewer's
+    department; other departments' decisions are then left out (their progress is not)."""
     rows = []
     for event in events:
-        if public and event.kind not in PUBLIC_EVENTS:
-            continue
         label = EVENT_LABELS.get(event.kind, "办件动态")
-        if event.data.get("task") and not public:
+        if event.data.get("task"):
             label += f"：{event.data['task']}"
         decision = event.data.get("decision")
         shows_decision = decisions_of is None or event.department in (decisions_of, *RESERVED_LANE_NAMES)
-        if event.kind == "task_completed" and decision in Decision.values and not public and shows_decision:
+        if event.kind == "task_completed" and decision in Decision.values and shows_decision:
             label += f"（{Decision(decision).label}）"
         rows.append(
             {
                 "at": event.created_at,
                 "kind": event.kind,
                 "label": label,
-                "department": "" if public else names.get(event.department, event.department),
-                "actor": "" if public or event.kind in NO_ACTOR_EVENTS else event.actor_label,
+                "department": names.get(event.department, event.department),
+                "actor": "" if event.kind in NO_ACTOR_EVENTS else event.actor_label,
             }
         )
     return rows
@@ -272,29 +264,6 @@ def progress_rows(case: Case, tasks: list[HumanTask], names: Mapping[str, str], 
             }
         )
     return rows
-
-
-def applicant_view(case: Case) -> dict:
-    """What the applicant sees with case number + query code: the same facts as the API's status answer."""
-    tasks = selectors.case_tasks(case)
-    names = department_names()
-    show = case.status in FEEDBACK_STATES
-    notice = correction_notice(case, tasks) if case.status == CaseStatus.CORRECTION_REQUIRED else []
-    refusal = next((t.opinion for t in tasks if t.lane == "window" and t.decision == Decision.REFUSE), "")
-    return {
-        "case": case,
-        "status": case.status,
-        "status_label": case.get_status_display(),
-        "outcome_label": OUTCOME_LABELS.get(case.outcome, ""),
-        "departments": progress_rows(case, tasks, names, opinions_of=None if show else False),
-        "corrections": notice,
-        "refusal_reasons": refusal,
-        "results": results.case_results(case, tasks) if case.status in RESULT_STATES else [],
-        "timeline": event_rows(selectors.case_events(case), names, public=True),
-        "promised_due_date": getattr(case, "promised_due_date", None),
-        "documents": notices.case_documents(case),
-        "rating": ratings.rating_state(case),
-    }
 
 
 # --------------------------------------------------------------------------- the diagram

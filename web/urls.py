@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from .views import auth, cases, dashboard, status, tasks, window
+from .views import auth, cases, clock, dashboard, files, reassign, status, tasks, window, window_tools
 
 
 class CaseNumberConverter:
@@ -38,17 +38,32 @@ urlpatterns = [
     path("cases/<web_case_no:case_no>/correction/", window.case_correction, name="case-correction"),
     path("cases/<web_case_no:case_no>/promises/<slug:code>/fulfil/", window.promise_fulfil, name="promise-fulfil"),
     path("cases/<web_case_no:case_no>/documents/<int:document_id>/", cases.case_document, name="case-document"),
+    # 申请材料文件: upload and remove at the window, preview / download for whoever sees the case
+    path("cases/<web_case_no:case_no>/files/", files.file_upload, name="file-upload"),
+    path("cases/<web_case_no:case_no>/files/<uuid:public_id>/remove/", files.file_remove, name="file-remove"),
+    path("files/<uuid:public_id>/", files.file_view, name="file"),
+    path("cases/<web_case_no:case_no>/withdraw/", window_tools.case_withdraw, name="case-withdraw"),
+    path("cases/<web_case_no:case_no>/query-code/", window_tools.query_code_reissue, name="query-code"),
+    path("cases/<web_case_no:case_no>/query-code/issued/", window_tools.query_code_issued, name="query-code-issued"),
+    path("cases/<web_case_no:case_no>/procedures/start/", clock.procedure_start, name="procedure-start"),
+    path("cases/<web_case_no:case_no>/procedures/<int:pause_id>/end/", clock.procedure_end, name="procedure-end"),
+    path("cases/<web_case_no:case_no>/extensions/request/", clock.extension_request, name="extension-request"),
     # 部门
     path("tasks/", tasks.inbox, name="inbox"),
     path("tasks/<int:task_id>/", tasks.task_detail, name="task"),
     path("tasks/<int:task_id>/claim/", tasks.task_claim, name="task-claim"),
     path("tasks/<int:task_id>/unclaim/", tasks.task_unclaim, name="task-unclaim"),
+    path("tasks/<int:task_id>/post-review/", tasks.task_post_review, name="task-post-review"),
+    path("tasks/<int:task_id>/reassign/", reassign.task_reassign, name="task-reassign"),
     # 效能监督
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/cases.csv", dashboard.dashboard_export, name="dashboard-export"),
+    path("extensions/", clock.extension_list, name="extensions"),
+    path("extensions/<int:request_id>/decide/", clock.extension_decide, name="extension-decide"),
     # 申请人（无需登录）
     path("status/", status.status, name="status"),
     path("status/correction/", status.status_correction, name="status-correction"),
     path("status/rating/", status.status_rating, name="status-rating"),
     path("status/documents/<int:document_id>/", status.status_document, name="status-document"),
+    path("status/withdraw/", status.status_withdraw, name="status-withdraw"),
 ]

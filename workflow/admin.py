@@ -1,7 +1,9 @@
 """Django admin for the hall's administrators: catalogue and calendar are edited here; cases are read-only."""
 
+from django import forms
 from django.contrib import admin
 
+from .halls import HALL_CODE_MESSAGE, HALL_CODE_RE
 from .models import (
     CalendarDay,
     CalendarYear,
@@ -13,7 +15,10 @@ from .models import (
     Document,
     DueTimer,
     ELicence,
+    ExtensionRequest,
+    Hall,
     HumanTask,
+    MaterialFile,
     MaterialPromise,
     MaterialReuse,
     Notification,
@@ -25,6 +30,7 @@ from .models import (
     ServiceItem,
     Staff,
 )
+from .services.catalogue import auto_approval_problems
 
 admin.site.site_header = "一件事 · 系统管理"
 admin.site.site_title = "一件事"
@@ -50,11 +56,27 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
+class ServiceItemForm(forms.ModelForm):
+    # No Meta: ModelAdmin.get_form builds it for ServiceItem.
+    def clean_auto_approval_dmn(self):
+        """秒批: a decision table is checked (XML, DMN schema, sandboxed cells) before it is saved."""
+        text = self.cleaned_data.get("auto_approval_dmn") or ""
+        problems = auto_approval_problems(text)
+        if problems:
+            raise forms.ValidationError(problems)
+        return text
+
+
 @admin.register(ServiceItem)
 class ServiceItemAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "department", "statutory_limit_days", "promised_limit_days"]
+    form = ServiceItemForm
+    list_display = ["code", "name", "department", "statutory_limit_days", "promised_limit_days", "has_auto_approval"]
     list_filter = ["department"]
     search_fields = ["code", "name"]
+
+    @admin.display(boolean=True, description="秒批")
+    def has_auto_approval(self, item: ServiceItem) -> bool:
+        return bool(item.auto_approval_dmn.strip())
 
 
 class OneThingItemInline(admin.TabularInline):
@@ -80,23 +102,55 @@ class ProcessVersionAdmin(ReadOnlyAdmin):
     exclude = ["compiled"]
 
 
+class HallForm(forms.ModelForm):
+    class Meta:
+        model = Hall
+        fields = ["code", "name", "region_code", "region_name", "is_active"]
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        if not HALL_CODE_RE.fullmatch(code):
+            raise forms.ValidationError(HALL_CODE_MESSAGE)
+        return code
+
+
+@admin.register(Hall)
+class HallAdmin(admin.ModelAdmin):
+    """收受分离: the halls that accept cases and the regions that decide them (also `manage.py import_halls`)."""
+
+    form = HallForm
+    list_display = ["code", "name", "region_code", "region_name", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name", "region_name"]
+
+
 @admin.register(Staff)
 class StaffAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "department"]
-    list_filter = ["role", "department"]
+    list_display = ["user", "role", "department", "hall"]
+    list_filter = ["role", "department", "hall"]
 
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
     list_display = ["case_no", "one_thing", "applicant_name", "status", "outcome", "opened_at", "concluded_at"]
-    list_filter = ["status", "one_thing"]
+    list_filter = ["status", "one_thing", "accepting_hall", "deciding_hall"]
     search_fields = ["case_no", "applicant_name"]
     exclude = ["process_state", "query_code_hash"]
 
 
 @admin.register(HumanTask)
 class HumanTaskAdmin(ReadOnlyAdmin):
-    list_display = ["case", "name", "lane", "state", "decision", "created_at", "completed_at"]
+    list_display = [
+        "case",
+        "name",
+        "lane",
+        "state",
+        "decision",
+        "auto_approved",
+        "post_review_outcome",
+        "created_at",
+        "completed_at",
+    ]
     list_filter = ["state", "lane"]
 
 
@@ -120,7 +174,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 @admin.register(ELicence)
 class ELicenceAdmin(ReadOnlyAdmin):
-    list_display = ["number", "item", "holder_name", "issuer", "valid_from", "valid_to", "issued_at"]
+    list_display = ["number", "item", "holder_name", "issuer", "valid_from", "valid_to", "issued_at", "revoked_at"]
     search_fields = ["number", "holder_name", "holder_id_number"]
 
 
@@ -133,6 +187,14 @@ class MaterialReuseAdmin(ReadOnlyAdmin):
 class MaterialPromiseAdmin(ReadOnlyAdmin):
     list_display = ["case", "material_name", "due_date", "fulfilled_at", "lapsed_at"]
     list_filter = ["due_date"]
+
+
+@admin.register(MaterialFile)
+class MaterialFileAdmin(ReadOnlyAdmin):
+    # Metadata only: the bytes are served by the access-checked file views, never from the admin.
+    list_display = ["case", "material_code", "original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
+    list_filter = ["content_type"]
+    search_fields = ["case__case_no", "sha256"]
 
 
 @admin.register(Document)
@@ -163,6 +225,12 @@ class ClockPauseAdmin(ReadOnlyAdmin):
 @admin.register(DeadlineExtension)
 class DeadlineExtensionAdmin(ReadOnlyAdmin):
     list_display = ["case", "days", "approved_by"]
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["case", "days", "state", "requested_by", "decided_by"]
+    list_filter = ["state"]
 
 
 @admin.register(DueTimer)

@@ -6,4 +6,8 @@ class WorkflowConfig(AppConfig):
     verbose_name = "一件事办理"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers system checks)
+        from . import (
+            checks,  # noqa: F401  (registers system checks)
+            clock,  # noqa: F401  (drops cached calendar years when one is edited)
+            halls,  # noqa: F401  (drops cached halls when one is saved)
+        )

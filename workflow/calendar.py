@@ -56,6 +56,12 @@ year it touches, never one per day. The module-level functions build a fresh cal
 administrator's edit is visible on the next call with no invalidation to get wrong (a process-wide cache
 cleared by a save signal would stay stale in the other gunicorn and Celery processes). For a batch, e.g. a
 supervision sweep over many cases, build one ``WorkingCalendar()`` and pass it as ``calendar=``.
+
+The write path is the exception: ``workflow.clock.working_calendar()`` (every engine step's deadlines, the
+sweeps) reads a year from the *shared* cache (Redis in production, so every process sees the same entry) and
+the database only on a miss. Saving or deleting a `CalendarDay` or `CalendarYear`, and ``import_calendar``,
+drop the year's entry at once and again on commit; an edit that bypasses both (raw SQL, ``QuerySet.update``)
+shows after ``clock.CALENDAR_CACHE_SECONDS``.
 """
 
 from __future__ import annotations

@@ -30,8 +30,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, models
+from django.core.cache import cache
+from django.db import connection, models, transaction
 from django.db.models import F, Q, Sum
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from . import calendar as cal
@@ -104,9 +107,59 @@ class OneQuerySource:
         return cal.YearSchedule(declared=declared, overrides=overrides)
 
 
+# A year's schedule in the shared cache (Redis in production) for the write path: no query per step. Dropped
+# when a CalendarDay or CalendarYear is saved or deleted (admin) and by import_calendar; the timeout bounds
+# how long an edit that bypasses both (raw SQL, QuerySet.update) stays unseen.
+CALENDAR_CACHE_SECONDS = 300
+
+
+def _calendar_key(year: int) -> str:
+    return f"onething:calendar:{year}"
+
+
+class CachedSource:
+    """OneQuerySource behind the shared cache."""
+
+    def __init__(self, source=None):
+        self.source = source or OneQuerySource()
+
+    def load_year(self, year: int) -> cal.YearSchedule:
+        key = _calendar_key(year)
+        cached = cache.get(key)
+        if cached is not None:
+            return cal.YearSchedule(*cached)
+        schedule = self.source.load_year(year)
+        # Set at once, not on commit: what this transaction read is committed data (an edit drops the key
+        # again when it commits), and waiting for our commit would widen the window for an edit to slip by.
+        cache.set(key, (schedule.declared, dict(schedule.overrides)), CALENDAR_CACHE_SECONDS)
+        return schedule
+
+
+def forget_calendar_year(year: int) -> None:
+    """Drop a year's cached schedule now and again once the editing transaction commits (a reader in between
+    may have cached the old rows)."""
+    key = _calendar_key(year)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+@receiver(post_save, sender=CalendarDay, dispatch_uid="calendar_day_saved")
+@receiver(post_delete, sender=CalendarDay, dispatch_uid="calendar_day_deleted")
+def _calendar_day_changed(sender, instance, **kwargs) -> None:
+    day = instance.date if isinstance(instance.date, dt.date) else dt.date.fromisoformat(str(instance.date))
+    forget_calendar_year(day.year)
+
+
+@receiver(post_save, sender=CalendarYear, dispatch_uid="calendar_year_saved")
+@receiver(post_delete, sender=CalendarYear, dispatch_uid="calendar_year_deleted")
+def _calendar_year_changed(sender, instance, **kwargs) -> None:
+    forget_calendar_year(int(instance.year))
+
+
 def working_calendar() -> WorkingCalendar:
-    """A fresh calendar snapshot for one operation (never cached across requests: see workflow.calendar)."""
-    return WorkingCalendar(source=OneQuerySource())
+    """A calendar snapshot for one operation, its years from the shared cache (see CachedSource). The
+    module-level functions of workflow.calendar read the database directly."""
+    return WorkingCalendar(source=CachedSource())
 
 
 # --------------------------------------------------------------------------- limits
@@ -120,6 +173,9 @@ class Limits:
     statutory: int
     extension_cap: int
     departments: dict[str, int] = field(default_factory=dict)
+    # The one-thing's items in order: (item id, department code, has a 秒批 decision table). Loaded by the
+    # same query, so the engine learns which new reviews may be auto-approved at no extra cost.
+    items: tuple[tuple[int, str, bool], ...] = ()
 
     def for_department(self, code: str) -> int:
         # A lane with no item of its own in the one-thing falls back to the one-thing's promise.
@@ -131,19 +187,32 @@ def limits_of(one_thing: OneThing) -> Limits:
     more items, else its single item's statutory limit (+10, Art. 42). A department's task limit is the
     longest promised limit among its items: one task decides all of them."""
     rows = list(
-        OneThingItem.objects.filter(one_thing_id=one_thing.pk).values_list(
-            "item__department_id", "item__promised_limit_days", "item__statutory_limit_days"
+        OneThingItem.objects.filter(one_thing_id=one_thing.pk)
+        .annotate(
+            has_table=models.Case(
+                models.When(item__auto_approval_dmn="", then=models.Value(False)),
+                default=models.Value(True),
+                output_field=models.BooleanField(),
+            )
+        )
+        .order_by("position", "id")
+        .values_list(
+            "item__department_id", "item__promised_limit_days", "item__statutory_limit_days", "item_id", "has_table"
         )
     )
     departments: dict[str, int] = {}
-    for code, promised, _ in rows:
+    for code, promised, *_ in rows:
         departments[code] = max(departments.get(code, 0), promised)
     if len(rows) == 1:
         statutory, cap = rows[0][2], cal.SINGLE_ITEM_EXTENSION_DAYS
     else:
         statutory, cap = cal.JOINT_LIMIT_DAYS, cal.JOINT_EXTENSION_DAYS
     return Limits(
-        promised=one_thing.promised_limit_days, statutory=statutory, extension_cap=cap, departments=departments
+        promised=one_thing.promised_limit_days,
+        statutory=statutory,
+        extension_cap=cap,
+        departments=departments,
+        items=tuple((item_id, code, has_table) for code, _, _, item_id, has_table in rows),
     )
 
 
@@ -290,6 +359,11 @@ def _scratch(step) -> _Scratch:
     if scratch is None:
         scratch = step._clock = _Scratch(step.case)
     return scratch
+
+
+def step_limits(step) -> Limits:
+    """The case's limits for this step, loaded at most once per step (shared with the 秒批 check)."""
+    return _scratch(step).limits
 
 
 def _actor_id(step):

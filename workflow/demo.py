@@ -8,17 +8,21 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .models import Staff, StaffRole
-from .services import catalogue_import, process_versions_deploy
+from .halls import default_hall
+from .models import Hall, Staff, StaffRole
+from .services import catalogue_import, halls_import, process_versions_deploy
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "bpmn" / "processes"
 CATALOGUE_FILE = Path(__file__).resolve().parent / "demo_data" / "catalogue.json"
+# 收受分离: a second hall in another region (the default hall comes from settings, ONETHING_HALL_*).
+HALLS_FILE = Path(__file__).resolve().parent / "demo_data" / "halls.json"
 # One-things whose process ships as a BPMN file under bpmn/processes/<key>/<key>.bpmn.
 SHIPPED_PROCESSES = ("enterprise_start", "newborn", "restaurant_start")
 
 # username, role, department, full name
 USERS = [
     ("window1", StaffRole.WINDOW, None, "综合窗口 王敏"),
+    ("window2", StaffRole.WINDOW, None, "异地收件窗口 何静"),
     ("market1", StaffRole.REVIEWER, "market_regulation", "市场监管 李强"),
     ("police1", StaffRole.REVIEWER, "public_security", "公安 张伟"),
     ("tax1", StaffRole.REVIEWER, "tax", "税务 刘洋"),
@@ -30,6 +34,8 @@ USERS = [
     ("supervisor1", StaffRole.SUPERVISOR, None, "效能监督 陈静"),
     ("admin", StaffRole.ADMINISTRATOR, None, "系统管理员"),
 ]
+# The hall a demo user works at (code; "" = the default hall). Everyone else is unbound and sees every case.
+HALL_OF = {"window1": "", "window2": "120101"}
 
 
 @transaction.atomic
@@ -40,6 +46,8 @@ def load_demo(*, password: str) -> list[tuple[str, str]]:
         files=[(f"{key}.bpmn", (PROCESSES_DIR / key / f"{key}.bpmn").read_bytes()) for key in SHIPPED_PROCESSES],
         deployed_by="demo",
     )
+    halls = {"": default_hall()}
+    halls.update({hall.code: hall for hall in halls_import(rows=json.loads(HALLS_FILE.read_text("utf-8"))["halls"])})
 
     User = get_user_model()
     created = []
@@ -50,6 +58,7 @@ def load_demo(*, password: str) -> list[tuple[str, str]]:
         user.is_superuser = role == StaffRole.ADMINISTRATOR
         user.set_password(password)
         user.save()
-        Staff.objects.update_or_create(user=user, defaults={"role": role, "department_id": dept})
+        hall: Hall | None = halls[HALL_OF[username]] if username in HALL_OF else None
+        Staff.objects.update_or_create(user=user, defaults={"role": role, "department_id": dept, "hall": hall})
         created.append((username, StaffRole(role).label))
     return created

@@ -98,3 +98,41 @@ class DocumentDamaged(DomainError):
     code = "document_damaged"
     message = "文书文件已损坏或被改动，请联系政务服务大厅"
     http_status = 500
+
+
+class FileTypeNotAllowed(ValidationFailed):
+    code = "file_type_not_allowed"
+    message = "文件类型不允许：只能上传 PDF、JPG/JPEG、PNG 或 OFD 文件"
+
+
+class FileTooLarge(DomainError):
+    code = "file_too_large"
+    message = "文件过大"
+    http_status = 413
+
+
+class CaseFilesLimit(Conflict):
+    code = "case_files_limit"
+    message = "本办件的材料文件已达上限，请删除不需要的文件后再上传"
+
+
+class FileDamaged(DomainError):
+    code = "file_damaged"
+    message = "材料文件已损坏或被改动，请联系政务服务大厅"
+    # The stored bytes no longer match their digest: the file is gone as far as anyone may rely on it.
+    http_status = 410
+
+
+class NotAutoApproved(Conflict):
+    code = "not_auto_approved"
+    message = "该任务不是秒批任务，无需事后复核"
+
+
+class AlreadyPostReviewed(Conflict):
+    code = "already_post_reviewed"
+    message = "该秒批任务已复核，不能重复复核"
+
+
+class PostReviewTooEarly(Conflict):
+    code = "post_review_too_early"
+    message = "办件尚未形成统一办理结果，暂不能撤销；可先复核确认，或待统一反馈后再撤销"

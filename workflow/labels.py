@@ -1,11 +1,14 @@
 """Chinese labels for what the timeline and the applicant see, shared by the API and the hall's screens."""
 
+from __future__ import annotations
+
 EVENT_LABELS = {
     "opened": "窗口收件",
     "task_opened": "任务生成",
     "task_completed": "任务办理",
     "accept": "已受理",
     "accepted_on_promise": "容缺受理（承诺补交材料）",
+    "identity_verified": "收件窗口核验申请人身份（收受分离）",
     "refuse": "不予受理",
     "require_correction": "一次性告知补正",
     "corrected": "申请人已补正",
@@ -28,12 +31,27 @@ EVENT_LABELS = {
     "procedure_started": "特别程序开始（期间不计入办理时限）",
     "procedure_ended": "特别程序结束，恢复计时",
     "deadline_extended": "经批准延期",
+    "extension_requested": "申请延期（待批准）",
+    "extension_rejected": "延期申请未获批准",
     "timer_fired": "流程定时器触发",
     "yellow_card": "黄牌：部门任务超期",
     "red_card": "红牌：办件超期",
     "promise_fulfilled": "容缺材料已补交",
     "suspend": "中止审查（容缺承诺逾期）",
     "resume": "恢复审查",
+    "auto_approved": "秒批：按规则自动准予",
+    "auto_approval_declined": "秒批规则未通过，转人工审查",
+    "auto_approval_failed": "秒批规则执行出错，转人工审查",
+    "post_reviewed": "秒批事后复核",
+    "licence_revoked": "电子证照撤销",
+    "material_uploaded": "上传材料文件",
+    "material_removed": "删除材料文件",
 }
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
 PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
+
+
+def event_label(event) -> str:
+    """A trail event as the API's timelines label it: the kind, and the task it concerns if any."""
+    task = event.data.get("task")
+    return EVENT_LABELS.get(event.kind, event.kind) + (f"：{task}" if task else "")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from . import calendar
+from . import calendar, halls
 from .documents import REVIEW_RIGHTS, DocumentKind
 from .errors import DocumentDamaged, NotFound, NotIssuable
 from .models import Case, CaseEvent, Decision, Document, ELicence, HumanTask
@@ -137,6 +137,18 @@ def _common(case: Case, issued_at: dt.datetime) -> dict:
         "one_thing_name": case.one_thing.name,
         "applicant_name": case.applicant_name,
         "contact_phone": settings.ONETHING_HALL_PHONE,
+        **_places(case),
+    }
+
+
+def _places(case: Case) -> dict:
+    """收受分离: a case decided in another region names both places on its documents."""
+    if not halls.is_cross_region(case):
+        return {}
+    accepting, deciding = halls.hall_by_id(case.accepting_hall_id), halls.hall_by_id(case.deciding_hall_id)
+    return {
+        "accepting_place": f"{accepting.name}（{accepting.region_name}）",
+        "deciding_place": f"{deciding.name}（{deciding.region_name}）",
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -62,6 +63,11 @@ def case_results(case: Case, tasks: list[HumanTask]) -> list[dict]:
                 "licence_no": licence.number if licence else "",
                 "valid_from": licence.valid_from if licence else None,
                 "valid_to": licence.valid_to if licence else None,
+                # 秒批, and a licence revoked after its post-review (事后复核), shown to the applicant too.
+                "auto_approved": task.auto_approved,
+                "licence_revoked": bool(licence and licence.revoked_at),
+                "licence_revoked_at": licence.revoked_at if licence else None,
+                "licence_revoked_reason": licence.revoked_reason if licence else "",
             }
         )
     return rows
@@ -96,18 +102,22 @@ def issue_licences(case: Case) -> list[ELicence]:
 
 
 def reuse_licences(case: Case) -> list[MaterialReuse]:
-    """免提交: attach, for each material on the case's checklist, the newest valid e-licence an earlier case
-    issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it."""
+    """免提交: attach, for each material on the case's checklist, the newest valid (unrevoked) e-licence an
+    earlier case issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it."""
     wanted = {m["code"]: m["name"] for m in (case.one_thing.merged_form or {}).get("materials", [])}
     holders = {case.applicant_id_number, case.form_data.get("credit_code")} - {None, ""}
     today = timezone.localdate()
     licences = (
         ELicence.objects.filter(item__licence_material__in=wanted, holder_id_number__in=holders)
         .exclude(case=case)
+        .filter(revoked_at__isnull=True)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
         .select_related("item")
         .order_by("-issued_at")
     )
+    if connection.vendor == "postgresql":
+        # Only the newest licence per material, not every licence the holder ever got (DISTINCT ON).
+        licences = licences.order_by("item__licence_material", "-issued_at").distinct("item__licence_material")
     chosen: dict[str, ELicence] = {}
     for licence in licences:
         chosen.setdefault(licence.item.licence_material, licence)

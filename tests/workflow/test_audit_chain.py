@@ -8,9 +8,10 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from tests.conftest import DEPARTMENTS
-from tests.workflow.helpers import decide, open_and_accept
-from workflow.audit import GENESIS, iterate_chain, verify
-from workflow.models import CaseEvent
+from tests.workflow.helpers import decide, open_and_accept, open_case
+from workflow import services
+from workflow.audit import GENESIS, head_mismatch, iterate_chain, verify
+from workflow.models import AuditChainHead, CaseEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,71 @@ def test_the_verify_command_names_the_first_tampered_row(lifecycle):
         cursor.execute("SET LOCAL session_replication_role = origin")
     with pytest.raises(CommandError, match=f"第 {target.seq} 条"):
         call_command("verify_audit_chain")
+
+
+# --------------------------------------------------------------------------- the chain head (migration 0005)
+
+
+def _needs_head_trigger():
+    if connection.vendor != "postgresql":
+        pytest.skip("the chain head and its trigger are PostgreSQL's (SQLite's writers are serialised anyway)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'workflow_caseevent_chain_head'")
+        if cursor.fetchone() is None:
+            pytest.skip("the head's trigger is installed by migration 0005 (not with --nomigrations)")
+
+
+def test_the_head_is_the_newest_event_after_every_step(users):
+    _needs_head_trigger()
+    case = open_and_accept(users)
+    for department in DEPARTMENTS:
+        decide(users, case, department)
+        newest = CaseEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        assert AuditChainHead.objects.values_list("seq", "hash").get(pk=1) == newest
+    assert head_mismatch() is None
+
+
+def test_a_missing_head_is_rebuilt_from_the_newest_event(lifecycle, users):
+    """A test runner's TRUNCATE, or a database restored without the row: the next append starts from the
+    newest event, not from the genesis."""
+    _needs_head_trigger()
+    AuditChainHead.objects.all().delete()
+    services.case_conclude(user=users["window1"], case_no=lifecycle.case_no)
+    events = list(CaseEvent.objects.order_by("seq"))
+    assert verify(iterate_chain()) == (len(events), None)
+    assert AuditChainHead.objects.values_list("seq", flat=True).get(pk=1) == events[-1].seq
+
+
+def test_the_verify_command_sees_events_deleted_from_the_end(lifecycle):
+    """Walking the chain cannot see a cut tail; the head remembers how far it went."""
+    _needs_head_trigger()
+    last = CaseEvent.objects.order_by("-seq").first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("DELETE FROM workflow_caseevent WHERE id = %s", [last.pk])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    with pytest.raises(CommandError, match=f"第 {last.seq} 条.*链尾事件可能已被删除"):
+        call_command("verify_audit_chain")
+
+
+def _open_cases(barrier, count):
+    from django.contrib.auth import get_user_model
+
+    users = {"window1": get_user_model().objects.get(username="window1")}
+    barrier.wait(timeout=60)  # every process appends to the one chain at the same instant
+    return [open_case(users).case.case_no for _ in range(count)]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_never_fork_the_chain(users):
+    from tests.workflow.test_races import _run_in_processes
+
+    _needs_head_trigger()
+    results = _run_in_processes(_open_cases, [(4,)] * 4)
+    assert all(isinstance(result, list) for result in results), results
+    events = list(CaseEvent.objects.order_by("seq"))
+    assert len({no for result in results for no in result}) == 16
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert verify(iterate_chain()) == (len(events), None)
+    call_command("verify_audit_chain")

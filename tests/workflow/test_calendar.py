@@ -500,3 +500,42 @@ def test_the_help_documents_the_file_format():
     from workflow.management.commands.import_calendar import Command
 
     assert '"holidays"' in Command.help and '"workdays"' in Command.help and "date,kind,name" in Command.help
+
+
+# --------------------------------------------------------------------------- the write path's shared cache
+
+
+@pytest.mark.django_db
+def test_the_write_paths_calendar_is_cached_and_dropped_when_an_administrator_edits_it(django_assert_num_queries):
+    from workflow import clock
+
+    assert clock.working_calendar().is_working_day(D("2026-07-15"))  # loads 2026 into the shared cache
+    with django_assert_num_queries(0):
+        assert clock.working_calendar().is_working_day(D("2026-07-14"))
+    closure = CalendarDay.objects.create(date=D("2026-07-15"), kind=CalendarDayKind.HOLIDAY, name="台风停工")
+    assert not clock.working_calendar().is_working_day(D("2026-07-15"))
+    closure.delete()
+    assert clock.working_calendar().is_working_day(D("2026-07-15"))
+
+    with pytest.raises(CalendarUnknown):
+        clock.working_calendar().is_working_day(D("2027-03-01"))
+    CalendarYear.objects.create(year=2027, complete=True, source="国务院办公厅通知")
+    assert clock.working_calendar().is_working_day(D("2027-03-01"))
+
+
+@pytest.mark.django_db
+def test_import_calendar_drops_the_cached_year(tmp_path):
+    from workflow import clock
+
+    with pytest.raises(CalendarUnknown):
+        clock.working_calendar().is_working_day(D("2027-02-08"))
+    CalendarYear.objects.create(year=2027, complete=True, source="录入")
+    assert clock.working_calendar().is_working_day(D("2027-02-08"))  # cached: a Monday, no holiday yet
+    schedule = tmp_path / "2027.json"
+    schedule.write_text(
+        # the same source: the year row stays as it is, only CalendarDay rows are bulk-created (no signals)
+        json.dumps({"year": 2027, "source": "录入", "holidays": [["2027-02-08", "春节"]], "workdays": []}),
+        encoding="utf-8",
+    )
+    call_command("import_calendar", str(schedule), stdout=StringIO())
+    assert not clock.working_calendar().is_working_day(D("2027-02-08"))

@@ -8,13 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from workflow import notices, selectors
+from workflow import halls, notices, selectors
 from workflow.lifecycle import CaseStatus
 from workflow.models import HumanTaskState, StaffRole
 
 from .. import queries, schema_form
 from ..access import staff_view
 from ..throttles import CASE_NO_RE
+from . import files
 
 
 @require_GET
@@ -43,7 +44,10 @@ def case_detail(request, case_no: str):
         "web/case_detail.html",
         {
             "case": case,
-            "is_window": staff.role == StaffRole.WINDOW,
+            # 收受分离: the deciding hall's window follows the case; only the accepting hall's acts on it.
+            "is_window": staff.role == StaffRole.WINDOW and halls.window_may_act(staff, case),
+            "halls": halls.case_halls(case),
+            "identity_methods": list(halls.IDENTITY_METHODS.items()),
             "progress": queries.progress_rows(case, tasks, names, opinions_of=own_department),
             "intake": [t for t in tasks if t.lane in ("window", "applicant")],
             "my_tasks": my_tasks,
@@ -59,6 +63,9 @@ def case_detail(request, case_no: str):
             "documents": notices.case_documents(case),
             "promises": list(case.promises.all()),
             "deferrable": [m for m in merged.get("materials") or [] if m.get("deferrable")],
+            "materials_block": files.materials_context(
+                case, window=staff.role == StaffRole.WINDOW and halls.window_may_act(staff, case)
+            ),
         },
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms as django_forms
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_fsm import can_proceed
 
 from workflow import notices, selectors, services
 from workflow.errors import Conflict, NotFound, ValidationFailed
@@ -49,11 +50,14 @@ def _lookup(request):
     return case, form, "", 200
 
 
-def _render(request, *, form, case=None, error="", status=200, correction=None, notice="", rating_errors=None):
+def _render(
+    request, *, form, case=None, error="", status=200, correction=None, notice="", rating_errors=None, withdraw=None
+):
     context = {"form": form, "error": error, "notice": notice}
     if case is not None:
-        view = queries.applicant_view(case)
+        view = selectors.case_applicant_view(case)
         context["view"] = view
+        context["withdraw"] = withdraw or ({"reason": "", "errors": []} if can_proceed(case.withdraw) else None)
         if case.status == CaseStatus.CORRECTION_REQUIRED:
             context["correction"] = correction or _correction_form(case, view["corrections"])
         if view["rating"]["can_rate"]:
@@ -100,7 +104,7 @@ def status_correction(request):
     case, form, error, code = _lookup(request)
     if case is None:
         return _render(request, form=form, error=error, status=code)
-    view_notice = queries.applicant_view(case)["corrections"]
+    view_notice = selectors.case_applicant_view(case)["corrections"]
     schema = case.one_thing.form_schema
     asked = queries.asked_fields(view_notice, case.one_thing.merged_form)
     raw = {
@@ -165,3 +169,26 @@ def status_document(request, document_id: int):
     except NotFound:
         return _render(request, form=form, case=case, error="未找到该文书", status=404)
     return pdf_response(document)
+
+
+@require_POST
+def status_withdraw(request):
+    """撤回: the applicant withdraws before a result, in two steps — the reason, then a confirmation page."""
+    case, form, error, code = _lookup(request)
+    if case is None:
+        return _render(request, form=form, error=error, status=code)
+    reason = request.POST.get("reason", "").strip()[:1000]
+    if not reason:
+        withdraw = {"reason": "", "errors": ["请说明撤回原因"]}
+        return _render(request, form=form, case=case, withdraw=withdraw, status=400)
+    if request.POST.get("confirm") != "yes":
+        return render(request, "web/status_withdraw_confirm.html", {"form": form, "case": case, "reason": reason})
+    try:
+        services.case_withdraw(case_no=case.case_no, reason=reason)
+    except ValidationFailed as exc:
+        withdraw = {"reason": reason, "errors": [m for ms in exc.field_errors.values() for m in ms] or [exc.message]}
+        return _render(request, form=form, case=case, withdraw=withdraw, status=400)
+    except Conflict as exc:
+        return _render(request, form=form, case=case, error=exc.message, status=409)
+    case = selectors.case_for_applicant(**form.cleaned_data)
+    return _render(request, form=form, case=case, notice="您的申请已撤回，办理终止。如需办理，请重新申请。")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from workflow import selectors, services
@@ -26,17 +27,29 @@ OTHER_ITEM = "其他"
 
 @staff_view()
 def inbox(request):
-    tasks = list(queries.inbox_order(selectors.task_list(user=request.user))[:200])
+    # 待复核 (?post_review=pending): the department's 秒批 tasks that no one has post-reviewed yet.
+    post_review = request.GET.get("post_review") == "pending"
+    if post_review:
+        tasks = list(
+            selectors.task_list(user=request.user, state=None, post_review="pending").order_by("completed_at", "id")[
+                :200
+            ]
+        )
+    else:
+        tasks = list(queries.inbox_order(selectors.task_list(user=request.user))[:200])
     dues = queries.due_of(tasks)
     due_field, _ = queries.clock_fields()
+    is_reviewer = request.staff.role == StaffRole.REVIEWER
     return render(
         request,
         "web/inbox.html",
         {
             "rows": [{"task": t, "due": dues[t.pk]} for t in tasks],
-            "done": queries.recent_completed_tasks(user=request.user),
+            "done": [] if post_review else queries.recent_completed_tasks(user=request.user),
             "estimated_due": due_field is None,
             "yellow_up_to": queries.YELLOW_UP_TO_DAYS,
+            "post_review": post_review,
+            "post_review_pending": selectors.post_review_pending_count(user=request.user) if is_reviewer else 0,
         },
     )
 
@@ -59,6 +72,12 @@ def task_detail(request, task_id: int):
         and staff.department_id == department
         and task.state == HumanTaskState.OPEN
         and task.assignee_id in (None, request.user.pk)
+    )
+    can_post_review = (
+        staff.role == StaffRole.REVIEWER
+        and staff.department_id == department
+        and task.auto_approved
+        and not task.post_review_outcome
     )
 
     posted: dict = {}
@@ -105,8 +124,13 @@ def task_detail(request, task_id: int):
             for name in order
         ]
 
+    files = {group["code"]: group["files"] for group in selectors.material_groups(case)}  # 材料预览
     materials = [
-        {**m, "departments": sorted({names.get(u["department"], u["department"]) for u in m["needed_by"]})}
+        {
+            **m,
+            "departments": sorted({names.get(u["department"], u["department"]) for u in m["needed_by"]}),
+            "files": files.get(m["code"], []),
+        }
         for m in merged.get("materials") or []
         if any(use["department"] == department for use in m["needed_by"])
     ]
@@ -132,6 +156,7 @@ def task_detail(request, task_id: int):
             "progress": progress,
             "history": history,
             "can_decide": can_decide,
+            "can_post_review": can_post_review,
             "decisions": DECISIONS,
             "posted": posted,
             "errors": errors,
@@ -175,6 +200,29 @@ def _decision_from_post(post) -> tuple[dict, list[dict], dict[str, list[str]]]:
     filled = [row for row in rows if row["item"] or row["reason"]]
     posted = {"decision": decision, "opinion": opinion, "rows": filled}
     return posted, corrections, errors
+
+
+@require_POST
+@staff_view(*REVIEWERS)
+def task_post_review(request, task_id: int):
+    """秒批事后复核: confirm the automatic approval, or revoke the licence it produced (with a reason)."""
+    try:
+        services.auto_approval_review(
+            user=request.user,
+            task_id=task_id,
+            outcome=request.POST.get("outcome", ""),
+            opinion=request.POST.get("opinion", ""),
+        )
+    except ValidationFailed as exc:
+        for messages_of_field in exc.field_errors.values():
+            for message in messages_of_field:
+                messages.error(request, message)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已提交复核结论")
+        return redirect(reverse("web:inbox") + "?post_review=pending")
+    return redirect("web:task", task_id=task_id)
 
 
 @require_POST

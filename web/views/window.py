@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 import forms as one_form
-from workflow import selectors, services
+from workflow import halls, selectors, services
 from workflow.errors import Conflict, ValidationFailed
 from workflow.lifecycle import CaseStatus
 
@@ -94,7 +94,7 @@ def window_home(request):
     return render(
         request,
         "web/window_home.html",
-        {"one_things": selectors.one_thing_list(), **queries.window_worklist()},
+        {"one_things": selectors.one_thing_list(), **queries.window_worklist(hall_id=request.staff.hall_id)},
     )
 
 
@@ -121,11 +121,17 @@ def case_new(request, key: str):
         missing = _missing_materials(checklist)
         if promised and request.POST.get("action") != "accept":
             form_errors.append("容缺受理（填写了承诺补交日期）须选择“收件并受理”")
+        if _cross_region(request) and request.POST.get("action") == "accept" and not _identity(request)[0]:
+            form_errors.append("审批地在外地（收受分离）：收件并受理前须核验申请人身份，请勾选并选择核验方式")
         applicant_ok = applicant.is_valid()
         if applicant_ok and not errors and not missing and not form_errors:
             try:
                 opened = services.case_open(
-                    user=request.user, one_thing_key=key, applicant=applicant.cleaned_data, form=data
+                    user=request.user,
+                    one_thing_key=key,
+                    applicant=applicant.cleaned_data,
+                    form=data,
+                    deciding_hall=request.POST.get("deciding_hall") or None,
                 )
             except ValidationFailed as exc:
                 errors, form_errors = schema_form.field_errors_of(exc.field_errors)
@@ -157,9 +163,34 @@ def case_new(request, key: str):
             "form_errors": form_errors,
             "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
             "report": merged.get("report") or {},
+            **_hall_choices(request),
         },
         status=400 if form_errors else 200,
     )
+
+
+def _hall_choices(request) -> dict:
+    """The 审批地 select (this hall first and chosen by default) and the identity check, as posted."""
+    rows = selectors.hall_list(user=request.user)
+    mine = next((row["code"] for row in rows if row["is_mine"]), "")
+    verified, method = _identity(request)
+    return {
+        "halls": rows,
+        "deciding_hall": request.POST.get("deciding_hall") or mine,
+        "identity_methods": list(halls.IDENTITY_METHODS.items()),
+        "identity_checked": verified,
+        "identity_method": method,
+    }
+
+
+def _cross_region(request) -> bool:
+    chosen = request.POST.get("deciding_hall")
+    return bool(chosen) and chosen != halls.hall_of(request.staff).code
+
+
+def _identity(request) -> tuple[bool, str]:
+    method = request.POST.get("identity_method", "")
+    return request.POST.get("identity_verified") == "on" and method in halls.IDENTITY_METHODS, method
 
 
 def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
@@ -167,7 +198,14 @@ def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
     request.session[RECEIPT_KEY] = {"case_no": case.case_no, "query_code": opened.query_code, "ticked": sorted(ticked)}
     if request.POST.get("action") == "accept":
         try:
-            services.case_accept(user=request.user, case_no=case.case_no, promises=_promises(promised))
+            verified, method = _identity(request)
+            services.case_accept(
+                user=request.user,
+                case_no=case.case_no,
+                promises=_promises(promised),
+                identity_verified=verified,
+                identity_method=method,
+            )
         except ValidationFailed as exc:
             messages.error(request, f"已收件，但未受理：{_messages_of(exc)}")
         except Conflict as exc:
@@ -200,6 +238,7 @@ def receipt(request, case_no: str):
             "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
             "materials": [m for m in materials_checklist(merged, ticked, names) if m["ticked"]] if query_code else [],
             "status_url": status_url,
+            "halls": halls.case_halls(case),
             "qr_svg": mark_safe(segno.make(status_url, error="m").svg_inline(scale=4, border=1, omitsize=True)),
         },
     )
@@ -211,12 +250,15 @@ def case_accept(request, case_no: str):
     """受理, or 容缺受理 when deferrable materials carry a promised date."""
     case = selectors.case_get(user=request.user, case_no=case_no)
     promised = promised_dates(request.POST, case.one_thing.merged_form)
+    verified, method = _identity(request)
     try:
         services.case_accept(
             user=request.user,
             case_no=case_no,
             opinion=request.POST.get("opinion", "").strip(),
             promises=_promises(promised),
+            identity_verified=verified,
+            identity_method=method,
         )
     except ValidationFailed as exc:
         messages.error(request, _messages_of(exc))

@@ -44,7 +44,8 @@ e_licence 电子证照 — every kind's keys, and:
     valid_from      date  有效期自
     valid_to        date  有效期至 (or a str such as 长期)
 
-Optional on the four notices (printed when given): query_code, window_name, officer_name, contact_phone.
+Optional on the four notices (printed when given): query_code, window_name, officer_name, contact_phone, and for a
+case decided in another region (收受分离) accepting_place (收件地) and deciding_place (审批地), both str.
 """
 
 from __future__ import annotations

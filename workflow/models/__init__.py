@@ -1,3 +1,4 @@
+from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
 from .case import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState
 from .catalogue import (
@@ -16,6 +17,8 @@ from .clock import (
     ClockPause,
     DeadlineExtension,
     DueTimer,
+    ExtensionRequest,
+    ExtensionRequestState,
     Notification,
     NotificationKind,
     PauseKind,
@@ -33,6 +36,7 @@ __all__ = [
     "DIMENSIONS",
     "GOOD_LEVELS",
     "SPECIAL_PROCEDURES",
+    "AuditChainHead",
     "CalendarDay",
     "CalendarDayKind",
     "CalendarYear",
@@ -46,6 +50,8 @@ __all__ = [
     "Document",
     "DueTimer",
     "ELicence",
+    "ExtensionRequest",
+    "ExtensionRequestState",
     "Hall",
     "HandlingLevel",
     "HumanTask",

@@ -63,7 +63,14 @@ class Case(FSMModelMixin, models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "办件"
         ordering = ["-opened_at"]
-        indexes = [models.Index(fields=["status", "one_thing"], name="case_status_one_thing")]
+        indexes = [
+            models.Index(fields=["status", "one_thing"], name="case_status_one_thing"),
+            # The supervisor's statistics over a period: every column they read, so an index-only scan.
+            models.Index(
+                fields=["opened_at", "one_thing", "status", "concluded_at", "promised_due_date"],
+                name="case_opened_stats",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.case_no
@@ -201,6 +208,10 @@ class HumanTask(models.Model):
             # The inbox's order (earliest due first): a department's open tasks in index order, no sort.
             models.Index(fields=["department", "state", "due_date", "created_at", "id"], name="task_inbox_due"),
             models.Index(fields=["case", "state"], name="task_case_state"),
+            # The departments' statistics over a period: every column they read, so an index-only scan.
+            models.Index(
+                fields=["created_at", "department", "state", "decision", "due_date"], name="task_created_stats"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -110,6 +110,72 @@ class DeadlineExtension(models.Model):
         return f"{self.case_id}:+{self.days}"
 
 
+class ExtensionRequestState(models.TextChoices):
+    PENDING = "pending", "待批准"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "未批准"
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: asked by the window or a reviewer, decided by a supervisor (负责人) inside the system. An
+    approval creates the ``DeadlineExtension`` that moves the due dates; a rejection moves nothing."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="extension_requests", verbose_name="办件")
+    days = models.PositiveSmallIntegerField("申请延长工作日数")
+    reason = models.TextField("延期理由")
+    # The requester's department (a reviewer's); empty when the window asked.
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="department_code",
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="申请部门",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
+    )
+    requested_at = models.DateTimeField("申请时间")
+    state = models.CharField(
+        "状态", max_length=10, choices=ExtensionRequestState.choices, default=ExtensionRequestState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_note = models.TextField("审批意见", blank=True)
+    extension = models.OneToOneField(
+        DeadlineExtension,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="request",
+        verbose_name="批准的延期",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "延期申请"
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(days__gt=0), name="extension_request_days_positive"),
+            # One request waiting per case: a second one would be decided against a stale cap.
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(state="pending"), name="extension_request_one_pending"
+            ),
+        ]
+        indexes = [models.Index(fields=["requested_at"], condition=models.Q(state="pending"), name="extension_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:+{self.days}:{self.state}"
+
+
 class TimerKind(models.TextChoices):
     BPMN_TIMER = "bpmn_timer", "流程定时器"
 

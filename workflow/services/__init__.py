@@ -24,19 +24,25 @@ from .clock import (
 )
 from .deployment import Deployed, process_versions_deploy
 from .documents import document_issue
+from .extensions import case_extension_request, extension_request_decide
+from .halls import halls_import
+from .post_review import auto_approval_review
 from .promises import case_promise_fulfil, promises_lapse
 from .query_codes import case_query_code_reissue
 from .ratings import case_rate, rectification_resolve
 from .tasks import human_task_complete
+from .uploads import material_file_remove, material_file_upload
 
 __all__ = [
     "Deployed",
     "ItemLink",
     "OpenedCase",
+    "auto_approval_review",
     "case_accept",
     "case_conclude",
     "case_correction_submit",
     "case_deadline_extend",
+    "case_extension_request",
     "case_open",
     "case_procedure_end",
     "case_procedure_start",
@@ -52,10 +58,14 @@ __all__ = [
     "document_issue",
     "due_timer_fire",
     "due_timers_claim",
+    "extension_request_decide",
+    "halls_import",
     "human_task_claim",
     "human_task_complete",
     "human_task_reassign",
     "human_task_unclaim",
+    "material_file_remove",
+    "material_file_upload",
     "notification_deliver",
     "one_thing_compose",
     "process_versions_deploy",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -13,8 +12,8 @@ from django_fsm import can_proceed
 import bpmn
 import forms
 
-from .. import query_codes, reactions
-from ..access import require_role
+from .. import halls, query_codes, reactions
+from ..access import require_role, staff_of
 from ..errors import (
     Conflict,
     InvalidTransition,
@@ -39,9 +38,22 @@ class OpenedCase:
 
 
 @transaction.atomic
-def case_open(*, user, one_thing_key: str, applicant: dict, form: dict) -> OpenedCase:
-    """Window staff open a case for an applicant with the one form filled in."""
-    require_role(user, StaffRole.WINDOW)
+def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding_hall: str | None = None) -> OpenedCase:
+    """Window staff open a case for an applicant with the one form filled in.
+
+    The case is received at the clerk's hall (the default hall for a clerk without one). ``deciding_hall``, a
+    hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
+    hall's do.
+    """
+    staff = require_role(user, StaffRole.WINDOW)
+    accepting = halls.hall_of(staff)
+    if accepting is None or not accepting.is_active:
+        raise Conflict("本窗口所属大厅未启用，不能收件")
+    deciding, hall_errors = accepting, {}
+    if deciding_hall and deciding_hall != accepting.code:
+        deciding = halls.hall_by_code(deciding_hall)
+        if deciding is None or not deciding.is_active:
+            hall_errors = {"deciding_hall": ["未找到该审批地大厅，或其已停用"]}
     one_thing = (
         OneThing.objects.select_related("current_version")
         .defer("current_version__compiled", "current_version__bpmn_xml")
@@ -53,11 +65,13 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict) -> Opene
     if one_thing.current_version is None:
         raise Conflict("该一件事尚未部署流程")
     field_errors = forms.validate_form(one_thing.form_schema, form)
-    if field_errors:
-        raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()})
+    if field_errors or hall_errors:
+        raise ValidationFailed(
+            field_errors={**hall_errors, **{f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()}}
+        )
 
     version = one_thing.current_version
-    case_no = _next_case_no()
+    case_no = _next_case_no(accepting.code)
     code = query_codes.new_query_code()
     initial = {
         "case_no": case_no,
@@ -83,20 +97,28 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict) -> Opene
         applicant_phone=applicant.get("phone", ""),
         form_data=form,
         opened_by=user,
+        accepting_hall=accepting,
+        deciding_hall=deciding,
     )
     step = Step(case=case, instance=instance, actor=user, open_tasks=[])
-    step.event("opened", one_thing=one_thing.key, version=version.number)
-    persist_step(step, creating=True)
-    reused = reuse_licences(case)
-    if reused:
-        step.events = []
-        step.event("materials_reused", materials=[r.material_name for r in reused], count=len(reused))
-        CaseEvent.objects.bulk_create(step.events)
+    halls_data = {"deciding_hall": deciding.code} if deciding != accepting else {}
+    step.event("opened", one_thing=one_thing.key, version=version.number, hall=accepting.code, **halls_data)
+    persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
 
 
-def _next_case_no() -> str:
-    """办件编号: hall code + date + a per-day sequence, drawn in one upsert that locks the day's row until commit."""
+def _reuse_licences(step: Step) -> None:
+    """免提交: attach earlier e-licences once the case row exists; its event joins the opening's batch."""
+    reused = reuse_licences(step.case)
+    if reused:
+        step.event("materials_reused", materials=[r.material_name for r in reused], count=len(reused))
+
+
+def _next_case_no(hall_code: str) -> str:
+    """办件编号: the receiving hall's code + date + a per-day sequence, drawn in one upsert that locks the day's
+    row until commit. The sequence is the installation's, shared by its halls: unique, gapless across halls."""
+    if not halls.HALL_CODE_RE.fullmatch(hall_code):
+        raise Conflict(f"大厅编码“{hall_code}”无法用作办件编号前缀：{halls.HALL_CODE_MESSAGE}")
     today = timezone.localdate()
     table = CaseNumberCounter._meta.db_table
     with connection.cursor() as cursor:
@@ -106,7 +128,7 @@ def _next_case_no() -> str:
             [today],
         )
         (number,) = cursor.fetchone()
-    return f"{settings.ONETHING_HALL_CODE}{today:%Y%m%d}{number:06d}"
+    return f"{hall_code}{today:%Y%m%d}{number:06d}"
 
 
 def _open_task_in_lane(step: Step, lane: str) -> HumanTask:
@@ -117,19 +139,34 @@ def _open_task_in_lane(step: Step, lane: str) -> HumanTask:
 
 
 @transaction.atomic
-def case_accept(*, user, case_no: str, opinion: str = "", promises: list[dict] | None = None) -> Case:
+def case_accept(
+    *,
+    user,
+    case_no: str,
+    opinion: str = "",
+    promises: list[dict] | None = None,
+    identity_verified: bool = False,
+    identity_method: str = "",
+) -> Case:
     """受理: the window's formal check passed; the departments' parallel review starts.
 
     ``promises`` ([{"material": code, "due_date": date}]) is 容缺受理: non-key materials the applicant
     promises in writing to hand in by a date; a promise that lapses suspends the review.
+
+    A case decided in another region (收受分离) is accepted only with the applicant's identity verified at this
+    window (``identity_verified`` and one of ``halls.IDENTITY_METHODS``); the check is in the audit trail.
     """
-    require_role(user, StaffRole.WINDOW)
+    staff = require_role(user, StaffRole.WINDOW)
+    identity = {"verified": identity_verified, "method": identity_method}
     if promises:
         case = Case.objects.select_related("one_thing").filter(case_no=case_no).first()
         if case is None:
             raise NotFound("未找到该办件")
+        halls.require_accepting_window(staff, case)
         checked = check_promises(case, promises)
-        case = _window_decision(user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion)
+        case = _window_decision(
+            user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity
+        )
         record_promises(case, checked)
         CaseEvent.objects.create(
             case=case,
@@ -140,7 +177,7 @@ def case_accept(*, user, case_no: str, opinion: str = "", promises: list[dict] |
             data={"materials": [{"name": m["name"], "due_date": due.isoformat()} for m, due in checked]},
         )
         return case
-    return _window_decision(user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion)
+    return _window_decision(user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity)
 
 
 @transaction.atomic
@@ -152,10 +189,12 @@ def case_refuse(*, user, case_no: str, reasons: str) -> Case:
     return _window_decision(user=user, case_no=case_no, decision=Decision.REFUSE, opinion=reasons)
 
 
-def _window_decision(*, user, case_no: str, decision: str, opinion: str) -> Case:
+def _window_decision(*, user, case_no: str, decision: str, opinion: str, identity: dict | None = None) -> Case:
     case = lock_case(case_no=case_no)
+    halls.require_accepting_window(staff_of(user), case)
     if case.status != CaseStatus.RECEIVED:
         raise InvalidTransition()
+    verified = _verified_identity(case, identity or {}) if decision == Decision.ACCEPT else None
     step = begin_step(case, user)
     task = _open_task_in_lane(step, "window")
     intake = {"decision": str(decision)}
@@ -165,8 +204,28 @@ def _window_decision(*, user, case_no: str, decision: str, opinion: str) -> Case
     task.decision, task.opinion = decision, opinion
     step.completed.append(task)
     step.event("task_completed", department="window", task=task.name, decision=str(decision), opinion=opinion)
+    if verified:
+        step.event("identity_verified", department="window", **verified)
     persist_step(step)
     return case
+
+
+def _verified_identity(case: Case, identity: dict) -> dict | None:
+    """身份核验 at the accepting window: required when another region decides the case (收受分离)."""
+    method = identity.get("method") or ""
+    errors: dict[str, list[str]] = {}
+    if method and method not in halls.IDENTITY_METHODS:
+        errors["identity_method"] = ["身份核验方式只能是：" + "、".join(halls.IDENTITY_METHODS.values())]
+    if halls.is_cross_region(case):
+        if identity.get("verified") is not True:
+            errors["identity_verified"] = ["审批地在外地的办件（收受分离），受理前须由收件窗口核验申请人身份"]
+        if not method:
+            errors.setdefault("identity_method", ["请选择身份核验方式"])
+    if errors:
+        raise ValidationFailed("受理前须核验申请人身份" if "identity_verified" in errors else None, field_errors=errors)
+    if identity.get("verified") is not True or not method:
+        return None
+    return {"method": method, "method_label": halls.IDENTITY_METHODS[method]}
 
 
 @transaction.atomic
@@ -182,6 +241,8 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     if actor is not None:
         require_role(actor, StaffRole.WINDOW)
     case = lock_case(case_no=case_no)
+    if actor is not None:
+        halls.require_accepting_window(staff_of(actor), case)
     if case.status != CaseStatus.CORRECTION_REQUIRED:
         raise InvalidTransition("办件当前不需要补正")
     if not isinstance(changes, dict) or not changes:
@@ -225,6 +286,7 @@ def case_conclude(*, user, case_no: str) -> Case:
     """办结: the unified result has been handed to the applicant."""
     require_role(user, StaffRole.WINDOW)
     case = lock_case(case_no=case_no)
+    halls.require_accepting_window(staff_of(user), case)
     if case.status not in (CaseStatus.APPROVED, CaseStatus.REJECTED):
         raise InvalidTransition("办件尚未形成统一办理结果")
     case.conclude()
@@ -246,6 +308,8 @@ def case_withdraw(*, case_no: str, reason: str, actor=None) -> Case:
     if not reason.strip():
         raise ValidationFailed(field_errors={"reason": ["请说明撤回原因"]})
     case = lock_case(case_no=case_no)
+    if actor is not None:
+        halls.require_accepting_window(staff_of(actor), case)
     if not can_proceed(case.withdraw):
         raise InvalidTransition("办件已有办理结果或已结束，不能撤回")
     step = begin_step(case, actor)

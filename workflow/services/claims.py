@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from .. import halls
 from ..access import require_role, staff_of
 from ..errors import NotFound, PermissionDenied, TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
-from ..models import CaseEvent, HumanTask, HumanTaskState, StaffRole
+from ..models import Case, CaseEvent, HumanTask, HumanTaskState, StaffRole
 
 
 def _department_task(user, task_id: int) -> HumanTask:
@@ -21,6 +23,9 @@ def _department_task(user, task_id: int) -> HumanTask:
     tasks = HumanTask.objects.filter(pk=task_id, department__isnull=False)
     if staff is not None and staff.role == StaffRole.REVIEWER:
         tasks = tasks.filter(department_id=staff.department_id)
+    scope = halls.task_scope(staff)
+    if scope is not None:  # 收受分离: staff bound to a hall work on that hall's cases only
+        tasks = tasks.filter(scope)
     task = tasks.select_related("assignee").first()
     if task is None:
         raise NotFound("未找到该任务")
@@ -85,6 +90,7 @@ def human_task_reassign(*, user, task_id: int, to_username: str, reason: str) ->
         raise TaskClaimedByOther()
     if not reason.strip():
         raise ValidationFailed(field_errors={"reason": ["转办须说明理由"]})
+    deciding_hall = Case.objects.filter(pk=task.case_id).values_list("deciding_hall_id", flat=True).first()
     target = (
         get_user_model()
         .objects.filter(
@@ -93,6 +99,8 @@ def human_task_reassign(*, user, task_id: int, to_username: str, reason: str) ->
             staff__role=StaffRole.REVIEWER,
             staff__department_id=task.department_id,
         )
+        # 收受分离: only to someone who may decide the case (unbound, or of the deciding hall)
+        .filter(Q(staff__hall__isnull=True) | Q(staff__hall_id=deciding_hall))
         .first()
     )
     if target is None:

@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from .. import calendar as cal
-from .. import clock
+from .. import clock, halls
 from ..access import require_role, staff_of
 from ..errors import (
     ConcurrentUpdate,
@@ -79,7 +79,10 @@ def _acting_department(user, case: Case) -> str | None:
     open task on it (its code). Another department's case is not found, as everywhere."""
     staff = require_role(user, StaffRole.WINDOW, StaffRole.REVIEWER)
     if staff.role == StaffRole.WINDOW:
+        halls.require_accepting_window(staff, case)
         return None
+    if not halls.sees_case(staff, case):  # 收受分离: a reviewer bound to a hall decides only its region's cases
+        raise NotFound("未找到该办件")
     tasks = HumanTask.objects.filter(case_id=case.pk, department_id=staff.department_id)
     if not tasks.exists():
         raise NotFound("未找到该办件")
@@ -174,9 +177,26 @@ def case_deadline_extend(*, user, case_no: str, days: int, reason: str, approver
         raise ValidationFailed(field_errors=errors)
     case = lock_case(case_no=case_no)
     department = _acting_department(user, case)
+    now = timezone.now()
+    limits, granted = _check_extendable(case, days, now)
+    return _grant_extension(
+        case,
+        days=days,
+        reason=reason,
+        requested_by=user,
+        approver=approver_user,
+        department=department,
+        actor=user,
+        limits=limits,
+        granted=granted,
+        now=now,
+    )
+
+
+def _check_extendable(case: Case, days: int, now: dt.datetime) -> tuple[clock.Limits, int]:
+    """May the (locked) case be extended by ``days``? Its limits and the days granted so far, or the error."""
     if case.status not in (CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUIRED) or case.accepted_at is None:
         raise InvalidTransition("只有已受理、尚未作出决定的办件可以延期")
-    now = timezone.now()
     if case.statutory_due_date is not None and cal.local_date(now) > case.statutory_due_date:
         raise Conflict("法定办理期限已届满，不能再延期")
     limits = clock.limits_of(case.one_thing)
@@ -185,8 +205,25 @@ def case_deadline_extend(*, user, case_no: str, days: int, reason: str, approver
         raise ValidationFailed(
             field_errors={"days": [f"延期合计不能超过 {limits.extension_cap} 个工作日（已延期 {granted} 个工作日）"]}
         )
+    return limits, granted
+
+
+def _grant_extension(
+    case: Case,
+    *,
+    days: int,
+    reason: str,
+    requested_by,
+    approver,
+    department: str | None,
+    actor,
+    limits: clock.Limits,
+    granted: int,
+    now: dt.datetime,
+) -> DeadlineExtension:
+    """Record an approved extension on the (locked, checked) case and move its due dates."""
     extension = DeadlineExtension.objects.create(
-        case=case, days=days, reason=reason, requested_by=user, approved_by=approver_user, approved_at=now
+        case=case, days=days, reason=reason, requested_by=requested_by, approved_by=approver, approved_at=now
     )
     pauses = [p.span for p in clock.case_pauses(case)]
     clock.set_case_deadlines(
@@ -195,14 +232,14 @@ def case_deadline_extend(*, user, case_no: str, days: int, reason: str, approver
     _save_clock(case)
     _write_events(
         case,
-        user,
+        actor,
         (
             "deadline_extended",
             department or "window",
             {
                 "days": days,
                 "reason": reason,
-                "approved_by": approver_user.get_full_name() or approver_user.get_username(),
+                "approved_by": approver.get_full_name() or approver.get_username(),
                 "promised_due_date": case.promised_due_date.isoformat() if case.promised_due_date else None,
                 "statutory_due_date": case.statutory_due_date.isoformat() if case.statutory_due_date else None,
             },

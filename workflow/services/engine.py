@@ -8,6 +8,7 @@ HumanTask rows, turns the engine's position into a lifecycle transition and appe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -21,6 +22,7 @@ from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFaile
 from ..lifecycle import CaseStatus, transition_between
 from ..models import Case, CaseEvent, HumanTask, HumanTaskState, ProcessVersion
 from ..results import issue_licences
+from . import auto_approval
 
 OUTCOME_STATUS = {
     "approved": CaseStatus.APPROVED,
@@ -105,10 +107,22 @@ def begin_step(case: Case, actor) -> Step:
     return Step(case=case, instance=restore_instance(case), actor=actor, open_tasks=open_tasks_of(case))
 
 
-def persist_step(step: Step, *, creating: bool = False) -> None:
+def persist_step(step: Step, *, creating: bool = False, before_events: Callable[[Step], None] | None = None) -> None:
+    """``before_events(step)`` runs once the rows are saved, just before the events are appended, so the
+    events it adds go into the step's one batch (one chain-head lock and one INSERT per step)."""
     case, instance = step.case, step.instance
     ready = instance.ready_tasks()
     _apply_lifecycle(step, ready)
+    # 秒批: newly ready reviews whose decision tables approve are completed now, which may open more tasks or
+    # give the case its result (the lifecycle is applied again). Without tables this costs nothing.
+    auto_rows, ready = auto_approval.run(
+        step,
+        ready,
+        {task.engine_task_id for task in step.open_tasks},
+        new_row=lambda task, review_round: _task_row(case, task, review_round),
+        apply_lifecycle=_apply_lifecycle,
+    )
+    instance = step.instance  # restored from a snapshot if an automatic completion failed
 
     now = timezone.now()
     state = instance.dump()
@@ -134,11 +148,12 @@ def persist_step(step: Step, *, creating: bool = False) -> None:
         task.state = HumanTaskState.COMPLETED
         task.completed_at = now
         task.completed_by = step.actor if getattr(step.actor, "pk", None) else None
-    if step.completed:
-        HumanTask.objects.bulk_update(
-            step.completed,
-            ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by", "completed_at"],
-        )
+    if len(step.completed) == 1:
+        # The usual step completes one task: a plain UPDATE, without bulk_update's CASE WHEN per column.
+        (task,) = step.completed
+        HumanTask.objects.filter(pk=task.pk).update(**{name: getattr(task, name) for name in _COMPLETED_FIELDS})
+    elif step.completed:
+        HumanTask.objects.bulk_update(step.completed, _COMPLETED_FIELDS)
 
     ready_ids = {task.id for task in ready}
     known = {task.engine_task_id for task in step.open_tasks}
@@ -146,27 +161,37 @@ def persist_step(step: Step, *, creating: bool = False) -> None:
     if vanished:
         HumanTask.objects.filter(pk__in=vanished).update(state=HumanTaskState.CANCELLED, completed_at=now)
     new_rows = [
-        HumanTask(
-            case=case,
-            engine_task_id=task.id,
-            element_id=task.element_id,
-            name=task.name,
-            lane=task.lane,
-            department_id=None if task.lane in bpmn.RESERVED_LANES else task.lane,
-            review_round=instance.task_data(task.id).get("review_round", 0) or 0,
-        )
+        _task_row(case, task, instance.task_data(task.id).get("review_round", 0) or 0)
         for task in ready
         if task.id not in known
     ]
-    clock.on_persist(step, new_rows)  # task limits and due dates; waiting BPMN timers as due rows
-    HumanTask.objects.bulk_create(new_rows)
+    clock.on_persist(step, new_rows + auto_rows)  # task limits and due dates; waiting BPMN timers as due rows
+    HumanTask.objects.bulk_create(new_rows + auto_rows)
     if any(event.kind == "approve" for event in step.events):
         for licence in issue_licences(case):
             step.event("licence_issued", department=licence.issuer_id, number=licence.number, item=licence.item.name)
     for row in new_rows:
         step.event("task_opened", department=row.lane, task=row.name, element_id=row.element_id)
+    if before_events is not None:
+        before_events(step)
     CaseEvent.objects.bulk_create(step.events)
     reactions.after_step(step)  # documents, queued for after the commit
+
+
+def _task_row(case: Case, task: bpmn.ReadyTask, review_round: int) -> HumanTask:
+    return HumanTask(
+        case=case,
+        engine_task_id=task.id,
+        element_id=task.element_id,
+        name=task.name,
+        lane=task.lane,
+        department_id=None if task.lane in bpmn.RESERVED_LANES else task.lane,
+        review_round=review_round,
+    )
+
+
+_COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by"]
+_COMPLETED_FIELDS += ["completed_at"]
 
 
 def save_status(case: Case, **fields) -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from .. import clock
+from .. import clock, halls
 from ..access import require_role
 from ..calendar import add_working_days
 from ..errors import NotFound, ValidationFailed
@@ -67,8 +67,9 @@ def record_promises(case: Case, checked: list[tuple[dict, dt.date]]) -> list[Mat
 def case_promise_fulfil(*, user, case_no: str, material_code: str) -> Case:
     """The promised material arrived at the window. A case suspended for lapsed promises resumes once none
     is left outstanding."""
-    require_role(user, StaffRole.WINDOW)
+    staff = require_role(user, StaffRole.WINDOW)
     case = lock_case(case_no=case_no)
+    halls.require_accepting_window(staff, case)
     promise = MaterialPromise.objects.filter(case=case, material_code=material_code, fulfilled_at=None).first()
     if promise is None:
         raise NotFound("该办件没有这项待补交的容缺材料")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .. import query_codes
+from .. import halls, query_codes
 from ..access import require_role
 from ..models import Case, StaffRole
 from .engine import Step, lock_case
@@ -18,8 +18,9 @@ def case_query_code_reissue(*, user, case_no: str) -> str:
     Window staff only (they check the applicant's identity document first). Allowed in every state, so an
     applicant can still download notices and rate a concluded case. Only the new code's digest is stored.
     """
-    require_role(user, StaffRole.WINDOW)
+    staff = require_role(user, StaffRole.WINDOW)
     case = lock_case(case_no=case_no)
+    halls.require_accepting_window(staff, case)
     code = query_codes.new_query_code()
     Case.objects.filter(pk=case.pk).update(query_code_hash=query_codes.digest(code), updated_at=timezone.now())
     step = Step(case=case, instance=None, actor=user, open_tasks=[])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from .. import halls
 from ..access import require_role
-from ..errors import CaseSuspended, TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
+from ..errors import CaseSuspended, NotFound, TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import Case, Decision, HumanTask, HumanTaskState, StaffRole
 from .engine import begin_step, complete_engine_task, lock_case, persist_step
@@ -33,6 +34,8 @@ def human_task_complete(
     corrections, result = corrections or [], result or {}
     _check_decision(decision, opinion, corrections, result)
     case: Case = lock_case(task_id=task_id, department=staff.department_id)
+    if not halls.sees_case(staff, case):  # 收受分离: another region's case, as if it did not exist
+        raise NotFound("未找到该任务")
     if case.status == CaseStatus.SUSPENDED:
         raise CaseSuspended()
     step = begin_step(case, user)

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from workflow.calendar import CHINESE_CALENDAR
+from workflow.clock import forget_calendar_year
 from workflow.models import CalendarDay, CalendarDayKind, CalendarYear
 
 HELP = """\
@@ -242,6 +243,7 @@ def save_schedule(schedule: Schedule, *, default_source: str) -> tuple[int, int,
         CalendarYear.objects.update_or_create(
             year=year, defaults={"complete": True, "source": source, "note": schedule.note}
         )
+    forget_calendar_year(year)  # bulk_create sends no signals: drop the cached schedule here
     return len(added), len(changed), len(removed), year_changed
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from workflow.audit import iterate_chain, verify
+from workflow.audit import head_mismatch, iterate_chain, verify
 
 
 class Command(BaseCommand):
@@ -10,4 +10,10 @@ class Command(BaseCommand):
         checked, bad = verify(iterate_chain())
         if bad is not None:
             raise CommandError(f"哈希链在第 {bad} 条事件处断开：该事件或其前一事件已被篡改（已校验 {checked} 条）")
+        mismatch = head_mismatch()
+        if mismatch is not None:
+            head, last = mismatch
+            raise CommandError(
+                f"哈希链链头记录的最后一条事件是第 {head} 条，而现存最后一条是第 {last} 条：链尾事件可能已被删除"
+            )
         self.stdout.write(f"哈希链完整：共 {checked} 条事件")
