@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from workflow import clock, halls
 from workflow.documents import DocumentKind
-from workflow.labels import event_label
+from workflow.labels import event_kind_seen_by, event_label
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, Decision, HumanTask, RatingLevel, RectificationState
 from workflow.results import case_results
@@ -197,12 +197,13 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     extensions = ExtensionSerializer(many=True, help_text="经批准的延期")
 
 
-def event_rows(events) -> list[dict]:
+def event_rows(events, *, decisions_of: str | None = None) -> list[dict]:
+    """``decisions_of``: a reviewer's department; other departments' decision events read as progress."""
     return [
         {
             "at": e.created_at,
-            "kind": e.kind,
-            "label": event_label(e),
+            "kind": event_kind_seen_by(e, decisions_of),
+            "label": event_label(e, decisions_of),
             "department": e.department,
             "actor": e.actor_label,
         }
@@ -248,7 +249,7 @@ def case_row(case: Case, tasks: list[HumanTask], events, *, opinions_of: str | N
             }
             for t in tasks
         ],
-        "events": event_rows(events),
+        "events": event_rows(events, decisions_of=opinions_of),
         "results": case_results(case, tasks) if case.status in RESULT_STATES else [],
         "reused_materials": [
             {"material_code": r.material_code, "material_name": r.material_name, "licence_no": r.licence.number}

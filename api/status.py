@@ -59,6 +59,15 @@ class CorrectionNoticeSerializer(serializers.Serializer):
     items = CorrectionItemSerializer(many=True)
 
 
+class ApplicantFileSerializer(serializers.Serializer):
+    material_code = serializers.CharField()
+    material_name = serializers.CharField()
+    name = serializers.CharField(help_text="文件名")
+    content_type = serializers.CharField(help_text="按内容识别的文件类型")
+    size = serializers.IntegerField(help_text="字节数")
+    uploaded_at = serializers.DateTimeField()
+
+
 class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     case_no = serializers.CharField()
     one_thing_name = serializers.CharField()
@@ -75,6 +84,7 @@ class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     timeline = EventSerializer(many=True)
     promised_date = serializers.DateField(allow_null=True, help_text="承诺办结日期（受理后）")
     documents = DocumentSerializer(many=True, help_text="可下载的文书：POST /api/status/documents/{id}/download")
+    files = ApplicantFileSerializer(many=True, help_text="已提交的材料文件（仅名称、类型与大小）")
     rating = RatingStateSerializer(help_text="好差评")
 
 

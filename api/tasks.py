@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workflow import clock, selectors, services
-from workflow.models import HumanTaskState
+from workflow.access import staff_of
+from workflow.models import HumanTaskState, StaffRole
 
 from .errors import error_responses
 from .presenters import CorrectionItemSerializer, EventSerializer, TaskSerializer, event_rows
@@ -114,12 +115,18 @@ class TaskDetailApi(APIView):
 
         @extend_schema_field(EventSerializer(many=True))
         def get_timeline(self, task):
-            return EventSerializer(event_rows(selectors.case_events(self.context["task_view"]["case"])), many=True).data
+            events = selectors.case_events(self.context["task_view"]["case"])
+            return EventSerializer(event_rows(events, decisions_of=self.context["decisions_of"]), many=True).data
 
     @extend_schema(operation_id="task_detail", responses={200: OutputSerializer, **error_responses(401, 403, 404)})
     def get(self, request, task_id: int):
         view = selectors.task_view(user=request.user, task_id=task_id)
-        return Response(self.OutputSerializer(view["task"], context={"task_view": view}).data)
+        # A reviewer sees only their own department's decisions in the timeline; other staff see them all.
+        staff = staff_of(request.user)
+        decisions_of = staff.department_id if staff and staff.role == StaffRole.REVIEWER else None
+        return Response(
+            self.OutputSerializer(view["task"], context={"task_view": view, "decisions_of": decisions_of}).data
+        )
 
 
 class TaskClaimApi(APIView):

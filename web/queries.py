@@ -20,7 +20,7 @@ from lxml import etree
 
 from workflow import calendar, selectors
 from workflow.errors import ValidationFailed
-from workflow.labels import EVENT_LABELS, OUTCOME_LABELS, PROGRESS_LABELS
+from workflow.labels import EVENT_LABELS, OUTCOME_LABELS, PROGRESS_LABELS, event_kind_seen_by
 from workflow.lifecycle import CaseStatus
 from workflow.models import (
     Case,
@@ -221,7 +221,8 @@ def event_rows(events: Iterable, names: Mapping[str, str], *, decisions_of: str 
     department; other departments' decisions are then left out (their progress is not)."""
     rows = []
     for event in events:
-        label = EVENT_LABELS.get(event.kind, "办件动态")
+        kind = event_kind_seen_by(event, decisions_of)
+        label = EVENT_LABELS.get(kind, "办件动态")
         if event.data.get("task"):
             label += f"：{event.data['task']}"
         decision = event.data.get("decision")
@@ -231,7 +232,7 @@ def event_rows(events: Iterable, names: Mapping[str, str], *, decisions_of: str 
         rows.append(
             {
                 "at": event.created_at,
-                "kind": event.kind,
+                "kind": kind,
                 "label": label,
                 "department": names.get(event.department, event.department),
                 "actor": "" if event.kind in NO_ACTOR_EVENTS else event.actor_label,

@@ -46,12 +46,28 @@ EVENT_LABELS = {
     "licence_revoked": "电子证照撤销",
     "material_uploaded": "上传材料文件",
     "material_removed": "删除材料文件",
+    "review_progress": "部门审查进展",
 }
+# Events whose kind alone tells a department's decision. Another department's reviewer sees their progress,
+# never their decisions (docs/departments.md), so to them these read as plain progress.
+DECISION_EVENTS = frozenset(
+    {"auto_approved", "auto_approval_declined", "auto_approval_failed", "post_reviewed", "licence_revoked"}
+)
+
+
+def event_kind_seen_by(event, department: str | None) -> str:
+    """The event's kind as a reviewer of ``department`` may see it (None: staff who see every decision)."""
+    if department is None or event.kind not in DECISION_EVENTS or event.department == department:
+        return event.kind
+    return "review_progress"
+
+
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
 PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
 
 
-def event_label(event) -> str:
+def event_label(event, department: str | None = None) -> str:
     """A trail event as the API's timelines label it: the kind, and the task it concerns if any."""
     task = event.data.get("task")
-    return EVENT_LABELS.get(event.kind, event.kind) + (f"：{task}" if task else "")
+    kind = event_kind_seen_by(event, department)
+    return EVENT_LABELS.get(kind, kind) + (f"：{task}" if task else "")

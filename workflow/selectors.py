@@ -320,6 +320,7 @@ def case_applicant_view(case: Case) -> dict:
         "promised_date": getattr(case, "promised_due_date", None),
         **clock.case_clock(case, tasks),
         "documents": notices.case_documents(case),
+        "files": material_files_for_applicant(case),
         "rating": ratings.rating_state(case),
     }
 

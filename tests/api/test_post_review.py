@@ -142,3 +142,16 @@ def test_an_unknown_task_is_404(client_for, demo):
     assert_error(
         post(client_for("police1"), "/api/tasks/999999/post-review", {"outcome": "confirmed"}), 404, "not_found"
     )
+
+
+def test_other_departments_see_the_auto_approval_as_progress_not_as_a_decision(client_for, auto_case):
+    def kinds(client, path, key):
+        return {row["kind"] for row in get(client, path).json()[key]}
+
+    case_path = f"/api/cases/{auto_case.case_no}"
+    market_case = kinds(client_for("market1"), case_path, "events")
+    market_task = kinds(client_for("market1"), f"/api/tasks/{auto_case.task_id('market_regulation')}", "timeline")
+    for seen in (market_case, market_task):
+        assert "auto_approved" not in seen and "review_progress" in seen
+    assert "auto_approved" in kinds(client_for("police1"), case_path, "events")
+    assert "auto_approved" in kinds(client_for("supervisor1"), case_path, "events")

@@ -284,3 +284,19 @@ def test_a_correction_case_file_can_be_seen_by_the_department_that_asked(client_
     file_id = upload(client_for("window1"), ref.case_no, samples.jpeg(), material="legal_rep_id_card").json()["id"]
     response = get(client_for("police1"), f"/api/files/{file_id}?inline=1")
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+
+
+def test_the_applicant_sees_the_names_types_and_sizes_of_the_files_only(client_for, received_case):
+    assert upload(client_for("window1"), received_case.case_no, samples.png(), name="场所照片.png").status_code == 201
+    status = client_for(None).post(
+        "/api/status", {"case_no": received_case.case_no, "query_code": received_case.query_code}, format="json"
+    )
+    assert status.status_code == 200, status.content
+    [row] = status.json()["files"]
+    assert (row["material_code"], row["name"], row["content_type"], row["size"]) == (
+        "premises_proof",
+        "场所照片.png",
+        "image/png",
+        len(samples.png()),
+    )
+    assert set(row) == {"material_code", "material_name", "name", "content_type", "size", "uploaded_at"}
