@@ -87,16 +87,7 @@ class Step:
     events: list[CaseEvent] = field(default_factory=list)
 
     def event(self, kind: str, *, department: str = "", **data) -> None:
-        self.events.append(
-            CaseEvent(
-                case=self.case,
-                kind=kind,
-                actor=self.actor if getattr(self.actor, "pk", None) else None,
-                actor_label=_actor_label(self.actor),
-                department=department,
-                data=data,
-            )
-        )
+        self.events.append(case_event(self.case, kind, self.actor, department=department, **data))
 
 
 def open_tasks_of(case: Case) -> list[HumanTask]:
@@ -234,9 +225,22 @@ def _apply_lifecycle(step: Step, ready: list[bpmn.ReadyTask]) -> None:
     clock.on_transition(step, name)  # the legal clock starts, stops, resumes or ends with the lifecycle
 
 
-def _actor_label(actor) -> str:
+def case_event(case: Case, kind: str, actor, *, department: str = "", nobody: str = "申请人", **data) -> CaseEvent:
+    """A new (unsaved) trail event. ``actor``: a user, a label, or None — the applicant, or ``nobody``
+    (e.g. "系统" for a sweep)."""
+    return CaseEvent(
+        case=case,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=_actor_label(actor, nobody),
+        department=department,
+        data=data,
+    )
+
+
+def _actor_label(actor, nobody: str = "申请人") -> str:
     if actor is None:
-        return "申请人"
+        return nobody
     if isinstance(actor, str):
         return actor
     return actor.get_full_name() or actor.get_username()

@@ -14,7 +14,7 @@ from ..calendar import add_working_days
 from ..errors import NotFound, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, MaterialPromise, PauseKind, StaffRole
-from .engine import lock_case, save_status
+from .engine import case_event, lock_case, save_status
 
 # The longest promise a window may accept, in working days from acceptance.
 MAX_PROMISE_WORKING_DAYS = 10
@@ -127,10 +127,4 @@ def promises_lapse(*, now: dt.datetime | None = None) -> int:
 
 
 def _event(case: Case, kind: str, actor, **data) -> CaseEvent:
-    return CaseEvent(
-        case=case,
-        kind=kind,
-        actor=actor,
-        actor_label=(actor.get_full_name() or actor.get_username()) if actor else "系统",
-        data=data,
-    )
+    return case_event(case, kind, actor, nobody="系统", **data)

@@ -33,7 +33,7 @@ from ..errors import CaseFilesLimit, FileTypeNotAllowed, InvalidTransition, NotF
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise, StaffRole
 from ..models.documents import private_storage
-from .engine import lock_case
+from .engine import case_event, lock_case
 from .promises import case_promise_fulfil
 
 UPLOAD_STATES = (CaseStatus.RECEIVED, CaseStatus.CORRECTION_REQUIRED)
@@ -249,14 +249,7 @@ def _collect_blob(case_id: int, storage_name: str) -> None:
 
 
 def _event(case: Case, kind: str, actor, **data) -> CaseEvent:
-    return CaseEvent(
-        case=case,
-        kind=kind,
-        actor=actor,
-        actor_label=(actor.get_full_name() or actor.get_username()) if actor else "系统",
-        department="window",
-        data=data,
-    )
+    return case_event(case, kind, actor, department="window", nobody="系统", **data)
 
 
 def _uuid(value) -> uuid.UUID | None:
