@@ -3,10 +3,11 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import clock, services
-from workflow.models import SPECIAL_PROCEDURES, NotificationKind, PauseKind
+from workflow import clock, selectors, services
+from workflow.models import SPECIAL_PROCEDURES, ExtensionRequestState, NotificationKind, PauseKind
 
 from .cases import _case_response
 from .errors import error_responses
@@ -99,3 +100,89 @@ class NotificationListApi(APIView):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(clock.notifications_for(user=request.user), request, view=self)
         return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class ExtensionRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_no = serializers.CharField(source="case.case_no")
+    days = serializers.IntegerField(help_text="申请延长的工作日数")
+    reason = serializers.CharField()
+    department = serializers.CharField(source="department_id", allow_null=True, help_text="申请部门；窗口申请时为空")
+    requested_by = serializers.CharField(source="requested_by.username")
+    requested_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=ExtensionRequestState.choices)
+    state_label = serializers.CharField(source="get_state_display")
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision_note = serializers.CharField(allow_blank=True)
+
+
+class ExtensionRequestCreateApi(APIView):
+    """申请延期（两步）：窗口或在该办件上有在办任务的部门提出，效能监督负责人在系统内批准后期限才顺延。
+
+    每个办件同时只能有一个待批准的申请。"""
+
+    class InputSerializer(serializers.Serializer):
+        days = serializers.IntegerField(min_value=1, max_value=15, help_text="申请延长的工作日数")
+        reason = serializers.CharField(max_length=2000, help_text="延期理由（将告知申请人）")
+
+    @extend_schema(
+        operation_id="case_extension_request",
+        request=InputSerializer,
+        responses={201: ExtensionRequestSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, case_no: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asked = services.case_extension_request(user=request.user, case_no=case_no, **data.validated_data)
+        return Response(ExtensionRequestSerializer(asked).data, status=status.HTTP_201_CREATED)
+
+
+class ExtensionRequestListApi(APIView):
+    """延期申请列表（效能监督人员、系统管理员）：默认为待批准的申请，最早的在前；state=approved/rejected 为已处理的。"""
+
+    class OutputSerializer(serializers.Serializer):
+        count = serializers.IntegerField()
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = ExtensionRequestSerializer(many=True)
+
+    class FilterSerializer(serializers.Serializer):
+        state = serializers.ChoiceField(choices=ExtensionRequestState.choices, default=ExtensionRequestState.PENDING)
+
+    @extend_schema(
+        operation_id="extension_request_list",
+        parameters=[
+            OpenApiParameter("state", str, enum=list(ExtensionRequestState.values), description="状态，默认 pending"),
+            OpenApiParameter("page", int, description="页码"),
+        ],
+        responses={200: OutputSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data={k: v for k, v in request.query_params.items() if k == "state"})
+        filters.is_valid(raise_exception=True)
+        requests = selectors.extension_request_list(user=request.user, state=filters.validated_data["state"])
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(requests, request, view=self)
+        return paginator.get_paginated_response(ExtensionRequestSerializer(page, many=True).data)
+
+
+class ExtensionRequestDecideApi(APIView):
+    """批准或不予批准延期申请（效能监督人员、系统管理员；不能批准本人的申请）。批准即顺延法定和承诺期限；不予批准须说明理由。"""
+
+    class InputSerializer(serializers.Serializer):
+        approve = serializers.BooleanField(help_text="true 批准，false 不予批准")
+        note = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True, default="", help_text="审批意见"
+        )
+
+    @extend_schema(
+        operation_id="extension_request_decide",
+        request=InputSerializer,
+        responses={200: ExtensionRequestSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, request_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = services.extension_request_decide(user=request.user, request_id=request_id, **data.validated_data)
+        return Response(ExtensionRequestSerializer(decided).data)

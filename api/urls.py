@@ -69,6 +69,17 @@ urlpatterns = [
         name="case-procedure-end",
     ),
     path("cases/<case_no:case_no>/extensions", clock.DeadlineExtendApi.as_view(), name="case-deadline-extend"),
+    path(
+        "cases/<case_no:case_no>/extension-requests",
+        clock.ExtensionRequestCreateApi.as_view(),
+        name="case-extension-request",
+    ),
+    path("extension-requests", clock.ExtensionRequestListApi.as_view(), name="extension-request-list"),
+    path(
+        "extension-requests/<int:request_id>/decision",
+        clock.ExtensionRequestDecideApi.as_view(),
+        name="extension-request-decide",
+    ),
     path("notifications", clock.NotificationListApi.as_view(), name="notification-list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -89,6 +89,37 @@ def test_extension_over_http(users, client_for):
     assert_error(post(client_for("health1"), path, {"days": 1, "reason": "x", "approver": "supervisor1"}), 404)
 
 
+def test_an_extension_request_waits_for_a_supervisor_over_http(users, client_for):
+    ref = accept(users, open_case(users))
+    path = f"/api/cases/{ref.case_no}/extension-requests"
+    assert_error(post(client_for("tax1"), path, {"days": 0, "reason": "需实地核查"}), 400)
+    assert_error(post(client_for("health1"), path, {"days": 2, "reason": "需实地核查"}), 404)
+    asked = post(client_for("tax1"), path, {"days": 2, "reason": "需实地核查"})
+    assert asked.status_code == 201, asked.content
+    request_id = asked.json()["id"]
+    assert (asked.json()["state"], asked.json()["department"]) == ("pending", "tax")
+    assert_error(post(client_for("market1"), path, {"days": 1, "reason": "再延"}), 409)  # one waiting per case
+
+    assert_error(get(client_for("tax1"), "/api/extension-requests"), 403)
+    assert_error(get(client_for("supervisor1"), "/api/extension-requests?state=maybe"), 400)
+    [waiting] = get(client_for("supervisor1"), "/api/extension-requests").json()["results"]
+    assert (waiting["id"], waiting["case_no"], waiting["days"]) == (request_id, ref.case_no, 2)
+
+    decision = f"/api/extension-requests/{request_id}/decision"
+    assert_error(post(client_for("tax1"), decision, {"approve": True}), 403)
+    assert_error(post(client_for("supervisor1"), decision, {"approve": False}), 400)  # a refusal needs a reason
+    assert_error(post(client_for("supervisor1"), "/api/extension-requests/999999/decision", {"approve": True}), 404)
+    approved = post(client_for("supervisor1"), decision, {"approve": True, "note": "同意"})
+    assert approved.status_code == 200, approved.content
+    assert (approved.json()["state"], approved.json()["decided_by"]) == ("approved", "supervisor1")
+    assert_error(post(client_for("supervisor1"), decision, {"approve": True}), 409)
+    [extension] = get(client_for("tax1"), f"/api/cases/{ref.case_no}").json()["extensions"]
+    assert extension["days"] == 2
+    assert get(client_for("supervisor1"), "/api/extension-requests").json()["results"] == []
+    [done] = get(client_for("supervisor1"), "/api/extension-requests?state=approved").json()["results"]
+    assert done["id"] == request_id
+
+
 def test_notifications_reach_their_department_only(users, client_for):
     set_limits(one_thing_days=10, market_days=5)
     with time_machine.travel(at("2026-09-28"), tick=False) as traveller:
