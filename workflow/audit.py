@@ -122,3 +122,26 @@ def head_mismatch() -> tuple[int, int] | None:
         return None  # not created yet (an empty trail, or emptied by a test runner): the next append creates it
     last = CaseEvent.objects.order_by("-seq").values_list("seq", "hash").first() or (0, GENESIS)
     return None if tuple(head) == tuple(last) else (head[0], last[0])
+
+
+def case_event(case, kind: str, actor, *, department: str = "", nobody: str = "申请人", **data):
+    """A new (unsaved) trail event. ``actor``: a user, a label, or None — the applicant, or ``nobody``
+    (e.g. "系统" for a sweep)."""
+    from .models import CaseEvent
+
+    return CaseEvent(
+        case=case,
+        kind=kind,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=_actor_label(actor, nobody),
+        department=department,
+        data=data,
+    )
+
+
+def _actor_label(actor, nobody: str = "申请人") -> str:
+    if actor is None:
+        return nobody
+    if isinstance(actor, str):
+        return actor
+    return actor.get_full_name() or actor.get_username()

@@ -27,7 +27,8 @@ from django.utils import timezone
 import bpmn
 
 from .. import clock
-from ..models import CaseEvent, Decision, ELicence, HumanTask, HumanTaskState, ServiceItem
+from ..audit import case_event
+from ..models import Decision, ELicence, HumanTask, HumanTaskState, ServiceItem
 
 AUTO_OPINION = "秒批：符合规则"
 RULES_ACTOR = "秒批规则（系统）"
@@ -170,9 +171,7 @@ def _decide(step, task: bpmn.ReadyTask, items, tables: dict, inputs: dict, new_r
 
 def _event(step, kind: str, *, department: str, **data) -> None:
     """Recorded as the rules' doing, not the person whose step opened the review."""
-    step.events.append(
-        CaseEvent(case=step.case, kind=kind, actor=None, actor_label=RULES_ACTOR, department=department, data=data)
-    )
+    step.events.append(case_event(step.case, kind, RULES_ACTOR, department=department, **data))
 
 
 def _first_line(exc: Exception) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 import bpmn
 
 from .. import clock, reactions
+from ..audit import case_event
 from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
 from ..models import Case, CaseEvent, HumanTask, HumanTaskState, ProcessVersion
@@ -223,24 +224,3 @@ def _apply_lifecycle(step: Step, ready: list[bpmn.ReadyTask]) -> None:
     getattr(case, name)()
     step.event(name, status=str(target))
     clock.on_transition(step, name)  # the legal clock starts, stops, resumes or ends with the lifecycle
-
-
-def case_event(case: Case, kind: str, actor, *, department: str = "", nobody: str = "申请人", **data) -> CaseEvent:
-    """A new (unsaved) trail event. ``actor``: a user, a label, or None — the applicant, or ``nobody``
-    (e.g. "系统" for a sweep)."""
-    return CaseEvent(
-        case=case,
-        kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=_actor_label(actor, nobody),
-        department=department,
-        data=data,
-    )
-
-
-def _actor_label(actor, nobody: str = "申请人") -> str:
-    if actor is None:
-        return nobody
-    if isinstance(actor, str):
-        return actor
-    return actor.get_full_name() or actor.get_username()

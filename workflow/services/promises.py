@@ -10,11 +10,12 @@ from django.utils import timezone
 
 from .. import clock, halls
 from ..access import require_role
+from ..audit import case_event
 from ..calendar import add_working_days
 from ..errors import NotFound, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, MaterialPromise, PauseKind, StaffRole
-from .engine import case_event, lock_case, save_status
+from .engine import lock_case, save_status
 
 # The longest promise a window may accept, in working days from acceptance.
 MAX_PROMISE_WORKING_DAYS = 10

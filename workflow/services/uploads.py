@@ -29,11 +29,12 @@ from django.db.models import Count, Max, Sum
 
 from .. import halls, upload_limits, uploads
 from ..access import require_role
+from ..audit import case_event
 from ..errors import CaseFilesLimit, FileTypeNotAllowed, InvalidTransition, NotFound, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise, StaffRole
 from ..models.documents import private_storage
-from .engine import case_event, lock_case
+from .engine import lock_case
 from .promises import case_promise_fulfil
 
 UPLOAD_STATES = (CaseStatus.RECEIVED, CaseStatus.CORRECTION_REQUIRED)
