@@ -58,3 +58,11 @@ def test_revoking_through_the_screen_shows_on_the_applicants_status_page(web_cli
     status = client.post("/status/", {"case_no": opened.case.case_no, "query_code": opened.query_code})
     body = status.content.decode()
     assert "已撤销" in body and "刻制单位不在备案名录内" in body
+
+
+def test_another_departments_case_page_shows_the_auto_approval_as_progress(web_client, auto):
+    opened, _ = auto
+    market = web_client("market1").get(f"/cases/{opened.case.case_no}/").content.decode()
+    assert "部门审查进展" in market and "秒批：按规则自动准予" not in market
+    police = web_client("police1").get(f"/cases/{opened.case.case_no}/").content.decode()
+    assert "秒批：按规则自动准予" in police

@@ -168,3 +168,11 @@ def test_a_department_without_a_task_on_the_case_cannot_open_its_files(web_clien
     assert web_client("supervisor1").get(f"/files/{row.public_id}/").status_code == 200
     anonymous = web_client(None).get(f"/files/{row.public_id}/")
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+
+
+def test_the_applicants_status_page_lists_the_files_by_name_only(web_client, client, opened):
+    post_file(web_client("window1"), opened.case.case_no, samples.png(), name="住所证明.png")
+    page = client.post("/status/", {"case_no": opened.case.case_no, "query_code": opened.query_code})
+    html = page.content.decode()
+    assert "已提交的材料文件" in html and "住所证明.png" in html
+    assert "/files/" not in html  # no download link: the files stay inside the hall
