@@ -156,7 +156,7 @@ class ExtensionRequestListApi(APIView):
             OpenApiParameter("state", str, enum=list(ExtensionRequestState.values), description="状态，默认 pending"),
             OpenApiParameter("page", int, description="页码"),
         ],
-        responses={200: OutputSerializer, **error_responses(400, 401, 403)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def get(self, request):
         filters = self.FilterSerializer(data={k: v for k, v in request.query_params.items() if k == "state"})

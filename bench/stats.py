@@ -5,7 +5,7 @@ and status, the completion rate (办结率: cases in a final state) and the on-t
 or before the promised date), the average handling time, and each department's review tasks by outcome with
 its open and overdue ones. Two queries, each one pass over its table (the case counts and the rates come
 from the same grouped pass, with conditional aggregates); both can be index-only scans of the covering
-indexes ``case_opened_stats`` and ``task_created_stats`` (migration 0005). No per-row Python.
+indexes ``case_opened_stats`` and ``task_created_stats`` (migration 0006). No per-row Python.
 """
 
 from __future__ import annotations

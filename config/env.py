@@ -29,10 +29,11 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 def database_from_url(url: str, *, base_dir) -> dict:
-    """``sqlite:///path`` (relative to the project) or ``postgresql://user:pass@host:port/name``."""
+    """``sqlite:///path`` (relative to the project), ``sqlite:////abs/path``, or
+    ``postgresql://user:pass@host:port/name``."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = unquote(parsed.path.lstrip("/")) or "var/onething.sqlite3"
+        path = unquote(parsed.path.removeprefix("/")) or "var/onething.sqlite3"
         name = path if os.path.isabs(path) else str(base_dir / path)
         return {
             "ENGINE": "django.db.backends.sqlite3",

@@ -6,11 +6,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import DEPARTMENTS
 from tests.workflow.helpers import decide, open_and_accept, open_case
 from workflow import services
-from workflow.audit import GENESIS, head_mismatch, iterate_chain, verify
+from workflow.audit import GENESIS, case_event, content_digest, head_mismatch, iterate_chain, link_hash, verify
 from workflow.models import AuditChainHead, CaseEvent
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +72,7 @@ def test_the_verify_command_names_the_first_tampered_row(lifecycle):
         call_command("verify_audit_chain")
 
 
-# --------------------------------------------------------------------------- the chain head (migration 0005)
+# --------------------------------------------------------------------------- the chain head (migration 0006)
 
 
 def _needs_head_trigger():
@@ -80,7 +81,7 @@ def _needs_head_trigger():
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_trigger WHERE tgname = 'workflow_caseevent_chain_head'")
         if cursor.fetchone() is None:
-            pytest.skip("the head's trigger is installed by migration 0005 (not with --nomigrations)")
+            pytest.skip("the head's trigger is installed by migration 0006 (not with --nomigrations)")
 
 
 def test_the_head_is_the_newest_event_after_every_step(users):
@@ -137,3 +138,29 @@ def test_concurrent_writers_never_fork_the_chain(users):
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert verify(iterate_chain()) == (len(events), None)
     call_command("verify_audit_chain")
+
+
+def test_a_batch_is_appended_in_one_statement_with_the_python_hashes(lifecycle, users):
+    """PostgreSQL chains the batch in SQL; the hashes are those Python computes (SQLite's path, the verifier)."""
+    before = CaseEvent.objects.order_by("-seq").first()
+    events = [case_event(lifecycle, "noted", users["window1"], n=n, 文字="备注") for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        CaseEvent.objects.bulk_create(events)
+    if connection.vendor == "postgresql":
+        assert len(queries.captured_queries) == 1
+    single = CaseEvent.objects.create(case=lifecycle, kind="noted", actor_label="系统")
+    previous, seq = before.hash, before.seq
+    for event in [*events, single]:
+        seq += 1
+        stored = CaseEvent.objects.get(pk=event.pk)
+        assert (
+            (stored.seq, stored.prev_hash, stored.hash)
+            == (event.seq, event.prev_hash, event.hash)
+            == (
+                seq,
+                previous,
+                link_hash(previous, seq, content_digest(stored)),
+            )
+        )
+        previous = stored.hash
+    assert verify(iterate_chain()) == (seq, None)

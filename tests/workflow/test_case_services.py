@@ -192,7 +192,10 @@ def test_a_whole_lifecycle_stays_within_the_statement_budget(users):
         services.case_conclude(user=users["window1"], case_no=case.case_no)
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     helper_reads = 1 + 3 * 1  # open_and_accept's re-read, and each decide()'s open_task lookup
-    assert len(statements) - helper_reads <= 50, [sql[:80] for sql in statements]
+    # PostgreSQL appends a step's audit events in one statement (34; 40 before, a head lock then the INSERT);
+    # SQLite's Python path reads the newest event, then inserts.
+    budget = 34 if connection.vendor == "postgresql" else 40
+    assert len(statements) - helper_reads <= budget, [sql[:80] for sql in statements]
 
 
 def test_open_tasks_are_the_ready_tasks_of_the_engine(users):

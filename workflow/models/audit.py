@@ -8,10 +8,9 @@ GENESIS = "0" * 64
 class AuditChainHead(models.Model):
     """One row (id 1): the sequence number and hash of the newest CaseEvent.
 
-    Appending events locks and reads this row in one statement, which serialises concurrent writers (the
-    lock is held until commit) and gives the link to chain from, instead of an advisory lock plus a read of
-    the newest event. On PostgreSQL a trigger (migration 0005) moves it to the newest inserted event in the
-    same statement as the insert, so it cannot drift from the table.
+    The statement that appends events upserts this row first, which serialises concurrent writers (the lock
+    is held until commit) and gives the link to chain from; on PostgreSQL a trigger (migration 0006) moves it to
+    the newest inserted event after that same statement, so it cannot drift from the table.
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)

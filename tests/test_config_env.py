@@ -1,0 +1,24 @@
+"""DATABASE_URL as the settings read it: SQLite paths relative to the project or absolute, PostgreSQL parts."""
+
+from pathlib import Path
+
+from config.env import database_from_url
+
+PROJECT = Path("/srv/onething")
+
+
+def test_sqlite_paths_are_relative_to_the_project_unless_absolute():
+    assert database_from_url("sqlite:///var/a.sqlite3", base_dir=PROJECT)["NAME"] == "/srv/onething/var/a.sqlite3"
+    assert database_from_url("sqlite:////tmp/b.sqlite3", base_dir=PROJECT)["NAME"] == "/tmp/b.sqlite3"
+    assert database_from_url("sqlite://", base_dir=PROJECT)["NAME"] == "/srv/onething/var/onething.sqlite3"
+
+
+def test_postgresql_urls_are_split_into_their_parts():
+    db = database_from_url("postgresql://hall:s%40cret@db.internal:6432/onething_prod", base_dir=PROJECT)
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "hall",
+        "s@cret",
+        "db.internal",
+        "6432",
+        "onething_prod",
+    )
