@@ -18,7 +18,8 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from lxml import etree
 
-from workflow import calendar, selectors
+from workflow import calendar, halls, selectors
+from workflow.access import staff_of
 from workflow.errors import ValidationFailed
 from workflow.labels import EVENT_LABELS, OUTCOME_LABELS, PROGRESS_LABELS, event_kind_seen_by
 from workflow.lifecycle import CaseStatus
@@ -316,8 +317,16 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def dashboard(*, since: dt.datetime | None = None) -> Dashboard:
-    cases = Case.objects.all()
+def _scoped(queryset, user, prefix: str = ""):
+    """收受分离: a supervisor bound to a hall sees the cases that hall accepted or decides; others see all."""
+    if user is None:
+        return queryset
+    scope = halls.case_scope(staff_of(user), prefix)
+    return queryset if scope is None else queryset.filter(scope)
+
+
+def dashboard(*, since: dt.datetime | None = None, user=None) -> Dashboard:
+    cases = _scoped(Case.objects.all(), user)
     if since is not None:
         cases = cases.filter(opened_at__gte=since)
     board = Dashboard(since=since)
@@ -381,7 +390,7 @@ def dashboard(*, since: dt.datetime | None = None) -> Dashboard:
         )
     board.reduction_rate = sum(rates) / len(rates) if rates else None
 
-    tasks = HumanTask.objects.filter(department__isnull=False)
+    tasks = _scoped(HumanTask.objects.filter(department__isnull=False), user, "case__")
     if since is not None:
         tasks = tasks.filter(case__opened_at__gte=since)
     per_department: dict[str, Counter] = defaultdict(Counter)
@@ -405,7 +414,7 @@ def dashboard(*, since: dt.datetime | None = None) -> Dashboard:
     ]
 
     open_tasks = list(
-        HumanTask.objects.filter(state=HumanTaskState.OPEN)
+        _scoped(HumanTask.objects.filter(state=HumanTaskState.OPEN), user, "case__")
         .select_related("case", "case__one_thing", "department")
         .order_by("created_at")
     )
@@ -416,9 +425,13 @@ def dashboard(*, since: dt.datetime | None = None) -> Dashboard:
     return board
 
 
-def case_rows_for_export(*, since: dt.datetime | None = None) -> Iterable[list[Any]]:
+def case_rows_for_export(*, since: dt.datetime | None = None, user=None) -> Iterable[list[Any]]:
     """One row per case for the CSV export (no personal data beyond the case number)."""
-    cases = Case.objects.select_related("one_thing").defer("process_state", "form_data").order_by("opened_at")
+    cases = (
+        _scoped(Case.objects.select_related("one_thing"), user)
+        .defer("process_state", "form_data")
+        .order_by("opened_at")
+    )
     if since is not None:
         cases = cases.filter(opened_at__gte=since)
     cal = calendar.WorkingCalendar()

@@ -52,3 +52,23 @@ def test_the_case_page_shows_both_halls_and_only_the_accepting_window_may_accept
     assert "身份" in without.content.decode() and Case.objects.get().status == CaseStatus.RECEIVED
     client.post(f"/cases/{case.case_no}/accept/", {"identity_verified": "on", "identity_method": "face"})
     assert Case.objects.get().status == CaseStatus.IN_REVIEW
+
+
+def test_a_supervisor_bound_to_a_hall_sees_that_halls_cases_on_the_dashboard(web_client, users, demo):
+    from workflow.models import Hall
+
+    assert web_client("window1").post("/window/new/enterprise_start/", _data(action="open")).status_code == 302
+    assert web_client("window2").post(NEW, _data(deciding_hall=HOME, action="open")).status_code == 302
+    home_case, away_case = (Case.objects.get(accepting_hall__code=code).case_no for code in (HOME, AWAY))
+
+    everything = web_client("supervisor1").get("/dashboard/?period=all")
+    assert everything.context["board"].total == 2
+
+    staff = users["supervisor1"].staff
+    staff.hall = Hall.objects.get(code=AWAY)
+    staff.save()
+    supervisor = web_client("supervisor1")
+    board = supervisor.get("/dashboard/?period=all")
+    assert board.context["board"].total == 1 and "和平区政务服务中心收件或审批的" in board.content.decode()
+    csv = b"".join(supervisor.get("/dashboard/cases.csv?period=all").streaming_content).decode("utf-8-sig")
+    assert away_case in csv and home_case not in csv

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from workflow import ratings
+from workflow.access import staff_of
 from workflow.lifecycle import CaseStatus
 
 from .. import queries
@@ -96,7 +97,7 @@ def stacked(rows: list[dict], parts: list[tuple[str, str, str]], *, width: int =
 @staff_view(*SUPERVISORS)
 def dashboard(request):
     period, since = _period(request)
-    board = queries.dashboard(since=since)
+    board = queries.dashboard(since=since, user=request.user)
     status_chart = bars(
         [(CaseStatus(status).label, n, STATUS_COLOURS.get(status, "#8a94a6")) for status, n in board.by_status.items()]
     )
@@ -118,6 +119,7 @@ def dashboard(request):
         "web/dashboard.html",
         {
             "board": board,
+            "hall": getattr(staff_of(request.user), "hall", None),
             "period": period,
             "periods": [(key, label) for key, (label, _) in PERIODS.items()],
             "status_chart": status_chart,
@@ -143,7 +145,7 @@ def dashboard_export(request):
     def lines():
         yield "\ufeff"
         yield writer.writerow(queries.CSV_HEADER)
-        for row in queries.case_rows_for_export(since=since):
+        for row in queries.case_rows_for_export(since=since, user=request.user):
             yield writer.writerow(row)
 
     stamp = timezone.localdate().strftime("%Y%m%d")
