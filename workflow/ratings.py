@@ -12,6 +12,7 @@ import datetime as dt
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
+from . import halls
 from .access import require_role
 from .errors import NotFound
 from .lifecycle import CaseStatus
@@ -83,17 +84,20 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def rating_statistics(*, user, today: dt.date | None = None) -> dict:
-    require_role(user, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
+    staff = require_role(user, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
     today = today or timezone.localdate()
+    ratings, orders = Rating.objects.all(), RectificationOrder.objects.all()
+    scope = halls.case_scope(staff, "case__")
+    if scope is not None:  # 收受分离: a supervisor bound to a hall sees its own cases' ratings
+        ratings, orders = ratings.filter(scope), orders.filter(scope)
     counts = dict(
-        Rating.objects.filter(superseded_by__isnull=True)
+        ratings.filter(superseded_by__isnull=True)
         .values_list("level")
         .annotate(n=Count("id"))
         .values_list("level", "n")
     )
     total = sum(counts.values())
     good = sum(n for level, n in counts.items() if level in GOOD_LEVELS)
-    orders = RectificationOrder.objects.all()
     done = orders.filter(state=RectificationState.DONE)
     on_time = done.filter(resolved_at__date__lte=F("due_date")).count()
     done_count = done.count()

@@ -136,6 +136,18 @@ def test_the_statistics_are_for_supervisors(users, client_for):
         assert_error(get(client_for(username), "/api/statistics/ratings"), 403, "permission_denied")
 
 
+def test_a_supervisor_bound_to_another_hall_counts_only_its_own_cases(users, client_for):
+    from workflow.models import Hall
+
+    assert rate(concluded(users), 5).status_code == 201
+    staff = users["supervisor1"].staff
+    staff.hall = Hall.objects.get(code="120101")  # the demo's other hall
+    staff.save()
+    body = get(client_for("supervisor1"), "/api/statistics/ratings").json()
+    assert (body["ratings"], body["rectifications"]["total"]) == (0, 0)
+    assert get(client_for("admin"), "/api/statistics/ratings").json()["ratings"] == 1
+
+
 def test_rating_lookups_are_throttled_like_the_status_lookup(users):
     ref = concluded(users)
     allowed, _ = configured("status_lookup_case")
