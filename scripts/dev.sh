@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3.11}
 VENV=.venv
-APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei fonts-wqy-zenhei poppler-utils)
+APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei fonts-wqy-zenhei fonts-hanazono poppler-utils)
 
 log() { printf '\033[1;34m==> %s\033[0m\n' "$*"; }
 

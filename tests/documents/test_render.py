@@ -1,6 +1,7 @@
 """Every kind renders, with its Chinese text, real CJK glyphs, the header and footer on every page, and a QR code."""
 
 import re
+import subprocess
 import time
 
 import pytest
@@ -64,22 +65,34 @@ def test_the_configured_fonts_cover_every_character_printed(rendered, kind):
 
 
 def test_missing_glyphs_detects_what_no_configured_font_has():
-    # 𠮷 (U+20BB7, Extension B) occurs in real names; neither WenQuanYi font has it. Nor emoji, nor private use.
-    assert missing_glyphs("吉野𠮷") == {"𠮷"}
+    # Extension B names (𠮷 U+20BB7, 𪚥 U+2A6A5) are covered by HanaMinB; emoji and private use are not.
+    assert missing_glyphs("吉野𠮷 𪚥") == set()
     assert missing_glyphs("王䶮 😀\ue000\n") == {"😀", "\ue000"}
     assert missing_glyphs("") == set()
 
 
-def test_rendering_a_name_no_font_can_draw_logs_the_code_point(caplog):
+def test_an_extension_b_name_is_drawn_with_the_last_fallback_font(tmp_path, caplog):
     context = {**CONTEXTS[DocumentKind.E_LICENCE], "holder": "𠮷田 一郎"}
     with caplog.at_level("WARNING", logger="workflow.documents.render"):
+        pdf = render_pdf(DocumentKind.E_LICENCE, context)
+    assert "U+20BB7" not in caplog.text
+    path = tmp_path / "licence.pdf"
+    path.write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "HanaMinB" in fonts
+
+
+def test_rendering_a_name_no_font_can_draw_logs_the_code_point(caplog):
+    context = {**CONTEXTS[DocumentKind.E_LICENCE], "holder": "王😀"}
+    with caplog.at_level("WARNING", logger="workflow.documents.render"):
         render_pdf(DocumentKind.E_LICENCE, context)
-    assert "U+20BB7" in caplog.text
+    assert "U+1F600" in caplog.text
 
 
-def test_the_fonts_are_the_wenquanyi_pair_and_the_stylesheet_asks_for_them():
+def test_the_fonts_are_the_wenquanyi_pair_with_an_extension_b_fallback_and_the_stylesheet_asks_for_them():
     faces = font_faces()
-    assert [face.family for face in faces] == list(FONT_FAMILIES) == ["WenQuanYi Micro Hei", "WenQuanYi Zen Hei"]
+    assert [face.family for face in faces] == list(FONT_FAMILIES)
+    assert list(FONT_FAMILIES) == ["WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "HanaMinB"]
     assert all(face.path.is_file() for face in faces)
     families = ", ".join(f'"{family}"' for family in FONT_FAMILIES)
     assert f"font-family: {families}, sans-serif;" in STYLESHEET.read_text()

@@ -1,8 +1,10 @@
 """The fonts notices are set in, and a check that they have a glyph for every character of a text.
 
 WenQuanYi Micro Hei covers GB2312/GBK but not CJK Extension A, so a rare name character such as 䶮 would
-print as a blank box; WenQuanYi Zen Hei is the fallback with Extension A. Neither covers Extension B
-(e.g. 𠮷 U+20BB7) nor emoji. ``pdftotext`` is no proof either way: it extracts the right text even when every
+print as a blank box; WenQuanYi Zen Hei is the fallback with Extension A. Neither covers Extension B, which real
+names use (e.g. 𠮷 U+20BB7): HanaMinB (Hanazono Mincho B, Debian's fonts-hanazono) is the last fallback, for
+Extensions B–F (a Mincho face, used only for the characters the Hei faces lack). Emoji are not covered.
+``pdftotext`` is no proof either way: it extracts the right text even when every
 glyph rendered as a box, so tests ask the fonts' cmaps instead (``missing_glyphs``).
 """
 
@@ -18,12 +20,13 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 # The order is the CSS fallback order (assets/notice.css says the same).
-FONT_FAMILIES: tuple[str, ...] = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
+FONT_FAMILIES: tuple[str, ...] = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "HanaMinB")
 
 # Debian's fonts-wqy-microhei and fonts-wqy-zenhei: used when fontconfig cannot be asked.
 _KNOWN_FILES = {
     "WenQuanYi Micro Hei": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
     "WenQuanYi Zen Hei": ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    "HanaMinB": ("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf", 0),
 }
 
 # Characters that are never drawn, so no font needs a glyph for them.
@@ -66,7 +69,7 @@ def font_faces() -> tuple[FontFace, ...]:
             face = FontFace(family, Path(path), index)
         if face is None:
             raise ImproperlyConfigured(
-                f"字体 {family!r} 未安装：请安装 Debian 包 fonts-wqy-microhei 与 fonts-wqy-zenhei"
+                f"字体 {family!r} 未安装：请安装 Debian 包 fonts-wqy-microhei、fonts-wqy-zenhei 与 fonts-hanazono"
             )
         faces.append(face)
     return tuple(faces)
