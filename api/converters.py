@@ -1,8 +1,10 @@
 """Path converters: a case number in a URL is exactly 20 digits, or the URL does not match (JSON 404)."""
 
+from workflow.models import CASE_NO_PATTERN
+
 
 class CaseNumberConverter:
-    regex = "[0-9]{20}"
+    regex = CASE_NO_PATTERN
 
     def to_python(self, value: str) -> str:
         return value

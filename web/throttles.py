@@ -12,7 +12,9 @@ import re
 
 from rest_framework.throttling import SimpleRateThrottle
 
-CASE_NO_RE = re.compile(r"[0-9]{20}")
+from workflow.models import CASE_NO_PATTERN
+
+CASE_NO_RE = re.compile(CASE_NO_PATTERN)
 
 
 class _PageThrottle(SimpleRateThrottle):

@@ -2,11 +2,13 @@
 
 from django.urls import path, register_converter
 
+from workflow.models import CASE_NO_PATTERN
+
 from .views import auth, cases, clock, dashboard, files, reassign, status, tasks, window, window_tools
 
 
 class CaseNumberConverter:
-    regex = "[0-9]{20}"
+    regex = CASE_NO_PATTERN
 
     def to_python(self, value: str) -> str:
         return value

@@ -1,6 +1,6 @@
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
-from .case import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState
+from .case import CASE_NO_PATTERN, Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState
 from .catalogue import (
     Department,
     HandlingLevel,
@@ -33,6 +33,7 @@ from .uploads import MaterialFile
 
 __all__ = [
     "BAD_LEVELS",
+    "CASE_NO_PATTERN",
     "DIMENSIONS",
     "GOOD_LEVELS",
     "SPECIAL_PROCEDURES",

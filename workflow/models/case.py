@@ -10,6 +10,9 @@ from ..lifecycle import TRANSITIONS, CaseStatus
 from .catalogue import Department, OneThing, ProcessVersion
 from .halls import Hall
 
+# 办件编号: the accepting hall's code (6 digits) + the date (8) + the day's sequence (6); see services/cases.py.
+CASE_NO_PATTERN = "[0-9]{20}"
+
 
 def _edge(name: str) -> dict:
     sources, target = TRANSITIONS[name]
