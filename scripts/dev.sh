@@ -141,6 +141,7 @@ cmd_test() {
   setup_browser
   start_services
   test_env
+  mkdir -p var
   log "ruff"
   "$VENV/bin/ruff" check .
   "$VENV/bin/ruff" format --check .
