@@ -73,16 +73,7 @@ def _drive(model, rounds: int) -> tuple[str, int]:
     """One case to approval with ``rounds`` corrections; returns the stored state and the number of steps."""
     import bpmn
 
-    data = {
-        "case_no": "11010520260101000001",
-        "one_thing": model.process_id,
-        "form": dict(ENTERPRISE_FORM),
-        "intake": {},
-        "reviews": {},
-        "review_round": 0,
-        "correction": {},
-        "outcome": None,
-    }
+    data = bpmn.initial_data(case_no="11010520260101000001", one_thing=model.process_id, form=dict(ENTERPRISE_FORM))
     case = _Driver(model, data)
     instance, task = case.ready(lambda lane: lane == "window")
     case.complete(instance, task, {"intake": {"decision": "accept"}})

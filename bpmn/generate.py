@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .contract import review_element_id
 from .model import BPMN_NS, RESERVED_LANES
 from .sandbox import ALLOWED_BUILTIN_NAMES, CONTRACT_VARIABLES, check_source
 
@@ -82,6 +83,10 @@ class ReviewSpec:
     @property
     def key(self) -> str:
         return f"{self.department}_{self.element_suffix}" if self.element_suffix else self.department
+
+    @property
+    def element_id(self) -> str:
+        return review_element_id(self.key)
 
 
 def generate_process(*, process_id: str, name: str, reviews: list[ReviewSpec]) -> str:
@@ -398,7 +403,7 @@ class _Builder:
         )
         self.node(
             "userTask",
-            f"review_{key}",
+            review.element_id,
             lane,
             (800, centre - _TASK_H // 2, _TASK_W, _TASK_H),
             name=review.task_name.strip(),
@@ -419,7 +424,7 @@ class _Builder:
         self.node("exclusiveGateway", f"done_{key}", lane, (done_x, centre - _GW // 2, _GW, _GW), marker=True)
         reviewed = f"f_reviewed_{key}"
         self.wire(f"needs_{key}", [f"f_split_{key}"], [f"f_review_{key}", f"f_skip_{key}"])
-        self.wire(f"review_{key}", [f"f_review_{key}"], [reviewed])
+        self.wire(review.element_id, [f"f_review_{key}"], [reviewed])
         if recorded:
             self.wire(f"record_{key}", [reviewed], [f"f_recorded_{key}"])
             self.wire(f"done_{key}", [f"f_recorded_{key}", f"f_skip_{key}"], [f"f_join_{key}"])
@@ -437,7 +442,7 @@ class _Builder:
         self.flow(
             f"f_review_{key}",
             f"needs_{key}",
-            f"review_{key}",
+            review.element_id,
             [(770, centre), (800, centre)],
             name="未准予且需办理" if conditional else "未准予",
             condition=self.conditions[key],
@@ -455,7 +460,9 @@ class _Builder:
             name="已准予或无需办理" if conditional else "已准予",
         )
         target = f"record_{key}" if recorded else f"done_{key}"
-        self.flow(f"f_reviewed_{key}", f"review_{key}", target, [(900, centre), (950 if recorded else done_x, centre)])
+        self.flow(
+            f"f_reviewed_{key}", review.element_id, target, [(900, centre), (950 if recorded else done_x, centre)]
+        )
         if recorded:
             self.flow(f"f_recorded_{key}", f"record_{key}", f"done_{key}", [(1050, centre), (done_x, centre)])
         join_x = 1065 + self.dx
@@ -544,7 +551,7 @@ class _Builder:
         ]
         for review in self.rows:
             when = f"only when {review.condition.strip()}" if review.condition is not None else "always"
-            lines.append(f"- review_{review.key} ({review.department}) {review.task_name.strip()}: {when}")
+            lines.append(f"- {review.element_id} ({review.department}) {review.task_name.strip()}: {when}")
         lines += [
             "Engine contract (docs/engine-contract.md): reviews maps each review key (the department code, or",
             "department_suffix for a department's further reviews) to its latest decision (approve / reject /",

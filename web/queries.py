@@ -21,7 +21,8 @@ from lxml import etree
 from workflow import calendar, halls, selectors
 from workflow.access import staff_of
 from workflow.errors import ValidationFailed
-from workflow.labels import EVENT_LABELS, OUTCOME_LABELS, PROGRESS_LABELS, event_kind_seen_by
+from workflow.events import spec
+from workflow.labels import OUTCOME_LABELS, PROGRESS_LABELS, event_kind_seen_by
 from workflow.lifecycle import CaseStatus
 from workflow.models import (
     Case,
@@ -36,10 +37,6 @@ from workflow.models import (
 
 RESERVED_LANE_NAMES = {"window": "综合窗口", "applicant": "申请人"}
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-
-# Events caused by a step rather than done by its actor: no name next to them.
-NO_ACTOR_EVENTS = {"task_opened", "require_correction", "resubmit", "approve", "reject", "licence_issued"}
-
 
 def department_names() -> dict[str, str]:
     return {**RESERVED_LANE_NAMES, **dict(Department.objects.values_list("code", "name"))}
@@ -223,7 +220,7 @@ def event_rows(events: Iterable, names: Mapping[str, str], *, decisions_of: str 
     rows = []
     for event in events:
         kind = event_kind_seen_by(event, decisions_of)
-        label = EVENT_LABELS.get(kind, "办件动态")
+        label = spec(kind).label
         if event.data.get("task"):
             label += f"：{event.data['task']}"
         decision = event.data.get("decision")
@@ -236,7 +233,7 @@ def event_rows(events: Iterable, names: Mapping[str, str], *, decisions_of: str 
                 "kind": kind,
                 "label": label,
                 "department": names.get(event.department, event.department),
-                "actor": "" if event.kind in NO_ACTOR_EVENTS else event.actor_label,
+                "actor": event.actor_label if spec(event.kind).shows_actor else "",
             }
         )
     return rows

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from celery import signature
 from django.conf import settings
 from django.db import transaction
 
@@ -56,8 +57,11 @@ def queue_document(case_id: int, key: str) -> None:
     transaction.on_commit(lambda: send(case_id, key), robust=True)
 
 
-def send(case_id: int, key: str) -> None:
-    """Queue the issuing task now (no transaction to wait for: a worker's follow-ups)."""
-    from .tasks.documents import issue_document  # the task module imports the services, which import us
+# By name, not by import: the task module calls the services, which call in here.
+ISSUE_DOCUMENT = "workflow.tasks.documents.issue_document"
 
-    issue_document.delay(case_id, key)
+
+def send(case_id: int, key: str) -> None:
+    """Queue the issuing task now (no transaction to wait for: a worker's follow-ups). A signature by name still
+    runs in-process when Celery is eager (the embedded run): it resolves to the registered task."""
+    signature(ISSUE_DOCUMENT, args=(case_id, key)).delay()

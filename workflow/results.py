@@ -1,8 +1,8 @@
 """The unified result (统一反馈): each item's outcome, and the e-licences issued with an approval.
 
-A review task stands for one catalogue item. The standard (generated) models name a department's first
-review ``review_<department>`` and its k-th ``review_<department>_item<k>`` in the one-thing's item order;
-a hand-drawn model whose ids follow neither rule maps to the department's first item.
+A review task stands for one catalogue item, by the review element-id pattern the engine contract owns
+(``bpmn.item_review_element_id``); a hand-drawn model whose ids follow no such rule maps to the department's
+first item.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import datetime as dt
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+
+import bpmn
 
 from .models import Case, Decision, ELicence, HumanTask, MaterialReuse, OneThingItem, ServiceItem
 
@@ -24,7 +26,7 @@ def items_by_element(case: Case) -> dict[str, ServiceItem]:
         department = link.item.department_id
         seen[department] = seen.get(department, 0) + 1
         k = seen[department]
-        mapping[f"review_{department}" if k == 1 else f"review_{department}_item{k}"] = link.item
+        mapping[bpmn.item_review_element_id(department, k)] = link.item
         mapping.setdefault(f"department:{department}", link.item)
     return mapping
 

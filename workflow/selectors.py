@@ -12,6 +12,7 @@ from django.db.models import Count, F, QuerySet
 from . import clock, halls, notices, query_codes, ratings
 from .access import staff_of
 from .errors import FileDamaged, NotFound, PermissionDenied
+from .events import spec
 from .labels import OUTCOME_LABELS, PROGRESS_LABELS, event_label
 from .lifecycle import CaseStatus
 from .models import (
@@ -207,24 +208,6 @@ def task_view(*, user, task_id: int) -> dict:
 
 # What the applicant's timeline shows: the steps, and the clock they must be told about (行政许可法 Art. 32,
 # 42, 45); no internal work, no staff names.
-APPLICANT_EVENTS = frozenset(
-    {
-        "opened",
-        "accept",
-        "refuse",
-        "require_correction",
-        "corrected",
-        "resubmit",
-        "approve",
-        "reject",
-        "conclude",
-        "deemed_accepted",
-        "procedure_started",
-        "procedure_ended",
-        "deadline_extended",
-        "licence_revoked",  # 秒批 revoked after its post-review: the applicant must know
-    }
-)
 # Department opinions reach the applicant only with the unified feedback or the correction notice, never
 # department by department.
 FEEDBACK_STATES = frozenset(
@@ -315,7 +298,7 @@ def case_applicant_view(case: Case) -> dict:
         "timeline": [
             {"at": e.created_at, "kind": e.kind, "label": event_label(e), "department": e.department, "actor": ""}
             for e in case_events(case)
-            if e.kind in APPLICANT_EVENTS
+            if spec(e.kind).for_applicant
         ],
         "promised_date": getattr(case, "promised_due_date", None),
         **clock.case_clock(case, tasks),

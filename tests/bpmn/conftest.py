@@ -21,16 +21,9 @@ SHIPPED_MODEL = Path(bpmn.__file__).parent / "processes" / "enterprise_start" / 
 
 def start_data(**overrides) -> dict:
     """Process data at start, as the engine contract prescribes."""
-    data = {
-        "case_no": "QY-2025-000001",
-        "one_thing": "enterprise_start",
-        "form": {"company_name": "测试有限公司", "capital": 100},
-        "intake": {},
-        "reviews": {},
-        "review_round": 0,
-        "correction": {},
-        "outcome": None,
-    }
+    data = bpmn.initial_data(
+        case_no="QY-2025-000001", one_thing="enterprise_start", form={"company_name": "测试有限公司", "capital": 100}
+    )
     data.update(overrides)
     return data
 

@@ -22,6 +22,7 @@ from bpmn import (
     ReviewSpec,
     compile_model,
     generate_process,
+    initial_data,
     load_model,
 )
 
@@ -136,16 +137,7 @@ class Run:
     """One case of a generated model; reviews are addressed by review key (``market_regulation_food``)."""
 
     def __init__(self, model: LoadedModel, form: dict):
-        data = {
-            "case_no": "YJS-2025-000001",
-            "one_thing": "generated",
-            "form": form,
-            "intake": {},
-            "reviews": {},
-            "review_round": 0,
-            "correction": {},
-            "outcome": None,
-        }
+        data = initial_data(case_no="YJS-2025-000001", one_thing="generated", form=form)
         self.model = model
         self.instance = round_trip(model, ProcessInstance.start(model, data))
         self.opened: dict[str, ReadyTask] = {}  # task id → task, every task that has ever been ready

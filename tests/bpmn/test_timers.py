@@ -12,16 +12,7 @@ import bpmn
 TIMER_MODEL = Path(__file__).parents[1] / "workflow" / "clock_fixtures" / "clock_timer.bpmn"
 SHIPPED_MODEL = Path(bpmn.__file__).parent / "processes" / "enterprise_start" / "enterprise_start.bpmn"
 START = dt.datetime(2026, 9, 28, 2, 0, tzinfo=dt.UTC)
-DATA = {
-    "case_no": "T1",
-    "one_thing": "clock_timer",
-    "form": {},
-    "intake": {},
-    "reviews": {},
-    "review_round": 0,
-    "correction": {},
-    "outcome": None,
-}
+DATA = bpmn.initial_data(case_no="T1", one_thing="clock_timer", form={})
 
 
 def load(path: Path) -> bpmn.LoadedModel:

@@ -143,7 +143,7 @@ def test_concurrent_writers_never_fork_the_chain(users):
 def test_a_batch_is_appended_in_one_statement_with_the_python_hashes(lifecycle, users):
     """PostgreSQL chains the batch in SQL; the hashes are those Python computes (SQLite's path, the verifier)."""
     before = CaseEvent.objects.order_by("-seq").first()
-    events = [case_event(lifecycle, "noted", users["window1"], n=n, 文字="备注") for n in range(3)]
+    events = [case_event(lifecycle, "extension_requested", users["window1"], days=n, reason="备注") for n in range(3)]
     with CaptureQueriesContext(connection) as queries:
         CaseEvent.objects.bulk_create(events)
     if connection.vendor == "postgresql":

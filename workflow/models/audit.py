@@ -1,6 +1,14 @@
-"""The audit chain's head: the last link of the CaseEvent hash chain, kept on one row (see workflow/audit.py)."""
+"""The audit chain (see workflow/audit.py for the whole story): its head — the last link of the CaseEvent hash
+chain, kept on one row — and the append that numbers, hashes and inserts new events. The append lives with the
+rows because CaseEvent.save and its bulk_create call it; verifying the chain is workflow/audit.py's."""
 
-from django.db import models
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import connections, models
+from django.utils import timezone
 
 GENESIS = "0" * 64
 
@@ -22,3 +30,124 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seq}:{self.hash[:12]}"
+
+
+# One statement per batch of events. `head` locks the chain's head and returns the last link: an upsert, so that
+# a missing row (a test runner's TRUNCATE) is recreated from the newest event; GREATEST re-syncs a head that fell
+# behind the events (a schema built without migration 0006's trigger). `link` numbers the batch after it and
+# chains the hashes in the batch's order (only sha256 of text: the digests of the events' contents come from
+# Python). The trigger of migration 0006 then moves the head to the newest inserted row.
+_APPEND = """
+WITH RECURSIVE head AS (
+    INSERT INTO workflow_auditchainhead AS head (id, seq, hash)
+    VALUES (
+        1,
+        COALESCE((SELECT seq FROM workflow_caseevent ORDER BY seq DESC LIMIT 1), 0),
+        COALESCE((SELECT hash FROM workflow_caseevent ORDER BY seq DESC LIMIT 1), %s)
+    )
+    ON CONFLICT (id) DO UPDATE SET
+        seq = GREATEST(head.seq, EXCLUDED.seq),
+        hash = CASE WHEN EXCLUDED.seq > head.seq THEN EXCLUDED.hash ELSE head.hash END
+    RETURNING seq, hash
+),
+batch AS (
+    SELECT * FROM unnest(
+        %s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::text[]
+    ) WITH ORDINALITY AS batch (case_id, kind, actor_id, actor_label, department, data, created_at, digest, ord)
+),
+link (ord, seq, prev_hash, hash) AS (
+    SELECT 0::bigint, seq, NULL::text, hash::text FROM head
+    UNION ALL
+    SELECT batch.ord, link.seq + 1, link.hash,
+        encode(sha256(convert_to(link.hash || ':' || (link.seq + 1)::text || ':' || batch.digest, 'UTF8')), 'hex')
+    FROM link JOIN batch ON batch.ord = link.ord + 1
+)
+INSERT INTO workflow_caseevent
+    (case_id, kind, actor_id, actor_label, department, data, created_at, seq, prev_hash, hash)
+SELECT batch.case_id, batch.kind, batch.actor_id, batch.actor_label, batch.department, batch.data::jsonb,
+    batch.created_at, link.seq, link.prev_hash, link.hash
+FROM batch JOIN link ON link.ord = batch.ord
+ORDER BY batch.ord
+RETURNING id, seq, prev_hash, hash
+"""
+
+
+def content_digest(event) -> str:
+    """SHA-256 (hex) of the canonical JSON of the event's own fields; the half of the hash Python computes."""
+    payload = json.dumps(
+        [
+            event.case_id,
+            event.kind,
+            event.actor_id,
+            event.actor_label,
+            event.department,
+            event.data,
+            event.created_at.isoformat(),
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def link_hash(previous: str, seq: int, digest: str) -> str:
+    """The event's hash: the half PostgreSQL computes too (`_APPEND`), so both must stay byte for byte alike."""
+    return hashlib.sha256(f"{previous}:{seq}:{digest}".encode()).hexdigest()
+
+
+def event_hash(previous: str, event) -> str:
+    return link_hash(previous, event.seq, content_digest(event))
+
+
+def append(events: list, using: str = "default") -> bool:
+    """Number, hash and — on PostgreSQL — insert new (unsaved) events, after the last stored link, in one
+    statement; their ``id``, ``seq``, ``prev_hash`` and ``hash`` are set. Returns whether they were inserted:
+    elsewhere (SQLite) they are only numbered and hashed, and the caller's ORM insert stores them. Call inside
+    the transaction that saves them (CaseEvent.save and CaseEvent.objects.bulk_create do)."""
+    if not events:
+        return True
+    now = timezone.now()
+    for event in events:
+        # Events may be built before their case was saved (opening a case): take the ids now, as saving will.
+        if event.case_id is None and event.case is not None:
+            event.case_id = event.case.pk
+        if event.actor_id is None and event.actor is not None:
+            event.actor_id = event.actor.pk
+        if event.created_at is None:
+            event.created_at = now
+    database = connections[using]
+    if database.vendor != "postgresql":
+        _chain_in_python(events, using)
+        return False
+    columns = [
+        [e.case_id for e in events],
+        [e.kind for e in events],
+        [e.actor_id for e in events],
+        [e.actor_label for e in events],
+        [e.department for e in events],
+        [json.dumps(e.data) for e in events],  # as Django's JSONField stores it
+        [e.created_at for e in events],
+        [content_digest(e) for e in events],
+    ]
+    with database.cursor() as cursor:
+        cursor.execute(_APPEND, [GENESIS, *columns])
+        rows = sorted(cursor.fetchall(), key=lambda row: row[1])
+    for event, (pk, seq, prev_hash, hash_) in zip(events, rows, strict=True):
+        event.pk, event.seq, event.prev_hash, event.hash = pk, seq, prev_hash, hash_
+        event._state.adding, event._state.db = False, using
+    return True
+
+
+def _chain_in_python(events: list, using: str) -> None:
+    """The same numbering and hashes as `_APPEND`, for SQLite (its writers are serialised by IMMEDIATE
+    transactions, so reading the newest event is enough)."""
+    last = type(events[0]).objects.using(using).order_by("-seq").values_list("seq", "hash").first()
+    seq, previous = last if last else (0, GENESIS)
+    for event in events:
+        seq += 1
+        event.seq = seq
+        event.prev_hash = previous
+        event.hash = event_hash(previous, event)
+        previous = event.hash

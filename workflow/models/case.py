@@ -7,6 +7,7 @@ from django.db import models, router
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from ..lifecycle import TRANSITIONS, CaseStatus
+from .audit import append
 from .catalogue import Department, OneThing, ProcessVersion
 from .halls import Hall
 
@@ -223,8 +224,6 @@ class HumanTask(models.Model):
 
 class CaseEventQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
-        from ..audit import append
-
         objs = list(objs)
         if append(objs, self.db):  # PostgreSQL: numbered, hashed and inserted in one statement
             return objs
@@ -239,7 +238,7 @@ class CaseEventQuerySet(models.QuerySet):
 
 class CaseEvent(models.Model):
     """Append-only, hash-chained trail of what happened to a case, written in the same transaction as the
-    change (see workflow/audit.py)."""
+    change (the chain: workflow/models/audit.py, verified by workflow/audit.py)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", verbose_name="办件")
     kind = models.CharField("事件", max_length=40)
@@ -271,8 +270,6 @@ class CaseEvent(models.Model):
     def save(self, *args, **kwargs):
         """Appends (never updates). On PostgreSQL the row is inserted by the audit chain's one statement, without
         Model.save's signals (no receivers listen to CaseEvent)."""
-        from ..audit import append
-
         if self.pk is not None:
             raise ValueError("办件事件只能追加，不能修改")
         if not append([self], kwargs.get("using") or router.db_for_write(type(self), instance=self)):

@@ -18,7 +18,6 @@ the applicant's e-licences.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from django.db.models import Q
@@ -27,7 +26,7 @@ from django.utils import timezone
 import bpmn
 
 from .. import clock
-from ..audit import case_event
+from ..events import case_event
 from ..models import Decision, ELicence, HumanTask, HumanTaskState, ServiceItem
 
 AUTO_OPINION = "秒批：符合规则"
@@ -77,13 +76,9 @@ def _items_of(task: bpmn.ReadyTask, items: tuple, elements) -> list[tuple[int, b
     of its department, ``review_<dept>`` the first when the model has per-item reviews for the department;
     any other review decides every item of its department (then every one must have a table)."""
     mine = [(item_id, has_table) for item_id, department, has_table in items if department == task.lane]
-    suffix = re.fullmatch(rf"review_{re.escape(task.lane)}_item([0-9]+)", task.element_id)
-    if suffix:
-        k = int(suffix.group(1))
+    k = bpmn.item_number(task.element_id, task.lane)
+    if k is not None and (k > 1 or bpmn.has_item_reviews(elements, task.lane)):
         return mine[k - 1 : k]
-    per_item = any(element.startswith(f"review_{task.lane}_item") for element in elements)
-    if task.element_id == f"review_{task.lane}" and per_item:
-        return mine[:1]
     return mine
 
 

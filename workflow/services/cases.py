@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -22,13 +21,13 @@ from ..errors import (
     ProcessFailed,
     ValidationFailed,
 )
+from ..events import EventKind, case_event
 from ..lifecycle import CaseStatus
-from ..models import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
+from ..models import Case, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
 from ..results import reuse_licences
-from .engine import Step, begin_step, complete_engine_task, lock_case, model_for, persist_step, save_status
+from ..step import Step
+from .engine import begin_step, complete_engine_task, lock_case, model_for, persist_step, save_status
 from .promises import check_promises, record_promises
-
-_REVIEW_KEY = re.compile(r"_item[0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -73,16 +72,7 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
     version = one_thing.current_version
     case_no = _next_case_no(accepting.code)
     code = query_codes.new_query_code()
-    initial = {
-        "case_no": case_no,
-        "one_thing": one_thing.key,
-        "form": form,
-        "intake": {},
-        "reviews": {},
-        "review_round": 0,
-        "correction": {},
-        "outcome": None,
-    }
+    initial = bpmn.initial_data(case_no=case_no, one_thing=one_thing.key, form=form)
     try:
         instance = bpmn.ProcessInstance.start(model_for(version), initial)
     except bpmn.ProcessError as exc:
@@ -168,14 +158,13 @@ def case_accept(
             user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity
         )
         record_promises(case, checked)
-        CaseEvent.objects.create(
-            case=case,
-            kind="accepted_on_promise",
-            actor=user,
-            actor_label=user.get_full_name() or user.get_username(),
+        case_event(
+            case,
+            EventKind.ACCEPTED_ON_PROMISE,
+            user,
             department="window",
-            data={"materials": [{"name": m["name"], "due_date": due.isoformat()} for m, due in checked]},
-        )
+            materials=[{"name": m["name"], "due_date": due.isoformat()} for m, due in checked],
+        ).save()
         return case
     return _window_decision(user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity)
 
@@ -258,7 +247,7 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     reviews = dict(data.get("reviews", {}))
     provenance = (case.one_thing.merged_form or {}).get("provenance", {})
     for key, decision in sorted(data.get("reviews", {}).items()):
-        department = _REVIEW_KEY.sub("", key)  # "market_regulation_item2" → "market_regulation"
+        department = bpmn.department_of_review_key(key)
         needed = [name for name in changed if any(p["department"] == department for p in provenance.get(name, []))]
         if decision == Decision.APPROVE and needed:
             del reviews[key]  # plan_round re-opens every review without an approval
@@ -294,7 +283,7 @@ def case_conclude(*, user, case_no: str) -> Case:
     save_status(case, concluded_at=case.concluded_at)
     step = Step(case=case, instance=None, actor=user, open_tasks=[])
     step.event("conclude", status=str(case.status))
-    CaseEvent.objects.bulk_create(step.events)
+    step.save_events()
     reactions.after_conclude(case)  # the conclusion notice, if its first issuing failed
     return case
 
@@ -321,5 +310,5 @@ def case_withdraw(*, case_no: str, reason: str, actor=None) -> Case:
         state=HumanTaskState.CANCELLED, completed_at=now
     )
     step.event("withdraw", status=str(case.status), reason=reason)
-    CaseEvent.objects.bulk_create(step.events)
+    step.save_events()
     return case

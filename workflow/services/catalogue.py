@@ -115,7 +115,7 @@ def process_xml(one_thing: OneThing) -> str:
     for link in links:
         department = link.item.department_id
         seen[department] += 1
-        suffix = f"item{seen[department]}" if per_department[department] > 1 and seen[department] > 1 else None
+        suffix = bpmn.item_review_suffix(seen[department]) if per_department[department] > 1 else None
         reviews.append(
             bpmn.ReviewSpec(
                 department=department,

@@ -15,7 +15,8 @@ from django.utils import timezone
 from .. import halls
 from ..access import require_role, staff_of
 from ..errors import NotFound, PermissionDenied, TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
-from ..models import Case, CaseEvent, HumanTask, HumanTaskState, StaffRole
+from ..events import case_event
+from ..models import Case, HumanTask, HumanTaskState, StaffRole
 
 
 def _department_task(user, task_id: int) -> HumanTask:
@@ -33,14 +34,7 @@ def _department_task(user, task_id: int) -> HumanTask:
 
 
 def _event(task: HumanTask, kind: str, actor, **data) -> None:
-    CaseEvent.objects.create(
-        case_id=task.case_id,
-        kind=kind,
-        actor=actor,
-        actor_label=actor.get_full_name() or actor.get_username(),
-        department=task.lane,
-        data={"task": task.name, **data},
-    )
+    case_event(task.case_id, kind, actor, department=task.lane, task=task.name, **data).save()
 
 
 @transaction.atomic

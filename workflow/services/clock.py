@@ -47,7 +47,8 @@ from ..models import (
     StaffRole,
     TimerKind,
 )
-from .engine import Step, begin_step, lock_case, persist_step
+from ..step import Step
+from .engine import begin_step, lock_case, persist_step
 
 logger = logging.getLogger(__name__)
 TIMER_ACTOR = "定时器"
@@ -68,10 +69,10 @@ def _save_clock(case: Case) -> None:
 
 
 def _write_events(case: Case, actor, *events: tuple[str, str, dict]) -> None:
-    step = Step(case=case, instance=None, actor=actor, open_tasks=[])
+    step = Step(case=case, instance=None, actor=actor)
     for kind, department, data in events:
         step.event(kind, department=department, **data)
-    CaseEvent.objects.bulk_create(step.events)
+    step.save_events()
 
 
 def _acting_department(user, case: Case) -> str | None:

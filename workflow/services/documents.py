@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 
 from .. import documents, notices
 from ..errors import NotIssuable
-from ..models import Case, CaseEvent, Document
+from ..events import EventKind, case_event
+from ..models import Case, Document
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +51,15 @@ def document_issue(*, case_id: int, key: str) -> Document | None:
     try:
         with transaction.atomic():
             document.save()
-            CaseEvent.objects.create(
-                case=case,
-                kind="document_issued",
-                actor_label="系统",
-                data={"document": document.pk, "key": key, "document_kind": notice.kind, "title": notice.title},
-            )
+            case_event(
+                case,
+                EventKind.DOCUMENT_ISSUED,
+                "系统",
+                document=document.pk,
+                key=key,
+                document_kind=notice.kind,
+                title=notice.title,
+            ).save()
     except IntegrityError:
         document.file.storage.delete(document.file.name)
         winner = Document.objects.filter(case_id=case_id, key=key).first()

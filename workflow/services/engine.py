@@ -9,7 +9,6 @@ HumanTask rows, turns the engine's position into a lifecycle transition and appe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
@@ -18,11 +17,11 @@ from django.utils import timezone
 import bpmn
 
 from .. import clock, reactions
-from ..audit import case_event
 from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
 from ..models import Case, CaseEvent, HumanTask, HumanTaskState, ProcessVersion
 from ..results import issue_licences
+from ..step import Step
 from . import auto_approval
 
 OUTCOME_STATUS = {
@@ -74,21 +73,6 @@ def complete_engine_task(instance: bpmn.ProcessInstance, task: HumanTask, data: 
         raise ProcessFailed("任务在流程中已不再待办") from None
     except bpmn.ProcessError as exc:
         raise ProcessFailed(str(exc), element_id=exc.element_id) from None
-
-
-@dataclass
-class Step:
-    """What one service call did, to be persisted together."""
-
-    case: Case
-    instance: bpmn.ProcessInstance
-    actor: object | None
-    open_tasks: list[HumanTask]
-    completed: list[HumanTask] = field(default_factory=list)
-    events: list[CaseEvent] = field(default_factory=list)
-
-    def event(self, kind: str, *, department: str = "", **data) -> None:
-        self.events.append(case_event(self.case, kind, self.actor, department=department, **data))
 
 
 def open_tasks_of(case: Case) -> list[HumanTask]:

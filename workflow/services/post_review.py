@@ -16,7 +16,8 @@ from ..access import require_role
 from ..errors import AlreadyPostReviewed, NotAutoApproved, NotFound, PostReviewTooEarly, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import CaseEvent, ELicence, HumanTask, StaffRole
-from .engine import Step, lock_case
+from ..step import Step
+from .engine import lock_case
 
 POST_REVIEW_OUTCOMES = ("confirmed", "revoked")
 # Only once the unified result exists are there licences to revoke.

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from .. import clock, halls
 from ..access import require_role
-from ..audit import case_event
 from ..calendar import add_working_days
 from ..errors import NotFound, ValidationFailed
+from ..events import case_event
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, MaterialPromise, PauseKind, StaffRole
 from .engine import lock_case, save_status

@@ -8,7 +8,8 @@ from django.utils import timezone
 from .. import halls, query_codes
 from ..access import require_role
 from ..models import Case, StaffRole
-from .engine import Step, lock_case
+from ..step import Step
+from .engine import lock_case
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.utils import timezone
 from .. import calendar
 from ..access import require_role
 from ..errors import AlreadyRated, InvalidTransition, NotFound, RectificationClosed, ValidationFailed
+from ..events import EventKind, case_event
 from ..models import (
     DIMENSIONS,
     Case,
@@ -53,7 +54,7 @@ def case_rate(*, case_no: str, level: int, dimensions: dict[str, int] | None = N
         dimensions=dimensions,
         comment=comment.strip(),
     )
-    events = [CaseEvent(case=case, kind="rated", actor_label="申请人", data={"level": level, "round": rating.round})]
+    events = [case_event(case, EventKind.RATED, None, level=level, round=rating.round)]
     if current is not None:
         current.superseded_by = rating
         current.save(update_fields=["superseded_by"])
@@ -66,12 +67,13 @@ def case_rate(*, case_no: str, level: int, dimensions: dict[str, int] | None = N
             due_date=calendar.add_working_days(today, settings.ONETHING_RECTIFICATION_DAYS),
         )
         events.append(
-            CaseEvent(
-                case=case,
-                kind="rectification_opened",
-                actor_label="系统",
+            case_event(
+                case,
+                EventKind.RECTIFICATION_OPENED,
+                "系统",
                 department=order.department_id,
-                data={"order": order.pk, "due_date": order.due_date.isoformat()},
+                order=order.pk,
+                due_date=order.due_date.isoformat(),
             )
         )
     CaseEvent.objects.bulk_create(events)
@@ -141,12 +143,12 @@ def rectification_resolve(*, user, order_id: int, resolution: str) -> Rectificat
     order.resolved_at = timezone.now()
     order.resolved_by = user
     order.save(update_fields=["state", "resolution", "resolved_at", "resolved_by"])
-    CaseEvent.objects.create(
-        case=order.case,
-        kind="rectification_resolved",
-        actor=user,
-        actor_label=user.get_full_name() or user.get_username(),
+    case_event(
+        order.case,
+        EventKind.RECTIFICATION_RESOLVED,
+        user,
         department=order.department_id,
-        data={"order": order.pk, "on_time": timezone.localdate(order.resolved_at) <= order.due_date},
-    )
+        order=order.pk,
+        on_time=timezone.localdate(order.resolved_at) <= order.due_date,
+    ).save()
     return order

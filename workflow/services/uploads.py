@@ -29,8 +29,8 @@ from django.db.models import Count, Max, Sum
 
 from .. import halls, upload_limits, uploads
 from ..access import require_role
-from ..audit import case_event
 from ..errors import CaseFilesLimit, FileTypeNotAllowed, InvalidTransition, NotFound, ValidationFailed
+from ..events import case_event
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise, StaffRole
 from ..models.documents import private_storage

@@ -21,7 +21,7 @@ RETRYABLE = (DatabaseError, OSError, ImproperlyConfigured, CalendarUnknown)
 MAX_RETRIES = 8
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
+@shared_task(name=reactions.ISSUE_DOCUMENT, bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def issue_document(self, case_id: int, key: str) -> int | None:
     """Issue the document ``key`` of case ``case_id`` once; returns the Document id (None: not issuable).
 

@@ -1,0 +1,118 @@
+"""Due dates of cases and tasks: computed by the calendar from a start, a limit and the pauses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from .. import calendar as cal
+from ..calendar import CalendarUnknown, WorkingCalendar
+from ..models import Case, ClockPause, DeadlineExtension, HumanTask, HumanTaskState
+from .limits import Limits, warning_days
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    due: dt.date
+    warning: dt.date
+
+
+def deadlines(
+    calendar: WorkingCalendar, start: dt.datetime, limit: int, pauses: Iterable[tuple] = (), *, now=None
+) -> Deadlines:
+    pauses = list(pauses)
+    return Deadlines(
+        due=calendar.deadline(start, limit, pauses, now=now),
+        warning=calendar.deadline(start, warning_days(limit), pauses, now=now),
+    )
+
+
+def case_pauses(case: Case) -> list[ClockPause]:
+    return list(ClockPause.objects.filter(case_id=case.pk).order_by("started_at", "id"))
+
+
+def extension_days(case: Case) -> int:
+    return DeadlineExtension.objects.filter(case_id=case.pk).aggregate(total=Sum("days"))["total"] or 0
+
+
+def set_case_deadlines(
+    case: Case,
+    *,
+    calendar: WorkingCalendar,
+    limits: Limits,
+    pauses: Iterable[tuple] = (),
+    extension: int = 0,
+    now: dt.datetime | None = None,
+) -> None:
+    """Fill the case's due dates (in memory) from its acceptance; leaves them empty if the calendar cannot
+    answer yet (the clock sweep fills them in once an administrator enters the year)."""
+    if case.accepted_at is None:
+        return
+    pauses = list(pauses)
+    # Each date on its own: a 5-day promise is known when a 45-day statutory limit runs into next year.
+    try:
+        promised = deadlines(calendar, case.accepted_at, limits.promised + extension, pauses, now=now)
+        case.promised_due_date, case.warning_date = promised.due, promised.warning
+    except CalendarUnknown as exc:
+        logger.warning("办件 %s 的承诺期限暂无法计算：%s", case.case_no, exc.message)
+    try:
+        case.statutory_due_date = calendar.deadline(case.accepted_at, limits.statutory + extension, pauses, now=now)
+    except CalendarUnknown as exc:
+        logger.warning("办件 %s 的法定期限暂无法计算：%s", case.case_no, exc.message)
+
+
+def set_task_deadlines(
+    task: HumanTask, *, calendar: WorkingCalendar, start: dt.datetime, pauses: Iterable[tuple] = (), now=None
+) -> bool:
+    """Fill the task's due dates (in memory) from its limit; False if the calendar cannot answer yet."""
+    if task.limit_days is None:
+        return False
+    try:
+        found = deadlines(calendar, start, task.limit_days, pauses, now=now)
+    except CalendarUnknown as exc:
+        logger.warning("任务 %s 的期限暂无法计算：%s", task.engine_task_id, exc.message)
+        return False
+    changed = (task.due_date, task.warning_date) != (found.due, found.warning)
+    task.due_date, task.warning_date = found.due, found.warning
+    return changed
+
+
+def task_start(task: HumanTask, case: Case) -> dt.datetime:
+    """The window's first task runs from receipt (its limit is the 5-day notice); others from opening."""
+    if task.lane == "window" and task.limit_days == cal.CORRECTION_NOTICE_DAYS and case.opened_at:
+        return case.opened_at
+    return task.created_at or timezone.now()
+
+
+def refresh_open_tasks(case: Case, *, calendar: WorkingCalendar, pauses: list[tuple], now=None) -> int:
+    """Recompute the due dates of the case's open tasks after a pause ended; one bulk update."""
+    tasks = list(case.tasks.filter(state=HumanTaskState.OPEN, limit_days__isnull=False))
+    changed = [
+        t for t in tasks if set_task_deadlines(t, calendar=calendar, start=task_start(t, case), pauses=pauses, now=now)
+    ]
+    if changed:
+        HumanTask.objects.bulk_update(changed, ["due_date", "warning_date"])
+    return len(changed)
+
+
+CLOCK_FIELDS = (
+    "accepted_at",
+    "decided_at",
+    "promised_due_date",
+    "statutory_due_date",
+    "warning_date",
+    "paused_since",
+    "deemed_accepted_at",
+)
+
+
+def row_fields(case: Case) -> dict:
+    """The clock's columns of the case row, for the write path's single UPDATE."""
+    return {name: getattr(case, name) for name in CLOCK_FIELDS}
