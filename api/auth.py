@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow.access import staff_of
+from workflow import selectors
 
 from .errors import error_responses
 from .throttles import LoginThrottle
@@ -20,15 +20,8 @@ class MeOutput(serializers.Serializer):
     department = serializers.CharField(allow_null=True)
 
 
-def _me(user) -> dict:
-    staff = staff_of(user)
-    return {
-        "username": user.get_username(),
-        "full_name": user.get_full_name(),
-        "role": staff.role if staff else None,
-        "role_label": staff.get_role_display() if staff else None,
-        "department": staff.department_id if staff else None,
-    }
+def _me(user):
+    return selectors.me(user)
 
 
 class LoginApi(APIView):

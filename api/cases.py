@@ -5,19 +5,24 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import halls, selectors, services
-from workflow.access import staff_of
-from workflow.models import StaffRole
+from workflow import selectors, services
+from workflow.labels import IDENTITY_METHODS
 
 from .errors import error_responses
-from .presenters import CaseSerializer, case_row
+from .presenters import CaseSerializer
 
 
 def _case_response(user, case, *, http_status=status.HTTP_200_OK) -> Response:
-    staff = staff_of(user)
-    opinions_of = staff.department_id if staff and staff.role == StaffRole.REVIEWER else None
-    body = case_row(case, selectors.case_tasks(case), selectors.case_events(case), opinions_of=opinions_of)
-    return Response(CaseSerializer(body).data, status=http_status)
+    return Response(CaseSerializer(selectors.case_view(user=user, case=case)).data, status=http_status)
+
+
+MATERIALS = serializers.ListField(
+    child=serializers.CharField(max_length=64),
+    required=False,
+    default=list,
+    max_length=100,
+    help_text="收到的材料：材料清单中的编码（GET /api/one-things/{key} 的 materials）",
+)
 
 
 class ApplicantSerializer(serializers.Serializer):
@@ -49,6 +54,7 @@ class CaseOpenApi(APIView):
             default="",
             help_text="审批地大厅编码（GET /api/halls）；与本大厅不同即为收受分离办件，默认本大厅",
         )
+        materials = MATERIALS
 
     class OutputSerializer(CaseSerializer):
         query_code = serializers.CharField(help_text="查询码：打印在受理回执上，系统只保存其摘要")
@@ -67,12 +73,10 @@ class CaseOpenApi(APIView):
             applicant=data.validated_data["applicant"],
             form=data.validated_data["form"],
             deciding_hall=data.validated_data["deciding_hall"] or None,
+            materials=data.validated_data["materials"],
         )
-        case = opened.case
-        body = case_row(case, selectors.case_tasks(case), selectors.case_events(case))
-        return Response(
-            self.OutputSerializer({**body, "query_code": opened.query_code}).data, status=status.HTTP_201_CREATED
-        )
+        body = CaseSerializer(selectors.case_view(user=request.user, case=opened.case)).data
+        return Response({**body, "query_code": opened.query_code}, status=status.HTTP_201_CREATED)
 
 
 class CaseDetailApi(APIView):
@@ -89,7 +93,8 @@ class PromiseSerializer(serializers.Serializer):
 
 
 class CaseAcceptApi(APIView):
-    """受理：形式审查通过，各部门开始并联审查。可对非关键材料容缺受理（申请人书面承诺补交日期）。
+    """受理：形式审查通过，各部门开始并联审查。必交材料须齐全：收件时或受理时登记收到的材料（materials）、电子证照免提交的材料，
+    或容缺受理承诺补交的非关键材料（promises）；缺少的材料以 400 errors.materials 列出。
 
     收受分离（审批地在外地）的办件须由收件大厅的窗口核验申请人身份后受理。"""
 
@@ -100,12 +105,13 @@ class CaseAcceptApi(APIView):
             required=False, default=False, help_text="已核验申请人身份（审批地在外地的收受分离办件必填 true）"
         )
         identity_method = serializers.ChoiceField(
-            choices=list(halls.IDENTITY_METHODS.items()),
+            choices=list(IDENTITY_METHODS.items()),
             required=False,
             allow_blank=True,
             default="",
             help_text="身份核验方式",
         )
+        materials = MATERIALS
 
     @extend_schema(
         operation_id="case_accept",
@@ -122,6 +128,7 @@ class CaseAcceptApi(APIView):
             promises=data.validated_data["promises"],
             identity_verified=data.validated_data["identity_verified"],
             identity_method=data.validated_data["identity_method"],
+            materials=data.validated_data["materials"],
         )
         return _case_response(request.user, case)
 

@@ -6,8 +6,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import clock, selectors, services
-from workflow.models import SPECIAL_PROCEDURES, ExtensionRequestState, NotificationKind, PauseKind
+from workflow import selectors, services
+from workflow.labels import SPECIAL_PROCEDURES, ExtensionRequestState, NotificationKind, PauseKind
 
 from .cases import _case_response
 from .errors import error_responses
@@ -73,10 +73,10 @@ class DeadlineExtendApi(APIView):
 class NotificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=NotificationKind.choices)
-    kind_label = serializers.CharField(source="get_kind_display")
-    case_no = serializers.CharField(source="case.case_no")
+    kind_label = serializers.CharField()
+    case_no = serializers.CharField()
     task_id = serializers.IntegerField(allow_null=True)
-    department = serializers.CharField(source="department_id", allow_null=True)
+    department = serializers.CharField(allow_null=True)
     text = serializers.CharField()
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
@@ -98,21 +98,21 @@ class NotificationListApi(APIView):
     )
     def get(self, request):
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(clock.notifications_for(user=request.user), request, view=self)
+        page = paginator.paginate_queryset(selectors.notification_list(user=request.user), request, view=self)
         return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
 
 
 class ExtensionRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    case_no = serializers.CharField(source="case.case_no")
+    case_no = serializers.CharField()
     days = serializers.IntegerField(help_text="申请延长的工作日数")
     reason = serializers.CharField()
-    department = serializers.CharField(source="department_id", allow_null=True, help_text="申请部门；窗口申请时为空")
-    requested_by = serializers.CharField(source="requested_by.username")
+    department = serializers.CharField(allow_null=True, help_text="申请部门；窗口申请时为空")
+    requested_by = serializers.CharField(help_text="申请人用户名")
     requested_at = serializers.DateTimeField()
     state = serializers.ChoiceField(choices=ExtensionRequestState.choices)
-    state_label = serializers.CharField(source="get_state_display")
-    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
+    state_label = serializers.CharField()
+    decided_by = serializers.CharField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     decision_note = serializers.CharField(allow_blank=True)
 
@@ -135,7 +135,9 @@ class ExtensionRequestCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         asked = services.case_extension_request(user=request.user, case_no=case_no, **data.validated_data)
-        return Response(ExtensionRequestSerializer(asked).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ExtensionRequestSerializer(selectors.extension_request_view(asked)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ExtensionRequestListApi(APIView):
@@ -185,4 +187,4 @@ class ExtensionRequestDecideApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         decided = services.extension_request_decide(user=request.user, request_id=request_id, **data.validated_data)
-        return Response(ExtensionRequestSerializer(decided).data)
+        return Response(ExtensionRequestSerializer(selectors.extension_request_view(decided)).data)

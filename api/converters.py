@@ -1,6 +1,6 @@
 """Path converters: a case number in a URL is exactly 20 digits, or the URL does not match (JSON 404)."""
 
-from workflow.models import CASE_NO_PATTERN
+from workflow.labels import CASE_NO_PATTERN
 
 
 class CaseNumberConverter:

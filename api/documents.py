@@ -14,8 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from workflow import notices, selectors
-from workflow.documents import sha256_hex, verify_pdf
+from workflow import selectors
 
 from .errors import error_responses
 from .presenters import DocumentSerializer
@@ -27,7 +26,7 @@ PDF_RESPONSE = {(200, "application/pdf"): OpenApiTypes.BINARY}
 
 def pdf_response(document) -> HttpResponse:
     """The stored PDF as a download; its bytes are checked against the recorded sha256 first."""
-    content = notices.document_content(document)
+    content = selectors.document_content(document)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(True, document.filename)
     response["Content-Length"] = str(len(content))
@@ -55,7 +54,7 @@ class CaseDocumentListApi(APIView):
     )
     def get(self, request, case_no: str):
         case = selectors.case_get(user=request.user, case_no=case_no)
-        return Response(DocumentSerializer(notices.case_documents(case), many=True).data)
+        return Response(DocumentSerializer(selectors.case_documents(case), many=True).data)
 
 
 class CaseDocumentDownloadApi(PdfDownloadMixin, APIView):
@@ -64,7 +63,7 @@ class CaseDocumentDownloadApi(PdfDownloadMixin, APIView):
     @extend_schema(operation_id="case_document_download", responses={**PDF_RESPONSE, **error_responses(401, 403, 404)})
     def get(self, request, case_no: str, document_id: int):
         case = selectors.case_get(user=request.user, case_no=case_no)
-        return pdf_response(notices.case_document(case, document_id))
+        return pdf_response(selectors.case_document(case, document_id))
 
 
 # --- the applicant -----------------------------------------------------------------------------------------
@@ -82,7 +81,7 @@ class ApplicantDocumentListApi(LookupThrottledApi):
         data = LookupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = self.lookup(**data.validated_data)
-        return Response(DocumentSerializer(notices.case_documents(case), many=True).data)
+        return Response(DocumentSerializer(selectors.case_documents(case), many=True).data)
 
 
 class ApplicantDocumentDownloadApi(PdfDownloadMixin, LookupThrottledApi):
@@ -97,7 +96,7 @@ class ApplicantDocumentDownloadApi(PdfDownloadMixin, LookupThrottledApi):
         data = LookupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = self.lookup(**data.validated_data)
-        return pdf_response(notices.case_document(case, document_id))
+        return pdf_response(selectors.case_document(case, document_id))
 
 
 # --- verification ------------------------------------------------------------------------------------------
@@ -178,19 +177,4 @@ class DocumentVerifyApi(APIView):
         content = request.data
         if not isinstance(content, bytes) or not content:
             raise serializers.ValidationError({"file": ["请以请求体上传 PDF 文件（Content-Type: application/pdf）"]})
-        result = verify_pdf(content)
-        digest = sha256_hex(content)
-        document = notices.document_by_sha256(digest)
-        body = {
-            "valid": result.valid,
-            "intact": result.intact,
-            "signer": result.signer,
-            "signed_at": result.signed_at,
-            "reason": result.reason,
-            "sha256": digest,
-            "known": document is not None,
-            "case_no": document.case.case_no if document else None,
-            "kind": document.kind if document else None,
-            "title": document.title if document else None,
-        }
-        return Response(self.OutputSerializer(body).data)
+        return Response(self.OutputSerializer(selectors.document_verification(content)).data)

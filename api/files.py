@@ -12,7 +12,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import selectors, services, upload_limits, uploads
+from workflow import selectors, services
+from workflow.services import uploads as upload_rules
 
 from .errors import error_responses
 
@@ -49,12 +50,12 @@ class UploadMixin:
 
     def initialize_request(self, request, *args, **kwargs):
         if request.method == "POST":
-            upload_limits.install(request)
+            upload_rules.install_size_limit(request)
         return super().initialize_request(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
-        if request.method == "POST" and upload_limits.declared_too_large(request.META):
-            raise upload_limits.too_large()
+        if request.method == "POST" and upload_rules.declared_too_large(request.META):
+            raise upload_rules.too_large()
         super().initial(request, *args, **kwargs)
 
     def handle_exception(self, exc):
@@ -76,7 +77,7 @@ class CaseFileListApi(UploadMixin, APIView):
         material_code = serializers.CharField(max_length=64, help_text="材料编码（须在一件事的材料清单中）")
         file = serializers.FileField(
             allow_empty_file=True,  # refused by the upload service, with the message naming the allowed types
-            help_text=f"文件：{uploads.ALLOWED_LABEL}，按内容识别类型；单个文件默认不超过 10 MB",
+            help_text=f"文件：{upload_rules.ALLOWED_LABEL}，按内容识别类型；单个文件默认不超过 10 MB",
         )
 
     @extend_schema(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from workflow import clock, halls
-from workflow.documents import DocumentKind
-from workflow.labels import event_kind_seen_by, event_label
-from workflow.lifecycle import CaseStatus
-from workflow.models import Case, Decision, HumanTask, RatingLevel, RectificationState
-from workflow.results import case_results
-from workflow.selectors import RESULT_STATES
+from workflow.labels import (
+    POST_REVIEW_OUTCOMES,
+    PROGRESS_LABELS,
+    CaseStatus,
+    Decision,
+    DocumentKind,
+    HumanTaskState,
+    RatingLevel,
+    RectificationState,
+    Supervision,
+)
+from workflow.selectors import Action
 
 
 class CorrectionItemSerializer(serializers.Serializer):
@@ -19,69 +23,56 @@ class CorrectionItemSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, help_text="补正理由")
 
 
-class TaskSerializer(serializers.ModelSerializer):
-    case_no = serializers.CharField(source="case.case_no")
-    one_thing = serializers.CharField(source="case.one_thing.name")
-    department = serializers.CharField(source="department.code", allow_null=True, default=None)
-    department_name = serializers.CharField(source="department.name", allow_null=True, default=None)
-    decision = serializers.ChoiceField(choices=Decision.choices, allow_blank=True)
-    corrections = CorrectionItemSerializer(many=True)
+ACTIONS = serializers.ListField(
+    child=serializers.ChoiceField(choices=[(a.value, a.value) for a in Action]),
+    help_text="当前用户现在可以进行的操作（与界面的按钮、服务的校验是同一规则，见 docs/api.md“Allowed actions”）",
+)
+
+
+class TaskSerializer(serializers.Serializer):
+    """A task (``selectors.TaskRow``): the inbox's rows and every task answer."""
+
+    id = serializers.IntegerField()
+    case_no = serializers.CharField()
+    one_thing = serializers.CharField(help_text="一件事标识（key），与办件的 one_thing 相同")
+    one_thing_name = serializers.CharField()
+    name = serializers.CharField()
+    element_id = serializers.CharField()
+    lane = serializers.CharField()
+    department = serializers.CharField(allow_null=True)
+    department_name = serializers.CharField(allow_null=True)
     # Declared, not derived: the derived bounds depend on the database (smallint on PostgreSQL).
-    review_round = serializers.IntegerField(min_value=0, read_only=True)
-    assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
-    result = serializers.DictField(read_only=True)
-    limit_days = serializers.IntegerField(allow_null=True, read_only=True, help_text="办理时限（工作日）")
-    supervision = serializers.SerializerMethodField(help_text="督办状态：正常、临期预警、黄牌、红牌、暂停计时")
-    supervision_label = serializers.SerializerMethodField()
-    auto_approved = serializers.BooleanField(read_only=True, help_text="秒批：由事项的决策表自动准予，无人办理")
-    post_review_outcome = serializers.ChoiceField(
-        choices=[("confirmed", "复核无误"), ("revoked", "复核撤销")],
-        allow_blank=True,
-        read_only=True,
-        help_text="秒批的事后复核结论；空表示尚未复核",
+    review_round = serializers.IntegerField(min_value=0)
+    state = serializers.ChoiceField(choices=HumanTaskState.choices)
+    state_label = serializers.CharField()
+    decision = serializers.ChoiceField(choices=Decision.choices, allow_blank=True)
+    decision_label = serializers.CharField(allow_blank=True)
+    opinion = serializers.CharField(allow_blank=True)
+    corrections = CorrectionItemSerializer(many=True)
+    result = serializers.DictField()
+    assignee = serializers.CharField(allow_null=True, help_text="承办人用户名")
+    assignee_name = serializers.CharField(allow_blank=True)
+    claimed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    limit_days = serializers.IntegerField(allow_null=True, help_text="办理时限（工作日）")
+    due_date = serializers.DateField(allow_null=True, help_text="办理期限（最后一个工作日）")
+    supervision = serializers.ChoiceField(
+        choices=Supervision.choices,
+        allow_null=True,
+        help_text="督办状态：normal 正常、warning 临期预警、yellow 黄牌（任务超期）、red 红牌（办件超期）、"
+        "paused 暂停计时",
     )
-    post_review_opinion = serializers.CharField(allow_blank=True, read_only=True)
-    post_reviewed_by = serializers.CharField(source="post_reviewed_by.username", allow_null=True, default=None)
-    post_reviewed_at = serializers.DateTimeField(allow_null=True, read_only=True)
-
-    class Meta:
-        model = HumanTask
-        fields = [
-            "id",
-            "case_no",
-            "one_thing",
-            "name",
-            "element_id",
-            "lane",
-            "department",
-            "department_name",
-            "review_round",
-            "state",
-            "decision",
-            "opinion",
-            "corrections",
-            "result",
-            "assignee",
-            "claimed_at",
-            "created_at",
-            "completed_at",
-            "limit_days",
-            "due_date",
-            "supervision",
-            "supervision_label",
-            "auto_approved",
-            "post_review_outcome",
-            "post_review_opinion",
-            "post_reviewed_by",
-            "post_reviewed_at",
-        ]
-
-    @extend_schema_field(serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True))
-    def get_supervision(self, task: HumanTask) -> str | None:
-        return clock.task_supervision(task)
-
-    def get_supervision_label(self, task: HumanTask) -> str:
-        return clock.supervision_label(clock.task_supervision(task))
+    supervision_label = serializers.CharField(allow_blank=True)
+    auto_approved = serializers.BooleanField(help_text="秒批：由事项的决策表自动准予，无人办理")
+    post_review_outcome = serializers.ChoiceField(
+        choices=POST_REVIEW_OUTCOMES, allow_blank=True, help_text="秒批的事后复核结论；空表示尚未复核"
+    )
+    post_review_outcome_label = serializers.CharField(allow_blank=True)
+    post_review_opinion = serializers.CharField(allow_blank=True)
+    post_reviewed_by = serializers.CharField(allow_null=True, help_text="复核人用户名")
+    post_reviewed_at = serializers.DateTimeField(allow_null=True)
+    allowed_actions = ACTIONS
 
 
 class HallSerializer(serializers.Serializer):
@@ -102,38 +93,62 @@ class CaseHallsSerializer(serializers.Serializer):
 
 
 class CaseTaskSerializer(serializers.Serializer):
+    """A task of the case; another department's decision, opinion and corrections are null for a reviewer."""
+
     id = serializers.IntegerField()
     name = serializers.CharField()
+    element_id = serializers.CharField()
     lane = serializers.CharField()
     department_name = serializers.CharField(allow_null=True)
     review_round = serializers.IntegerField()
-    state = serializers.CharField()
-    decision = serializers.CharField(allow_blank=True, allow_null=True)
+    state = serializers.ChoiceField(choices=HumanTaskState.choices)
+    state_label = serializers.CharField()
+    decision = serializers.ChoiceField(choices=Decision.choices, allow_blank=True, allow_null=True)
+    decision_label = serializers.CharField(allow_null=True)
     opinion = serializers.CharField(allow_blank=True, allow_null=True)
     corrections = CorrectionItemSerializer(many=True, allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
     due_date = serializers.DateField(allow_null=True, help_text="办理期限（最后一个工作日）")
-    supervision = serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True)
+    supervision = serializers.ChoiceField(choices=Supervision.choices, allow_null=True)
+    supervision_label = serializers.CharField(allow_blank=True)
 
 
 class EventSerializer(serializers.Serializer):
+    """A timeline entry (the event registry: docs/api.md "Timeline events")."""
+
     at = serializers.DateTimeField()
-    kind = serializers.CharField()
+    kind = serializers.CharField(
+        help_text="事件类型（见 docs/api.md）；他部门的决定类事件对审查人员显示为 review_progress"
+    )
     label = serializers.CharField()
-    department = serializers.CharField(allow_blank=True)
-    actor = serializers.CharField(allow_blank=True)
+    department = serializers.CharField(allow_blank=True, help_text="部门编码，或 window / applicant")
+    department_name = serializers.CharField(allow_blank=True)
+    actor = serializers.CharField(allow_blank=True, help_text="经办人；流程自动发生的事件和申请人看到的时间线为空")
+
+
+class DepartmentProgressSerializer(serializers.Serializer):
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    progress = serializers.ChoiceField(choices=list(PROGRESS_LABELS.items()))
+    progress_label = serializers.CharField()
+    review_round = serializers.IntegerField(allow_null=True)
+    decision = serializers.ChoiceField(
+        choices=Decision.choices, allow_null=True, help_text="决定（代码）；看不到该部门决定时为 null"
+    )
+    decision_label = serializers.CharField(allow_null=True)
+    opinion = serializers.CharField(allow_null=True, allow_blank=True)
 
 
 class ItemResultSerializer(serializers.Serializer):
-    """统一反馈: one row per item."""
+    """统一反馈: one row per item; another department's decision and opinion are null for a reviewer."""
 
     item_code = serializers.CharField(allow_blank=True)
     item = serializers.CharField()
     department = serializers.CharField()
     department_name = serializers.CharField()
-    decision = serializers.CharField(allow_blank=True)
-    decision_label = serializers.CharField(allow_blank=True)
-    opinion = serializers.CharField(allow_blank=True)
+    decision = serializers.ChoiceField(choices=Decision.choices, allow_blank=True, allow_null=True)
+    decision_label = serializers.CharField(allow_blank=True, allow_null=True)
+    opinion = serializers.CharField(allow_blank=True, allow_null=True)
     licence_no = serializers.CharField(allow_blank=True)
     valid_from = serializers.DateField(allow_null=True)
     valid_to = serializers.DateField(allow_null=True)
@@ -163,100 +178,59 @@ class ExtensionSerializer(serializers.Serializer):
 class ClockFieldsSerializer(serializers.Serializer):
     """The legal clock of a case (docs/clock.md), shared by the staff and applicant views."""
 
-    accepted_at = serializers.DateTimeField(allow_null=True, help_text="受理时间：期限起算点")
-    promised_due_date = serializers.DateField(allow_null=True, help_text="承诺办结期限（最后一个工作日）")
-    statutory_due_date = serializers.DateField(allow_null=True, help_text="法定办结期限（最后一个工作日）")
-    working_days_used = serializers.IntegerField(allow_null=True, help_text="已用工作日（不含暂停）")
-    paused = serializers.BooleanField(help_text="正在暂停计时（补正、听证、检验检测、专家评审等）")
-    supervision = serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True)
-    supervision_label = serializers.CharField(allow_blank=True)
-    deemed_accepted = serializers.BooleanField(help_text="逾期未告知补正，依法视为受理")
-    pauses = ClockPauseSerializer(many=True)
+    accepted_at = serializers.DateTimeField(
+        source="clock.accepted_at", allow_null=True, help_text="受理时间：期限起算点"
+    )
+    promised_due_date = serializers.DateField(
+        source="clock.promised_due_date", allow_null=True, help_text="承诺办结期限（最后一个工作日）"
+    )
+    statutory_due_date = serializers.DateField(
+        source="clock.statutory_due_date", allow_null=True, help_text="法定办结期限（最后一个工作日）"
+    )
+    working_days_used = serializers.IntegerField(
+        source="clock.working_days_used", allow_null=True, help_text="已用工作日（不含暂停）"
+    )
+    paused = serializers.BooleanField(
+        source="clock.paused", help_text="正在暂停计时（补正、听证、检验检测、专家评审等）"
+    )
+    supervision = serializers.ChoiceField(source="clock.supervision", choices=Supervision.choices, allow_null=True)
+    supervision_label = serializers.CharField(source="clock.supervision_label", allow_blank=True)
+    deemed_accepted = serializers.BooleanField(source="clock.deemed_accepted", help_text="逾期未告知补正，依法视为受理")
+    pauses = ClockPauseSerializer(source="clock.pauses", many=True)
+
+
+class ReusedMaterialSerializer(serializers.Serializer):
+    material_code = serializers.CharField()
+    material_name = serializers.CharField()
+    licence_no = serializers.CharField()
 
 
 class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
+    """A case for staff (``selectors.CaseView``)."""
+
     case_no = serializers.CharField()
-    one_thing = serializers.CharField()
+    one_thing = serializers.CharField(help_text="一件事标识（key）")
     one_thing_name = serializers.CharField()
     process_version = serializers.IntegerField()
     status = serializers.ChoiceField(choices=CaseStatus.choices)
     status_label = serializers.CharField()
     outcome = serializers.CharField(allow_blank=True)
+    outcome_label = serializers.CharField(allow_blank=True)
     applicant_name = serializers.CharField()
     applicant_id_number = serializers.CharField()
     applicant_phone = serializers.CharField(allow_blank=True)
     form = serializers.DictField()
     opened_at = serializers.DateTimeField()
     concluded_at = serializers.DateTimeField(allow_null=True)
+    departments = DepartmentProgressSerializer(many=True, help_text="各部门进度；审查人员只看到本部门的决定和意见")
     tasks = CaseTaskSerializer(many=True)
-    events = EventSerializer(many=True)
+    events = EventSerializer(source="timeline", many=True)
     results = ItemResultSerializer(many=True, help_text="统一反馈：各事项的办理结果（形成结果后）")
-    reused_materials = serializers.ListField(
-        child=serializers.DictField(), help_text="免提交：以既有电子证照替代的材料（材料编码、名称、证照编号）"
+    reused_materials = ReusedMaterialSerializer(
+        many=True, help_text="免提交：以既有电子证照替代的材料（材料编码、名称、证照编号）"
     )
-    extensions = ExtensionSerializer(many=True, help_text="经批准的延期")
-
-
-def event_rows(events, *, decisions_of: str | None = None) -> list[dict]:
-    """``decisions_of``: a reviewer's department; other departments' decision events read as progress."""
-    return [
-        {
-            "at": e.created_at,
-            "kind": event_kind_seen_by(e, decisions_of),
-            "label": event_label(e, decisions_of),
-            "department": e.department,
-            "actor": e.actor_label,
-        }
-        for e in events
-    ]
-
-
-def case_row(case: Case, tasks: list[HumanTask], events, *, opinions_of: str | None = None) -> dict:
-    """``opinions_of``: a reviewer sees other departments' progress but only their own opinions."""
-
-    def show(task: HumanTask) -> bool:
-        return opinions_of is None or task.lane == opinions_of
-
-    return {
-        "case_no": case.case_no,
-        "one_thing": case.one_thing.key,
-        "one_thing_name": case.one_thing.name,
-        "process_version": case.process_version.number,
-        "status": case.status,
-        "status_label": case.get_status_display(),
-        "outcome": case.outcome,
-        "applicant_name": case.applicant_name,
-        "applicant_id_number": case.applicant_id_number,
-        "applicant_phone": case.applicant_phone,
-        "form": case.form_data,
-        "opened_at": case.opened_at,
-        "concluded_at": case.concluded_at,
-        **halls.case_halls(case),
-        "tasks": [
-            {
-                "id": t.pk,
-                "name": t.name,
-                "lane": t.lane,
-                "department_name": t.department.name if t.department_id else None,
-                "review_round": t.review_round,
-                "state": t.state,
-                "decision": t.decision if show(t) else None,
-                "opinion": t.opinion if show(t) else None,
-                "corrections": t.corrections if show(t) else None,
-                "completed_at": t.completed_at,
-                "due_date": t.due_date,
-                "supervision": clock.task_supervision(t, case=case),
-            }
-            for t in tasks
-        ],
-        "events": event_rows(events, decisions_of=opinions_of),
-        "results": case_results(case, tasks) if case.status in RESULT_STATES else [],
-        "reused_materials": [
-            {"material_code": r.material_code, "material_name": r.material_name, "licence_no": r.licence.number}
-            for r in case.reused_materials.select_related("licence")
-        ],
-        **clock.case_clock(case, tasks),
-    }
+    extensions = ExtensionSerializer(source="clock.extensions", many=True, help_text="经批准的延期")
+    allowed_actions = ACTIONS
 
 
 # --- documents and 好差评, shared by the staff and applicant views ---------------------------------------
@@ -265,7 +239,7 @@ def case_row(case: Case, tasks: list[HumanTask], events, *, opinions_of: str | N
 class DocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = serializers.CharField()
     title = serializers.CharField()
     filename = serializers.CharField(help_text="下载时的文件名")
     size = serializers.IntegerField(help_text="字节数")

@@ -7,8 +7,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import ratings, services
-from workflow.models import DIMENSIONS, RatingLevel, RectificationState
+from workflow import selectors, services
+from workflow.labels import DIMENSIONS, RatingLevel, RectificationState
 
 from .errors import error_responses
 from .presenters import RatingStateSerializer
@@ -45,7 +45,7 @@ class ApplicantRatingApi(LookupThrottledApi):
         services.case_rate(
             case_no=case.case_no, level=values["level"], dimensions=values["dimensions"], comment=values["comment"]
         )
-        return Response(RatingStateSerializer(ratings.rating_state(case)).data, status=status.HTTP_201_CREATED)
+        return Response(RatingStateSerializer(selectors.rating_state(case)).data, status=status.HTTP_201_CREATED)
 
 
 class RectificationSerializer(serializers.Serializer):
@@ -102,7 +102,7 @@ class RectificationListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         state = filters.validated_data["state"]
-        orders = ratings.rectification_list(user=request.user, state=None if state == "all" else state)
+        orders = selectors.rectification_list(user=request.user, state=None if state == "all" else state)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(RectificationSerializer(page, many=True).data)
@@ -125,7 +125,7 @@ class RectificationResolveApi(APIView):
         order = services.rectification_resolve(
             user=request.user, order_id=order_id, resolution=data.validated_data["resolution"]
         )
-        return Response(RectificationSerializer(ratings.rectification_get(user=request.user, order_id=order.pk)).data)
+        return Response(RectificationSerializer(selectors.rectification_get(user=request.user, order_id=order.pk)).data)
 
 
 class LevelCountSerializer(serializers.Serializer):
@@ -155,4 +155,4 @@ class RatingStatisticsApi(APIView):
 
     @extend_schema(operation_id="rating_statistics", responses={200: OutputSerializer, **error_responses(401, 403)})
     def get(self, request):
-        return Response(self.OutputSerializer(ratings.rating_statistics(user=request.user)).data)
+        return Response(self.OutputSerializer(selectors.rating_statistics(user=request.user)).data)

@@ -9,8 +9,7 @@ from rest_framework.views import APIView
 
 from workflow import selectors, services
 from workflow.errors import NotFound
-from workflow.labels import PROGRESS_LABELS
-from workflow.lifecycle import CaseStatus
+from workflow.labels import CaseStatus
 
 from .cases import CorrectionInputSerializer
 from .errors import error_responses
@@ -18,6 +17,7 @@ from .presenters import (
     CaseHallsSerializer,
     ClockFieldsSerializer,
     CorrectionItemSerializer,
+    DepartmentProgressSerializer,
     DocumentSerializer,
     EventSerializer,
     ItemResultSerializer,
@@ -44,15 +44,6 @@ class LookupSerializer(serializers.Serializer):
     query_code = StrictStringField(max_length=32, help_text="受理回执上的查询码")
 
 
-class DepartmentProgressSerializer(serializers.Serializer):
-    department = serializers.CharField()
-    department_name = serializers.CharField()
-    progress = serializers.ChoiceField(choices=list(PROGRESS_LABELS))
-    progress_label = serializers.CharField()
-    decision = serializers.CharField(allow_null=True)
-    opinion = serializers.CharField(allow_null=True, allow_blank=True)
-
-
 class CorrectionNoticeSerializer(serializers.Serializer):
     department_name = serializers.CharField()
     opinion = serializers.CharField(allow_blank=True)
@@ -77,7 +68,9 @@ class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     outcome_label = serializers.CharField(allow_blank=True)
     opened_at = serializers.DateTimeField()
     concluded_at = serializers.DateTimeField(allow_null=True)
-    departments = DepartmentProgressSerializer(many=True)
+    departments = DepartmentProgressSerializer(
+        many=True, help_text="各部门进度；决定（decision 代码、decision_label）和意见随统一反馈或补正告知一并告知"
+    )
     refusal_reasons = serializers.CharField(allow_blank=True, help_text="不予受理时：理由")
     corrections = CorrectionNoticeSerializer(many=True, help_text="待补正时：各部门要求的一次性告知清单")
     results = ItemResultSerializer(many=True, help_text="统一反馈：各事项的办理结果与证照编号")

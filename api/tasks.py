@@ -7,16 +7,22 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import clock, selectors, services
-from workflow.access import staff_of
-from workflow.models import HumanTaskState, StaffRole
+from workflow import selectors, services
+from workflow.labels import HumanTaskState
 
 from .errors import error_responses
-from .presenters import CorrectionItemSerializer, EventSerializer, TaskSerializer, event_rows
+from .presenters import (
+    CorrectionItemSerializer,
+    DepartmentProgressSerializer,
+    EventSerializer,
+    TaskSerializer,
+)
 
 
 class TaskListApi(APIView):
-    """我的待办：部门人员看到本部门的任务，综合窗口看到窗口任务，监督人员看到全部。按生成时间排序。"""
+    """我的待办：部门人员看到本部门的任务，综合窗口看到窗口任务，监督人员看到全部。
+
+    排序（唯一的待办顺序）：到期日最早的在前，没有到期日的在后；到期日相同的按生成时间、再按 id。"""
 
     class FilterSerializer(serializers.Serializer):
         state = serializers.ChoiceField(
@@ -61,14 +67,9 @@ class TaskListApi(APIView):
         state = filters.validated_data.pop("state")
         if filters.validated_data.get("post_review") and "state" not in request.query_params:
             state = "all"  # 秒批 tasks are completed ones: the open-only default would hide them all
-        overdue = filters.validated_data.pop("overdue")
-        tasks = selectors.task_list(
-            user=request.user, state=None if state == "all" else state, **filters.validated_data
-        )
-        if overdue:
-            tasks = clock.tasks_overdue(tasks)
+        rows = selectors.inbox(user=request.user, state=None if state == "all" else state, **filters.validated_data)
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(tasks, request, view=self)
+        page = paginator.paginate_queryset(rows, request, view=self)
         response = paginator.get_paginated_response(TaskSerializer(page, many=True).data)
         response.data["counts"] = selectors.task_counts(
             user=request.user, one_thing=filters.validated_data.get("one_thing")
@@ -77,56 +78,65 @@ class TaskListApi(APIView):
 
 
 class TaskDetailApi(APIView):
-    """一个任务的办理页面数据：本部门需要的字段在前，本部门需要的材料，其他部门的进度（不含意见），办件时间线。"""
+    """一个任务的办理页面数据：本部门需要的字段在前，本部门需要的材料，其他部门的进度（不含决定和意见），办件时间线，
+    以及当前用户可以进行的操作（allowed_actions）。"""
 
     class FieldSerializer(serializers.Serializer):
         name = serializers.CharField()
         title = serializers.CharField()
-        value = serializers.JSONField(allow_null=True)
+        value = serializers.JSONField(allow_null=True, help_text="申请人填写的值；未填写为 null")
         needed_by_me = serializers.BooleanField()
         needed_by = serializers.ListField(child=serializers.CharField())
 
-    class OtherSerializer(serializers.Serializer):
+    class MaterialUseSerializer(serializers.Serializer):
+        item_code = serializers.CharField()
+        item_name = serializers.CharField()
         department = serializers.CharField()
-        department_name = serializers.CharField()
-        task = serializers.CharField()
-        state = serializers.CharField()
+        name = serializers.CharField()
+        required = serializers.BooleanField()
+        original = serializers.BooleanField()
+        source = serializers.CharField()
+
+    class MaterialSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        description = serializers.CharField(allow_blank=True)
+        required = serializers.BooleanField()
+        original = serializers.BooleanField()
+        source = serializers.CharField(help_text="applicant：申请人提交；e_licence：电子证照库调取（免提交）")
+        deferrable = serializers.BooleanField(help_text="可容缺受理")
+        needed_by = serializers.SerializerMethodField()
+
+        @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+        def get_needed_by(self, material):
+            return TaskDetailApi.MaterialUseSerializer(material.needed_by, many=True).data
 
     class OutputSerializer(TaskSerializer):
         fields_for_review = serializers.SerializerMethodField()
         materials = serializers.SerializerMethodField()
-        other_departments = serializers.SerializerMethodField()
-        timeline = serializers.SerializerMethodField()
-
-        class Meta(TaskSerializer.Meta):
-            fields = [*TaskSerializer.Meta.fields, "fields_for_review", "materials", "other_departments", "timeline"]
+        other_departments = DepartmentProgressSerializer(many=True, help_text="其他部门的进度（不含决定和意见）")
+        timeline = EventSerializer(many=True)
 
         @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-        def get_fields_for_review(self, task):
-            return TaskDetailApi.FieldSerializer(self.context["task_view"]["fields"], many=True).data
+        def get_fields_for_review(self, page):
+            return TaskDetailApi.FieldSerializer(page["fields"], many=True).data
 
         @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-        def get_materials(self, task):
-            return self.context["task_view"]["materials"]
-
-        @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-        def get_other_departments(self, task):
-            return TaskDetailApi.OtherSerializer(self.context["task_view"]["others"], many=True).data
-
-        @extend_schema_field(EventSerializer(many=True))
-        def get_timeline(self, task):
-            events = selectors.case_events(self.context["task_view"]["case"])
-            return EventSerializer(event_rows(events, decisions_of=self.context["decisions_of"]), many=True).data
+        def get_materials(self, page):
+            return TaskDetailApi.MaterialSerializer(page["materials"], many=True).data
 
     @extend_schema(operation_id="task_detail", responses={200: OutputSerializer, **error_responses(401, 403, 404)})
     def get(self, request, task_id: int):
-        view = selectors.task_view(user=request.user, task_id=task_id)
-        # A reviewer sees only their own department's decisions in the timeline; other staff see them all.
-        staff = staff_of(request.user)
-        decisions_of = staff.department_id if staff and staff.role == StaffRole.REVIEWER else None
-        return Response(
-            self.OutputSerializer(view["task"], context={"task_view": view, "decisions_of": decisions_of}).data
-        )
+        page = selectors.task_page(user=request.user, task_id=task_id)
+        body = {
+            **page.task.__dict__,
+            "fields": page.fields,
+            "materials": page.materials,
+            "other_departments": page.other_departments,
+            "timeline": page.timeline,
+            "allowed_actions": page.allowed_actions,
+        }
+        return Response(self.OutputSerializer(body).data)
 
 
 class TaskClaimApi(APIView):
@@ -137,7 +147,7 @@ class TaskClaimApi(APIView):
     )
     def post(self, request, task_id: int):
         task = services.human_task_claim(user=request.user, task_id=task_id)
-        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
+        return Response(TaskSerializer(selectors.task_row_get(user=request.user, task_id=task.pk)).data)
 
 
 class TaskUnclaimApi(APIView):
@@ -150,7 +160,7 @@ class TaskUnclaimApi(APIView):
     )
     def post(self, request, task_id: int):
         task = services.human_task_unclaim(user=request.user, task_id=task_id)
-        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
+        return Response(TaskSerializer(selectors.task_row_get(user=request.user, task_id=task.pk)).data)
 
 
 class TaskReassignApi(APIView):
@@ -174,7 +184,7 @@ class TaskReassignApi(APIView):
             to_username=data.validated_data["to"],
             reason=data.validated_data["reason"],
         )
-        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
+        return Response(TaskSerializer(selectors.task_row_get(user=request.user, task_id=task.pk)).data)
 
 
 class TaskCompleteApi(APIView):
@@ -209,7 +219,7 @@ class TaskCompleteApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         task = services.human_task_complete(user=request.user, task_id=task_id, **data.validated_data)
-        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
+        return Response(TaskSerializer(selectors.task_row_get(user=request.user, task_id=task.pk)).data)
 
 
 class TaskPostReviewApi(APIView):
@@ -231,4 +241,4 @@ class TaskPostReviewApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         task = services.auto_approval_review(user=request.user, task_id=task_id, **data.validated_data)
-        return Response(TaskSerializer(selectors.task_get(user=request.user, task_id=task.pk)).data)
+        return Response(TaskSerializer(selectors.task_row_get(user=request.user, task_id=task.pk)).data)

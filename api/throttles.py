@@ -6,7 +6,7 @@ import re
 
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
-from workflow.models import CASE_NO_PATTERN
+from workflow.labels import CASE_NO_PATTERN
 
 CASE_NO_RE = re.compile(CASE_NO_PATTERN)
 

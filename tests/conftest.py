@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -21,6 +24,27 @@ ENTERPRISE_FORM = {
 APPLICANT = {"name": "王䶮", "id_number": "110105199003070017", "phone": "13800138000"}
 DEPARTMENTS = ("market_regulation", "public_security", "tax")
 REVIEWER_OF = {"market_regulation": "market1", "public_security": "police1", "tax": "tax1"}
+_CHECKLISTS: dict[str, list[str]] = {}
+
+
+def handed_in(one_thing_key: str = "enterprise_start") -> list[str]:
+    """Codes of every material on the one-thing's checklist: what the window records when the applicant hands
+    everything in (acceptance needs every required one). From the demo catalogue file (so it can be called at
+    import time), else from the database; kept per one-thing."""
+    if one_thing_key not in _CHECKLISTS:
+        catalogue = json.loads((Path(__file__).parents[1] / "workflow" / "demo_data" / "catalogue.json").read_text())
+        materials = {item["code"]: item.get("materials", []) for item in catalogue["items"]}
+        one_thing = next((o for o in catalogue["one_things"] if o["key"] == one_thing_key), None)
+        if one_thing is not None:
+            codes = [m["code"] for item in one_thing["items"] for m in materials.get(item["code"], [])]
+        else:
+            from workflow.models import OneThing
+
+            one_thing = OneThing.objects.filter(key=one_thing_key).first()  # none: the test is about that
+            merged = (one_thing.merged_form if one_thing else None) or {}
+            codes = [material["code"] for material in merged.get("materials", [])]
+        _CHECKLISTS[one_thing_key] = list(dict.fromkeys(codes))
+    return list(_CHECKLISTS[one_thing_key])
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.http import Http404
 
-from workflow.access import staff_of
 from workflow.errors import NotFound, PermissionDenied
-from workflow.models import StaffRole
+from workflow.labels import StaffRole
+from workflow.selectors import Viewer
 
 WINDOW = (StaffRole.WINDOW,)
 SUPERVISORS = (StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
@@ -47,7 +47,7 @@ def staff_view(*roles: str):
         @domain_errors
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            staff = staff_of(request.user)
+            staff = Viewer.of(request.user).staff
             if staff is None or staff.role not in allowed:
                 raise HttpForbidden("无权访问此页面")
             request.staff = staff
@@ -60,7 +60,7 @@ def staff_view(*roles: str):
 
 def home_url_for(user) -> str:
     """Where a user lands after logging in: the screen of their role."""
-    staff = staff_of(user)
+    staff = Viewer.of(user).staff
     if staff is None:
         return "web:no-role"
     return {

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from workflow.models import CASE_NO_PATTERN
+from workflow.labels import CASE_NO_PATTERN
 
 from .views import auth, cases, clock, dashboard, files, reassign, status, tasks, window, window_tools
 

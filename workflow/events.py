@@ -114,7 +114,9 @@ REGISTRY: dict[EventKind, EventSpec] = {
         },
     ),
     EventKind.MATERIALS_REUSED: EventSpec(
-        "免提交：以电子证照替代材料", _STAFF, {"materials": "material names", "count": "how many"}
+        "免提交：以电子证照替代材料",
+        _STAFF,
+        {"materials": "material names", "codes": "their codes", "count": "how many"},
     ),
     EventKind.TASK_OPENED: EventSpec("任务生成", _STAFF, {**_TASK, "element_id": "BPMN element id"}, shows_actor=False),
     EventKind.TASK_COMPLETED: EventSpec(

@@ -1,23 +1,53 @@
-"""Chinese labels for what the timeline and the applicant see, shared by the API and the hall's screens."""
+"""The vocabulary the API and the hall's screens share: every code a client sees, with its Chinese label.
+
+Codes go in code fields, labels in ``*_label`` fields (docs/api.md "Vocabulary"). The event kinds are the event
+registry's (``workflow.events``); the actions a staff member may take are ``workflow.selectors.Action``.
+"""
 
 from __future__ import annotations
 
-from .events import EventKind, spec
-
-
-def event_kind_seen_by(event, department: str | None) -> str:
-    """The event's kind as a reviewer of ``department`` may see it (None: staff who see every decision)."""
-    if department is None or not spec(event.kind).department_only or event.department == department:
-        return event.kind
-    return EventKind.REVIEW_PROGRESS
-
+from .clock import Supervision
+from .documents import DocumentKind
+from .events import Audience, EventKind
+from .halls import IDENTITY_METHODS
+from .lifecycle import CaseStatus
+from .models import (
+    CASE_NO_PATTERN,
+    DIMENSIONS,
+    SPECIAL_PROCEDURES,
+    Decision,
+    ExtensionRequestState,
+    HumanTaskState,
+    NotificationKind,
+    PauseKind,
+    RatingLevel,
+    RectificationState,
+    StaffRole,
+)
 
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
 PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
+POST_REVIEW_OUTCOMES = [("confirmed", "复核无误"), ("revoked", "复核撤销")]
 
-
-def event_label(event, department: str | None = None) -> str:
-    """A trail event as the API's timelines label it: the kind, and the task it concerns if any."""
-    task = event.data.get("task")
-    kind = event_kind_seen_by(event, department)
-    return spec(kind).label + (f"：{task}" if task else "")
+__all__ = [
+    "CASE_NO_PATTERN",
+    "DIMENSIONS",
+    "IDENTITY_METHODS",
+    "OUTCOME_LABELS",
+    "POST_REVIEW_OUTCOMES",
+    "PROGRESS_LABELS",
+    "SPECIAL_PROCEDURES",
+    "Audience",
+    "CaseStatus",
+    "Decision",
+    "DocumentKind",
+    "EventKind",
+    "ExtensionRequestState",
+    "HumanTaskState",
+    "NotificationKind",
+    "PauseKind",
+    "RatingLevel",
+    "RectificationState",
+    "StaffRole",
+    "Supervision",
+]

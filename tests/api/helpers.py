@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from tests.conftest import APPLICANT, ENTERPRISE_FORM, REVIEWER_OF
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, REVIEWER_OF, handed_in
 from workflow import services
 from workflow.models import Case, CaseEvent, HumanTask, HumanTaskState
 
@@ -39,6 +39,7 @@ def case_body(*, one_thing: str = "enterprise_start", applicant: dict | None = N
         "one_thing": one_thing,
         "applicant": dict(APPLICANT if applicant is None else applicant),
         "form": {**ENTERPRISE_FORM, **form_changes},
+        "materials": handed_in(one_thing),  # everything handed in at the window: acceptance needs the required ones
     }
 
 
@@ -102,6 +103,7 @@ def open_case(users, **form_changes) -> CaseRef:
         one_thing_key="enterprise_start",
         applicant=APPLICANT,
         form={**ENTERPRISE_FORM, **form_changes},
+        materials=handed_in(),
     )
     return CaseRef(opened.case.case_no, opened.query_code, opened.case.pk)
 

@@ -55,7 +55,12 @@ def _open_cross(staff) -> CaseRef:
 
 def _service_body() -> dict:
     body = case_body()
-    return {"one_thing_key": body["one_thing"], "applicant": body["applicant"], "form": body["form"]}
+    return {
+        "one_thing_key": body["one_thing"],
+        "applicant": body["applicant"],
+        "form": body["form"],
+        "materials": body["materials"],
+    }
 
 
 @pytest.fixture

@@ -108,7 +108,7 @@ def test_opinions_stay_hidden_while_in_review_and_appear_with_the_unified_feedba
     after = lookup(ref.case_no, ref.query_code).json()
     assert after["status"] == "approved" and after["outcome"] == "approved"
     for row in after["departments"]:
-        assert row["decision"] == "准予"
+        assert (row["decision"], row["decision_label"]) == ("approve", "准予")  # a code, and its label
         assert row["opinion"] and row["department"] in row["opinion"]  # helpers tag opinions with the department
 
 
@@ -119,8 +119,12 @@ def test_a_rejection_is_shown_with_every_departments_opinion(users):
         decide(users, ref, department, "approve")
     status = lookup(ref.case_no, ref.query_code).json()
     assert (status["status"], status["outcome"], status["outcome_label"]) == ("rejected", "rejected", "不予许可")
-    decisions = {row["department"]: row["decision"] for row in status["departments"]}
-    assert decisions == {"market_regulation": "不予许可", "public_security": "准予", "tax": "准予"}
+    decisions = {row["department"]: (row["decision"], row["decision_label"]) for row in status["departments"]}
+    assert decisions == {
+        "market_regulation": ("reject", "不予许可"),
+        "public_security": ("approve", "准予"),
+        "tax": ("approve", "准予"),
+    }
 
 
 def test_the_correction_notice_lists_only_the_departments_that_asked(correction_case):

@@ -6,7 +6,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.api.helpers import assert_error, get, post
-from tests.conftest import APPLICANT, DEMO_PASSWORD, DEPARTMENTS, ENTERPRISE_FORM, REVIEWER_OF
+from tests.conftest import APPLICANT, DEMO_PASSWORD, DEPARTMENTS, ENTERPRISE_FORM, REVIEWER_OF, handed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,9 @@ def test_walkthrough_from_window_to_conclusion_with_one_correction(demo):
     assert "contact_phone" in form_schema["required"]
 
     opened = post(
-        window, "/api/cases", {"one_thing": "enterprise_start", "applicant": APPLICANT, "form": ENTERPRISE_FORM}
+        window,
+        "/api/cases",
+        {"one_thing": "enterprise_start", "applicant": APPLICANT, "form": ENTERPRISE_FORM, "materials": handed_in()},
     )
     assert opened.status_code == 201, opened.content
     case = opened.json()
@@ -169,7 +171,7 @@ def test_walkthrough_from_window_to_conclusion_with_one_correction(demo):
     assert final["corrections"] == []
     for department, row in by_department(final).items():
         assert row["progress"] == "done", row
-        assert row["decision"] == "准予", row
+        assert (row["decision"], row["decision_label"]) == ("approve", "准予"), row
         assert row["opinion"] == FINAL_OPINION[department], row
         assert row["department_name"] == DEPARTMENT_NAMES[department]
     kinds = [event["kind"] for event in final["timeline"]]

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import APPLICANT, DEMO_PASSWORD, ENTERPRISE_FORM
+from tests.conftest import APPLICANT, DEMO_PASSWORD, ENTERPRISE_FORM, handed_in
 from workflow import services
 from workflow.demo import load_demo
 
@@ -47,7 +47,11 @@ def web_client(users):
 def opened(users):
     """A received 企业开办 case and its query code."""
     return services.case_open(
-        user=users["window1"], one_thing_key="enterprise_start", applicant=APPLICANT, form=dict(ENTERPRISE_FORM)
+        user=users["window1"],
+        one_thing_key="enterprise_start",
+        applicant=APPLICANT,
+        form=dict(ENTERPRISE_FORM),
+        materials=handed_in(),
     )
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import APPLICANT, ENTERPRISE_FORM
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, handed_in
 from tests.workflow.dmn import SEAL_FILING, SEAL_TABLE, give_table
 from workflow import services
 from workflow.models import ELicence, HumanTask, HumanTaskState
@@ -15,7 +15,11 @@ def auto(users):
     """An accepted case whose seal filing was approved by its table; the others approve: licences issued."""
     give_table(SEAL_FILING, SEAL_TABLE)
     opened = services.case_open(
-        user=users["window1"], one_thing_key="enterprise_start", applicant=APPLICANT, form=dict(ENTERPRISE_FORM)
+        user=users["window1"],
+        one_thing_key="enterprise_start",
+        applicant=APPLICANT,
+        form=dict(ENTERPRISE_FORM),
+        materials=handed_in(),
     )
     services.case_accept(user=users["window1"], case_no=opened.case.case_no)
     for department, reviewer in (("market_regulation", "market1"), ("tax", "tax1")):

@@ -20,7 +20,7 @@ pytest.importorskip("playwright", reason="playwright is not installed: pip insta
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import APPLICANT, DEMO_PASSWORD, ENTERPRISE_FORM
+from tests.conftest import APPLICANT, DEMO_PASSWORD, ENTERPRISE_FORM, handed_in
 from workflow import services
 from workflow.demo import load_demo
 from workflow.lifecycle import CaseStatus
@@ -64,7 +64,11 @@ def test_reassign_clock_query_code_and_withdrawal(hall, demo, django_user_model)
     # The case is opened and accepted through the services (the window's screens have their own browser test).
     window_user = django_user_model.objects.get(username="window1")
     opened = services.case_open(
-        user=window_user, one_thing_key="enterprise_start", applicant=APPLICANT, form=dict(ENTERPRISE_FORM)
+        user=window_user,
+        one_thing_key="enterprise_start",
+        applicant=APPLICANT,
+        form=dict(ENTERPRISE_FORM),
+        materials=handed_in(),
     )
     case_no = opened.case.case_no
     services.case_accept(user=window_user, case_no=case_no)

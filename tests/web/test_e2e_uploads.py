@@ -25,7 +25,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 from playwright.sync_api import Page, expect  # noqa: E402
 
 from tests import upload_samples as samples  # noqa: E402
-from tests.conftest import APPLICANT, DEMO_PASSWORD, ENTERPRISE_FORM  # noqa: E402
+from tests.conftest import APPLICANT, DEMO_PASSWORD, ENTERPRISE_FORM, handed_in  # noqa: E402
 from workflow import services  # noqa: E402
 from workflow.demo import load_demo  # noqa: E402
 from workflow.models import HumanTask, MaterialFile  # noqa: E402
@@ -98,7 +98,11 @@ def hall(live_server, browser):
 @pytest.mark.django_db(transaction=True)
 def test_the_window_uploads_a_scan_and_the_department_previews_it(hall, demo, tmp_path, users):
     opened = services.case_open(
-        user=users["window1"], one_thing_key="enterprise_start", applicant=APPLICANT, form=dict(ENTERPRISE_FORM)
+        user=users["window1"],
+        one_thing_key="enterprise_start",
+        applicant=APPLICANT,
+        form=dict(ENTERPRISE_FORM),
+        materials=handed_in(),
     )
     case_no = opened.case.case_no
     scan = tmp_path / "法定代表人身份证.png"

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.conftest import APPLICANT
+from tests.conftest import APPLICANT, handed_in
 from workflow import services
 from workflow.models import OneThing, ServiceItem
 
@@ -36,7 +36,13 @@ def deploy_timer_model() -> None:
 
 
 def open_timer_case(users, *, accept: bool = True):
-    opened = services.case_open(user=users["window1"], one_thing_key="clock_timer", applicant=APPLICANT, form={})
+    opened = services.case_open(
+        user=users["window1"],
+        one_thing_key="clock_timer",
+        applicant=APPLICANT,
+        form={},
+        materials=handed_in("clock_timer"),
+    )
     if accept:
         services.case_accept(user=users["window1"], case_no=opened.case.case_no)
     return opened.case

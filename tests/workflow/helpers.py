@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bpmn
-from tests.conftest import APPLICANT, ENTERPRISE_FORM, REVIEWER_OF
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, REVIEWER_OF, handed_in
 from workflow import services
 from workflow.models import Case, HumanTask, HumanTaskState
 from workflow.services.engine import model_for
@@ -15,12 +15,13 @@ def open_case(users, **form_changes):
         one_thing_key="enterprise_start",
         applicant=APPLICANT,
         form={**ENTERPRISE_FORM, **form_changes},
+        materials=handed_in(),
     )
 
 
 def open_and_accept(users) -> Case:
     opened = open_case(users)
-    services.case_accept(user=users["window1"], case_no=opened.case.case_no)
+    services.case_accept(user=users["window1"], case_no=opened.case.case_no, materials=handed_in())
     return Case.objects.get(pk=opened.case.pk)
 
 

@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.conftest import APPLICANT, DEPARTMENTS
+from tests.conftest import APPLICANT, DEPARTMENTS, handed_in
 from tests.forms.samples import MOTHER_ID, NEWBORN_FORM
 from tests.workflow.dmn import (
     ALWAYS,
@@ -217,6 +217,7 @@ def test_the_demo_newborn_enrolment_is_auto_approved_unless_paid_at_the_window(u
             one_thing_key="newborn",
             applicant=applicant,
             form={**NEWBORN_FORM, "payment_method": payment},
+            materials=handed_in("newborn"),
         )
         services.case_accept(user=users["window1"], case_no=opened.case.case_no)
         case = saved_and_restored(opened.case)

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tests.conftest import handed_in
 from tests.forms.samples import FATHER_ID, MOTHER_ID, NEWBORN_FORM
 from tests.workflow.helpers import restored
 from workflow import services
@@ -68,7 +69,10 @@ def opened_lanes(case: Case) -> set[str]:
 
 def open_demo_case(users, key: str, form: dict) -> str:
     applicant = {"name": "王䶮", "id_number": "110105199003070017", "phone": "13800138000"}
-    return services.case_open(user=users["window1"], one_thing_key=key, applicant=applicant, form=form).case.case_no
+    opened = services.case_open(
+        user=users["window1"], one_thing_key=key, applicant=applicant, form=form, materials=handed_in(key)
+    )
+    return opened.case.case_no
 
 
 def test_the_demo_catalogue_composes_three_one_things_with_their_savings(demo):

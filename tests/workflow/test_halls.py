@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.conftest import APPLICANT, DEPARTMENTS, ENTERPRISE_FORM, REVIEWER_OF
+from tests.conftest import APPLICANT, DEPARTMENTS, ENTERPRISE_FORM, REVIEWER_OF, handed_in
 from tests.workflow.helpers import open_lanes, open_task, restored
 from workflow import halls, selectors, services
 from workflow.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -41,7 +41,12 @@ def staff(users, django_user_model):
 
 def _open(staff, username="window2", **kwargs):
     return services.case_open(
-        user=staff[username], one_thing_key="enterprise_start", applicant=APPLICANT, form=ENTERPRISE_FORM, **kwargs
+        user=staff[username],
+        one_thing_key="enterprise_start",
+        applicant=APPLICANT,
+        form=ENTERPRISE_FORM,
+        materials=handed_in(),
+        **kwargs,
     )
 
 
@@ -112,7 +117,7 @@ def test_accepted_away_decided_at_home_the_whole_path_with_the_state_read_back_a
     assert not selectors.task_list(user=away).filter(case=case).exists()
     assert selectors.task_counts(user=away)["open"] == 0
     for call in (
-        lambda: selectors.task_view(user=away, task_id=task.pk),
+        lambda: selectors.task_page(user=away, task_id=task.pk),
         lambda: selectors.case_get(user=away, case_no=case.case_no),
         lambda: services.human_task_claim(user=away, task_id=task.pk),
         lambda: services.human_task_complete(user=away, task_id=task.pk, decision="approve"),
@@ -153,10 +158,10 @@ def test_accepted_away_decided_at_home_the_whole_path_with_the_state_read_back_a
     view = selectors.case_applicant_view(
         selectors.case_for_applicant(case_no=case.case_no, query_code=opened.query_code)
     )
-    assert view["cross_region"] is True
-    assert view["accepting_hall"]["name"] == "和平区政务服务中心"
-    assert view["accepting_hall"]["region_name"] == "天津市和平区"
-    assert view["deciding_hall"]["code"] == HOME
+    assert view.cross_region is True
+    assert view.accepting_hall.name == "和平区政务服务中心"
+    assert view.accepting_hall.region_name == "天津市和平区"
+    assert view.deciding_hall.code == HOME
 
 
 def test_the_window_lists_and_the_inbox_follow_the_halls(staff):

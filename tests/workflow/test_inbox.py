@@ -73,22 +73,22 @@ def test_another_departments_task_cannot_be_claimed_or_seen(users):
     with pytest.raises(NotFound):
         services.human_task_claim(user=users["tax1"], task_id=open_task(case, "market_regulation").pk)
     with pytest.raises(NotFound):
-        selectors.task_view(user=users["tax1"], task_id=open_task(case, "market_regulation").pk)
+        selectors.task_page(user=users["tax1"], task_id=open_task(case, "market_regulation").pk)
 
 
 def test_the_task_view_puts_this_departments_fields_first_and_hides_other_opinions(users):
     case = open_and_accept(users)
     decide(users, case, "market_regulation", "need_correction")
-    view = selectors.task_view(user=users["tax1"], task_id=open_task(case, "tax").pk)
-    mine = [f["name"] for f in view["fields"] if f["needed_by_me"]]
-    assert [f["name"] for f in view["fields"]][: len(mine)] == mine
+    page = selectors.task_page(user=users["tax1"], task_id=open_task(case, "tax").pk)
+    mine = [f.name for f in page.fields if f.needed_by_me]
+    assert [f.name for f in page.fields][: len(mine)] == mine
     assert "invoice_needed" in mine and "seal_count" not in mine
-    assert {m["code"] for m in view["materials"]} >= {"legal_rep_id_card"}
-    assert {o["department"]: o["state"] for o in view["others"]} == {
-        "market_regulation": "completed",
-        "public_security": "open",
+    assert {m.code for m in page.materials} >= {"legal_rep_id_card"}
+    assert {o.department: o.progress for o in page.other_departments} == {
+        "market_regulation": "done",
+        "public_security": "reviewing",
     }
-    assert all("opinion" not in o and "decision" not in o for o in view["others"])
+    assert all(o.opinion is None and o.decision is None for o in page.other_departments)
 
 
 def test_an_approval_records_the_items_result_and_refuses_nonsense(users):

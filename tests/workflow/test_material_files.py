@@ -233,7 +233,7 @@ def test_removal_after_acceptance_is_refused(users):
 def test_files_are_grouped_by_material_for_those_who_see_the_case(users):
     case = open_and_accept(users)
     _, groups = selectors.case_material_files(user=users["market1"], case_no=case.case_no)
-    codes = [g["code"] for g in groups]
+    codes = [g.code for g in groups]
     assert codes[0] == "legal_rep_id_card" and "premises_proof" in codes
     with pytest.raises(NotFound):
         selectors.case_material_files(user=users["health1"], case_no=case.case_no)

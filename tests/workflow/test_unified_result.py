@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import DEPARTMENTS
+from tests.conftest import DEPARTMENTS, handed_in
 from tests.workflow.helpers import decide, open_and_accept, open_case, open_lanes, open_task, restored
 from workflow import services
 from workflow.errors import InvalidTransition, ValidationFailed
@@ -110,5 +110,6 @@ def test_a_licence_issued_earlier_replaces_the_material_in_the_next_case(users):
         one_thing_key="restaurant_start",
         applicant={"name": "张三", "id_number": "11010519491231002X"},
         form={**RESTAURANT_FORM, "legal_representative_id": "11010519491231002X"},
+        materials=handed_in("restaurant_start"),
     ).case
     assert not MaterialReuse.objects.filter(case=other).exists()  # another holder: nothing to reuse

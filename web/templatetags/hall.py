@@ -5,17 +5,20 @@ from __future__ import annotations
 from django import template
 from django.conf import settings
 
-from workflow.access import staff_of
+from workflow import selectors
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def hall_user(context):
-    """The logged-in staff member (role, department) or None."""
+    """The logged-in staff member (``selectors.Me``: role, department) or None."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    return staff_of(user) if user is not None else None
+    if user is None or not user.is_authenticated:
+        return None
+    me = selectors.me(user)
+    return me if me.role else None
 
 
 @register.simple_tag

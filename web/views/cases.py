@@ -8,14 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
-from workflow import halls, notices, selectors
-from workflow.lifecycle import CaseStatus
-from workflow.models import HumanTaskState, StaffRole
+from workflow import selectors
+from workflow.labels import IDENTITY_METHODS
 
-from .. import queries, schema_form
+from .. import schema_form
 from ..access import staff_view
 from ..throttles import CASE_NO_RE
 from . import files
+from .clock import PROCEDURE_CHOICES
 
 
 @require_GET
@@ -32,40 +32,22 @@ def case_find(request):
 @staff_view()
 def case_detail(request, case_no: str):
     case = selectors.case_get(user=request.user, case_no=case_no)
-    staff = request.staff
-    own_department = staff.department_id if staff.role == StaffRole.REVIEWER else None
-    tasks = selectors.case_tasks(case)
-    names = queries.department_names()
-    merged = case.one_thing.merged_form
-    my_tasks = [t for t in tasks if own_department and t.lane == own_department and t.state == HumanTaskState.OPEN]
-    timeline = queries.event_rows(selectors.case_events(case), names, decisions_of=own_department)
+    view = selectors.case_view(user=request.user, case=case)
+    merged = selectors.case_merged_form(case)
     return render(
         request,
         "web/case_detail.html",
         {
-            "case": case,
-            # 收受分离: the deciding hall's window follows the case; only the accepting hall's acts on it.
-            "is_window": staff.role == StaffRole.WINDOW and halls.window_may_act(staff, case),
-            "halls": halls.case_halls(case),
-            "identity_methods": list(halls.IDENTITY_METHODS.items()),
-            "progress": queries.progress_rows(case, tasks, names, opinions_of=own_department),
-            "intake": [t for t in tasks if t.lane in ("window", "applicant")],
-            "my_tasks": my_tasks,
+            "view": view,
+            "case": view,
+            "identity_methods": list(IDENTITY_METHODS.items()),
             "sections": schema_form.sections(
                 merged,
-                raw=schema_form.raw_from_data(case.one_thing.form_schema, case.form_data),
-                department_names=names,
+                raw=schema_form.raw_from_data(merged.get("schema") or {}, case.form_data),
+                department_names=selectors.department_names(),
             ),
-            "timeline": timeline,
-            "correction_required": case.status == CaseStatus.CORRECTION_REQUIRED,
-            "can_conclude": case.status in (CaseStatus.APPROVED, CaseStatus.REJECTED),
-            "outcome_label": queries.OUTCOME_LABELS.get(case.outcome, ""),
-            "documents": notices.case_documents(case),
-            "promises": list(case.promises.all()),
-            "deferrable": [m for m in merged.get("materials") or [] if m.get("deferrable")],
-            "materials_block": files.materials_context(
-                case, window=staff.role == StaffRole.WINDOW and halls.window_may_act(staff, case)
-            ),
+            "procedure_choices": PROCEDURE_CHOICES,
+            "materials_limits": files.upload_limits(),
         },
     )
 
@@ -75,12 +57,12 @@ def case_detail(request, case_no: str):
 def case_document(request, case_no: str, document_id: int):
     """A signed PDF of the case (receipt, notices, e-licences), for whoever may see the case."""
     case = selectors.case_get(user=request.user, case_no=case_no)
-    return pdf_response(notices.case_document(case, document_id))
+    return pdf_response(selectors.case_document(case, document_id))
 
 
 def pdf_response(document) -> HttpResponse:
     """The stored PDF as a download; its bytes are checked against the recorded sha256 first."""
-    content = notices.document_content(document)
+    content = selectors.document_content(document)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(True, document.filename)
     response["X-Content-Type-Options"] = "nosniff"
@@ -92,5 +74,6 @@ def pdf_response(document) -> HttpResponse:
 @staff_view()
 def case_diagram(request, case_no: str):
     """The BPMN XML of the case's process version and which user tasks are current and finished."""
-    case = selectors.case_get(user=request.user, case_no=case_no)
-    return JsonResponse(queries.diagram(case), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        selectors.diagram(user=request.user, case_no=case_no), json_dumps_params={"ensure_ascii": False}
+    )

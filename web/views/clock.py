@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from workflow import selectors, services
 from workflow.errors import Conflict, ValidationFailed
-from workflow.models import SPECIAL_PROCEDURES, ExtensionRequestState, PauseKind, StaffRole
+from workflow.labels import SPECIAL_PROCEDURES, ExtensionRequestState, PauseKind, StaffRole
 from workflow.services.extensions import MAX_DAYS
 
 from ..access import SUPERVISORS, staff_view
@@ -146,11 +146,7 @@ def extension_list(request, *, errors: dict | None = None, status: int = 200):
         "web/extensions.html",
         {
             "pending": list(selectors.extension_request_list(user=request.user)),
-            "decided": list(
-                selectors.extension_request_list(user=request.user, state=None).exclude(
-                    state=ExtensionRequestState.PENDING
-                )[:30]
-            ),
+            "decided": selectors.extension_request_list(user=request.user, state=None)[:30],
             "errors": errors or {},
         },
         status=status,

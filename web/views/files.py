@@ -12,10 +12,9 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from workflow import selectors, services, upload_limits, uploads
+from workflow import selectors, services
 from workflow.errors import Conflict, DomainError, FileTooLarge, ValidationFailed
-from workflow.lifecycle import CaseStatus
-from workflow.services.uploads import PROMISE_STATES, UPLOAD_STATES
+from workflow.services import uploads as upload_rules
 
 from ..access import WINDOW, staff_view
 
@@ -31,9 +30,9 @@ def _back(case_no: str):
 def file_upload(request, case_no: str):
     """上传材料文件. A body declared too large is refused before it is read; one larger than declared is
     stopped while it streams in (workflow/upload_limits.py)."""
-    upload_limits.install(request)
-    if upload_limits.declared_too_large(request.META):
-        messages.error(request, upload_limits.too_large().message)
+    upload_rules.install_size_limit(request)
+    if upload_rules.declared_too_large(request.META):
+        messages.error(request, upload_rules.too_large().message)
         return _back(case_no)
     try:
         return _file_upload(request, case_no=case_no)
@@ -96,22 +95,10 @@ def file_view(request, public_id):
     return response
 
 
-def materials_context(case, *, window: bool) -> dict:
-    """The case page's materials block: files per checklist material, which materials the window may upload
-    to now (every one before 受理 and while a correction is awaited; a promised 容缺 material while the review
-    runs), and whether files may still be removed (before 受理)."""
-    groups = selectors.material_groups(case)
-    uploadable: set[str] = set()
-    if window and case.status in UPLOAD_STATES:
-        uploadable = {g["code"] for g in groups}
-    elif window and case.status in PROMISE_STATES:
-        uploadable = {p.material_code for p in case.promises.all() if p.fulfilled_at is None}
+def upload_limits() -> dict:
+    """What the upload rows state: the allowed types and the size limit."""
     return {
-        "show": bool(uploadable) or any(g["files"] for g in groups),
-        "groups": groups,
-        "uploadable": uploadable,
-        "can_remove": window and case.status == CaseStatus.RECEIVED,
-        "allowed": uploads.ALLOWED_LABEL,
-        "accept": uploads.ACCEPT_ATTRIBUTE,
-        "max_label": upload_limits.human_size(upload_limits.max_bytes()),
+        "allowed": upload_rules.ALLOWED_LABEL,
+        "accept": upload_rules.ACCEPT_ATTRIBUTE,
+        "max_label": upload_rules.human_size(upload_rules.max_bytes()),
     }

@@ -8,9 +8,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from workflow import selectors, services
-from workflow.models import StaffRole
+from workflow.labels import StaffRole
 
-from .. import queries
 from ..access import SUPERVISORS, staff_view
 from .tools import form_page, submit, text_field
 
@@ -33,20 +32,20 @@ class ReassignForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 @staff_view(*MAY_REASSIGN)
 def task_reassign(request, task_id: int):
-    task = selectors.task_get(user=request.user, task_id=task_id)  # another department's task: 404
-    if task.department_id is None:
+    task = selectors.task_row_get(user=request.user, task_id=task_id)  # another department's task: 404
+    if task.department is None:
         raise Http404("未找到该任务")
-    # The service decides who may take it (and refuses a colleague's claimed task): only myself is left out.
-    candidates = queries.reassign_candidates(task, exclude=(request.user.pk,))
+    # The service decides who may take it (and refuses a colleague's claimed task).
+    candidates = selectors.reassign_candidates(user=request.user, task_id=task.id)
     form = ReassignForm(request.POST if request.method == "POST" else None, candidates=candidates)
     done = submit(
         request,
         form,
         lambda data: services.human_task_reassign(
-            user=request.user, task_id=task.pk, to_username=data["to"], reason=data["reason"]
+            user=request.user, task_id=task.id, to_username=data["to"], reason=data["reason"]
         ),
         success=lambda moved: f"已转办给 {moved.assignee.get_full_name() or moved.assignee.get_username()}",
-        done=reverse("web:task", args=[task.pk]),
+        done=reverse("web:task", args=[task.id]),
     )
     if done:
         return done
@@ -54,8 +53,8 @@ def task_reassign(request, task_id: int):
         request,
         form=form,
         title=f"转办：{task.name}",
-        action=reverse("web:task-reassign", args=[task.pk]),
+        action=reverse("web:task-reassign", args=[task.id]),
         submit="转办",
-        back=reverse("web:task", args=[task.pk]),
-        about=[f"办件 {task.case.case_no} · {task.case.one_thing.name}", "转办给本部门的其他审查人员，须说明理由。"],
+        back=reverse("web:task", args=[task.id]),
+        about=[f"办件 {task.case_no} · {task.one_thing_name}", "转办给本部门的其他审查人员，须说明理由。"],
     )

@@ -7,14 +7,12 @@ from __future__ import annotations
 from django import forms as django_forms
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
-from django_fsm import can_proceed
 
-from workflow import notices, selectors, services
+from workflow import selectors, services
 from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.lifecycle import CaseStatus
-from workflow.models import DIMENSIONS, RatingLevel
+from workflow.labels import DIMENSIONS, RatingLevel
 
-from .. import queries, schema_form
+from .. import schema_form
 from ..throttles import CASE_NO_RE, StatusCaseThrottle, StatusIpThrottle
 from .cases import pdf_response
 
@@ -57,10 +55,11 @@ def _render(
     if case is not None:
         view = selectors.case_applicant_view(case)
         context["view"] = view
-        context["withdraw"] = withdraw or ({"reason": "", "errors": []} if can_proceed(case.withdraw) else None)
-        if case.status == CaseStatus.CORRECTION_REQUIRED:
-            context["correction"] = correction or _correction_form(case, view["corrections"])
-        if view["rating"]["can_rate"]:
+        may_withdraw = "withdraw" in view.allowed_actions
+        context["withdraw"] = withdraw or ({"reason": "", "errors": []} if may_withdraw else None)
+        if "correct" in view.allowed_actions:
+            context["correction"] = correction or _correction_form(case, view.corrections)
+        if view.rating["can_rate"]:
             context["rating_form"] = {
                 "levels": RatingLevel.choices,
                 "dimensions": list(DIMENSIONS.items()),
@@ -72,9 +71,9 @@ def _render(
 
 def _correction_form(case, notice, *, raw=None, errors=None) -> dict:
     """Only the fields the departments named, filled with what the applicant gave before."""
-    merged = case.one_thing.merged_form
-    asked = queries.asked_fields(notice, merged)
-    schema = case.one_thing.form_schema
+    merged = selectors.case_merged_form(case)
+    asked = selectors.asked_fields(notice, merged)
+    schema = merged.get("schema") or {}
     raw = raw if raw is not None else schema_form.raw_from_data(schema, case.form_data)
     fields = schema_form.flat(list(asked), schema, raw=raw, errors=errors or {})
     for field in fields:
@@ -83,10 +82,7 @@ def _correction_form(case, notice, *, raw=None, errors=None) -> dict:
     props = schema_form.properties(schema)
     by_title = {d.get("title"): n for n, d in props.items()}
     other_items = [
-        item
-        for row in notice
-        for item in row["items"]
-        if item["item"] not in named and by_title.get(item["item"]) is None
+        item for row in notice for item in row.items if item.item not in named and by_title.get(item.item) is None
     ]
     return {"fields": fields, "other_items": other_items, "errors": []}
 
@@ -104,9 +100,10 @@ def status_correction(request):
     case, form, error, code = _lookup(request)
     if case is None:
         return _render(request, form=form, error=error, status=code)
-    view_notice = selectors.case_applicant_view(case)["corrections"]
-    schema = case.one_thing.form_schema
-    asked = queries.asked_fields(view_notice, case.one_thing.merged_form)
+    view_notice = selectors.case_applicant_view(case).corrections
+    merged = selectors.case_merged_form(case)
+    schema = merged.get("schema") or {}
+    asked = selectors.asked_fields(view_notice, merged)
     raw = {
         **schema_form.raw_from_data(schema, case.form_data),
         **schema_form.raw_from_post(schema, request.POST, asked),
@@ -165,7 +162,7 @@ def status_document(request, document_id: int):
     if case is None:
         return _render(request, form=form, error=error, status=code)
     try:
-        document = notices.case_document(case, document_id)
+        document = selectors.case_document(case, document_id)
     except NotFound:
         return _render(request, form=form, case=case, error="未找到该文书", status=404)
     return pdf_response(document)

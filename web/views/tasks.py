@@ -9,10 +9,11 @@ from django.views.decorators.http import require_POST
 
 from workflow import selectors, services
 from workflow.errors import Conflict, ValidationFailed
-from workflow.models import Decision, HumanTaskState, StaffRole
+from workflow.labels import Decision, StaffRole
 
-from .. import queries, schema_form
+from .. import schema_form
 from ..access import staff_view
+from .clock import PROCEDURE_CHOICES
 
 REVIEWERS = (StaffRole.REVIEWER,)
 
@@ -29,25 +30,14 @@ OTHER_ITEM = "其他"
 def inbox(request):
     # 待复核 (?post_review=pending): the department's 秒批 tasks that no one has post-reviewed yet.
     post_review = request.GET.get("post_review") == "pending"
-    if post_review:
-        tasks = list(
-            selectors.task_list(user=request.user, state=None, post_review="pending").order_by("completed_at", "id")[
-                :200
-            ]
-        )
-    else:
-        tasks = list(queries.inbox_order(selectors.task_list(user=request.user))[:200])
-    dues = queries.due_of(tasks)
-    due_field, _ = queries.clock_fields()
+    filters = {"state": None, "post_review": "pending"} if post_review else {}
     is_reviewer = request.staff.role == StaffRole.REVIEWER
     return render(
         request,
         "web/inbox.html",
         {
-            "rows": [{"task": t, "due": dues[t.pk]} for t in tasks],
-            "done": [] if post_review else queries.recent_completed_tasks(user=request.user),
-            "estimated_due": due_field is None,
-            "yellow_up_to": queries.YELLOW_UP_TO_DAYS,
+            "rows": selectors.inbox(user=request.user, **filters)[:200],
+            "done": [] if post_review else selectors.recent_completed_tasks(user=request.user),
             "post_review": post_review,
             "post_review_pending": selectors.post_review_pending_count(user=request.user) if is_reviewer else 0,
         },
@@ -59,31 +49,10 @@ def task_detail(request, task_id: int):
     task = selectors.task_get(user=request.user, task_id=task_id)
     if task.department_id is None:  # the window's and the applicant's steps live on the case page
         return redirect("web:case", case_no=task.case.case_no)
-    staff = request.staff
-    case = selectors.case_get(user=request.user, case_no=task.case.case_no)
-    department = task.lane
-    merged = case.one_thing.merged_form
-    schema = case.one_thing.form_schema
-    hints = merged.get("ui_hints") or {}
-    names = queries.department_names()
-    tasks = selectors.case_tasks(case)
-    can_decide = (
-        staff.role == StaffRole.REVIEWER
-        and staff.department_id == department
-        and task.state == HumanTaskState.OPEN
-        and task.assignee_id in (None, request.user.pk)
-    )
-    can_post_review = (
-        staff.role == StaffRole.REVIEWER
-        and staff.department_id == department
-        and task.auto_approved
-        and not task.post_review_outcome
-    )
-
     posted: dict = {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        if not can_decide:
+        if "complete" not in selectors.task_row_get(user=request.user, task_id=task.pk).allowed_actions:
             messages.error(request, "该任务已办理或您无权办理")
             return redirect("web:task", task_id=task.pk)
         posted, corrections, errors = _decision_from_post(request.POST)
@@ -102,15 +71,16 @@ def task_detail(request, task_id: int):
                 messages.error(request, exc.message)
                 return redirect("web:task", task_id=task.pk)
             else:
-                messages.success(request, f"已提交：{Decision(posted['decision']).label}（{case.case_no}）")
+                messages.success(request, f"已提交：{Decision(posted['decision']).label}（{task.case.case_no}）")
                 return redirect("web:inbox")
-
-    own = [n for n in hints.get("by_department", {}).get(department, []) if n in schema_form.properties(schema)]
-    rest = [n for n in schema_form.properties(schema) if n not in own]
+    page = selectors.task_page(user=request.user, task_id=task_id)
+    case = selectors.case_get(user=request.user, case_no=page.case.case_no)
+    merged = selectors.case_merged_form(case)
+    schema = merged.get("schema") or {}
+    names = selectors.department_names()
+    field_departments = (merged.get("ui_hints") or {}).get("field_departments") or {}
     raw = schema_form.raw_from_data(schema, case.form_data)
-    corrected = set(queries.corrected_fields(case)) if task.review_round > 1 else set()
-    highlight = {name: "申请人已补正" for name in corrected}
-    field_departments = hints.get("field_departments") or {}
+    highlight = dict.fromkeys(page.corrected_fields, "申请人已补正")
 
     def fields(order):
         return [
@@ -124,53 +94,32 @@ def task_detail(request, task_id: int):
             for name in order
         ]
 
-    files = {group["code"]: group["files"] for group in selectors.material_groups(case)}  # 材料预览
-    materials = [
-        {
-            **m,
-            "departments": sorted({names.get(u["department"], u["department"]) for u in m["needed_by"]}),
-            "files": files.get(m["code"], []),
-        }
-        for m in merged.get("materials") or []
-        if any(use["department"] == department for use in m["needed_by"])
-    ]
-    own_titles = [(name, schema_form.properties(schema)[name].get("title", name)) for name in own]
-    rest_titles = [(name, schema_form.properties(schema)[name].get("title", name)) for name in rest]
-    rows = posted.get("rows") or [{"item": "", "reason": ""} for _ in range(CORRECTION_ROWS)]
-    progress = [
-        row
-        for row in queries.progress_rows(case, tasks, names, opinions_of=department)
-        if row["department"] != department
-    ]
-    history = [t for t in tasks if t.lane == department and t.pk != task.pk]
+    own = [f.name for f in page.fields if f.needed_by_me]
+    rest = [f.name for f in page.fields if not f.needed_by_me]
+    title = {f.name: f.title for f in page.fields}
     return render(
         request,
         "web/task_detail.html",
         {
-            "task": task,
-            "case": case,
-            "department_name": names.get(department, department),
+            "page": page,
+            "task": page.task,
+            "case": page.case,
             "own_fields": fields(own),
             "other_fields": fields(rest),
-            "materials": materials,
-            "progress": progress,
-            "history": history,
-            "can_decide": can_decide,
-            "can_post_review": can_post_review,
             "decisions": DECISIONS,
             "posted": posted,
             "errors": errors,
-            "rows": rows,
+            "rows": posted.get("rows") or [{"item": "", "reason": ""} for _ in range(CORRECTION_ROWS)],
             "item_choices": {
-                "own": own_titles,
-                "rest": rest_titles,
-                "materials": [(m["code"], m["name"]) for m in merged.get("materials") or []],
+                "own": [(name, title[name]) for name in own],
+                "rest": [(name, title[name]) for name in rest],
+                "materials": [(m.code, m.name) for m in selectors.checklist(merged, names)],
                 "other": OTHER_ITEM,
             },
-            "due": queries.due_of([task])[task.pk],
-            "own_corrections": [
-                {**row, "label": queries.item_label(str(row.get("item", "")), merged)} for row in task.corrections or []
-            ],
+            "reassign_candidates": selectors.reassign_candidates(user=request.user, task_id=task.pk)
+            if page.may("reassign")
+            else [],
+            "procedure_choices": PROCEDURE_CHOICES,
         },
         status=400 if errors else 200,
     )

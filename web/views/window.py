@@ -6,18 +6,17 @@ from __future__ import annotations
 import segno
 from django import forms as django_forms
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 import forms as one_form
-from workflow import halls, selectors, services
+from workflow import selectors, services
 from workflow.errors import Conflict, ValidationFailed
-from workflow.lifecycle import CaseStatus
+from workflow.labels import IDENTITY_METHODS, CaseStatus
 
-from .. import queries, schema_form
+from .. import schema_form
 from ..access import WINDOW, staff_view
 
 RECEIPT_KEY = "web.receipt"  # the query code waits here, in the window's session, until the receipt shows it
@@ -49,26 +48,16 @@ def materials_checklist(
 ) -> list[dict]:
     """The merged materials (一次告知) with what the window ticked. E-licence ones need nothing handed in;
     a deferrable (容缺) one may instead carry the date the applicant promises to bring it."""
-    rows = []
     promised = promised or {}
-    for material in merged_form.get("materials") or []:
-        e_licence = material.get("source") == "e_licence"
-        rows.append(
-            {
-                **material,
-                "e_licence": e_licence,
-                "promised": promised.get(material["code"], ""),
-                "ticked": e_licence or material["code"] in ticked,
-                "departments": sorted(
-                    {names.get(use["department"], use["department"]) for use in material["needed_by"]}
-                ),
-            }
-        )
-    return rows
-
-
-def _missing_materials(checklist: list[dict]) -> list[str]:
-    return [m["name"] for m in checklist if m.get("required") and not m["ticked"] and not m["promised"]]
+    return [
+        {
+            **material.__dict__,
+            "e_licence": material.source == "e_licence",
+            "promised": promised.get(material.code, ""),
+            "ticked": material.source == "e_licence" or material.code in ticked,
+        }
+        for material in selectors.checklist(merged_form, names)
+    ]
 
 
 def promised_dates(post, merged_form: dict) -> dict[str, str]:
@@ -94,18 +83,16 @@ def window_home(request):
     return render(
         request,
         "web/window_home.html",
-        {"one_things": selectors.one_thing_list(), **queries.window_worklist(hall_id=request.staff.hall_id)},
+        {"one_things": selectors.one_things(), "lists": selectors.window_worklist(user=request.user)},
     )
 
 
 @staff_view(*WINDOW)
 def case_new(request, key: str):
-    one_thing = selectors.one_thing_list().filter(key=key).first()
-    if one_thing is None:
-        raise Http404("未找到该一件事")
+    one_thing = selectors.one_thing_get(key=key)
     merged = one_thing.merged_form
     schema = one_thing.form_schema
-    names = queries.department_names()
+    names = selectors.department_names()
     applicant = ApplicantForm(request.POST or None, prefix="applicant")
     errors: dict[str, list[str]] = {}
     form_errors: list[str] = []
@@ -117,8 +104,8 @@ def case_new(request, key: str):
         ticked = set(request.POST.getlist("material"))
         promised = promised_dates(request.POST, merged)
         data, errors = schema_form.parse(schema, raw)
-        checklist = materials_checklist(merged, ticked, names, promised)
-        missing = _missing_materials(checklist)
+        # The acceptance rule (case_accept), checked at the window before anything is received.
+        missing = selectors.missing_required_materials(merged, ticked | set(promised))
         if promised and request.POST.get("action") != "accept":
             form_errors.append("容缺受理（填写了承诺补交日期）须选择“收件并受理”")
         if _cross_region(request) and request.POST.get("action") == "accept" and not _identity(request)[0]:
@@ -132,6 +119,7 @@ def case_new(request, key: str):
                     applicant=applicant.cleaned_data,
                     form=data,
                     deciding_hall=request.POST.get("deciding_hall") or None,
+                    materials=sorted(ticked),
                 )
             except ValidationFailed as exc:
                 errors, form_errors = schema_form.field_errors_of(exc.field_errors)
@@ -161,7 +149,7 @@ def case_new(request, key: str):
             "sections": schema_form.sections(merged, raw=raw, errors=errors, department_names=names),
             "materials": materials_checklist(merged, ticked, names, promised_dates(request.POST, merged)),
             "form_errors": form_errors,
-            "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
+            "items": one_thing.items,
             "report": merged.get("report") or {},
             **_hall_choices(request),
         },
@@ -177,7 +165,7 @@ def _hall_choices(request) -> dict:
     return {
         "halls": rows,
         "deciding_hall": request.POST.get("deciding_hall") or mine,
-        "identity_methods": list(halls.IDENTITY_METHODS.items()),
+        "identity_methods": list(IDENTITY_METHODS.items()),
         "identity_checked": verified,
         "identity_method": method,
     }
@@ -185,12 +173,13 @@ def _hall_choices(request) -> dict:
 
 def _cross_region(request) -> bool:
     chosen = request.POST.get("deciding_hall")
-    return bool(chosen) and chosen != halls.hall_of(request.staff).code
+    mine = next((row["code"] for row in selectors.hall_list(user=request.user) if row["is_mine"]), None)
+    return bool(chosen) and chosen != mine
 
 
 def _identity(request) -> tuple[bool, str]:
     method = request.POST.get("identity_method", "")
-    return request.POST.get("identity_verified") == "on" and method in halls.IDENTITY_METHODS, method
+    return request.POST.get("identity_verified") == "on" and method in IDENTITY_METHODS, method
 
 
 def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
@@ -205,6 +194,7 @@ def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
                 promises=_promises(promised),
                 identity_verified=verified,
                 identity_method=method,
+                materials=sorted(ticked),
             )
         except ValidationFailed as exc:
             messages.error(request, f"已收件，但未受理：{_messages_of(exc)}")
@@ -226,8 +216,8 @@ def receipt(request, case_no: str):
     if stash.get("case_no") == case.case_no:
         query_code, ticked = stash["query_code"], set(stash.get("ticked", []))
         del request.session[RECEIPT_KEY]
-    names = queries.department_names()
-    merged = case.one_thing.merged_form
+    names = selectors.department_names()
+    merged = selectors.case_merged_form(case)
     status_url = request.build_absolute_uri(reverse("web:status"))
     return render(
         request,
@@ -238,7 +228,7 @@ def receipt(request, case_no: str):
             "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
             "materials": [m for m in materials_checklist(merged, ticked, names) if m["ticked"]] if query_code else [],
             "status_url": status_url,
-            "halls": halls.case_halls(case),
+            "halls": selectors.case_summary(case),
             "qr_svg": mark_safe(segno.make(status_url, error="m").svg_inline(scale=4, border=1, omitsize=True)),
         },
     )
@@ -249,7 +239,7 @@ def receipt(request, case_no: str):
 def case_accept(request, case_no: str):
     """受理, or 容缺受理 when deferrable materials carry a promised date."""
     case = selectors.case_get(user=request.user, case_no=case_no)
-    promised = promised_dates(request.POST, case.one_thing.merged_form)
+    promised = promised_dates(request.POST, selectors.case_merged_form(case))
     verified, method = _identity(request)
     try:
         services.case_accept(
@@ -259,6 +249,7 @@ def case_accept(request, case_no: str):
             promises=_promises(promised),
             identity_verified=verified,
             identity_method=method,
+            materials=request.POST.getlist("material"),
         )
     except ValidationFailed as exc:
         messages.error(request, _messages_of(exc))
@@ -312,12 +303,12 @@ def case_conclude(request, case_no: str):
 def case_correction(request, case_no: str):
     """The combined correction (一次性告知): what each department asked, and the window keying in the answer."""
     case = selectors.case_get(user=request.user, case_no=case_no)
-    merged = case.one_thing.merged_form
-    schema = case.one_thing.form_schema
+    merged = selectors.case_merged_form(case)
+    schema = merged.get("schema") or {}
     tasks = selectors.case_tasks(case)
-    names = queries.department_names()
-    notice = queries.correction_notice(case, tasks)
-    asked = queries.asked_fields(notice, merged)
+    names = selectors.department_names()
+    notice = selectors.correction_notice(case, tasks)
+    asked = selectors.asked_fields(notice, merged)
     open_for_correction = case.status == CaseStatus.CORRECTION_REQUIRED
     raw = schema_form.raw_from_data(schema, case.form_data)
     errors: dict[str, list[str]] = {}
@@ -354,11 +345,7 @@ def case_correction(request, case_no: str):
         department_names=names,
         only=[n for n in schema_form.properties(schema) if n not in asked],
     )
-    history = [
-        {"task": t, "department_name": names.get(t.lane, t.lane), "items": _labelled(t.corrections, merged)}
-        for t in tasks
-        if t.decision == "need_correction"
-    ]
+    history = selectors.correction_history(case, tasks)
     return render(
         request,
         "web/case_correction.html",
@@ -374,7 +361,3 @@ def case_correction(request, case_no: str):
         },
         status=400 if form_errors else 200,
     )
-
-
-def _labelled(items, merged) -> list[dict]:
-    return [{**row, "label": queries.item_label(str(row.get("item", "")), merged)} for row in items or []]

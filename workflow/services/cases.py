@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django_fsm import can_proceed
 
 import bpmn
 import forms
 
 from .. import halls, query_codes, reactions
-from ..access import require_role, staff_of
+from ..access import require_role
 from ..errors import (
     Conflict,
-    InvalidTransition,
     NoTaskToComplete,
     NotFound,
     ProcessFailed,
     ValidationFailed,
 )
 from ..events import EventKind, case_event
-from ..lifecycle import CaseStatus
-from ..models import Case, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
+from ..models import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
 from ..results import reuse_licences
+from ..selectors.cases import case_merged_form, materials_received
+from ..selectors.materials import missing_required_materials, unknown_materials
+from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
 from .engine import begin_step, complete_engine_task, lock_case, model_for, persist_step, save_status
 from .promises import check_promises, record_promises
@@ -37,12 +38,21 @@ class OpenedCase:
 
 
 @transaction.atomic
-def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding_hall: str | None = None) -> OpenedCase:
+def case_open(
+    *,
+    user,
+    one_thing_key: str,
+    applicant: dict,
+    form: dict,
+    deciding_hall: str | None = None,
+    materials: Iterable[str] = (),
+) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
 
     The case is received at the clerk's hall (the default hall for a clerk without one). ``deciding_hall``, a
     hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
-    hall's do.
+    hall's do. ``materials``: codes of the checklist's materials the applicant handed in at the window,
+    recorded with the opening; acceptance needs every required one (``case_accept``).
     """
     staff = require_role(user, StaffRole.WINDOW)
     accepting = halls.hall_of(staff)
@@ -64,9 +74,14 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
     if one_thing.current_version is None:
         raise Conflict("该一件事尚未部署流程")
     field_errors = forms.validate_form(one_thing.form_schema, form)
-    if field_errors or hall_errors:
+    material_errors = _unknown_materials(one_thing.merged_form or {}, materials)
+    if field_errors or hall_errors or material_errors:
         raise ValidationFailed(
-            field_errors={**hall_errors, **{f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()}}
+            field_errors={
+                **hall_errors,
+                **material_errors,
+                **{f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()},
+            }
         )
 
     version = one_thing.current_version
@@ -92,7 +107,14 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
     )
     step = Step(case=case, instance=instance, actor=user, open_tasks=[])
     halls_data = {"deciding_hall": deciding.code} if deciding != accepting else {}
-    step.event("opened", one_thing=one_thing.key, version=version.number, hall=accepting.code, **halls_data)
+    step.event(
+        "opened",
+        one_thing=one_thing.key,
+        version=version.number,
+        hall=accepting.code,
+        **halls_data,
+        materials=sorted(set(materials)),
+    )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
 
@@ -101,7 +123,12 @@ def _reuse_licences(step: Step) -> None:
     """免提交: attach earlier e-licences once the case row exists; its event joins the opening's batch."""
     reused = reuse_licences(step.case)
     if reused:
-        step.event("materials_reused", materials=[r.material_name for r in reused], count=len(reused))
+        step.event(
+            "materials_reused",
+            materials=[r.material_name for r in reused],
+            codes=[r.material_code for r in reused],
+            count=len(reused),
+        )
 
 
 def _next_case_no(hall_code: str) -> str:
@@ -137,8 +164,14 @@ def case_accept(
     promises: list[dict] | None = None,
     identity_verified: bool = False,
     identity_method: str = "",
+    materials: Iterable[str] | None = None,
 ) -> Case:
     """受理: the window's formal check passed; the departments' parallel review starts.
+
+    Every required material of the checklist must be in: handed in (``materials``: codes, with those recorded
+    when the case was opened), fetched from the e-licence library (免提交: the checklist's e-licence materials
+    and the earlier e-licences attached at opening) or promised. Missing ones are refused with the list (400,
+    ``errors.materials``).
 
     ``promises`` ([{"material": code, "due_date": date}]) is 容缺受理: non-key materials the applicant
     promises in writing to hand in by a date; a promise that lapses suspends the review.
@@ -146,16 +179,18 @@ def case_accept(
     A case decided in another region (收受分离) is accepted only with the applicant's identity verified at this
     window (``identity_verified`` and one of ``halls.IDENTITY_METHODS``); the check is in the audit trail.
     """
-    staff = require_role(user, StaffRole.WINDOW)
+    require_role(user, *ROLES[Action.ACCEPT])
     identity = {"verified": identity_verified, "method": identity_method}
+    intake = {"materials": list(materials or ()), "promised": []}
     if promises:
-        case = Case.objects.select_related("one_thing").filter(case_no=case_no).first()
+        case = Case.objects.select_related("one_thing", "process_version").filter(case_no=case_no).first()
         if case is None:
             raise NotFound("未找到该办件")
-        halls.require_accepting_window(staff, case)
+        require(Action.ACCEPT, Viewer.of(user), case)
         checked = check_promises(case, promises)
+        intake["promised"] = [material["code"] for material, _ in checked]
         case = _window_decision(
-            user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity
+            user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity, intake=intake
         )
         record_promises(case, checked)
         case_event(
@@ -166,24 +201,27 @@ def case_accept(
             materials=[{"name": m["name"], "due_date": due.isoformat()} for m, due in checked],
         ).save()
         return case
-    return _window_decision(user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity)
+    return _window_decision(
+        user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity, intake=intake
+    )
 
 
 @transaction.atomic
 def case_refuse(*, user, case_no: str, reasons: str) -> Case:
     """不予受理, with the reasons the notice will state."""
-    require_role(user, StaffRole.WINDOW)
+    require_role(user, *ROLES[Action.REFUSE])
     if not reasons.strip():
         raise ValidationFailed(field_errors={"reasons": ["请填写不予受理的理由"]})
     return _window_decision(user=user, case_no=case_no, decision=Decision.REFUSE, opinion=reasons)
 
 
-def _window_decision(*, user, case_no: str, decision: str, opinion: str, identity: dict | None = None) -> Case:
+def _window_decision(
+    *, user, case_no: str, decision: str, opinion: str, identity: dict | None = None, intake: dict | None = None
+) -> Case:
     case = lock_case(case_no=case_no)
-    halls.require_accepting_window(staff_of(user), case)
-    if case.status != CaseStatus.RECEIVED:
-        raise InvalidTransition()
+    require(Action.ACCEPT if decision == Decision.ACCEPT else Action.REFUSE, Viewer.of(user), case)
     verified = _verified_identity(case, identity or {}) if decision == Decision.ACCEPT else None
+    received = _received_materials(case, **(intake or {})) if decision == Decision.ACCEPT else None
     step = begin_step(case, user)
     task = _open_task_in_lane(step, "window")
     intake = {"decision": str(decision)}
@@ -192,7 +230,10 @@ def _window_decision(*, user, case_no: str, decision: str, opinion: str, identit
     complete_engine_task(step.instance, task, {"intake": intake})
     task.decision, task.opinion = decision, opinion
     step.completed.append(task)
-    step.event("task_completed", department="window", task=task.name, decision=str(decision), opinion=opinion)
+    handed_in = {"materials": received} if received is not None else {}
+    step.event(
+        "task_completed", department="window", task=task.name, decision=str(decision), opinion=opinion, **handed_in
+    )
     if verified:
         step.event("identity_verified", department="window", **verified)
     persist_step(step)
@@ -217,6 +258,29 @@ def _verified_identity(case: Case, identity: dict) -> dict | None:
     return {"method": method, "method_label": halls.IDENTITY_METHODS[method]}
 
 
+def _unknown_materials(merged_form: dict, codes: Iterable[str]) -> dict[str, list[str]]:
+    unknown = unknown_materials(merged_form, codes)
+    return {"materials": [f"“{code}”不在本一件事的材料清单中" for code in unknown]} if unknown else {}
+
+
+def _received_materials(case: Case, *, materials: list[str], promised: list[str]) -> list[str]:
+    """The required-materials rule of acceptance (材料齐全): the codes received, or the error listing what is
+    missing. What the window recorded at opening is read only when this call's materials do not complete it."""
+    merged = case_merged_form(case)
+    errors = _unknown_materials(merged, materials)
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    received = set(materials) | set(promised)
+    if missing_required_materials(merged, received):
+        recorded = CaseEvent.objects.filter(case_id=case.pk, kind__in=["opened", "materials_reused"])
+        received |= set(materials_received(recorded.only("kind", "data")))
+    missing = missing_required_materials(merged, received)
+    if missing:
+        message = "请核对并勾选必交材料：" + "、".join(missing)
+        raise ValidationFailed(message, field_errors={"materials": [message]})
+    return sorted(received - set(promised))
+
+
 @transaction.atomic
 def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     """The applicant's one resubmission after a combined correction notice.
@@ -228,12 +292,9 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     for the applicant, else None.
     """
     if actor is not None:
-        require_role(actor, StaffRole.WINDOW)
+        require_role(actor, *ROLES[Action.CORRECT])
     case = lock_case(case_no=case_no)
-    if actor is not None:
-        halls.require_accepting_window(staff_of(actor), case)
-    if case.status != CaseStatus.CORRECTION_REQUIRED:
-        raise InvalidTransition("办件当前不需要补正")
+    require(Action.CORRECT, Viewer.of(actor) if actor is not None else Viewer.applicant(), case)
     if not isinstance(changes, dict) or not changes:
         raise ValidationFailed(field_errors={"form": ["请填写需要补正的内容"]})
     form = {**case.form_data, **changes}
@@ -245,13 +306,21 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     data = step.instance.task_data(task.engine_task_id)
     changed = sorted(name for name, value in changes.items() if case.form_data.get(name) != value)
     reviews = dict(data.get("reviews", {}))
-    provenance = (case.one_thing.merged_form or {}).get("provenance", {})
+    merged = case_merged_form(case)
+    provenance = merged.get("provenance", {})
+    titles = (merged.get("schema") or {}).get("properties") or {}
     for key, decision in sorted(data.get("reviews", {}).items()):
         department = bpmn.department_of_review_key(key)
         needed = [name for name in changed if any(p["department"] == department for p in provenance.get(name, []))]
         if decision == Decision.APPROVE and needed:
             del reviews[key]  # plan_round re-opens every review without an approval
-            step.event("reopened", department=department, fields=needed, reason="补正修改了本部门需要的字段")
+            step.event(
+                "reopened",
+                department=department,
+                fields=needed,
+                field_titles=[titles.get(name, {}).get("title", name) for name in needed],
+                reason="补正修改了本部门需要的字段",
+            )
     complete_engine_task(
         step.instance,
         task,
@@ -273,15 +342,13 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
 @transaction.atomic
 def case_conclude(*, user, case_no: str) -> Case:
     """办结: the unified result has been handed to the applicant."""
-    require_role(user, StaffRole.WINDOW)
+    require_role(user, *ROLES[Action.CONCLUDE])
     case = lock_case(case_no=case_no)
-    halls.require_accepting_window(staff_of(user), case)
-    if case.status not in (CaseStatus.APPROVED, CaseStatus.REJECTED):
-        raise InvalidTransition("办件尚未形成统一办理结果")
+    require(Action.CONCLUDE, Viewer.of(user), case)
     case.conclude()
     case.concluded_at = timezone.now()
     save_status(case, concluded_at=case.concluded_at)
-    step = Step(case=case, instance=None, actor=user, open_tasks=[])
+    step = Step(case=case, instance=None, actor=user)
     step.event("conclude", status=str(case.status))
     step.save_events()
     reactions.after_conclude(case)  # the conclusion notice, if its first issuing failed
@@ -293,14 +360,11 @@ def case_withdraw(*, case_no: str, reason: str, actor=None) -> Case:
     """撤回: the applicant withdraws before a result exists. The process ends where it stands, open tasks
     are cancelled. ``actor`` is the window user keying it in, else None (the applicant, verified by code)."""
     if actor is not None:
-        require_role(actor, StaffRole.WINDOW)
+        require_role(actor, *ROLES[Action.WITHDRAW])
     if not reason.strip():
         raise ValidationFailed(field_errors={"reason": ["请说明撤回原因"]})
     case = lock_case(case_no=case_no)
-    if actor is not None:
-        halls.require_accepting_window(staff_of(actor), case)
-    if not can_proceed(case.withdraw):
-        raise InvalidTransition("办件已有办理结果或已结束，不能撤回")
+    require(Action.WITHDRAW, Viewer.of(actor) if actor is not None else Viewer.applicant(), case)
     step = begin_step(case, actor)
     step.instance.cancel()
     case.withdraw()

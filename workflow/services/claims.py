@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from .. import halls
 from ..access import require_role, staff_of
-from ..errors import NotFound, PermissionDenied, TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
+from ..errors import NotFound, TaskAlreadyCompleted, ValidationFailed
 from ..events import case_event
-from ..models import Case, HumanTask, HumanTaskState, StaffRole
+from ..models import HumanTask, HumanTaskState, StaffRole
+from ..selectors.permissions import ROLES, Action, Viewer, require
 
 
 def _department_task(user, task_id: int) -> HumanTask:
@@ -27,7 +28,7 @@ def _department_task(user, task_id: int) -> HumanTask:
     scope = halls.task_scope(staff)
     if scope is not None:  # 收受分离: staff bound to a hall work on that hall's cases only
         tasks = tasks.filter(scope)
-    task = tasks.select_related("assignee").first()
+    task = tasks.select_related("assignee", "case").defer("case__process_state", "case__form_data").first()
     if task is None:
         raise NotFound("未找到该任务")
     return task
@@ -40,19 +41,20 @@ def _event(task: HumanTask, kind: str, actor, **data) -> None:
 @transaction.atomic
 def human_task_claim(*, user, task_id: int) -> HumanTask:
     """认领: the task is mine; others in the department see who works on it."""
-    require_role(user, StaffRole.REVIEWER)
+    require_role(user, *ROLES[Action.CLAIM])
+    viewer = Viewer.of(user)
     task = _department_task(user, task_id)
+    require(Action.CLAIM, viewer, task.case, task=task)
+    if task.assignee_id == user.pk:
+        return task  # claiming one's own task again changes nothing
     now = timezone.now()
     claimed = HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN, assignee__isnull=True).update(
         assignee=user, claimed_at=now
     )
-    if not claimed:
+    if not claimed:  # someone else was quicker: the same rule on the row as it is now
         task.refresh_from_db(fields=["state", "assignee"])
-        if task.state != HumanTaskState.OPEN:
-            raise TaskAlreadyCompleted()
-        if task.assignee_id == user.pk:
-            return task  # claiming one's own task again changes nothing
-        raise TaskClaimedByOther(f"该任务已由{task.assignee.get_full_name() or task.assignee.get_username()}认领")
+        require(Action.CLAIM, viewer, task.case, task=task)
+        return task
     _event(task, "task_claimed", user)
     task.refresh_from_db()
     return task
@@ -61,10 +63,9 @@ def human_task_claim(*, user, task_id: int) -> HumanTask:
 @transaction.atomic
 def human_task_unclaim(*, user, task_id: int) -> HumanTask:
     """Give the task back to the department's pool: its assignee, or a supervisor."""
-    staff = require_role(user, StaffRole.REVIEWER, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
+    require_role(user, *ROLES[Action.UNCLAIM])
     task = _department_task(user, task_id)
-    if staff.role == StaffRole.REVIEWER and task.assignee_id != user.pk:
-        raise PermissionDenied("只能退回自己认领的任务")
+    require(Action.UNCLAIM, Viewer.of(user), task.case, task=task)
     released = HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN, assignee_id=task.assignee_id).update(
         assignee=None, claimed_at=None
     )
@@ -78,13 +79,11 @@ def human_task_unclaim(*, user, task_id: int) -> HumanTask:
 @transaction.atomic
 def human_task_reassign(*, user, task_id: int, to_username: str, reason: str) -> HumanTask:
     """转办: hand the task to another reviewer of the same department, with a reason."""
-    staff = require_role(user, StaffRole.REVIEWER, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
+    require_role(user, *ROLES[Action.REASSIGN])
     task = _department_task(user, task_id)
-    if staff.role == StaffRole.REVIEWER and task.assignee_id not in (None, user.pk):
-        raise TaskClaimedByOther()
+    require(Action.REASSIGN, Viewer.of(user), task.case, task=task)
     if not reason.strip():
         raise ValidationFailed(field_errors={"reason": ["转办须说明理由"]})
-    deciding_hall = Case.objects.filter(pk=task.case_id).values_list("deciding_hall_id", flat=True).first()
     target = (
         get_user_model()
         .objects.filter(
@@ -94,7 +93,7 @@ def human_task_reassign(*, user, task_id: int, to_username: str, reason: str) ->
             staff__department_id=task.department_id,
         )
         # 收受分离: only to someone who may decide the case (unbound, or of the deciding hall)
-        .filter(Q(staff__hall__isnull=True) | Q(staff__hall_id=deciding_hall))
+        .filter(Q(staff__hall__isnull=True) | Q(staff__hall_id=task.case.deciding_hall_id))
         .first()
     )
     if target is None:

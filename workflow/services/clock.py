@@ -20,14 +20,13 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from .. import calendar as cal
-from .. import clock, halls
-from ..access import require_role, staff_of
+from .. import clock
+from ..access import staff_of
 from ..errors import (
     ConcurrentUpdate,
     Conflict,
     InvalidTransition,
     NotFound,
-    PermissionDenied,
     ProcessFailed,
     ValidationFailed,
 )
@@ -47,6 +46,8 @@ from ..models import (
     StaffRole,
     TimerKind,
 )
+from ..selectors import permissions
+from ..selectors.permissions import Action, Viewer
 from ..step import Step
 from .engine import begin_step, lock_case, persist_step
 
@@ -75,21 +76,12 @@ def _write_events(case: Case, actor, *events: tuple[str, str, dict]) -> None:
     step.save_events()
 
 
-def _acting_department(user, case: Case) -> str | None:
+def _acting(user, case: Case) -> tuple[Viewer, permissions.Facts, str | None]:
     """Who may stop or extend a case's clock: the window (None), or a reviewer whose department has an
-    open task on it (its code). Another department's case is not found, as everywhere."""
-    staff = require_role(user, StaffRole.WINDOW, StaffRole.REVIEWER)
-    if staff.role == StaffRole.WINDOW:
-        halls.require_accepting_window(staff, case)
-        return None
-    if not halls.sees_case(staff, case):  # 收受分离: a reviewer bound to a hall decides only its region's cases
-        raise NotFound("未找到该办件")
-    tasks = HumanTask.objects.filter(case_id=case.pk, department_id=staff.department_id)
-    if not tasks.exists():
-        raise NotFound("未找到该办件")
-    if not tasks.filter(state=HumanTaskState.OPEN).exists():
-        raise PermissionDenied("本部门在该办件上没有在办任务")
-    return staff.department_id
+    open task on it (its code); ``permissions.acting_department``. With the facts the rules read, so the
+    action's own rule reads them once."""
+    viewer, facts = Viewer.of(user), permissions.Facts()
+    return viewer, facts, permissions.acting_department(viewer, case, facts)
 
 
 # --------------------------------------------------------------------------- special procedures (Art. 45)
@@ -109,9 +101,8 @@ def case_procedure_start(*, user, case_no: str, kind: str, reason: str) -> Clock
     if not reason.strip():
         raise ValidationFailed(field_errors={"reason": ["请说明启动特别程序的事由"]})
     case = lock_case(case_no=case_no)
-    department = _acting_department(user, case)
-    if case.status != CaseStatus.IN_REVIEW:
-        raise InvalidTransition("只有审查中的办件可以启动特别程序")
+    viewer, facts, department = _acting(user, case)
+    permissions.require(Action.START_PROCEDURE, viewer, case, facts=facts)
     if ClockPause.objects.filter(case_id=case.pk, kind=kind, ended_at__isnull=True).exists():
         raise Conflict(f"该办件的{PauseKind(kind).label}程序正在进行中")
     pause = clock.stop_clock(case, kind=kind, at=timezone.now(), reason=reason, actor=user, department=department)
@@ -130,14 +121,11 @@ def case_procedure_end(*, user, case_no: str, pause_id: int) -> ClockPause:
 
     The window, or a reviewer of the department whose procedure it is (with an open task on the case)."""
     case = lock_case(case_no=case_no)
-    department = _acting_department(user, case)
+    viewer, facts, department = _acting(user, case)
     pause = ClockPause.objects.filter(case_id=case.pk, pk=pause_id, kind__in=SPECIAL_PROCEDURES).first()
     if pause is None:
         raise NotFound("未找到该特别程序")
-    if department is not None and pause.department_id != department:
-        raise PermissionDenied("只能结束本部门启动的特别程序")
-    if pause.ended_at is not None:
-        raise Conflict("该特别程序已结束")
+    permissions.require(Action.END_PROCEDURE, viewer, case, facts=facts, pause=pause)
     now = timezone.now()
     clock.resume_clock(case, pause=pause, at=now, actor=user)
     _save_clock(case)
@@ -177,7 +165,7 @@ def case_deadline_extend(*, user, case_no: str, days: int, reason: str, approver
     if errors:
         raise ValidationFailed(field_errors=errors)
     case = lock_case(case_no=case_no)
-    department = _acting_department(user, case)
+    _, _, department = _acting(user, case)
     now = timezone.now()
     limits, granted = _check_extendable(case, days, now)
     return _grant_extension(
@@ -196,10 +184,7 @@ def case_deadline_extend(*, user, case_no: str, days: int, reason: str, approver
 
 def _check_extendable(case: Case, days: int, now: dt.datetime) -> tuple[clock.Limits, int]:
     """May the (locked) case be extended by ``days``? Its limits and the days granted so far, or the error."""
-    if case.status not in (CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUIRED) or case.accepted_at is None:
-        raise InvalidTransition("只有已受理、尚未作出决定的办件可以延期")
-    if case.statutory_due_date is not None and cal.local_date(now) > case.statutory_due_date:
-        raise Conflict("法定办理期限已届满，不能再延期")
+    permissions.check_extendable(case, now)
     limits = clock.limits_of(case.one_thing)
     granted = clock.extension_days(case)
     if granted + days > limits.extension_cap:

@@ -15,7 +15,8 @@ from .. import halls
 from ..access import require_role
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..models import ExtensionRequest, ExtensionRequestState, StaffRole
-from .clock import _acting_department, _check_extendable, _grant_extension, _write_events
+from ..selectors.permissions import Action, require
+from .clock import _acting, _check_extendable, _grant_extension, _write_events
 from .engine import lock_case
 
 MAX_DAYS = 15  # the law's largest cap (joint handling, Art. 26); the case's own cap is checked too
@@ -33,11 +34,10 @@ def case_extension_request(*, user, case_no: str, days: int, reason: str) -> Ext
     if errors:
         raise ValidationFailed(field_errors=errors)
     case = lock_case(case_no=case_no)
-    department = _acting_department(user, case)
+    viewer, facts, department = _acting(user, case)
     now = timezone.now()
-    _check_extendable(case, days, now)
-    if ExtensionRequest.objects.filter(case_id=case.pk, state=ExtensionRequestState.PENDING).exists():
-        raise Conflict("该办件已有待批准的延期申请")
+    require(Action.REQUEST_EXTENSION, viewer, case, facts=facts)  # extendable now, no other request waiting
+    _check_extendable(case, days, now)  # and the law's cap
     try:
         with transaction.atomic():
             request = ExtensionRequest.objects.create(

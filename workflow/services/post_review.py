@@ -11,11 +11,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .. import halls
 from ..access import require_role
-from ..errors import AlreadyPostReviewed, NotAutoApproved, NotFound, PostReviewTooEarly, ValidationFailed
+from ..errors import PostReviewTooEarly, ValidationFailed
 from ..lifecycle import CaseStatus
-from ..models import CaseEvent, ELicence, HumanTask, StaffRole
+from ..models import ELicence, HumanTask
+from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
 from .engine import lock_case
 
@@ -32,7 +32,7 @@ def auto_approval_review(*, user, task_id: int, outcome: str, opinion: str = "")
     auto-approved, or was already post-reviewed, is a conflict (409); so is a revocation before the case
     has its unified result.
     """
-    staff = require_role(user, StaffRole.REVIEWER)
+    staff = require_role(user, *ROLES[Action.POST_REVIEW])
     errors: dict[str, list[str]] = {}
     if outcome not in POST_REVIEW_OUTCOMES:
         errors["outcome"] = ["复核结论只能是 confirmed（复核无误）或 revoked（复核撤销）"]
@@ -41,13 +41,9 @@ def auto_approval_review(*, user, task_id: int, outcome: str, opinion: str = "")
     if errors:
         raise ValidationFailed(field_errors=errors)
     case = lock_case(task_id=task_id, department=staff.department_id)  # serialises two reviewers
-    if not halls.sees_case(staff, case):  # 收受分离: another region's case, as if it did not exist
-        raise NotFound("未找到该任务")
     task = HumanTask.objects.select_related("department").get(pk=task_id)
-    if not task.auto_approved:
-        raise NotAutoApproved()
-    if task.post_review_outcome:
-        raise AlreadyPostReviewed()
+    # 收受分离 (another region's case: not found), not a 秒批 task, reviewed already
+    require(Action.POST_REVIEW, Viewer.of(user), case, task=task)
     if outcome == "revoked" and case.status not in _RESULT_STATES:
         raise PostReviewTooEarly()
 
@@ -62,7 +58,7 @@ def auto_approval_review(*, user, task_id: int, outcome: str, opinion: str = "")
         post_reviewed_by=user,
         post_reviewed_at=now,
     )
-    step = Step(case=case, instance=None, actor=user, open_tasks=[])
+    step = Step(case=case, instance=None, actor=user)
     step.event("post_reviewed", department=task.lane, task=task.name, outcome=outcome, opinion=task.post_review_opinion)
     if outcome == "revoked":
         licences = list(ELicence.objects.filter(task=task, revoked_at__isnull=True).select_related("item"))
@@ -77,5 +73,5 @@ def auto_approval_review(*, user, task_id: int, outcome: str, opinion: str = "")
                 item=licence.item.name,
                 reason=task.post_review_opinion,
             )
-    CaseEvent.objects.bulk_create(step.events)
+    step.save_events()
     return task

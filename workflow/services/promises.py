@@ -8,13 +8,14 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from .. import clock, halls
+from .. import clock
 from ..access import require_role
 from ..calendar import add_working_days
 from ..errors import NotFound, ValidationFailed
 from ..events import case_event
 from ..lifecycle import CaseStatus
-from ..models import Case, CaseEvent, MaterialPromise, PauseKind, StaffRole
+from ..models import Case, CaseEvent, MaterialPromise, PauseKind
+from ..selectors.permissions import ROLES, Action, Viewer, require
 from .engine import lock_case, save_status
 
 # The longest promise a window may accept, in working days from acceptance.
@@ -68,11 +69,11 @@ def record_promises(case: Case, checked: list[tuple[dict, dt.date]]) -> list[Mat
 def case_promise_fulfil(*, user, case_no: str, material_code: str) -> Case:
     """The promised material arrived at the window. A case suspended for lapsed promises resumes once none
     is left outstanding."""
-    staff = require_role(user, StaffRole.WINDOW)
+    require_role(user, *ROLES[Action.FULFIL_PROMISE])
     case = lock_case(case_no=case_no)
-    halls.require_accepting_window(staff, case)
+    require(Action.FULFIL_PROMISE, Viewer.of(user), case, material_code=material_code)
     promise = MaterialPromise.objects.filter(case=case, material_code=material_code, fulfilled_at=None).first()
-    if promise is None:
+    if promise is None:  # the rule read the outstanding promises a moment ago, under this lock
         raise NotFound("该办件没有这项待补交的容缺材料")
     now = timezone.now()
     promise.fulfilled_at, promise.fulfilled_by = now, user

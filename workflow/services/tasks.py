@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .. import halls
 from ..access import require_role
-from ..errors import CaseSuspended, NotFound, TaskAlreadyCompleted, TaskClaimedByOther, ValidationFailed
-from ..lifecycle import CaseStatus
-from ..models import Case, Decision, HumanTask, HumanTaskState, StaffRole
-from .engine import begin_step, complete_engine_task, lock_case, persist_step
+from ..errors import ValidationFailed
+from ..models import Case, Decision, HumanTask, HumanTaskState
+from ..selectors import permissions
+from ..selectors.permissions import Action, Viewer
+from ..step import Step
+from .engine import complete_engine_task, lock_case, open_tasks_of, persist_step, restore_instance
 
 REVIEW_DECISIONS = (Decision.APPROVE, Decision.REJECT, Decision.NEED_CORRECTION)
 
@@ -30,20 +31,15 @@ def human_task_complete(
     was already decided gives TaskAlreadyCompleted (HTTP 409), also when two requests race: the case row
     lock serialises them and the second sees the task closed.
     """
-    staff = require_role(user, StaffRole.REVIEWER)
+    staff = require_role(user, *permissions.ROLES[Action.COMPLETE])
     corrections, result = corrections or [], result or {}
     _check_decision(decision, opinion, corrections, result)
     case: Case = lock_case(task_id=task_id, department=staff.department_id)
-    if not halls.sees_case(staff, case):  # 收受分离: another region's case, as if it did not exist
-        raise NotFound("未找到该任务")
-    if case.status == CaseStatus.SUSPENDED:
-        raise CaseSuspended()
-    step = begin_step(case, user)
-    task = next((t for t in step.open_tasks if t.pk == task_id), None)
-    if task is None:
-        raise TaskAlreadyCompleted()
-    if task.assignee_id not in (None, user.pk):
-        raise TaskClaimedByOther()
+    open_tasks = open_tasks_of(case)
+    task = next((t for t in open_tasks if t.pk == task_id), None)
+    # 收受分离 (another region's case: not found), a suspended case, a decided task, a colleague's claim
+    permissions.require(Action.COMPLETE, Viewer.of(user), case, task=task)
+    step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=open_tasks)
     department = task.lane
     reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
     # Each department writes only its own key: branch data is deep-merged at the join.

@@ -27,19 +27,27 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Sum
 
-from .. import halls, upload_limits, uploads
+from .. import upload_limits, uploads
 from ..access import require_role
-from ..errors import CaseFilesLimit, FileTypeNotAllowed, InvalidTransition, NotFound, ValidationFailed
+from ..errors import CaseFilesLimit, FileTypeNotAllowed, NotFound, ValidationFailed
 from ..events import case_event
-from ..lifecycle import CaseStatus
-from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise, StaffRole
+from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise
 from ..models.documents import private_storage
+from ..selectors.permissions import PROMISE_STATES, ROLES, Action, Viewer, require
 from .engine import lock_case
 from .promises import case_promise_fulfil
 
-UPLOAD_STATES = (CaseStatus.RECEIVED, CaseStatus.CORRECTION_REQUIRED)
-PROMISE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.SUSPENDED)
 _COPY_CHUNK = 1024 * 1024
+
+# The HTTP boundary's part of the same rules: api/ and web/ put the size limit first among the upload handlers,
+# so a body over the limit is refused before (declared) or while (streamed) it is read.
+install_size_limit = upload_limits.install
+declared_too_large = upload_limits.declared_too_large
+too_large = upload_limits.too_large
+max_bytes = upload_limits.max_bytes
+human_size = upload_limits.human_size
+ALLOWED_LABEL = uploads.ALLOWED_LABEL
+ACCEPT_ATTRIBUTE = uploads.ACCEPT_ATTRIBUTE
 
 
 def material_file_upload(*, user, case_no: str, material_code: str, file: BinaryIO) -> MaterialFile:
@@ -49,7 +57,7 @@ def material_file_upload(*, user, case_no: str, material_code: str, file: Binary
     (``is_new`` False) and write nothing. Errors: FileTooLarge (413), FileTypeNotAllowed (400),
     ValidationFailed for a material not on the checklist (400), InvalidTransition (409), CaseFilesLimit (409).
     """
-    staff = require_role(user, StaffRole.WINDOW)
+    require_role(user, *ROLES[Action.UPLOAD_FILE])
     size = _size_of(file)
     if size > upload_limits.max_bytes():
         raise upload_limits.too_large()
@@ -62,9 +70,11 @@ def material_file_upload(*, user, case_no: str, material_code: str, file: Binary
 
     with transaction.atomic():
         case = lock_case(case_no=case_no)
-        halls.require_accepting_window(staff, case)  # 收受分离: the accepting hall's window hands materials in
+        require(Action.UPLOAD_FILE, Viewer.of(user), case)  # 收受分离: the accepting hall's window hands them in
         material = _material_of(case, material_code)
-        promise = _check_state(case, material_code)
+        # before 受理 and while a correction is awaited, any material; during the review, a promised (容缺) one
+        require(Action.UPLOAD_FILE, Viewer.of(user), case, material_code=material_code)
+        promise = _outstanding_promise(case, material_code)
         existing = MaterialFile.objects.filter(case=case, material_code=material_code, sha256=digest).first()
         if existing is not None:
             existing.is_new = False
@@ -109,18 +119,16 @@ def material_file_remove(*, user, public_id: uuid.UUID | str) -> None:
     """Remove a file handed in by mistake: only before 受理 (the departments have seen nothing yet); after that
     the file is part of what was reviewed. The stored bytes are deleted after commit unless another row of the
     case still refers to them."""
-    staff = require_role(user, StaffRole.WINDOW)
+    require_role(user, *ROLES[Action.REMOVE_FILE])
     found = MaterialFile.objects.filter(public_id=_uuid(public_id)).values_list("case_id", flat=True).first()
     if found is None:
         raise NotFound("未找到该文件")
     with transaction.atomic():
         case = lock_case(case_id=found)
-        halls.require_accepting_window(staff, case)
+        require(Action.REMOVE_FILE, Viewer.of(user), case)  # the accepting hall's window, before 受理 only
         row = MaterialFile.objects.filter(public_id=_uuid(public_id), case=case).first()
         if row is None:  # removed meanwhile
             raise NotFound("未找到该文件")
-        if case.status != CaseStatus.RECEIVED:
-            raise InvalidTransition("办件已受理，材料文件不能再删除")
         material_name = _material_names(case).get(row.material_code, row.material_code)
         row.delete()
         CaseEvent.objects.bulk_create(
@@ -165,15 +173,11 @@ def _material_of(case: Case, material_code: str) -> dict:
     raise ValidationFailed(message, field_errors={"material_code": [message]})
 
 
-def _check_state(case: Case, material_code: str) -> MaterialPromise | None:
-    """None when files may be handed in now; the outstanding promise when this upload fulfils one."""
-    if case.status in UPLOAD_STATES:
+def _outstanding_promise(case: Case, material_code: str) -> MaterialPromise | None:
+    """The outstanding 容缺 promise this upload fulfils (while the review runs), or None."""
+    if case.status not in PROMISE_STATES:
         return None
-    if case.status in PROMISE_STATES:
-        promise = MaterialPromise.objects.filter(case=case, material_code=material_code, fulfilled_at=None).first()
-        if promise is not None:
-            return promise
-    raise InvalidTransition("办件当前状态不能上传材料：只能在受理前、待补正时，或补交容缺承诺的材料时上传")
+    return MaterialPromise.objects.filter(case=case, material_code=material_code, fulfilled_at=None).first()
 
 
 def _check_case_limits(case: Case, size: int) -> None:

@@ -1,0 +1,168 @@
+"""Every read, scoped to who is asking, returning typed view objects that the API's serializers and the hall's
+templates both render (docs/architecture.md "The read side"). One module per concept:
+
+- ``cases``: finding a case within one's scope; the case in full (``case_view``), its departments' progress, the
+  unified result, the correction notice, the window's lists, the diagram; ``case_merged_form`` — the one read of a
+  case's form, materials and field provenance;
+- ``tasks``: the inbox (one order), a task's row, the task page;
+- ``applicant``: what the applicant sees with case number + query code;
+- ``timeline``: a case's trail entries as a viewer may read them (the event registry's audiences);
+- ``supervision``: the clock panel and the overdue list, coloured by the one rule (``workflow.clock``);
+- ``permissions``: which actions a staff member may take on a case or task — the rules the services refuse by —
+  and the one opinion-masking rule;
+- ``materials``, ``documents``, ``catalogue``, ``extensions``: the checklist and files, issued documents, the
+  one-things and halls, extension requests.
+"""
+
+from ..ratings import rating_state, rating_statistics, rectification_get, rectification_list
+from .applicant import ApplicantView, case_applicant_view
+from .cases import (
+    CaseSummary,
+    CaseView,
+    CorrectionRequest,
+    DepartmentProgress,
+    ItemResult,
+    WindowLists,
+    asked_fields,
+    case_events,
+    case_for_applicant,
+    case_get,
+    case_merged_form,
+    case_summary,
+    case_tasks,
+    case_view,
+    corrected_fields,
+    correction_history,
+    correction_item_label,
+    correction_notice,
+    diagram,
+    window_worklist,
+)
+from .catalogue import (
+    OneThingBrief,
+    OneThingView,
+    department_names,
+    hall_list,
+    one_thing_get,
+    one_thing_list,
+    one_things,
+)
+from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
+from .extensions import extension_request_list, extension_request_view
+from .materials import (
+    Material,
+    MaterialGroup,
+    MaterialsBlock,
+    checklist,
+    material_file_content,
+    material_groups,
+    missing_required_materials,
+    unknown_materials,
+)
+from .materials import material_file_get as _material_file_get
+from .permissions import Action, Me, Viewer, allowed_actions, me
+from .supervision import ClockView, ExtensionRequestRow, notification_list
+from .tasks import (
+    POST_REVIEW_FILTERS,
+    TaskPage,
+    TaskRow,
+    inbox,
+    overdue_tasks,
+    post_review_pending_count,
+    reassign_candidates,
+    recent_completed_tasks,
+    task_counts,
+    task_get,
+    task_list,
+    task_page,
+    task_row_get,
+)
+from .timeline import TimelineRow
+
+
+def material_file_get(*, user, public_id):
+    """One material file, for whoever may see its case; anyone else gets the same 404 as for an unknown id."""
+    return _material_file_get(user=user, public_id=public_id, case_get=case_get)
+
+
+def case_material_files(*, user, case_no: str) -> tuple:
+    """A case's files by material for whoever may see the case (``case_get``): the window, supervisors and
+    administrators, and reviewers of a department with a task on the case."""
+    case = case_get(user=user, case_no=case_no)
+    return case, material_groups(case, case_merged_form(case))
+
+
+__all__ = [
+    "POST_REVIEW_FILTERS",
+    "Action",
+    "ApplicantView",
+    "CaseSummary",
+    "CaseView",
+    "ClockView",
+    "CorrectionRequest",
+    "DepartmentProgress",
+    "DocumentRow",
+    "ExtensionRequestRow",
+    "ItemResult",
+    "Material",
+    "MaterialGroup",
+    "MaterialsBlock",
+    "Me",
+    "OneThingBrief",
+    "OneThingView",
+    "TaskPage",
+    "TaskRow",
+    "TimelineRow",
+    "Viewer",
+    "WindowLists",
+    "allowed_actions",
+    "asked_fields",
+    "case_applicant_view",
+    "case_document",
+    "case_documents",
+    "case_events",
+    "case_for_applicant",
+    "case_get",
+    "case_material_files",
+    "case_merged_form",
+    "case_summary",
+    "case_tasks",
+    "case_view",
+    "checklist",
+    "corrected_fields",
+    "correction_history",
+    "correction_item_label",
+    "correction_notice",
+    "department_names",
+    "diagram",
+    "document_content",
+    "document_verification",
+    "extension_request_list",
+    "extension_request_view",
+    "hall_list",
+    "inbox",
+    "material_file_content",
+    "material_file_get",
+    "material_groups",
+    "me",
+    "missing_required_materials",
+    "notification_list",
+    "one_thing_get",
+    "one_thing_list",
+    "one_things",
+    "overdue_tasks",
+    "post_review_pending_count",
+    "rating_state",
+    "rating_statistics",
+    "reassign_candidates",
+    "recent_completed_tasks",
+    "rectification_get",
+    "rectification_list",
+    "task_counts",
+    "task_get",
+    "task_list",
+    "task_page",
+    "task_row_get",
+    "unknown_materials",
+    "window_worklist",
+]

@@ -1,0 +1,521 @@
+"""A case as staff see it: found within their scope, summarised, and in full (the case page and
+``GET /api/cases/{no}``), with the departments' progress, the unified result and the opinions masked by the one
+rule (a reviewer sees its own department's decisions, never another's)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .. import halls, query_codes
+from ..access import staff_of
+from ..errors import NotFound, PermissionDenied
+from ..labels import OUTCOME_LABELS, PROGRESS_LABELS
+from ..lifecycle import CaseStatus
+from ..models import Case, CaseEvent, Decision, HumanTask, HumanTaskState, MaterialPromise, ProcessVersion
+from ..models import StaffRole as Role
+from ..results import case_results
+from .catalogue import department_names
+from .documents import case_documents
+from .materials import Material, MaterialsBlock, checklist, materials_block
+from .permissions import Facts, Viewer, allowed_actions
+from .timeline import TimelineRow, case_timeline
+
+_CASE_LIGHT = ("process_state", "process_version__compiled", "process_version__bpmn_xml")
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+RESULT_STATES = frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.CONCLUDED})
+
+
+def case_get(*, user, case_no: str) -> Case:
+    """A case for staff: the window and supervisors see every case, a reviewer only cases their
+    department has a task on; staff bound to a hall only that hall's cases (workflow/halls.py)."""
+    staff = staff_of(user)
+    if staff is None:
+        raise PermissionDenied()
+    cases = Case.objects.select_related("one_thing", "process_version").defer(*_CASE_LIGHT)
+    if staff.role == Role.REVIEWER:
+        cases = cases.filter(tasks__department_id=staff.department_id).distinct()
+    scope = halls.case_scope(staff)
+    if scope is not None:  # 收受分离: staff bound to a hall see the cases it accepted or decides
+        cases = cases.filter(scope)
+    case = cases.filter(case_no=case_no).first()
+    if case is None:
+        raise NotFound("未找到该办件")
+    return case
+
+
+def case_for_applicant(*, case_no: str, query_code: str) -> Case:
+    """The case if the query code matches. Unknown case and wrong code are the same answer at the same cost."""
+    case = (
+        Case.objects.select_related("one_thing", "process_version").defer(*_CASE_LIGHT).filter(case_no=case_no).first()
+    )
+    stored = case.query_code_hash if case is not None else query_codes.DUMMY_DIGEST
+    if not query_codes.matches(query_code, stored) or case is None:
+        raise NotFound("办件编号或查询码不正确")
+    return case
+
+
+def case_merged_form(case: Case) -> dict:
+    """The one form a case was opened with (schema, provenance, materials, items, ui hints): every read of the
+    case's form, materials and field provenance goes through here."""
+    return case.one_thing.merged_form or {}
+
+
+def case_tasks(case: Case) -> list[HumanTask]:
+    return list(case.tasks.select_related("department", "assignee", "post_reviewed_by").order_by("created_at", "id"))
+
+
+def case_events(case: Case) -> list[CaseEvent]:
+    return list(case.events.order_by("created_at", "id"))
+
+
+def latest_by_lane(tasks: list[HumanTask]) -> dict[str, HumanTask]:
+    """The current round's task per department (tasks come in creation order: the last one wins)."""
+    return {task.lane: task for task in tasks if task.department_id}
+
+
+def correction_item_label(item: str, merged_form: Mapping) -> str:
+    """A correction item as the reader knows it: a field's title, a material's name, or the text itself."""
+    props = (merged_form.get("schema") or {}).get("properties") or {}
+    if item in props:
+        return props[item].get("title", item)
+    for material in merged_form.get("materials") or []:
+        if material.get("code") == item:
+            return material.get("name", item)
+    return item
+
+
+def corrected_fields(case: Case) -> list[str]:
+    """The fields the applicant changed in the latest correction."""
+    event = case.events.filter(kind="corrected").order_by("-created_at", "-id").first()
+    return list(event.data.get("fields", [])) if event else []
+
+
+@dataclass(frozen=True)
+class CorrectionItem:
+    item: str
+    reason: str
+    label: str  # the field's title, the material's name, or the item as written
+
+
+def correction_items(rows: Iterable[Mapping], merged_form: Mapping) -> list[CorrectionItem]:
+    return [
+        CorrectionItem(
+            item=str(row.get("item", "")),
+            reason=str(row.get("reason", "")),
+            label=correction_item_label(str(row.get("item", "")), merged_form),
+        )
+        for row in rows or []
+    ]
+
+
+# --------------------------------------------------------------------------- pieces of a case view
+
+
+@dataclass(frozen=True)
+class HallView:
+    code: str
+    name: str
+    region_code: str
+    region_name: str
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    case_no: str
+    one_thing: str  # key
+    one_thing_name: str
+    process_version: int
+    status: str
+    status_label: str
+    outcome: str
+    outcome_label: str
+    applicant_name: str
+    opened_at: dt.datetime
+    concluded_at: dt.datetime | None
+    promised_due_date: dt.date | None
+    accepting_hall: HallView | None
+    deciding_hall: HallView | None
+    cross_region: bool
+
+
+def case_summary(case: Case) -> CaseSummary:
+    places = halls.case_halls(case)
+    return CaseSummary(
+        case_no=case.case_no,
+        one_thing=case.one_thing.key,
+        one_thing_name=case.one_thing.name,
+        process_version=case.process_version.number,
+        status=case.status,
+        status_label=case.get_status_display(),
+        outcome=case.outcome,
+        outcome_label=OUTCOME_LABELS.get(case.outcome, ""),
+        applicant_name=case.applicant_name,
+        opened_at=case.opened_at,
+        concluded_at=case.concluded_at,
+        promised_due_date=case.promised_due_date,
+        accepting_hall=HallView(**places["accepting_hall"]) if places["accepting_hall"] else None,
+        deciding_hall=HallView(**places["deciding_hall"]) if places["deciding_hall"] else None,
+        cross_region=places["cross_region"],
+    )
+
+
+@dataclass(frozen=True)
+class DepartmentProgress:
+    """A department of the process with its current round: progress for everyone who sees the case, its
+    decision and opinion only for those who may see them (``None`` otherwise)."""
+
+    department: str
+    department_name: str
+    progress: str  # pending / reviewing / done
+    progress_label: str
+    review_round: int | None
+    decision: str | None
+    decision_label: str | None
+    opinion: str | None
+    completed_at: dt.datetime | None
+
+
+def _progress(task: HumanTask | None) -> str:
+    if task is None:
+        return "pending"
+    return "reviewing" if task.state == HumanTaskState.OPEN else "done"
+
+
+def progress_rows(
+    case: Case, tasks: list[HumanTask], viewer: Viewer, names: Mapping[str, str], *, opinions: bool = True
+) -> list[DepartmentProgress]:
+    """Each department of the process with its current task. ``opinions`` False: decisions are not given yet
+    (the applicant before the unified feedback)."""
+    latest = latest_by_lane(tasks)
+    rows = []
+    for code in [] if case.status == CaseStatus.NOT_ACCEPTED else case.process_version.departments:
+        task = latest.get(code)
+        progress = _progress(task)
+        show = task is not None and opinions and viewer.sees_decisions_of(code)
+        rows.append(
+            DepartmentProgress(
+                department=code,
+                department_name=names.get(code, code),
+                progress=progress,
+                progress_label=PROGRESS_LABELS[progress],
+                review_round=task.review_round if task else None,
+                decision=(task.decision or None) if show else None,
+                decision_label=(task.get_decision_display() if task.decision else None) if show else None,
+                opinion=task.opinion if show else None,
+                completed_at=task.completed_at if task else None,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """统一反馈: one row per item — its department's latest decision and, when approved, its licence."""
+
+    item_code: str
+    item: str
+    department: str
+    department_name: str
+    decision: str | None
+    decision_label: str | None
+    opinion: str | None
+    licence_no: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    auto_approved: bool
+    licence_revoked: bool
+    licence_revoked_at: dt.datetime | None
+    licence_revoked_reason: str
+
+
+def item_results(case: Case, tasks: list[HumanTask], viewer: Viewer) -> list[ItemResult]:
+    """The unified result once the case has one (else empty); another department's decision and opinion are
+    masked for a reviewer, as everywhere."""
+    if case.status not in RESULT_STATES:
+        return []
+    rows = []
+    for row in case_results(case, tasks):
+        if not viewer.sees_decisions_of(row["department"]):
+            row = {**row, "decision": None, "decision_label": None, "opinion": None}
+        rows.append(ItemResult(**row))
+    return rows
+
+
+@dataclass(frozen=True)
+class CaseTask:
+    """A task of the case, for the case views: another department's decision, opinion and corrections are masked
+    for a reviewer."""
+
+    id: int
+    name: str
+    element_id: str
+    lane: str
+    department_name: str | None
+    review_round: int
+    state: str
+    state_label: str
+    decision: str | None
+    decision_label: str | None
+    opinion: str | None
+    corrections: list | None
+    assignee_name: str
+    completed_at: dt.datetime | None
+    due_date: dt.date | None
+    supervision: str | None
+    supervision_label: str
+    auto_approved: bool
+
+
+def case_task(task: HumanTask, case: Case, viewer: Viewer) -> CaseTask:
+    from .. import clock
+
+    show = viewer.sees_decisions_of(task.lane)
+    supervision = clock.task_supervision(task, case=case)
+    return CaseTask(
+        id=task.pk,
+        name=task.name,
+        element_id=task.element_id,
+        lane=task.lane,
+        department_name=task.department.name if task.department_id else None,
+        review_round=task.review_round,
+        state=task.state,
+        state_label=task.get_state_display(),
+        decision=(task.decision or None) if show else None,
+        decision_label=(task.get_decision_display() if task.decision else None) if show else None,
+        opinion=task.opinion if show else None,
+        corrections=list(task.corrections or []) if show else None,
+        assignee_name=(task.assignee.get_full_name() or task.assignee.get_username()) if task.assignee_id else "",
+        completed_at=task.completed_at,
+        due_date=task.due_date,
+        supervision=supervision,
+        supervision_label=clock.supervision_label(supervision),
+        auto_approved=task.auto_approved,
+    )
+
+
+@dataclass(frozen=True)
+class ReusedMaterial:
+    material_code: str
+    material_name: str
+    licence_no: str
+
+
+@dataclass(frozen=True)
+class PromiseRow:
+    material_code: str
+    material_name: str
+    due_date: dt.date
+    fulfilled_at: dt.datetime | None
+    lapsed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class CaseView(CaseSummary):
+    """A case in full for staff: what ``GET /api/cases/{no}`` answers and the case page shows."""
+
+    applicant_id_number: str
+    applicant_phone: str
+    form: dict
+    departments: list[DepartmentProgress]
+    tasks: list[CaseTask]
+    timeline: list[TimelineRow]
+    results: list[ItemResult]
+    reused_materials: list[ReusedMaterial]
+    promises: list[PromiseRow]
+    clock: object  # supervision.ClockView
+    checklist: list[Material]  # the case's materials checklist (一次告知)
+    materials_received: list[str]  # codes the window recorded as handed in (at opening, at acceptance)
+    materials: MaterialsBlock
+    documents: list  # documents.DocumentRow
+    my_open_tasks: list[CaseTask]  # a reviewer's own department's open tasks on the case
+    allowed_actions: list[str]
+
+    def may(self, action: str) -> bool:
+        return action in self.allowed_actions
+
+    @property
+    def deferrable(self) -> list[Material]:
+        return [material for material in self.checklist if material.deferrable]
+
+
+def case_view(*, user, case: Case) -> CaseView:
+    """A constant number of statements whatever the number of tasks, events, files or pauses."""
+    from .supervision import case_clock_view
+
+    viewer = Viewer.of(user)
+    names = department_names()
+    tasks = case_tasks(case)
+    merged = case_merged_form(case)
+    promises = list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
+    facts = Facts(tasks=tasks, promised={p.material_code for p in promises if p.fulfilled_at is None})
+    clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
+    rows = [case_task(task, case, viewer) for task in tasks]
+    events = case_events(case)
+    return CaseView(
+        **case_summary(case).__dict__,
+        applicant_id_number=case.applicant_id_number,
+        applicant_phone=case.applicant_phone,
+        form=case.form_data,
+        departments=progress_rows(case, tasks, viewer, names),
+        tasks=rows,
+        timeline=case_timeline(events, viewer, names),
+        results=item_results(case, tasks, viewer),
+        reused_materials=[
+            ReusedMaterial(r.material_code, r.material_name, r.licence.number)
+            for r in case.reused_materials.select_related("licence")
+        ],
+        promises=[
+            PromiseRow(p.material_code, p.material_name, p.due_date, p.fulfilled_at, p.lapsed_at) for p in promises
+        ],
+        clock=clock_view,
+        checklist=checklist(merged, names),
+        materials_received=materials_received(events),
+        materials=materials_block(case, merged, viewer, facts),
+        documents=case_documents(case),
+        my_open_tasks=[
+            row
+            for row, task in zip(rows, tasks, strict=True)
+            if viewer.department and task.lane == viewer.department and task.state == HumanTaskState.OPEN
+        ],
+        allowed_actions=sorted(allowed_actions(viewer, case, facts=facts)),
+    )
+
+
+def materials_received(events: Iterable[CaseEvent]) -> list[str]:
+    """Codes of the materials the trail records as handed in: at opening, at acceptance, and those an earlier
+    e-licence stands for (免提交)."""
+    received: set[str] = set()
+    for event in events:
+        data = event.data or {}
+        if event.kind in ("opened", "task_completed"):
+            received |= set(data.get("materials") or [])
+        elif event.kind == "materials_reused":
+            received |= set(data.get("codes") or [])
+    return sorted(received)
+
+
+# --------------------------------------------------------------------------- the correction notice
+
+
+@dataclass(frozen=True)
+class CorrectionRequest:
+    """What one department asked in the current correction round (the combined notice, 一次性告知)."""
+
+    department: str
+    department_name: str
+    review_round: int
+    opinion: str
+    completed_at: dt.datetime | None
+    items: list[CorrectionItem]
+
+
+def _correction_requests(case: Case, tasks: Iterable[HumanTask]) -> list[CorrectionRequest]:
+    merged = case_merged_form(case)
+    return [
+        CorrectionRequest(
+            department=task.lane,
+            department_name=task.department.name if task.department_id else task.lane,
+            review_round=task.review_round,
+            opinion=task.opinion,
+            completed_at=task.completed_at,
+            items=correction_items(task.corrections, merged),
+        )
+        for task in tasks
+        if task.decision == Decision.NEED_CORRECTION
+    ]
+
+
+def correction_notice(case: Case, tasks: list[HumanTask]) -> list[CorrectionRequest]:
+    """The current round's requests."""
+    return _correction_requests(case, latest_by_lane(tasks).values())
+
+
+def correction_history(case: Case, tasks: list[HumanTask]) -> list[CorrectionRequest]:
+    """Every round's requests, oldest first."""
+    return _correction_requests(case, tasks)
+
+
+def asked_fields(notice: Iterable[CorrectionRequest], merged_form: Mapping) -> dict[str, str]:
+    """Form fields named by the correction items → the reasons, for highlighting them."""
+    props = (merged_form.get("schema") or {}).get("properties") or {}
+    by_title = {definition.get("title"): name for name, definition in props.items()}
+    asked: dict[str, str] = {}
+    for row in notice:
+        for item in row.items:
+            name = item.item if item.item in props else by_title.get(item.item)
+            if name:
+                reason = f"{row.department_name}：{item.reason}"
+                asked[name] = f"{asked[name]}；{reason}" if name in asked else reason
+    return asked
+
+
+# --------------------------------------------------------------------------- the window's lists
+
+
+@dataclass(frozen=True)
+class WindowLists:
+    received: list[CaseSummary]
+    correction: list[CaseSummary]
+    to_conclude: list[CaseSummary]
+    decided_here: list[CaseSummary]
+    in_review: int
+
+
+def window_worklist(*, user, limit: int = 50) -> WindowLists:
+    """The window's lists. A clerk bound to a hall (收受分离): the lists the clerk acts on hold the hall's own
+    cases, and ``decided_here`` the cases other halls received for this hall's region to decide."""
+    staff = staff_of(user)
+    if staff is None or staff.role != Role.WINDOW:
+        raise PermissionDenied()
+    hall_id = staff.hall_id
+    cases = Case.objects.select_related("one_thing", "process_version").defer(*_CASE_LIGHT, "form_data")
+    decided_here = []
+    if hall_id is not None:
+        decided_here = list(
+            cases.filter(deciding_hall_id=hall_id)
+            .exclude(accepting_hall_id=hall_id)
+            .exclude(status__in=[CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN])
+            .order_by("-updated_at")[:limit]
+        )
+        cases = cases.filter(accepting_hall_id=hall_id)
+    summaries = lambda rows: [case_summary(case) for case in rows]  # noqa: E731
+    return WindowLists(
+        decided_here=summaries(decided_here),
+        received=summaries(cases.filter(status=CaseStatus.RECEIVED).order_by("opened_at")[:limit]),
+        correction=summaries(cases.filter(status=CaseStatus.CORRECTION_REQUIRED).order_by("updated_at")[:limit]),
+        to_conclude=summaries(
+            cases.filter(status__in=[CaseStatus.APPROVED, CaseStatus.REJECTED]).order_by("updated_at")[:limit]
+        ),
+        in_review=cases.filter(status=CaseStatus.IN_REVIEW).count(),
+    )
+
+
+# --------------------------------------------------------------------------- the diagram
+
+
+def diagram(*, user, case_no: str) -> dict:
+    """The case's BPMN (lanes relabelled with department names), current and finished user tasks."""
+    case = case_get(user=user, case_no=case_no)
+    xml = ProcessVersion.objects.values_list("bpmn_xml", flat=True).get(pk=case.process_version_id)
+    rows = list(case.tasks.values_list("element_id", "state"))
+    current = sorted({element for element, state in rows if state == HumanTaskState.OPEN})
+    finished = sorted({element for element, state in rows if state == HumanTaskState.COMPLETED} - set(current))
+    return {"xml": _relabel_lanes(xml, department_names()), "current": current, "finished": finished}
+
+
+def _relabel_lanes(xml: str, names: Mapping[str, str]) -> str:
+    """Lane names are department codes (the engine contract); readers want the department names."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), parser=parser)
+    except etree.XMLSyntaxError:
+        return xml
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        code = lane.get("name", "")
+        if code in names:
+            lane.set("name", names[code])
+    return etree.tostring(root, encoding="unicode")

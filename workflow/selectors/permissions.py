@@ -1,0 +1,408 @@
+"""Who may do what to a case or a task: one rule per action, used by the services to refuse and by the screens and
+the API (``allowed_actions``) to offer it — so they cannot disagree.
+
+Each rule raises the domain error the service answers with (404 for what the actor may not know exists, 403 for
+a wrong role or hall, 409 for the wrong moment); ``allowed_actions`` is the set of actions whose rule passes.
+The rules read only what is on the rows they are given (plus, where noted, the case's tasks, pending extension
+request and outstanding promises, which the views load anyway): a service pays no extra statement for them.
+
+Also here: the one opinion-masking rule (``sees_decisions_of``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from .. import calendar as cal
+from .. import halls
+from ..access import staff_of
+from ..errors import (
+    AlreadyPostReviewed,
+    CaseSuspended,
+    Conflict,
+    DomainError,
+    InvalidTransition,
+    NotAutoApproved,
+    NotFound,
+    PermissionDenied,
+    TaskAlreadyCompleted,
+    TaskClaimedByOther,
+)
+from ..lifecycle import CaseStatus
+from ..models import Case, ExtensionRequest, ExtensionRequestState, HumanTask, HumanTaskState, MaterialPromise, Staff
+from ..models import StaffRole as Role
+
+class Action(StrEnum):
+    # the window, on a case
+    ACCEPT = "accept"
+    REFUSE = "refuse"
+    CORRECT = "correct"  # key in the applicant's correction
+    CONCLUDE = "conclude"
+    WITHDRAW = "withdraw"  # for the applicant
+    REISSUE_QUERY_CODE = "reissue_query_code"
+    FULFIL_PROMISE = "fulfil_promise"  # a 容缺 material arrived
+    UPLOAD_FILE = "upload_file"
+    REMOVE_FILE = "remove_file"
+    # the window, or a reviewer whose department has an open task on the case
+    START_PROCEDURE = "start_procedure"
+    END_PROCEDURE = "end_procedure"
+    REQUEST_EXTENSION = "request_extension"
+    # on a department task
+    CLAIM = "claim"
+    UNCLAIM = "unclaim"
+    REASSIGN = "reassign"
+    COMPLETE = "complete"  # decide: approve, reject, need correction
+    POST_REVIEW = "post_review"  # 秒批事后复核
+
+
+CASE_ACTIONS = (
+    Action.ACCEPT,
+    Action.REFUSE,
+    Action.CORRECT,
+    Action.CONCLUDE,
+    Action.WITHDRAW,
+    Action.REISSUE_QUERY_CODE,
+    Action.FULFIL_PROMISE,
+    Action.UPLOAD_FILE,
+    Action.REMOVE_FILE,
+    Action.START_PROCEDURE,
+    Action.END_PROCEDURE,
+    Action.REQUEST_EXTENSION,
+)
+TASK_ACTIONS = (Action.CLAIM, Action.UNCLAIM, Action.REASSIGN, Action.COMPLETE, Action.POST_REVIEW)
+# Who may call each action at all: the services check this first, before reading anything.
+ROLES: dict[Action, tuple[str, ...]] = {
+    **dict.fromkeys(CASE_ACTIONS[:9], (Role.WINDOW,)),
+    **dict.fromkeys(
+        (Action.START_PROCEDURE, Action.END_PROCEDURE, Action.REQUEST_EXTENSION), (Role.WINDOW, Role.REVIEWER)
+    ),
+    Action.CLAIM: (Role.REVIEWER,),
+    Action.COMPLETE: (Role.REVIEWER,),
+    Action.POST_REVIEW: (Role.REVIEWER,),
+    Action.UNCLAIM: (Role.REVIEWER, Role.SUPERVISOR, Role.ADMINISTRATOR),
+    Action.REASSIGN: (Role.REVIEWER, Role.SUPERVISOR, Role.ADMINISTRATOR),
+}
+UPLOAD_STATES = (CaseStatus.RECEIVED, CaseStatus.CORRECTION_REQUIRED)
+PROMISE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.SUSPENDED)  # files only for a promised (容缺) material
+EXTENDABLE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUIRED)
+RESULT_STATES = (CaseStatus.APPROVED, CaseStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks: a staff member, or (``staff`` None) the applicant, verified by case number and query code."""
+
+    user: object | None
+    staff: Staff | None
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        return cls(user=user, staff=staff_of(user))
+
+    @classmethod
+    def applicant(cls) -> Viewer:
+        return cls(user=None, staff=None)
+
+    @property
+    def role(self) -> str | None:
+        return self.staff.role if self.staff is not None else None
+
+    @property
+    def department(self) -> str | None:
+        """A reviewer's department; None for everyone else."""
+        return self.staff.department_id if self.role == Role.REVIEWER else None
+
+    @property
+    def user_id(self):
+        return getattr(self.user, "pk", None)
+
+    def sees_decisions_of(self, lane: str) -> bool:
+        """The one opinion-masking rule: a reviewer sees its own department's decisions, opinions and correction
+        requests and nobody else's (other lanes' progress only); the window, supervisors, administrators — and
+        the applicant, once the feedback is given — see them all."""
+        return self.department is None or lane == self.department
+
+
+@dataclass
+class Facts:
+    """What some rules need beyond the case row; None: read it when a rule needs it."""
+
+    tasks: list[HumanTask] | None = None  # the case's tasks
+    pending_extension: bool | None = None
+    promised: set[str] | None = None  # codes of outstanding 容缺 promises
+
+    def open_task_departments(self, case: Case) -> tuple[set[str], set[str]]:
+        """(departments with any task on the case, departments with an open one)."""
+        if self.tasks is None:
+            self.tasks = list(HumanTask.objects.filter(case_id=case.pk).only("lane", "department_id", "state"))
+        having = {t.department_id for t in self.tasks if t.department_id}
+        return having, {t.department_id for t in self.tasks if t.department_id and t.state == HumanTaskState.OPEN}
+
+    def has_pending_extension(self, case: Case) -> bool:
+        if self.pending_extension is None:
+            pending = ExtensionRequest.objects.filter(case_id=case.pk, state=ExtensionRequestState.PENDING)
+            self.pending_extension = pending.exists()
+        return self.pending_extension
+
+    def promised_codes(self, case: Case) -> set[str]:
+        if self.promised is None:
+            outstanding = MaterialPromise.objects.filter(case_id=case.pk, fulfilled_at=None)
+            self.promised = set(outstanding.values_list("material_code", flat=True))
+        return self.promised
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def _role(viewer: Viewer, action: Action) -> None:
+    if viewer.role not in ROLES[action]:
+        raise PermissionDenied()
+
+
+def _window(viewer: Viewer, case: Case, action: Action) -> None:
+    """The window's acts belong to the hall that accepted the case (收受分离): another hall's clerk is refused
+    (403), a clerk whose hall has nothing to do with the case does not find it (404)."""
+    _role(viewer, action)
+    halls.require_accepting_window(viewer.staff, case)
+
+
+def acting_department(viewer: Viewer, case: Case, facts: Facts | None = None) -> str | None:
+    """Who may stop or extend the case's clock: the window (None), or a reviewer whose department has an open
+    task on the case (its code). Another department's case is not found, as everywhere."""
+    facts = facts or Facts()
+    if viewer.role not in (Role.WINDOW, Role.REVIEWER):
+        raise PermissionDenied()
+    if viewer.role == Role.WINDOW:
+        halls.require_accepting_window(viewer.staff, case)
+        return None
+    if not halls.sees_case(viewer.staff, case):  # 收受分离: a reviewer bound to a hall decides only its region's
+        raise NotFound("未找到该办件")
+    having, open_ = facts.open_task_departments(case)
+    if viewer.department not in having:
+        raise NotFound("未找到该办件")
+    if viewer.department not in open_:
+        raise PermissionDenied("本部门在该办件上没有在办任务")
+    return viewer.department
+
+
+def _status(case: Case, allowed, message: str | None = None) -> None:
+    if case.status not in allowed:
+        raise InvalidTransition(message)
+
+
+def _applicant_or_window(viewer: Viewer, case: Case, action: Action) -> None:
+    if viewer.staff is not None or viewer.user is not None:
+        _window(viewer, case, action)
+
+
+def _department_task(viewer: Viewer, case: Case, task: HumanTask | None) -> None:
+    """A reviewer acting on a task of their own department, of a case their hall decides; else not found."""
+    if task is not None and (task.department_id is None or task.department_id != viewer.department):
+        raise NotFound("未找到该任务")
+    if not halls.sees_case(viewer.staff, case):
+        raise NotFound("未找到该任务")
+
+
+def _open(task: HumanTask | None) -> None:
+    if task is None or task.state != HumanTaskState.OPEN:
+        raise TaskAlreadyCompleted()
+
+
+def _not_claimed_by_other(viewer: Viewer, task: HumanTask, *, named: bool = False) -> None:
+    if task.assignee_id not in (None, viewer.user_id):
+        if not named:
+            raise TaskClaimedByOther()
+        assignee = task.assignee
+        raise TaskClaimedByOther(f"该任务已由{assignee.get_full_name() or assignee.get_username()}认领")
+
+
+def check(
+    action: Action,
+    viewer: Viewer,
+    case: Case,
+    *,
+    task: HumanTask | None = None,
+    facts: Facts | None = None,
+    material_code: str | None = None,
+    pause=None,
+) -> None:
+    """Raise the domain error that refuses ``action`` by ``viewer`` on ``case`` (and ``task``), if any.
+
+    ``task``: the department task for task actions (None there means "no longer open"). ``material_code``: the
+    material a file is uploaded for. ``pause``: the special procedure to end."""
+    facts = facts or Facts()
+    if action in (Action.ACCEPT, Action.REFUSE):
+        _window(viewer, case, action)
+        _status(case, (CaseStatus.RECEIVED,))
+    elif action == Action.CORRECT:
+        _applicant_or_window(viewer, case, action)
+        _status(case, (CaseStatus.CORRECTION_REQUIRED,), "办件当前不需要补正")
+    elif action == Action.CONCLUDE:
+        _window(viewer, case, action)
+        _status(case, RESULT_STATES, "办件尚未形成统一办理结果")
+    elif action == Action.WITHDRAW:
+        _applicant_or_window(viewer, case, action)
+        if not can_proceed(case.withdraw):
+            raise InvalidTransition("办件已有办理结果或已结束，不能撤回")
+    elif action == Action.REISSUE_QUERY_CODE:
+        _window(viewer, case, action)
+    elif action == Action.FULFIL_PROMISE:
+        _window(viewer, case, action)
+        if not facts.promised_codes(case) or (material_code and material_code not in facts.promised_codes(case)):
+            raise NotFound("该办件没有这项待补交的容缺材料")
+    elif action == Action.UPLOAD_FILE:
+        _window(viewer, case, action)
+        if case.status in UPLOAD_STATES:
+            return
+        promised = facts.promised_codes(case) if case.status in PROMISE_STATES else set()
+        if not promised or (material_code is not None and material_code not in promised):
+            raise InvalidTransition("办件当前状态不能上传材料：只能在受理前、待补正时，或补交容缺承诺的材料时上传")
+    elif action == Action.REMOVE_FILE:
+        _window(viewer, case, action)
+        _status(case, (CaseStatus.RECEIVED,), "办件已受理，材料文件不能再删除")
+    elif action == Action.START_PROCEDURE:
+        acting_department(viewer, case, facts)
+        _status(case, (CaseStatus.IN_REVIEW,), "只有审查中的办件可以启动特别程序")
+    elif action == Action.END_PROCEDURE:
+        department = acting_department(viewer, case, facts)
+        if pause is not None:
+            if department is not None and pause.department_id != department:
+                raise PermissionDenied("只能结束本部门启动的特别程序")
+            if pause.ended_at is not None:
+                raise Conflict("该特别程序已结束")
+    elif action == Action.REQUEST_EXTENSION:
+        acting_department(viewer, case, facts)
+        check_extendable(case)
+        if facts.has_pending_extension(case):
+            raise Conflict("该办件已有待批准的延期申请")
+    elif action == Action.CLAIM:
+        _role(viewer, action)
+        _department_task(viewer, case, task)
+        _open(task)
+        _not_claimed_by_other(viewer, task, named=True)
+    elif action == Action.UNCLAIM:
+        _role(viewer, action)
+        if viewer.role == Role.REVIEWER:
+            _department_task(viewer, case, task)
+            if task is not None and task.assignee_id != viewer.user_id:
+                raise PermissionDenied("只能退回自己认领的任务")
+        elif not halls.sees_case(viewer.staff, case):
+            raise NotFound("未找到该任务")
+        _open(task)
+    elif action == Action.REASSIGN:
+        _role(viewer, action)
+        if viewer.role == Role.REVIEWER:
+            _department_task(viewer, case, task)
+            if task is not None:
+                _not_claimed_by_other(viewer, task)
+        elif not halls.sees_case(viewer.staff, case):
+            raise NotFound("未找到该任务")
+        _open(task)
+    elif action == Action.COMPLETE:
+        _role(viewer, action)
+        _department_task(viewer, case, task)
+        if case.status == CaseStatus.SUSPENDED:
+            raise CaseSuspended()
+        _open(task)
+        _not_claimed_by_other(viewer, task)
+    elif action == Action.POST_REVIEW:
+        _role(viewer, action)
+        _department_task(viewer, case, task)
+        if task is None or not task.auto_approved:
+            raise NotAutoApproved()
+        if task.post_review_outcome:
+            raise AlreadyPostReviewed()
+    else:  # pragma: no cover - every action has its rule
+        raise ValueError(action)
+
+
+def check_extendable(case: Case, now=None) -> None:
+    """The case may have its limits extended now: accepted, not yet decided, the statutory deadline not passed
+    (an expired limit cannot be extended). The law's cap on the days is the extension services' own check."""
+    if case.status not in EXTENDABLE_STATES or case.accepted_at is None:
+        raise InvalidTransition("只有已受理、尚未作出决定的办件可以延期")
+    if case.statutory_due_date is not None and cal.local_date(now or timezone.now()) > case.statutory_due_date:
+        raise Conflict("法定办理期限已届满，不能再延期")
+
+
+def require(action: Action, viewer: Viewer, case: Case, **kwargs) -> None:
+    """``check`` for the services (the same rule; a name that reads as the precondition it is)."""
+    check(action, viewer, case, **kwargs)
+
+
+def allowed(action: Action, viewer: Viewer, case: Case, **kwargs) -> bool:
+    try:
+        check(action, viewer, case, **kwargs)
+    except DomainError:
+        return False
+    return True
+
+
+def allowed_actions(
+    viewer: Viewer,
+    case: Case,
+    *,
+    task: HumanTask | None = None,
+    facts: Facts | None = None,
+    only: Iterable[Action] | None = None,
+) -> frozenset[Action]:
+    """The actions ``viewer`` may take now: on ``task`` (its task actions, plus the clock's actions of its case)
+    when given, else on the case; ``only`` narrows the candidates (an inbox row asks for the task actions alone,
+    which read nothing). Only actions of the viewer's role are tried (no statement for the others)."""
+    facts = facts or Facts()
+    if task is not None:
+        candidates: Iterable[Action] = (*TASK_ACTIONS, Action.START_PROCEDURE, Action.REQUEST_EXTENSION)
+        if task.department_id is None:
+            return frozenset()
+    else:
+        candidates = CASE_ACTIONS
+    if only is not None:
+        candidates = [action for action in candidates if action in set(only)]
+    return frozenset(
+        action
+        for action in candidates
+        if viewer.role in ROLES[action]
+        and allowed(action, viewer, case, task=task if action in TASK_ACTIONS else None, facts=facts)
+    )
+
+
+APPLICANT_ACTIONS = (Action.CORRECT, Action.WITHDRAW)
+
+
+def applicant_actions(case: Case) -> frozenset[Action]:
+    """What the applicant (with case number and query code) may do now: correct once, withdraw before a result."""
+    viewer = Viewer.applicant()
+    return frozenset(action for action in APPLICANT_ACTIONS if allowed(action, viewer, case))
+
+
+@dataclass(frozen=True)
+class Me:
+    """Who is logged in: role and department (``GET /api/auth/me``, the screens' header)."""
+
+    username: str
+    full_name: str
+    role: str | None
+    role_label: str | None
+    department: str | None
+    department_name: str | None
+    hall: str | None  # the hall's name, for staff bound to one (收受分离)
+
+
+def me(user) -> Me:
+    staff = staff_of(user)
+    department = staff.department if staff is not None and staff.department_id else None
+    hall = halls.hall_by_id(staff.hall_id) if staff is not None and staff.hall_id else None
+    return Me(
+        username=user.get_username(),
+        full_name=user.get_full_name(),
+        role=staff.role if staff else None,
+        role_label=staff.get_role_display() if staff else None,
+        department=staff.department_id if staff else None,
+        department_name=department.name if department is not None else None,
+        hall=hall.name if hall is not None else None,
+    )

@@ -1,0 +1,352 @@
+"""Department tasks: the inbox (one order: earliest due first, undated last, then oldest, then id), a task's
+row, and the task page — each task coloured by the one supervision rule and carrying what the viewer may do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, QuerySet
+
+from .. import clock, halls
+from ..access import staff_of
+from ..errors import NotFound, PermissionDenied
+from ..models import Case, HumanTask, HumanTaskState, StaffRole
+from . import cases
+from .catalogue import department_names
+from .materials import Material, checklist, material_groups
+from .permissions import TASK_ACTIONS, Facts, Viewer, allowed_actions
+from .rows import Rows
+from .timeline import TimelineRow, case_timeline
+
+POST_REVIEW_FILTERS = ("pending", "done", "all")
+# The inbox's one order (docs/api.md): the earliest due date first, tasks without one last, then the oldest.
+INBOX_ORDER = (F("due_date").asc(nulls_last=True), "created_at", "id")
+
+
+def _visible_tasks(user) -> QuerySet[HumanTask]:
+    staff = staff_of(user)
+    if staff is None:
+        raise PermissionDenied()
+    tasks = HumanTask.objects.all()
+    if staff.role == StaffRole.REVIEWER:
+        tasks = tasks.filter(department_id=staff.department_id)
+    elif staff.role == StaffRole.WINDOW:
+        tasks = tasks.filter(lane="window")
+    scope = halls.task_scope(staff)
+    if scope is not None:  # 收受分离: a reviewer bound to a hall decides only cases its hall decides
+        tasks = tasks.filter(scope)
+    return tasks
+
+
+def task_list(
+    *,
+    user,
+    state: str | None = HumanTaskState.OPEN,
+    one_thing: str | None = None,
+    assignee: str | None = None,
+    due_before: dt.date | None = None,
+    due_after: dt.date | None = None,
+    post_review: str | None = None,
+    overdue: bool = False,
+) -> QuerySet[HumanTask]:
+    """The rows of a reviewer's department inbox (window staff: the window's tasks; supervisors: all), in the
+    inbox order.
+
+    ``assignee``: "me" (claimed by me), "none" (unclaimed) or a username; ``due_before`` / ``due_after``:
+    inclusive bounds on the task's due date; ``post_review``: 秒批 tasks only — "pending" (待复核: not yet
+    post-reviewed), "done" (复核过的) or "all"; ``overdue``: only the yellow and red ones.
+    """
+    tasks = (
+        _visible_tasks(user)
+        .select_related("case", "case__one_thing", "department", "assignee", "post_reviewed_by")
+        .defer(*(f"case__{name}" for name in ("process_state", "form_data")))
+    )
+    if state:
+        tasks = tasks.filter(state=state)
+    if one_thing:
+        tasks = tasks.filter(case__one_thing__key=one_thing)
+    if assignee == "me":
+        tasks = tasks.filter(assignee=user)
+    elif assignee == "none":
+        tasks = tasks.filter(assignee__isnull=True)
+    elif assignee:
+        tasks = tasks.filter(assignee__username=assignee)
+    if due_before:
+        tasks = tasks.filter(due_date__lte=due_before)
+    if due_after:
+        tasks = tasks.filter(due_date__gte=due_after)
+    if post_review:
+        tasks = tasks.filter(auto_approved=True)
+        if post_review == "pending":
+            tasks = tasks.filter(post_review_outcome="")
+        elif post_review == "done":
+            tasks = tasks.exclude(post_review_outcome="")
+    if overdue:
+        tasks = clock.tasks_overdue(tasks)
+    return tasks.order_by(*INBOX_ORDER)
+
+
+def post_review_pending_count(*, user) -> int:
+    """How many 秒批 tasks of my department wait for their post-review (the inbox's 待复核 tab)."""
+    return _visible_tasks(user).filter(auto_approved=True, post_review_outcome="").count()
+
+
+def task_counts(*, user, one_thing: str | None = None) -> dict[str, int]:
+    """How many of my visible tasks are in each state (for the inbox tabs)."""
+    tasks = _visible_tasks(user)
+    if one_thing:
+        tasks = tasks.filter(case__one_thing__key=one_thing)
+    counts = dict.fromkeys(HumanTaskState.values, 0)
+    counts.update(dict(tasks.values("state").annotate(n=Count("id")).values_list("state", "n")))
+    return counts
+
+
+def task_get(*, user, task_id: int) -> HumanTask:
+    task = task_list(user=user, state=None).filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("未找到该任务")
+    return task
+
+
+# --------------------------------------------------------------------------- the task row
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A task as the inbox, the API's task answers and the dashboard's overdue list show it."""
+
+    id: int
+    case_no: str
+    one_thing: str  # key
+    one_thing_name: str
+    name: str
+    element_id: str
+    lane: str
+    department: str | None
+    department_name: str | None
+    review_round: int
+    state: str
+    state_label: str
+    decision: str
+    decision_label: str
+    opinion: str
+    corrections: list
+    result: dict
+    assignee: str | None  # username
+    assignee_name: str
+    claimed_at: dt.datetime | None
+    created_at: dt.datetime
+    completed_at: dt.datetime | None
+    limit_days: int | None
+    due_date: dt.date | None
+    supervision: str | None
+    supervision_label: str
+    auto_approved: bool
+    post_review_outcome: str
+    post_review_outcome_label: str
+    post_review_opinion: str
+    post_reviewed_by: str | None  # username
+    post_reviewed_by_name: str
+    post_reviewed_at: dt.datetime | None
+    allowed_actions: list[str] = field(default_factory=list)
+
+
+def task_row(task: HumanTask, viewer: Viewer, *, case: Case | None = None) -> TaskRow:
+    """No statement: the task comes with its case, one-thing, department, assignee and reviewer loaded."""
+    case = case or task.case
+    supervision = clock.task_supervision(task, case=case)
+    actions = allowed_actions(viewer, case, task=task, only=TASK_ACTIONS) if task.department_id else frozenset()
+    return TaskRow(
+        id=task.pk,
+        case_no=case.case_no,
+        one_thing=case.one_thing.key,
+        one_thing_name=case.one_thing.name,
+        name=task.name,
+        element_id=task.element_id,
+        lane=task.lane,
+        department=task.department_id,
+        department_name=task.department.name if task.department_id else None,
+        review_round=task.review_round,
+        state=task.state,
+        state_label=task.get_state_display(),
+        decision=task.decision,
+        decision_label=task.get_decision_display() if task.decision else "",
+        opinion=task.opinion,
+        corrections=list(task.corrections or []),
+        result=dict(task.result or {}),
+        assignee=task.assignee.get_username() if task.assignee_id else None,
+        assignee_name=_name(task.assignee) if task.assignee_id else "",
+        claimed_at=task.claimed_at,
+        created_at=task.created_at,
+        completed_at=task.completed_at,
+        limit_days=task.limit_days,
+        due_date=task.due_date,
+        supervision=supervision,
+        supervision_label=clock.supervision_label(supervision),
+        auto_approved=task.auto_approved,
+        post_review_outcome=task.post_review_outcome,
+        post_review_outcome_label=task.get_post_review_outcome_display() if task.post_review_outcome else "",
+        post_review_opinion=task.post_review_opinion,
+        post_reviewed_by=task.post_reviewed_by.get_username() if task.post_reviewed_by_id else None,
+        post_reviewed_by_name=_name(task.post_reviewed_by) if task.post_reviewed_by_id else "",
+        post_reviewed_at=task.post_reviewed_at,
+        allowed_actions=sorted(actions),
+    )
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def inbox(*, user, **filters) -> Rows:
+    """The inbox (``task_list``'s filters) as task rows, for the API's pages and the screen alike."""
+    viewer = Viewer.of(user)
+    return Rows(task_list(user=user, **filters), lambda task: task_row(task, viewer))
+
+
+def task_rows(tasks: QuerySet[HumanTask], viewer: Viewer) -> list[TaskRow]:
+    tasks = tasks.select_related("case", "case__one_thing", "department", "assignee", "post_reviewed_by").defer(
+        *(f"case__{name}" for name in ("process_state", "form_data"))
+    )
+    return [task_row(task, viewer) for task in tasks.order_by(*INBOX_ORDER)]
+
+
+def task_row_get(*, user, task_id: int) -> TaskRow:
+    return task_row(task_get(user=user, task_id=task_id), Viewer.of(user))
+
+
+def recent_completed_tasks(*, user, limit: int = 20) -> list[TaskRow]:
+    """最近已办: the latest decided tasks, newest first."""
+    tasks = task_list(user=user, state=HumanTaskState.COMPLETED).order_by("-completed_at")[:limit]
+    viewer = Viewer.of(user)
+    return [task_row(task, viewer) for task in tasks]
+
+
+def overdue_tasks(*, user) -> list[TaskRow]:
+    """The dashboard's 黄牌 / 红牌 list: open department tasks that are yellow (past their own due date) or red
+    (their case past its promised date), by the one supervision rule; a supervisor bound to a hall sees that
+    hall's cases. In the inbox order."""
+    viewer = Viewer.of(user)
+    if viewer.staff is None:
+        raise PermissionDenied()
+    tasks = HumanTask.objects.filter(state=HumanTaskState.OPEN, department__isnull=False)
+    scope = halls.case_scope(viewer.staff, "case__")
+    if scope is not None:
+        tasks = tasks.filter(scope)
+    return task_rows(clock.tasks_overdue(tasks), viewer)
+
+
+def reassign_candidates(*, user, task_id: int) -> list[tuple[str, str]]:
+    """(username, name) of the active reviewers of the task's department to whom it may be handed (转办): not
+    the viewer, not its assignee, and (收受分离) only those who may decide the case."""
+    task = task_get(user=user, task_id=task_id)
+    deciding_hall = task.case.deciding_hall_id
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True, staff__role=StaffRole.REVIEWER, staff__department_id=task.department_id)
+        .exclude(pk__in=[pk for pk in (getattr(user, "pk", None), task.assignee_id) if pk is not None])
+        .order_by("username")
+    )
+    if deciding_hall is not None:
+        from django.db.models import Q
+
+        users = users.filter(Q(staff__hall__isnull=True) | Q(staff__hall_id=deciding_hall))
+    return [(u.get_username(), _name(u)) for u in users]
+
+
+# --------------------------------------------------------------------------- the task page
+
+
+@dataclass(frozen=True)
+class ReviewField:
+    name: str
+    title: str
+    value: object
+    needed_by_me: bool
+    needed_by: list[str]  # department codes
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """Everything a reviewer needs on one screen: the task, the form with this department's fields first, the
+    materials it needs (with their files), the other departments' progress (state only), this department's
+    earlier rounds, the case's timeline, the clock, and what the viewer may do."""
+
+    task: TaskRow
+    case: cases.CaseSummary
+    fields: list[ReviewField]
+    materials: list[Material]
+    other_departments: list[cases.DepartmentProgress]
+    history: list[TaskRow]
+    own_corrections: list[cases.CorrectionItem]
+    corrected_fields: list[str]  # the fields the applicant changed in the latest correction (round > 1)
+    timeline: list[TimelineRow]
+    clock: object  # supervision.ClockView
+    allowed_actions: list[str]
+
+    def may(self, action: str) -> bool:
+        return action in self.allowed_actions
+
+
+def task_page(*, user, task_id: int) -> TaskPage:
+    """The task page for the API (``GET tasks/{id}``) and the screen: a handful of statements, whatever the
+    number of fields, materials, departments or events."""
+    from .supervision import case_clock_view
+
+    task = task_get(user=user, task_id=task_id)
+    viewer = Viewer.of(user)
+    case = cases.case_get(user=user, case_no=task.case.case_no)
+    merged = cases.case_merged_form(case)
+    names = department_names()
+    tasks = cases.case_tasks(case)
+    department = task.lane
+    properties = (merged.get("schema") or {}).get("properties") or {}
+    provenance = merged.get("provenance") or {}
+    needed = {name: sorted({use["department"] for use in provenance.get(name, [])}) for name in properties}
+    mine = [name for name in properties if department in needed[name]]
+    fields = [
+        ReviewField(
+            name=name,
+            title=properties[name].get("title", name),
+            value=case.form_data.get(name),
+            needed_by_me=name in mine,
+            needed_by=needed[name],
+        )
+        for name in mine + [name for name in properties if name not in mine]
+    ]
+    files = {group.code: group.files for group in material_groups(case, merged)}
+    materials = [
+        Material(**{**m.__dict__, "files": files.get(m.code, [])})
+        for m in checklist(merged, names)
+        if any(use.department == department for use in m.needed_by)
+    ]
+    facts = Facts(tasks=tasks)
+    clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
+    actions = allowed_actions(viewer, case, task=task, facts=facts)
+    rows_by_pk = {t.pk: t for t in tasks}
+    return TaskPage(
+        task=task_row(task, viewer, case=case),
+        case=cases.case_summary(case),
+        fields=fields,
+        materials=materials,
+        other_departments=[
+            row for row in cases.progress_rows(case, tasks, viewer, names) if row.department != department
+        ],
+        history=[
+            task_row(_with_case(rows_by_pk[t.pk], case), viewer, case=case)
+            for t in tasks
+            if t.lane == department and t.pk != task.pk
+        ],
+        own_corrections=cases.correction_items(task.corrections, merged),
+        corrected_fields=cases.corrected_fields(case) if task.review_round > 1 else [],
+        timeline=case_timeline(cases.case_events(case), viewer, names),
+        clock=clock_view,
+        allowed_actions=sorted(actions),
+    )
+
+
+def _with_case(task: HumanTask, case: Case) -> HumanTask:
+    task.case = case
+    return task
