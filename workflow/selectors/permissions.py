@@ -37,6 +37,7 @@ from ..lifecycle import CaseStatus
 from ..models import Case, ExtensionRequest, ExtensionRequestState, HumanTask, HumanTaskState, MaterialPromise, Staff
 from ..models import StaffRole as Role
 
+
 class Action(StrEnum):
     # the window, on a case
     ACCEPT = "accept"

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from .. import clock, halls
 from ..access import staff_of
@@ -239,19 +239,17 @@ def overdue_tasks(*, user) -> list[TaskRow]:
 
 
 def reassign_candidates(*, user, task_id: int) -> list[tuple[str, str]]:
-    """(username, name) of the active reviewers of the task's department to whom it may be handed (转办): not
-    the viewer, not its assignee, and (收受分离) only those who may decide the case."""
+    """(username, name) of the active reviewers of the task's department to whom it may be handed (转办): not the
+    viewer, and (收受分离) only those who may decide the case. The service refuses a colleague's claimed task."""
     task = task_get(user=user, task_id=task_id)
     deciding_hall = task.case.deciding_hall_id
     users = (
         get_user_model()
         .objects.filter(is_active=True, staff__role=StaffRole.REVIEWER, staff__department_id=task.department_id)
-        .exclude(pk__in=[pk for pk in (getattr(user, "pk", None), task.assignee_id) if pk is not None])
+        .exclude(pk=getattr(user, "pk", None))
         .order_by("username")
     )
     if deciding_hall is not None:
-        from django.db.models import Q
-
         users = users.filter(Q(staff__hall__isnull=True) | Q(staff__hall_id=deciding_hall))
     return [(u.get_username(), _name(u)) for u in users]
 
