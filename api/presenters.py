@@ -15,7 +15,7 @@ from workflow.labels import (
     RectificationState,
     Supervision,
 )
-from workflow.selectors import Action
+from workflow.selectors import ACTION_CHOICES
 
 
 class CorrectionItemSerializer(serializers.Serializer):
@@ -24,13 +24,15 @@ class CorrectionItemSerializer(serializers.Serializer):
 
 
 ACTIONS = serializers.ListField(
-    child=serializers.ChoiceField(choices=[(a.value, a.value) for a in Action]),
+    child=serializers.ChoiceField(choices=ACTION_CHOICES),
     help_text="当前用户现在可以进行的操作（与界面的按钮、服务的校验是同一规则，见 docs/api.md“Allowed actions”）",
 )
 
 
 class TaskSerializer(serializers.Serializer):
-    """A task (``selectors.TaskRow``): the inbox's rows and every task answer."""
+    """A department task: the inbox's rows and every task answer."""
+
+    # Renders selectors.TaskRow, as the inbox screen does.
 
     id = serializers.IntegerField()
     case_no = serializers.CharField()
@@ -206,7 +208,9 @@ class ReusedMaterialSerializer(serializers.Serializer):
 
 
 class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
-    """A case for staff (``selectors.CaseView``)."""
+    """A case as staff see it: progress, tasks, timeline, unified result, clock and what the caller may do."""
+
+    # Renders selectors.CaseView, as the case page does.
 
     case_no = serializers.CharField()
     one_thing = serializers.CharField(help_text="一件事标识（key）")

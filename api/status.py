@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from workflow import selectors, services
 from workflow.errors import NotFound
 from workflow.labels import CaseStatus
+from workflow.selectors import APPLICANT_ACTION_CHOICES
 
 from .cases import CorrectionInputSerializer
 from .errors import error_responses
@@ -79,6 +80,10 @@ class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     documents = DocumentSerializer(many=True, help_text="可下载的文书：POST /api/status/documents/{id}/download")
     files = ApplicantFileSerializer(many=True, help_text="已提交的材料文件（仅名称、类型与大小）")
     rating = RatingStateSerializer(help_text="好差评")
+    allowed_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=APPLICANT_ACTION_CHOICES),
+        help_text="申请人现在可以进行的操作：correct（一次性补正）、withdraw（撤回）",
+    )
 
 
 def _status_body(case) -> dict:

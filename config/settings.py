@@ -133,6 +133,8 @@ SPECTACULAR_SETTINGS = {
         "DecisionEnum": "workflow.models.Decision",
         "RectificationStateEnum": "workflow.models.RectificationState",
         "StateEnum": "workflow.models.HumanTaskState",  # the name it had before other "state" enums
+        "ActionEnum": "workflow.selectors.permissions.ACTION_CHOICES",
+        "ApplicantActionEnum": "workflow.selectors.permissions.APPLICANT_ACTION_CHOICES",
     },
 }
 

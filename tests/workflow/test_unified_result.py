@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import DEPARTMENTS, handed_in
 from tests.workflow.helpers import decide, open_and_accept, open_case, open_lanes, open_task, restored
-from workflow import services
+from workflow import selectors, services
 from workflow.errors import InvalidTransition, ValidationFailed
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, CaseEvent, ELicence, HumanTask, HumanTaskState
@@ -80,6 +80,12 @@ def test_a_correction_reopens_an_approving_department_whose_fields_it_changed_an
     reopened = {e.department: e.data for e in CaseEvent.objects.filter(case=case, kind="reopened")}
     assert set(reopened) == {"market_regulation", "tax"}
     assert reopened["tax"]["fields"] == ["legal_representative"]
+    assert reopened["tax"]["field_titles"] == ["法定代表人"]
+    # The timeline names the department and the fields, for staff (the applicant does not see re-openings).
+    view = selectors.case_view(user=users["window1"], case=Case.objects.get(pk=case.pk))
+    rows = [row for row in view.timeline if row.kind == "reopened"]
+    assert {row.department_name for row in rows} == {"区市场监督管理局", "区税务局"}
+    assert all(row.label == "补正修改了本部门需要的字段，重新审查：法定代表人" for row in rows)
 
 
 def test_a_correction_that_only_touches_the_asking_departments_fields_reopens_only_it(users):

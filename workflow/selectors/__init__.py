@@ -60,7 +60,7 @@ from .materials import (
     unknown_materials,
 )
 from .materials import material_file_get as _material_file_get
-from .permissions import Action, Me, Viewer, allowed_actions, me
+from .permissions import ACTION_CHOICES, APPLICANT_ACTION_CHOICES, Action, Me, Viewer, allowed_actions, me
 from .supervision import ClockView, ExtensionRequestRow, notification_list
 from .tasks import (
     POST_REVIEW_FILTERS,
@@ -93,6 +93,8 @@ def case_material_files(*, user, case_no: str) -> tuple:
 
 
 __all__ = [
+    "ACTION_CHOICES",
+    "APPLICANT_ACTION_CHOICES",
     "POST_REVIEW_FILTERS",
     "Action",
     "ApplicantView",

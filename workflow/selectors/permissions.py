@@ -61,6 +61,7 @@ class Action(StrEnum):
     POST_REVIEW = "post_review"  # 秒批事后复核
 
 
+ACTION_CHOICES = [(str(action), str(action)) for action in Action]
 CASE_ACTIONS = (
     Action.ACCEPT,
     Action.REFUSE,
@@ -373,6 +374,7 @@ def allowed_actions(
 
 
 APPLICANT_ACTIONS = (Action.CORRECT, Action.WITHDRAW)
+APPLICANT_ACTION_CHOICES = [(str(action), str(action)) for action in APPLICANT_ACTIONS]
 
 
 def applicant_actions(case: Case) -> frozenset[Action]:
