@@ -180,6 +180,9 @@ def test_a_whole_case_across_the_hall(hall, demo):
 
     # 3. Accept on the case page; the diagram marks the three departments' tasks as current.
     window.get_by_role("link", name="去受理").click()
+    # the materials ticked at the window are recorded with the opening: the 受理 form shows them ticked
+    expect(window.locator("fieldset.materials-check input[value=articles_of_association]")).to_be_checked()
+    hall.shot(window, "case-received")
     window.get_by_label("受理意见（选填）").fill("材料齐全，符合法定形式")
     window.get_by_role("button", name="受理", exact=True).click()
     expect(window.get_by_text("已受理，各部门开始并联审查")).to_be_visible()
