@@ -298,7 +298,7 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     if not isinstance(changes, dict) or not changes:
         raise ValidationFailed(field_errors={"form": ["请填写需要补正的内容"]})
     form = {**case.form_data, **changes}
-    field_errors = forms.validate_form(case.one_thing.form_schema, form)
+    field_errors = forms.validate_form(case_merged_form(case).get("schema") or {"type": "object"}, form)
     if field_errors:
         raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()})
     step = begin_step(case, actor)

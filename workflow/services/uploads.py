@@ -33,6 +33,7 @@ from ..errors import CaseFilesLimit, FileTypeNotAllowed, NotFound, ValidationFai
 from ..events import case_event
 from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise
 from ..models.documents import private_storage
+from ..selectors.cases import case_merged_form
 from ..selectors.permissions import PROMISE_STATES, ROLES, Action, Viewer, require
 from .engine import lock_case
 from .promises import case_promise_fulfil
@@ -162,11 +163,11 @@ def material_file_path(row: MaterialFile) -> Path:
 
 
 def _material_names(case: Case) -> dict[str, str]:
-    return {m["code"]: m["name"] for m in (case.one_thing.merged_form or {}).get("materials", [])}
+    return {m["code"]: m["name"] for m in case_merged_form(case).get("materials", [])}
 
 
 def _material_of(case: Case, material_code: str) -> dict:
-    for material in (case.one_thing.merged_form or {}).get("materials", []):
+    for material in case_merged_form(case).get("materials", []):
         if material["code"] == material_code:
             return material
     message = f"“{material_code}”不在本一件事的材料清单中"
