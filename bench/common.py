@@ -106,6 +106,20 @@ def load_demo_data(*, four_departments: bool = True) -> dict:
     return {user.username: user for user in get_user_model().objects.filter(staff__isnull=False)}
 
 
+_CHECKLISTS: dict[str, list[str]] = {}
+
+
+def checklist_codes(one_thing_key: str) -> list[str]:
+    """Every material on the one-thing's checklist: the bench's applicants hand everything in (acceptance needs
+    every required one). Read once per one-thing."""
+    if one_thing_key not in _CHECKLISTS:
+        from workflow.models import OneThing
+
+        merged = OneThing.objects.get(key=one_thing_key).merged_form or {}
+        _CHECKLISTS[one_thing_key] = [material["code"] for material in merged.get("materials", [])]
+    return _CHECKLISTS[one_thing_key]
+
+
 def percentile(values: list[float], p: float) -> float:
     """Linear interpolation between closest ranks (numpy's default)."""
     ordered = sorted(values)

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 
-from .common import FOUR_FORM, FOUR_KEY, REVIEWER_OF, ROOT, build_schema, load_demo_data, log, summary
+from .common import FOUR_FORM, FOUR_KEY, REVIEWER_OF, ROOT, build_schema, checklist_codes, load_demo_data, log, summary
 
 APPLICANT = {"name": "王䶮", "id_number": "110105199003070017", "phone": "13800138000"}
 OPINION = "经审查，材料齐全，符合法定条件，准予办理"
@@ -36,6 +36,7 @@ class Client:
 
     def __init__(self, port: int, tokens: dict[str, str], samples: list, lock: threading.Lock):
         self.port, self.tokens, self.samples, self.lock = port, tokens, samples, lock
+        self.materials = checklist_codes(FOUR_KEY)  # everything handed in at the window
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     def request(self, kind: str, user: str, method: str, path: str, body: dict | None = None, expect: int = 200):
@@ -62,7 +63,8 @@ class Client:
     def lifecycle(self) -> None:
         case = self.request(
             "open", "window1", "POST", "/api/cases",
-            {"one_thing": FOUR_KEY, "applicant": APPLICANT, "form": FOUR_FORM}, expect=201,
+            {"one_thing": FOUR_KEY, "applicant": APPLICANT, "form": FOUR_FORM, "materials": self.materials},
+            expect=201,
         )  # fmt: skip
         case_no = case["case_no"]
         accepted = self.request("accept", "window1", "POST", f"/api/cases/{case_no}/accept", {})

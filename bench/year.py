@@ -24,7 +24,7 @@ import random
 import time
 from zoneinfo import ZoneInfo
 
-from .common import ENTERPRISE_FORM, REVIEWER_OF, build_schema, load_demo_data, log, summary
+from .common import ENTERPRISE_FORM, REVIEWER_OF, build_schema, checklist_codes, load_demo_data, log, summary
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEAR = 2025
@@ -139,7 +139,7 @@ def _drive(users: dict, key: str, path: str) -> tuple[int, str]:
     if path == "not_accepted":
         services.case_refuse(user=window, case_no=case_no, reasons="申请材料不齐全，且不属于本大厅受理范围")
         return pk, opened.query_code
-    services.case_accept(user=window, case_no=case_no)
+    services.case_accept(user=window, case_no=case_no, materials=checklist_codes(key))
     tasks = open_tasks()
     if path == "in_review":
         decide(*tasks[0], "approve")
