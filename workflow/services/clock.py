@@ -577,7 +577,7 @@ def _backfill_due_dates(*, now: dt.datetime, limit: int) -> None:
         if clock.set_task_deadlines(task, calendar=calendar, start=start, pauses=pauses, now=now):
             changed.append(task)
     if changed:
-        HumanTask.objects.bulk_update(changed, ["due_date", "warning_date"])
+        HumanTask.objects.bulk_update(changed, clock.TASK_DUE_FIELDS)
 
 
 # --------------------------------------------------------------------------- delivery
