@@ -88,7 +88,6 @@ __all__ = [
     "CORRECTION_NOTICE_DAYS",
     "JOINT_EXTENSION_DAYS",
     "JOINT_LIMIT_DAYS",
-    "PROVISIONAL_NOTE",
     "SINGLE_ITEM_EXTENSION_DAYS",
     "SINGLE_ITEM_LIMIT_DAYS",
     "CalendarUnknown",
@@ -116,9 +115,6 @@ SINGLE_ITEM_EXTENSION_DAYS = 10  # … +10 with the agency head's approval
 JOINT_LIMIT_DAYS = 45  # Art. 26/42: joint or concentrated handling (一件事) ≤ 45 days …
 JOINT_EXTENSION_DAYS = 15  # … +15 with the approval of the head of government
 CORRECTION_NOTICE_DAYS = 5  # Art. 32: the 补正 notice within 5 days of receipt, else deemed accepted
-
-# What every screen, API description and notice says next to a provisional date ("预计 2027年2月10日…").
-PROVISIONAL_NOTE = "以国务院公布的节假日安排为准"
 
 Pause = tuple["dt.datetime | dt.date", "dt.datetime | dt.date | None"]
 

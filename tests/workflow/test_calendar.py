@@ -179,9 +179,7 @@ def test_a_year_without_a_rule_or_a_schedule_raises_a_chinese_error_instead_of_g
 
 
 def test_a_partly_entered_year_is_a_draft_and_follows_the_provisional_rule_even_on_its_entered_days():
-    draft = WorkingCalendar(
-        StaticSource({D("2027-02-09"): (False, "春节"), D("2027-02-14"): (True, "春节调休上班")})
-    )
+    draft = WorkingCalendar(StaticSource({D("2027-02-09"): (False, "春节"), D("2027-02-14"): (True, "春节调休上班")}))
     assert draft.knows_year(2027) is False and draft.is_provisional(2027)
     assert draft.day(D("2027-02-09")) == cal.Day(D("2027-02-09"), True, provisional=True)  # a Tuesday
     assert not draft.is_working_day(D("2027-02-14"))  # a Sunday: the draft's makeup day does not count yet

@@ -28,6 +28,7 @@ from django.utils import timezone
 from .. import calendar as cal
 from .. import clock
 from ..models import Case, HumanTask, HumanTaskState, NotificationKind, StaffRole
+from ..provisional import carries_provisional_dates
 from .clock import _notify, _save_clock, _write_events
 from .engine import lock_case
 
@@ -63,11 +64,10 @@ def due_dates_recompute(*, years: Collection[int] = (), reason: str, now: dt.dat
 
 
 def _affected_case_ids(years: Collection[int]) -> list[int]:
-    open_tasks = HumanTask.objects.filter(case=OuterRef("pk"), state=HumanTaskState.OPEN, limit_days__isnull=False)
-    provisional = Q(promised_due_date_provisional=True) | Q(statutory_due_date_provisional=True)
-    provisional |= Exists(open_tasks.filter(due_date_provisional=True))
+    provisional = carries_provisional_dates()
     touched = Q()
     if years:
+        open_tasks = HumanTask.objects.filter(case=OuterRef("pk"), state=HumanTaskState.OPEN, limit_days__isnull=False)
         # The count ran from its start (acceptance, a task's opening) to its due date: it read the years between.
         first, after = dt.date(min(years), 1, 1), dt.date(max(years) + 1, 1, 1)
         before_after = dt.datetime.combine(after, dt.time(), tzinfo=timezone.get_default_timezone())
