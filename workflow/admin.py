@@ -163,63 +163,29 @@ class CaseEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind"]
 
 
-class RecomputesDueDates:
-    """An edit of the calendar queues the recompute of the due dates counted through the edited years (and of
-    every provisional one) once it commits: docs/clock.md "Provisional dates"."""
-
-    def calendar_years(self, objs) -> set[int]:
-        raise NotImplementedError
-
-    def recompute(self, request, objs) -> None:
-        from .calendar import WorkingCalendar
-        from .tasks.calendar import recompute_due_dates_after_calendar_change
-
-        calendar = WorkingCalendar()
-        years = self.calendar_years(objs)
-        # A day entered in a year that is not official yet is a draft: it changes no date until the year is
-        # declared complete (workflow/calendar.py). A CalendarYear edit always counts.
-        years = {year for year in years if self.always or calendar.knows_year(year)}
-        if not years:
-            return
-        reason = f"{'、'.join(map(str, sorted(years)))} 年工作日历已修改（管理后台）"
-        transaction.on_commit(
-            partial(recompute_due_dates_after_calendar_change.delay, sorted(years), reason), robust=True
-        )
-        self.message_user(request, f"已安排按修改后的工作日历重新计算在办办件的期限（{reason}）。")
-
-    always = False
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    list_display = ["year", "complete", "source", "updated_at"]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        self.recompute(request, [obj])
+        if obj.complete:
+            # The year is official now: its provisional due dates are counted again once this commits
+            # (docs/clock.md "Provisional dates"). Idempotent, so saving again is harmless.
+            from .tasks.calendar import recompute_due_dates_after_calendar_change
 
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        self.recompute(request, [obj])
-
-    def delete_queryset(self, request, queryset):
-        objs = list(queryset)
-        super().delete_queryset(request, queryset)
-        self.recompute(request, objs)
-
-
-@admin.register(CalendarYear)
-class CalendarYearAdmin(RecomputesDueDates, admin.ModelAdmin):
-    list_display = ["year", "complete", "source", "updated_at"]
-    always = True
-
-    def calendar_years(self, objs) -> set[int]:
-        return {int(obj.year) for obj in objs}
+            reason = f"{obj.year} 年节假日安排已录入（管理后台{'：' + obj.source if obj.source else ''}）"
+            transaction.on_commit(
+                partial(recompute_due_dates_after_calendar_change.delay, [int(obj.year)], reason), robust=True
+            )
+            self.message_user(request, f"{obj.year} 年已完整录入：正在按该安排重新计算在办办件的预计期限。")
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(RecomputesDueDates, admin.ModelAdmin):
+class CalendarDayAdmin(admin.ModelAdmin):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"
-
-    def calendar_years(self, objs) -> set[int]:
-        return {obj.date.year for obj in objs}
 
 
 @admin.register(ELicence)

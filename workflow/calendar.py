@@ -432,6 +432,19 @@ class WorkingCalendar:
         stops = _Stops(pauses, open_until=local_date(now or _now()))
         return self._walk(local_date(start), limit_days, stops)
 
+    def limit_of(
+        self,
+        start: dt.datetime | dt.date,
+        due: dt.date,
+        pauses: Iterable[Pause] = (),
+        *,
+        now: dt.datetime | None = None,
+    ) -> int:
+        """The inverse of ``deadline``: the working days a due date counted from ``start`` stands for on this
+        calendar, pauses excluded (open ones run until ``now``). ``deadline(start, limit_of(...))`` is ``due``."""
+        first, last = local_date(start), local_date(due)
+        return self._count(first, last, _Stops(pauses, open_until=local_date(now or _now())))
+
     def working_days_used(
         self,
         start: dt.datetime | dt.date,

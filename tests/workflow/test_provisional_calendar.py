@@ -219,6 +219,28 @@ def test_importing_the_arrangement_moves_the_dates_writes_the_trail_and_notifies
     assert notes.count() == 3
 
 
+def test_the_recompute_reads_each_limit_back_from_the_case_not_from_the_changed_catalogue(users):
+    """A case is a legal record: a promise changed in the catalogue after acceptance does not reach it."""
+    OneThing.objects.filter(key="enterprise_start").update(promised_limit_days=41)
+    with time_machine.travel(at("2026-12-07"), tick=False) as traveller:
+        case = open_and_accept(users)
+        assert reload(case).promised_due_date == day("2027-02-03")
+        OneThing.objects.filter(key="enterprise_start").update(promised_limit_days=5)
+        traveller.move_to(at("2026-12-10"))
+        import_2027()
+    case = reload(case)
+    assert (case.promised_due_date, case.promised_due_date_provisional) == (day("2027-02-02"), False)  # still 41
+    assert case.warning_date == WorkingCalendar().add_working_days(day("2026-12-07"), 41 - 9)
+
+
+def test_a_date_that_is_not_provisional_is_left_as_it_is(users):
+    with time_machine.travel(at("2026-12-07"), tick=False):
+        case = open_and_accept(users)
+        OneThing.objects.filter(key="enterprise_start").update(promised_limit_days=5)
+        import_2027()
+    assert reload(case).promised_due_date == day("2026-12-08")  # 1 working day, in 2026: not touched
+
+
 def test_a_recompute_leaves_dates_that_reach_a_year_still_unknown_provisional(users):
     with time_machine.travel(at("2026-12-07"), tick=False):
         case = open_and_accept(users)
@@ -298,9 +320,23 @@ def test_saving_a_year_complete_in_the_admin_queues_the_recompute(users, django_
             )
         assert response.status_code == 302
         [callback] = [c for c in queued if isinstance(c, partial)]  # the others drop cached calendar years
-        assert callback.args == ([2027], "2027 年工作日历已修改（管理后台）")
+        assert callback.args == ([2027], "2027 年节假日安排已录入（管理后台：国办发明电）")
         # What the queued task runs (without a broker here):
         recompute_due_dates(years=[2027], reason=callback.args[1])
     case = reload(case)
     # Declared with no entered days: weekdays all work, so 01-01, 02-05 and 02-08 count: 02-08 instead of 02-11.
     assert (case.statutory_due_date, case.statutory_due_date_provisional) == (day("2027-02-08"), False)
+
+
+# --------------------------------------------------------------------------- the receipt
+
+
+def test_the_receipt_of_a_case_with_a_provisional_promised_date_says_so(users):
+    from workflow import notices
+
+    set_limits(one_thing_days=30, market_days=5)
+    with time_machine.travel(at("2026-12-07"), tick=False):
+        case = open_and_accept(users)
+        receipt = notices.notice_for(reload(case), notices.RECEIPT)
+    assert receipt.context["promised_date"] == day("2027-01-19")
+    assert receipt.context["promised_date_provisional"] is True
