@@ -309,6 +309,10 @@ def task_start(task: HumanTask, case: Case) -> dt.datetime:
     return task.created_at or timezone.now()
 
 
+# The task columns set_task_deadlines fills.
+TASK_DUE_FIELDS = ["due_date", "warning_date", "due_date_provisional"]
+
+
 def refresh_open_tasks(case: Case, *, calendar: WorkingCalendar, pauses: list[tuple], now=None) -> int:
     """Recompute the due dates of the case's open tasks after a pause ended; one bulk update."""
     tasks = list(case.tasks.filter(state=HumanTaskState.OPEN, limit_days__isnull=False))
@@ -318,10 +322,6 @@ def refresh_open_tasks(case: Case, *, calendar: WorkingCalendar, pauses: list[tu
     if changed:
         HumanTask.objects.bulk_update(changed, TASK_DUE_FIELDS)
     return len(changed)
-
-
-# The task columns set_task_deadlines fills.
-TASK_DUE_FIELDS = ["due_date", "warning_date", "due_date_provisional"]
 
 
 CLOCK_FIELDS = (
