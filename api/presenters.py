@@ -7,11 +7,17 @@ from rest_framework import serializers
 
 from workflow import clock, halls
 from workflow.documents import DocumentKind
-from workflow.labels import event_kind_seen_by, event_label
+from workflow.labels import PROVISIONAL_NOTE, event_kind_seen_by, event_label
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, Decision, HumanTask, RatingLevel, RectificationState
 from workflow.results import case_results
 from workflow.selectors import RESULT_STATES
+
+# Next to every due date (docs/clock.md "Provisional dates").
+PROVISIONAL_HELP = (
+    "预计：期限计算到尚未录入国务院节假日安排的年份，仅按法定节假日计算（未含调休），"
+    f"{PROVISIONAL_NOTE}；录入后自动重新计算"
+)
 
 
 class CorrectionItemSerializer(serializers.Serializer):
@@ -31,6 +37,7 @@ class TaskSerializer(serializers.ModelSerializer):
     assignee = serializers.CharField(source="assignee.username", allow_null=True, default=None)
     result = serializers.DictField(read_only=True)
     limit_days = serializers.IntegerField(allow_null=True, read_only=True, help_text="办理时限（工作日）")
+    due_date_provisional = serializers.BooleanField(read_only=True, help_text=PROVISIONAL_HELP)
     supervision = serializers.SerializerMethodField(help_text="督办状态：正常、临期预警、黄牌、红牌、暂停计时")
     supervision_label = serializers.SerializerMethodField()
     auto_approved = serializers.BooleanField(read_only=True, help_text="秒批：由事项的决策表自动准予，无人办理")
@@ -67,6 +74,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "completed_at",
             "limit_days",
             "due_date",
+            "due_date_provisional",
             "supervision",
             "supervision_label",
             "auto_approved",
@@ -113,6 +121,7 @@ class CaseTaskSerializer(serializers.Serializer):
     corrections = CorrectionItemSerializer(many=True, allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
     due_date = serializers.DateField(allow_null=True, help_text="办理期限（最后一个工作日）")
+    due_date_provisional = serializers.BooleanField(help_text=PROVISIONAL_HELP)
     supervision = serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True)
 
 
@@ -165,7 +174,9 @@ class ClockFieldsSerializer(serializers.Serializer):
 
     accepted_at = serializers.DateTimeField(allow_null=True, help_text="受理时间：期限起算点")
     promised_due_date = serializers.DateField(allow_null=True, help_text="承诺办结期限（最后一个工作日）")
+    promised_due_date_provisional = serializers.BooleanField(help_text=PROVISIONAL_HELP)
     statutory_due_date = serializers.DateField(allow_null=True, help_text="法定办结期限（最后一个工作日）")
+    statutory_due_date_provisional = serializers.BooleanField(help_text=PROVISIONAL_HELP)
     working_days_used = serializers.IntegerField(allow_null=True, help_text="已用工作日（不含暂停）")
     paused = serializers.BooleanField(help_text="正在暂停计时（补正、听证、检验检测、专家评审等）")
     supervision = serializers.ChoiceField(choices=clock.Supervision.choices, allow_null=True)
@@ -245,6 +256,7 @@ def case_row(case: Case, tasks: list[HumanTask], events, *, opinions_of: str | N
                 "corrections": t.corrections if show(t) else None,
                 "completed_at": t.completed_at,
                 "due_date": t.due_date,
+                "due_date_provisional": t.due_date_provisional,
                 "supervision": clock.task_supervision(t, case=case),
             }
             for t in tasks

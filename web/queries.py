@@ -56,6 +56,7 @@ class Due:
     level: str = ""
     label: str = ""
     estimated: bool = False  # True: computed here from the promised limit, not the legal clock's own row
+    provisional: bool = False  # 预计: counted through a year whose holiday arrangement is not entered (docs/clock.md)
 
 
 LEVEL_LABELS = {"": "正常", "warning": "即将到期", "yellow": "黄牌（超期）", "red": "红牌（严重超期）"}
@@ -106,7 +107,10 @@ def due_of(tasks: Iterable[HumanTask], *, today: dt.date | None = None) -> dict[
         except calendar.CalendarUnknown:
             out[task.pk] = Due(label="工作日历未录入，无法计算期限", estimated=estimated)
             continue
-        out[task.pk] = Due(date=due, level=level, label=LEVEL_LABELS[level], estimated=estimated)
+        provisional = bool(getattr(task, "due_date_provisional", False))
+        out[task.pk] = Due(
+            date=due, level=level, label=LEVEL_LABELS[level], estimated=estimated, provisional=provisional
+        )
     return out
 
 

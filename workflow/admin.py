@@ -1,7 +1,10 @@
 """Django admin for the hall's administrators: catalogue and calendar are edited here; cases are read-only."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 
 from .halls import HALL_CODE_MESSAGE, HALL_CODE_RE
 from .models import (
@@ -163,6 +166,19 @@ class CaseEventAdmin(ReadOnlyAdmin):
 @admin.register(CalendarYear)
 class CalendarYearAdmin(admin.ModelAdmin):
     list_display = ["year", "complete", "source", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.complete:
+            # The year is official now: its provisional due dates are counted again once this commits
+            # (docs/clock.md "Provisional dates"). Idempotent, so saving again is harmless.
+            from .tasks.calendar import recompute_due_dates_after_calendar_change
+
+            reason = f"{obj.year} 年节假日安排已录入（管理后台{'：' + obj.source if obj.source else ''}）"
+            transaction.on_commit(
+                partial(recompute_due_dates_after_calendar_change.delay, [int(obj.year)], reason), robust=True
+            )
+            self.message_user(request, f"{obj.year} 年已完整录入：正在按该安排重新计算在办办件的预计期限。")
 
 
 @admin.register(CalendarDay)

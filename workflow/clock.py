@@ -234,15 +234,18 @@ def warning_days(limit: int) -> int:
 class Deadlines:
     due: dt.date
     warning: dt.date
+    provisional: bool = False  # 预计: counted through a year without an official holiday arrangement
 
 
 def deadlines(
     calendar: WorkingCalendar, start: dt.datetime, limit: int, pauses: Iterable[tuple] = (), *, now=None
 ) -> Deadlines:
     pauses = list(pauses)
+    due = calendar.deadline(start, limit, pauses, now=now)
     return Deadlines(
-        due=calendar.deadline(start, limit, pauses, now=now),
+        due=due,
         warning=calendar.deadline(start, warning_days(limit), pauses, now=now),
+        provisional=calendar.provisional_between(start, due),
     )
 
 
@@ -272,10 +275,12 @@ def set_case_deadlines(
     try:
         promised = deadlines(calendar, case.accepted_at, limits.promised + extension, pauses, now=now)
         case.promised_due_date, case.warning_date = promised.due, promised.warning
+        case.promised_due_date_provisional = promised.provisional
     except CalendarUnknown as exc:
         logger.warning("办件 %s 的承诺期限暂无法计算：%s", case.case_no, exc.message)
     try:
         case.statutory_due_date = calendar.deadline(case.accepted_at, limits.statutory + extension, pauses, now=now)
+        case.statutory_due_date_provisional = calendar.provisional_between(case.accepted_at, case.statutory_due_date)
     except CalendarUnknown as exc:
         logger.warning("办件 %s 的法定期限暂无法计算：%s", case.case_no, exc.message)
 
@@ -291,8 +296,9 @@ def set_task_deadlines(
     except CalendarUnknown as exc:
         logger.warning("任务 %s 的期限暂无法计算：%s", task.engine_task_id, exc.message)
         return False
-    changed = (task.due_date, task.warning_date) != (found.due, found.warning)
-    task.due_date, task.warning_date = found.due, found.warning
+    found_fields = (found.due, found.warning, found.provisional)
+    changed = (task.due_date, task.warning_date, task.due_date_provisional) != found_fields
+    task.due_date, task.warning_date, task.due_date_provisional = found.due, found.warning, found.provisional
     return changed
 
 
@@ -303,6 +309,10 @@ def task_start(task: HumanTask, case: Case) -> dt.datetime:
     return task.created_at or timezone.now()
 
 
+# The task columns set_task_deadlines fills.
+TASK_DUE_FIELDS = ["due_date", "warning_date", "due_date_provisional"]
+
+
 def refresh_open_tasks(case: Case, *, calendar: WorkingCalendar, pauses: list[tuple], now=None) -> int:
     """Recompute the due dates of the case's open tasks after a pause ended; one bulk update."""
     tasks = list(case.tasks.filter(state=HumanTaskState.OPEN, limit_days__isnull=False))
@@ -310,7 +320,7 @@ def refresh_open_tasks(case: Case, *, calendar: WorkingCalendar, pauses: list[tu
         t for t in tasks if set_task_deadlines(t, calendar=calendar, start=task_start(t, case), pauses=pauses, now=now)
     ]
     if changed:
-        HumanTask.objects.bulk_update(changed, ["due_date", "warning_date"])
+        HumanTask.objects.bulk_update(changed, TASK_DUE_FIELDS)
     return len(changed)
 
 
@@ -320,6 +330,8 @@ CLOCK_FIELDS = (
     "promised_due_date",
     "statutory_due_date",
     "warning_date",
+    "promised_due_date_provisional",
+    "statutory_due_date_provisional",
     "paused_since",
     "deemed_accepted_at",
 )
@@ -613,7 +625,9 @@ def case_clock(case: Case, tasks: Iterable[HumanTask] = ()) -> dict:
     return {
         "accepted_at": case.accepted_at,
         "promised_due_date": case.promised_due_date,
+        "promised_due_date_provisional": case.promised_due_date_provisional,
         "statutory_due_date": case.statutory_due_date,
+        "statutory_due_date_provisional": case.statutory_due_date_provisional,
         "working_days_used": working_days_used(case, [p.span for p in pauses]),
         "paused": case.status in HELD or (case.paused_since is not None and case.status in RUNNING),
         "supervision": state,

@@ -31,6 +31,7 @@ EVENT_LABELS = {
     "procedure_started": "特别程序开始（期间不计入办理时限）",
     "procedure_ended": "特别程序结束，恢复计时",
     "deadline_extended": "经批准延期",
+    "due_dates_recomputed": "按工作日历重新计算期限",
     "extension_requested": "申请延期（待批准）",
     "extension_rejected": "延期申请未获批准",
     "timer_fired": "流程定时器触发",
@@ -61,6 +62,11 @@ def event_kind_seen_by(event, department: str | None) -> str:
         return event.kind
     return "review_progress"
 
+
+# Said next to every provisional (预计) due date — screens, API descriptions, notices: "预计 2027年2月10日
+# （以国务院公布的节假日安排为准）". See docs/clock.md "Provisional dates".
+PROVISIONAL_LABEL = "预计"
+PROVISIONAL_NOTE = "以国务院公布的节假日安排为准"
 
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
 PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}

@@ -156,17 +156,20 @@ def _tasks(case: Case) -> list[HumanTask]:
     return list(case.tasks.select_related("department").order_by("created_at", "id"))
 
 
-def promised_date(case: Case, accepted_at: dt.datetime) -> dt.date | str:
-    """承诺办结日期: the legal clock's due date when the case has one, else the one-thing's promised limit
-    counted in working days from acceptance; when the calendar does not know the year, the limit in words."""
+def promised_date(case: Case, accepted_at: dt.datetime) -> tuple[dt.date | str, bool]:
+    """承诺办结日期 and whether it is provisional (预计, docs/clock.md): the legal clock's due date when the case has
+    one, else the one-thing's promised limit counted in working days from acceptance; when the calendar cannot
+    count the year at all, the limit in words."""
     due = getattr(case, "promised_due_date", None)
     if due:
-        return due
+        return due, bool(getattr(case, "promised_due_date_provisional", False))
     days = case.one_thing.promised_limit_days
+    working = calendar.WorkingCalendar()
     try:
-        return calendar.add_working_days(accepted_at, days)
+        due = working.add_working_days(accepted_at, days)
     except calendar.CalendarUnknown:
-        return f"受理之日起 {days} 个工作日内"
+        return f"受理之日起 {days} 个工作日内", False
+    return due, working.provisional_between(accepted_at, due)
 
 
 def _receipt(case: Case) -> Notice:
@@ -184,12 +187,14 @@ def _receipt(case: Case) -> Notice:
         for material in case.one_thing.merged_form.get("materials", [])
         if any(use.get("item_code") in item_codes for use in material.get("needed_by", []))
     ]
+    due, provisional = promised_date(case, accepted_at)
     context = {
         **_common(case, accepted_at),
         "query_code": QUERY_CODE_ON_RECEIPT,
         "items": [{"name": row["item"], "department": row["department_name"]} for row in rows],
         "materials": materials or [{"name": "一件事申请表", "count": 1, "original": True}],
-        "promised_date": promised_date(case, accepted_at),
+        "promised_date": due,
+        "promised_date_provisional": provisional,
         "window_name": WINDOW_NAME,
         "officer_name": _actor_of(case, Decision.ACCEPT),
     }

@@ -72,15 +72,18 @@ def test_acceptance_starts_the_case_clock_and_each_task_gets_its_items_promised_
     }
 
 
-def test_a_deadline_past_the_known_calendar_stays_empty_until_the_year_is_entered(users):
+def test_a_deadline_past_the_known_calendar_is_provisional_until_the_year_is_entered(users):
+    # More in test_provisional_calendar.py.
     with time_machine.travel(at("2026-12-01"), tick=False):
         case = reload(open_and_accept(users))
         # 1 working day is known; 45 working days run into 2027, which chinese-calendar 1.11 does not know.
-        assert case.promised_due_date == day("2026-12-02")
-        assert case.statutory_due_date is None
+        assert (case.promised_due_date, case.promised_due_date_provisional) == (day("2026-12-02"), False)
+        assert (case.statutory_due_date, case.statutory_due_date_provisional) == (day("2027-02-03"), True)
         CalendarYear.objects.create(year=2027, complete=True, source="test")
-        services.supervision_sweep()
-    assert reload(case).statutory_due_date is not None
+        services.due_dates_recompute(years=[2027], reason="2027 年节假日安排已录入")
+    case = reload(case)
+    # Declared with no entered days: weekends only, so 元旦 (Friday 01-01) counts and the date moves earlier.
+    assert (case.statutory_due_date, case.statutory_due_date_provisional) == (day("2027-02-02"), False)
 
 
 # --------------------------------------------------------------------------- the clock stops

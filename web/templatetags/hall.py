@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.html import format_html
 
 from workflow.access import staff_of
+from workflow.labels import PROVISIONAL_LABEL, PROVISIONAL_NOTE
 
 register = template.Library()
 
@@ -43,3 +46,25 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag
+def due_date(day, provisional=False, fmt="Y-m-d", note=True):
+    """A due date as every screen shows it. A provisional one (docs/clock.md) reads "预计 2027-02-11
+    （以国务院公布的节假日安排为准）"; ``note=False`` (a narrow table cell) keeps the note in the tooltip, and the
+    page says it once below the table. No date: "—"."""
+    if not day:
+        return "—"
+    text = date_format(day, fmt)
+    if not provisional:
+        return text
+    if not note:
+        return format_html(
+            '<span class="provisional" title="{}">{} {}</span>', PROVISIONAL_NOTE, PROVISIONAL_LABEL, text
+        )
+    return format_html(
+        '<span class="provisional">{} {}</span><span class="provisional-note">（{}）</span>',
+        PROVISIONAL_LABEL,
+        text,
+        PROVISIONAL_NOTE,
+    )

@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from workflow import ratings
+from workflow import provisional, ratings
 from workflow.access import staff_of
 from workflow.lifecycle import CaseStatus
 
@@ -127,6 +127,7 @@ def dashboard(request):
             "department_chart": department_chart,
             "joint_limit": queries.calendar.JOINT_LIMIT_DAYS,
             "ratings": ratings.rating_statistics(user=request.user),
+            "provisional_cases": provisional.open_cases_with_provisional_dates(user=request.user),
         },
     )
 

@@ -47,6 +47,7 @@ def inbox(request):
             "rows": [{"task": t, "due": dues[t.pk]} for t in tasks],
             "done": [] if post_review else queries.recent_completed_tasks(user=request.user),
             "estimated_due": due_field is None,
+            "provisional_due": any(due.provisional for due in dues.values()),
             "yellow_up_to": queries.YELLOW_UP_TO_DAYS,
             "post_review": post_review,
             "post_review_pending": selectors.post_review_pending_count(user=request.user) if is_reviewer else 0,

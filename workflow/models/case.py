@@ -60,6 +60,10 @@ class Case(FSMModelMixin, models.Model):
     promised_due_date = models.DateField("承诺办结期限", null=True, blank=True, db_index=True)
     statutory_due_date = models.DateField("法定办结期限", null=True, blank=True)
     warning_date = models.DateField("预警日期", null=True, blank=True)
+    # 预计: the date reaches into a year whose official holiday arrangement is not known yet, so it was counted
+    # on the law's holidays alone (workflow/calendar.py); recomputed when the arrangement is entered.
+    promised_due_date_provisional = models.BooleanField("承诺办结期限为预计", default=False)
+    statutory_due_date_provisional = models.BooleanField("法定办结期限为预计", default=False)
     paused_since = models.DateTimeField("暂停计时起", null=True, blank=True, help_text="有未结束的暂停时为其开始时间")
     deemed_accepted_at = models.DateTimeField("视为受理记录时间", null=True, blank=True)
 
@@ -72,6 +76,12 @@ class Case(FSMModelMixin, models.Model):
             models.Index(
                 fields=["opened_at", "one_thing", "status", "concluded_at", "promised_due_date"],
                 name="case_opened_stats",
+            ),
+            # The few cases with a provisional date: what import_calendar recomputes and the dashboard counts.
+            models.Index(
+                fields=["status"],
+                condition=models.Q(promised_due_date_provisional=True) | models.Q(statutory_due_date_provisional=True),
+                name="case_provisional_due",
             ),
         ]
 
@@ -184,6 +194,7 @@ class HumanTask(models.Model):
     limit_days = models.PositiveSmallIntegerField("办理时限（工作日）", null=True, blank=True)
     due_date = models.DateField("办理期限", null=True, blank=True, db_index=True)
     warning_date = models.DateField("预警日期", null=True, blank=True)
+    due_date_provisional = models.BooleanField("办理期限为预计", default=False)
     # 秒批: decided by the item's decision table instead of a person; a reviewer of the department checks
     # it afterwards (事后复核) and may confirm it or revoke the licence it produced.
     auto_approved = models.BooleanField("秒批", default=False)
@@ -211,6 +222,7 @@ class HumanTask(models.Model):
             # The inbox's order (earliest due first): a department's open tasks in index order, no sort.
             models.Index(fields=["department", "state", "due_date", "created_at", "id"], name="task_inbox_due"),
             models.Index(fields=["case", "state"], name="task_case_state"),
+            models.Index(fields=["case"], condition=models.Q(due_date_provisional=True), name="task_provisional_due"),
             # The departments' statistics over a period: every column they read, so an index-only scan.
             models.Index(
                 fields=["created_at", "department", "state", "decision", "due_date"], name="task_created_stats"

@@ -1,5 +1,6 @@
 """Every state change, one typed function each, one transaction each."""
 
+from .calendar import Recomputed, due_dates_recompute
 from .cases import (
     OpenedCase,
     case_accept,
@@ -37,6 +38,7 @@ __all__ = [
     "Deployed",
     "ItemLink",
     "OpenedCase",
+    "Recomputed",
     "auto_approval_review",
     "case_accept",
     "case_conclude",
@@ -56,6 +58,7 @@ __all__ = [
     "catalogue_import",
     "deemed_acceptance_sweep",
     "document_issue",
+    "due_dates_recompute",
     "due_timer_fire",
     "due_timers_claim",
     "extension_request_decide",

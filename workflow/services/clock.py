@@ -31,6 +31,7 @@ from ..errors import (
     ProcessFailed,
     ValidationFailed,
 )
+from ..labels import PROVISIONAL_LABEL, PROVISIONAL_NOTE
 from ..lifecycle import CaseStatus
 from ..models import (
     SPECIAL_PROCEDURES,
@@ -429,6 +430,11 @@ def _notify(rows: list[dict]) -> list[tuple[int, str]]:
     return inserted
 
 
+def _due(day: dt.date, provisional: bool) -> str:
+    """A due date in a notice: "2027年01月05日（预计，以国务院公布的节假日安排为准）" when provisional."""
+    return f"{day:%Y年%m月%d日}" + (f"（{PROVISIONAL_LABEL}，{PROVISIONAL_NOTE}）" if provisional else "")
+
+
 def _not_notified(kind: str, field: str):
     return ~Exists(Notification.objects.filter(kind=kind, **{field: OuterRef("pk")}))
 
@@ -457,7 +463,7 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
             continue
         text = (
             f"黄牌：办件 {task.case.case_no}「{task.name}」已超过办理期限"
-            f"（{task.due_date:%Y年%m月%d日}，{task.limit_days} 个工作日），请立即办理。"
+            f"（{_due(task.due_date, task.due_date_provisional)}，{task.limit_days} 个工作日），请立即办理。"
         )
         first = _note(
             NotificationKind.TASK_OVERDUE,
@@ -480,7 +486,10 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
     for task in warn_tasks.filter(_not_notified(NotificationKind.TASK_WARNING, "task"))[:limit]:
         if clock.task_supervision(task, on=on) != clock.Supervision.WARNING:
             continue
-        text = f"预警：办件 {task.case.case_no}「{task.name}」将于 {task.due_date:%Y年%m月%d日} 到期，请抓紧办理。"
+        text = (
+            f"预警：办件 {task.case.case_no}「{task.name}」将于 {_due(task.due_date, task.due_date_provisional)} "
+            "到期，请抓紧办理。"
+        )
         notes.append(
             _note(
                 NotificationKind.TASK_WARNING,
@@ -504,7 +513,7 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
             continue
         text = (
             f"红牌：办件 {case.case_no}（{case.one_thing.name}）已超过承诺办结期限"
-            f"（{case.promised_due_date:%Y年%m月%d日}），请督办。"
+            f"（{_due(case.promised_due_date, case.promised_due_date_provisional)}），请督办。"
         )
         first = _note(NotificationKind.CASE_OVERDUE, case, role=StaffRole.WINDOW, text=text)
         notes += [first, _note(NotificationKind.CASE_OVERDUE, case, role=StaffRole.SUPERVISOR, text=text)]
@@ -524,8 +533,8 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
         if clock.case_supervision(case, on=on) != clock.Supervision.WARNING:
             continue
         text = (
-            f"预警：办件 {case.case_no}（{case.one_thing.name}）将于 {case.promised_due_date:%Y年%m月%d日} "
-            "到达承诺办结期限。"
+            f"预警：办件 {case.case_no}（{case.one_thing.name}）将于 "
+            f"{_due(case.promised_due_date, case.promised_due_date_provisional)} 到达承诺办结期限。"
         )
         notes.append(_note(NotificationKind.CASE_WARNING, case, role=StaffRole.WINDOW, text=text))
 
@@ -577,7 +586,7 @@ def _backfill_due_dates(*, now: dt.datetime, limit: int) -> None:
         if clock.set_task_deadlines(task, calendar=calendar, start=start, pauses=pauses, now=now):
             changed.append(task)
     if changed:
-        HumanTask.objects.bulk_update(changed, ["due_date", "warning_date"])
+        HumanTask.objects.bulk_update(changed, clock.TASK_DUE_FIELDS)
 
 
 # --------------------------------------------------------------------------- delivery
