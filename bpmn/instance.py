@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from .errors import ProcessError, TaskNotReady
 from .model import LoadedModel
 from .sandbox import SAFE_ENGINE
-from .serializer import dump_state, restore_state
+from .serializer import STATE_FORMAT, dump_state, restore_state
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,13 @@ class ProcessInstance:
         return instance
 
     @classmethod
-    def restore(cls, model: LoadedModel, state: str) -> ProcessInstance:
-        return cls(model, restore_state(state, model.spec, dict(model.subprocess_specs)))
+    def restore(cls, model: LoadedModel, state: str, *, state_format: int = STATE_FORMAT) -> ProcessInstance:
+        """``state_format``: the format the state was written in; older ones are upgraded on the way in
+        (bpmn/serializer.py). StateFormatUnknown when the chain cannot bring it to the current format."""
+        return cls(model, restore_state(state, model.spec, dict(model.subprocess_specs), state_format=state_format))
 
     def dump(self) -> str:
+        """The state in the current format (``STATE_FORMAT``)."""
         return dump_state(self._workflow)
 
     @property

@@ -9,7 +9,19 @@ from .cases import (
     case_refuse,
     case_withdraw,
 )
-from .catalogue import ItemLink, catalogue_export, catalogue_import, one_thing_compose, process_xml
+from .catalogue import (
+    CompositionImpact,
+    ItemLink,
+    catalogue_export,
+    catalogue_import,
+    one_thing_compose,
+    one_thing_compose_preview,
+    one_thing_recompose,
+    one_thing_recompose_preview,
+    one_things_with_item,
+    process_xml,
+    service_item_save,
+)
 from .claims import human_task_claim, human_task_reassign, human_task_unclaim
 from .clock import (
     case_deadline_extend,
@@ -34,6 +46,7 @@ from .tasks import human_task_complete
 from .uploads import material_file_remove, material_file_upload
 
 __all__ = [
+    "CompositionImpact",
     "Deployed",
     "ItemLink",
     "OpenedCase",
@@ -68,9 +81,14 @@ __all__ = [
     "material_file_upload",
     "notification_deliver",
     "one_thing_compose",
+    "one_thing_compose_preview",
+    "one_thing_recompose",
+    "one_thing_recompose_preview",
+    "one_things_with_item",
     "process_versions_deploy",
     "process_xml",
     "promises_lapse",
     "rectification_resolve",
+    "service_item_save",
     "supervision_sweep",
 ]
