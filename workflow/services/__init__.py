@@ -1,5 +1,6 @@
 """Every state change, one typed function each, one transaction each."""
 
+from .case_migration import CaseMigration, case_migrate, migration_candidates
 from .cases import (
     OpenedCase,
     case_accept,
@@ -46,6 +47,7 @@ from .tasks import human_task_complete
 from .uploads import material_file_remove, material_file_upload
 
 __all__ = [
+    "CaseMigration",
     "CompositionImpact",
     "Deployed",
     "ItemLink",
@@ -56,6 +58,7 @@ __all__ = [
     "case_correction_submit",
     "case_deadline_extend",
     "case_extension_request",
+    "case_migrate",
     "case_open",
     "case_procedure_end",
     "case_procedure_start",
@@ -79,6 +82,7 @@ __all__ = [
     "human_task_unclaim",
     "material_file_remove",
     "material_file_upload",
+    "migration_candidates",
     "notification_deliver",
     "one_thing_compose",
     "one_thing_compose_preview",

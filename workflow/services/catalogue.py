@@ -24,7 +24,7 @@ from ..models import (
     ServiceItem,
 )
 from .catalogue_history import composition_diff, record_change, record_item_change
-from .compositions import composition_publish, current_content
+from .compositions import composition_publish, current_content, published_content
 from .deployment import process_versions_deploy
 
 CATALOGUE_FORMAT = 1
@@ -80,7 +80,7 @@ def one_thing_compose(
         merged = _merge(name, lead_department, [found[code] for code in codes])
 
         one_thing, created = OneThing.objects.select_for_update().get_or_create(key=key, defaults={"name": name})
-        before = None if created else current_content(one_thing)
+        before = None if created else published_content(one_thing)
         one_thing.name = name
         one_thing.lead_department_id = lead_department
         one_thing.promised_limit_days = promised_limit_days
@@ -175,7 +175,7 @@ def one_thing_compose_preview(
     try:
         with transaction.atomic():
             existing = OneThing.objects.filter(key=key).first()
-            before = current_content(existing) if existing is not None else None
+            before = published_content(existing) if existing is not None else None
             known = set(existing.compositions.values_list("pk", flat=True)) if existing is not None else set()
             one_thing = one_thing_compose(
                 key=key,

@@ -59,6 +59,31 @@ def current_content(one_thing: OneThing) -> dict:
     return composition_content(one_thing, _process_version(one_thing))
 
 
+def published_content(one_thing: OneThing) -> dict:
+    """What new cases get now: the current composition version's stored content (its item snapshots as they
+    were published), else — nothing published yet — what the rows describe. The "before" of a diff."""
+    version = (
+        CompositionVersion.objects.select_related("process_version")
+        .defer("process_version__compiled", "process_version__bpmn_xml")
+        .filter(pk=one_thing.current_composition_id)
+        .first()
+        if one_thing.current_composition_id
+        else None
+    )
+    if version is None:
+        return current_content(one_thing)
+    return {
+        "one_thing": one_thing.key,
+        "name": version.name,
+        "lead_department": version.lead_department,
+        "promised_limit_days": version.promised_limit_days,
+        "merged_form": version.merged_form,
+        "items": version.items,
+        "elements": version.elements,
+        "process": {"number": version.process_version.number, "content_hash": version.process_version.content_hash},
+    }
+
+
 def _process_version(one_thing: OneThing) -> ProcessVersion | None:
     if not one_thing.current_version_id:
         return None

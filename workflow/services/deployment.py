@@ -11,7 +11,7 @@ import bpmn
 from ..errors import DeploymentRefused
 from ..models import CatalogueChangeKind, Department, OneThing, ProcessVersion
 from .catalogue_history import composition_diff, record_change
-from .compositions import composition_publish, current_content
+from .compositions import composition_publish, current_content, published_content
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def process_versions_deploy(
             user_tasks=[{"element_id": t.element_id, "name": t.name, "lane": t.lane} for t in model.user_tasks],
             deployed_by=deployed_by,
         )
-        before = current_content(one_thing)
+        before = published_content(one_thing)
         OneThing.objects.filter(pk=one_thing.pk).update(current_version=version)
         one_thing.current_version = version
         composition, published = composition_publish(one_thing=one_thing, published_by=deployed_by)
