@@ -116,7 +116,7 @@ def _reasons(case: Case, target: CompositionVersion) -> list[str]:
     if case.composition_id == target.pk:
         return [f"办件已在组合第 {target.number} 版"]
     if case.status in DECIDED:
-        return [f"办件已{case.get_status_display()}，不再迁移"]
+        return [f"办件状态为“{case.get_status_display()}”，已有办理结果或已结束，不再迁移"]
     reasons = []
     elements = {task["element_id"] for task in target.process_version.user_tasks}
     for task in case.tasks.filter(state=HumanTaskState.OPEN).order_by("id"):
