@@ -105,7 +105,8 @@ def task_list(
     if post_review:
         tasks = tasks.filter(auto_approved=True)
         if post_review == "pending":
-            tasks = tasks.filter(post_review_outcome="")
+            # An approval that stopped applying (不再适用) issued nothing: there is nothing to post-review.
+            tasks = tasks.filter(post_review_outcome="", not_applicable_reason="")
         elif post_review == "done":
             tasks = tasks.exclude(post_review_outcome="")
     return tasks.order_by(F("due_date").asc(nulls_last=True), "created_at", "id")
@@ -116,7 +117,7 @@ POST_REVIEW_FILTERS = ("pending", "done", "all")
 
 def post_review_pending_count(*, user) -> int:
     """How many 秒批 tasks of my department wait for their post-review (the inbox's 待复核 tab)."""
-    return _visible_tasks(user).filter(auto_approved=True, post_review_outcome="").count()
+    return _visible_tasks(user).filter(auto_approved=True, post_review_outcome="", not_applicable_reason="").count()
 
 
 def task_counts(*, user, one_thing: str | None = None) -> dict[str, int]:

@@ -312,3 +312,36 @@ def test_the_preview_counts_the_running_cases_that_stay_on_their_version(users):
     assert impact.running_cases == 2 and impact.running_by_version == {version.number: 2}
     assert "移除事项“食品经营许可”" in impact.diff and "承诺时限（工作日）：5 → 3" in impact.diff
     assert OneThing.objects.get(key="restaurant_start").current_composition == version  # nothing published
+
+
+def test_an_import_dry_run_shows_its_impact_and_changes_nothing(users, tmp_path):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from workflow.demo import CATALOGUE_FILE
+
+    open_demo_case(users, "restaurant_start", RESTAURANT_FORM)
+    data = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    signboard = next(item for item in data["items"] if item["code"] == SIGNBOARD)
+    signboard["promised_limit_days"] = 2
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    versions, changes = CompositionVersion.objects.count(), CatalogueChange.objects.count()
+
+    out = StringIO()
+    call_command("import_catalogue", str(path), "--dry-run", stdout=out)
+    report = out.getvalue()
+    number = OneThing.objects.get(key="restaurant_start").current_composition.number
+    assert f"事项 {SIGNBOARD}（户外招牌设置审批）：修改了 1 项：承诺时限（工作日）" in report
+    assert "  · 承诺时限（工作日）：5 → 2" in report
+    assert f"一件事 restaurant_start（开办餐饮店一件事）：将发布组合第 {number + 1} 版（新办件使用）" in report
+    assert f"在办办件保持原版本：第 {number} 版 1 件" in report
+    assert "一件事 enterprise_start（企业开办一件事）：内容未变" in report
+    assert (CompositionVersion.objects.count(), CatalogueChange.objects.count()) == (versions, changes)
+    assert ServiceItem.objects.get(code=SIGNBOARD).promised_limit_days == 5
+
+    call_command("import_catalogue", str(path), "--by", "admin", stdout=StringIO())
+    assert OneThing.objects.get(key="restaurant_start").current_composition.number == number + 1
+    assert CatalogueChange.objects.get(key=SIGNBOARD, action="changed").actor_label == "admin"

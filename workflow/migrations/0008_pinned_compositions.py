@@ -255,7 +255,20 @@ class Migration(migrations.Migration):
                 ),
                 ("key", models.CharField(help_text="事项编码或一件事标识", max_length=64, verbose_name="对象编码")),
                 ("name", models.CharField(max_length=200, verbose_name="对象名称")),
-                ("action", models.CharField(max_length=16, verbose_name="变更")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("created", "新增"),
+                            ("changed", "修改"),
+                            ("composed", "组合"),
+                            ("deployed", "部署流程"),
+                            ("published", "发布"),
+                        ],
+                        max_length=16,
+                        verbose_name="变更",
+                    ),
+                ),
                 ("summary", models.CharField(max_length=300, verbose_name="摘要")),
                 ("diff", models.JSONField(blank=True, default=list, verbose_name="变更内容")),
                 (

@@ -65,6 +65,14 @@ class CatalogueChangeKind(models.TextChoices):
     ONE_THING = "one_thing", "一件事"
 
 
+class CatalogueChangeAction(models.TextChoices):
+    CREATED = "created", "新增"
+    CHANGED = "changed", "修改"
+    COMPOSED = "composed", "组合"
+    DEPLOYED = "deployed", "部署流程"
+    PUBLISHED = "published", "发布"
+
+
 class CatalogueChangeQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ValueError("目录变更记录只能追加")
@@ -80,7 +88,7 @@ class CatalogueChange(models.Model):
     kind = models.CharField("对象类型", max_length=16, choices=CatalogueChangeKind.choices)
     key = models.CharField("对象编码", max_length=64, help_text="事项编码或一件事标识")
     name = models.CharField("对象名称", max_length=200)
-    action = models.CharField("变更", max_length=16)  # created, changed, composed, published, deployed
+    action = models.CharField("变更", max_length=16, choices=CatalogueChangeAction.choices)
     summary = models.CharField("摘要", max_length=300)
     # Readable lines, e.g. "承诺时限（工作日）：5 → 3".
     diff = models.JSONField("变更内容", default=list, blank=True)

@@ -11,10 +11,12 @@ from .cases import (
     case_withdraw,
 )
 from .catalogue import (
+    CatalogueImportPreview,
     CompositionImpact,
     ItemLink,
     catalogue_export,
     catalogue_import,
+    catalogue_import_preview,
     one_thing_compose,
     one_thing_compose_preview,
     one_thing_recompose,
@@ -48,6 +50,7 @@ from .uploads import material_file_remove, material_file_upload
 
 __all__ = [
     "CaseMigration",
+    "CatalogueImportPreview",
     "CompositionImpact",
     "Deployed",
     "ItemLink",
@@ -70,6 +73,7 @@ __all__ = [
     "case_withdraw",
     "catalogue_export",
     "catalogue_import",
+    "catalogue_import_preview",
     "deemed_acceptance_sweep",
     "document_issue",
     "due_timer_fire",

@@ -15,6 +15,7 @@ from ..errors import DeploymentRefused, NotFound, ValidationFailed
 from ..lifecycle import TERMINAL_STATES
 from ..models import (
     Case,
+    CatalogueChange,
     CatalogueChangeKind,
     Department,
     HandlingLevel,
@@ -199,6 +200,56 @@ def one_thing_compose_preview(
         pass
     assert impact is not None
     return impact
+
+
+@dataclass(frozen=True)
+class CatalogueImportPreview:
+    """What importing a catalogue file would change, shown before anything is imported."""
+
+    items: list[dict]  # {"code", "name", "summary", "diff"} per item the file creates or changes
+    one_things: list[CompositionImpact]
+
+
+def catalogue_import_preview(*, data: dict) -> CatalogueImportPreview:
+    """Import the file inside a savepoint, read what it would change — the items' diffs and, for each
+    one-thing, the impact of publishing it — and roll everything back. Raises ValidationFailed as the import
+    would."""
+    preview: CatalogueImportPreview | None = None
+    try:
+        with transaction.atomic():
+            records = data.get("one_things", []) if isinstance(data, dict) else []
+            keys = [r["key"] for r in records if isinstance(r, dict) and isinstance(r.get("key"), str)]
+            before = {
+                one_thing.key: (published_content(one_thing), set(one_thing.compositions.values_list("pk", flat=True)))
+                for one_thing in OneThing.objects.filter(key__in=keys)
+            }
+            mark = CatalogueChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            catalogue_import(data=data, source="preview")
+            items = [
+                {"code": c.key, "name": c.name, "summary": c.summary, "diff": c.diff}
+                for c in CatalogueChange.objects.filter(id__gt=mark, kind=CatalogueChangeKind.ITEM).order_by("id")
+            ]
+            impacts = []
+            for key in keys:
+                one_thing = OneThing.objects.get(key=key)
+                old, known = before.get(key, (None, set()))
+                version = one_thing.current_composition
+                impacts.append(
+                    CompositionImpact(
+                        key=key,
+                        name=one_thing.name,
+                        diff=composition_diff(old, current_content(one_thing)),
+                        creates_version=version is not None and version.pk not in known,
+                        version_number=version.number if version is not None else None,
+                        **_running(one_thing),
+                    )
+                )
+            preview = CatalogueImportPreview(items=items, one_things=impacts)
+            raise _Preview()
+    except _Preview:
+        pass
+    assert preview is not None
+    return preview
 
 
 def _running(one_thing: OneThing) -> dict:
