@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpmn
 
-from ..compositions import content_hash, element_mapping, review_key_for
+from ..compositions import content_hash, element_mapping, forget, review_key_for
 from ..models import CompositionVersion, OneThing, OneThingItem, ProcessVersion
 
 
@@ -118,6 +118,7 @@ def composition_publish(*, one_thing: OneThing, published_by: str = "") -> tuple
             process_version=process_version,
             created_by=published_by,
         )
+        forget(version.pk)  # an id a rolled-back transaction handed out before may be cached with other content
     if one_thing.current_composition_id != version.pk:
         OneThing.objects.filter(pk=one_thing.pk).update(current_composition=version)
         one_thing.current_composition = version
