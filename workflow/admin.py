@@ -459,7 +459,16 @@ class StaffAdmin(admin.ModelAdmin):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
-    list_display = ["case_no", "one_thing", "applicant_name", "status", "outcome", "opened_at", "concluded_at"]
+    list_display = [
+        "case_no",
+        "one_thing",
+        "composition",
+        "applicant_name",
+        "status",
+        "outcome",
+        "opened_at",
+        "concluded_at",
+    ]
     list_filter = ["status", "one_thing", "accepting_hall", "deciding_hall"]
     search_fields = ["case_no", "applicant_name"]
     exclude = ["process_state", "query_code_hash"]

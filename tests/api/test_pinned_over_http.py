@@ -154,3 +154,22 @@ def test_a_migration_dry_run_refuses_one_case_and_the_run_moves_the_other(client
     assert not [e for e in stayed["events"] if e["kind"] == "migrated"]
     # The applicant of the case that stayed still corrects against the form it was opened with.
     assert "migrated" not in [row["kind"] for row in status(unanswered, unanswered_code)["timeline"]]
+
+
+def test_a_case_stored_in_an_older_state_format_is_upgraded_by_the_next_request(client_for, monkeypatch):
+    """Versioned engine state over HTTP: the case row says its format; a reviewer's decision on a case of an
+    older format runs the upgrade chain and saves the current format."""
+    import bpmn
+    from bpmn import serializer as state_serializer
+    from workflow.models import Case
+
+    case_no, _ = open_restaurant(client_for, RESTAURANT_FORM)
+    assert Case.objects.get(case_no=case_no).state_format == bpmn.STATE_FORMAT
+    upgraded = []
+    monkeypatch.setattr(state_serializer, "STATE_FORMAT", bpmn.STATE_FORMAT + 1)
+    monkeypatch.setattr(bpmn, "STATE_FORMAT", bpmn.STATE_FORMAT + 1)
+    monkeypatch.setitem(state_serializer.STATE_UPGRADES, 1, lambda dct, spec_dicts: upgraded.append(dct["last_task"]))
+    review(client_for, case_no, "review_market_regulation")
+    assert len(upgraded) == 1 and Case.objects.get(case_no=case_no).state_format == 2
+    review(client_for, case_no, "review_market_regulation_item2")
+    assert len(upgraded) == 1 and case_detail(client_for, case_no)["status"] == "approved"
