@@ -11,7 +11,7 @@ from workflow.labels import PROVISIONAL_NOTE, event_kind_seen_by, event_label
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, Decision, HumanTask, RatingLevel, RectificationState
 from workflow.results import case_results
-from workflow.selectors import RESULT_STATES
+from workflow.selectors import RESULT_STATES, composition_of
 
 # Next to every due date (docs/clock.md "Provisional dates").
 PROVISIONAL_HELP = (
@@ -150,6 +150,19 @@ class ItemResultSerializer(serializers.Serializer):
     licence_revoked = serializers.BooleanField(help_text="电子证照已撤销（秒批事后复核撤销）")
     licence_revoked_at = serializers.DateTimeField(allow_null=True)
     licence_revoked_reason = serializers.CharField(allow_blank=True, help_text="撤销理由")
+    applicable = serializers.BooleanField(
+        help_text="事项仍然适用；false 表示补正后不再满足其参与条件（不再适用），此前的决定不产生证照"
+    )
+    not_applicable_reason = serializers.CharField(allow_blank=True, help_text="不再适用的原因")
+
+
+class ItemNotApplicableSerializer(serializers.Serializer):
+    """An item a correction made stop applying (不再适用)."""
+
+    item = serializers.CharField()
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    reason = serializers.CharField(help_text="如：补正后不再满足本事项的参与条件（修改了“经营范围”）")
 
 
 class ClockPauseSerializer(serializers.Serializer):
@@ -190,6 +203,9 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     one_thing = serializers.CharField()
     one_thing_name = serializers.CharField()
     process_version = serializers.IntegerField()
+    composition_version = serializers.IntegerField(
+        help_text="办件所用的一件事组合版本号：开办时固定（一表、事项、时限、流程），只有迁移才会改变"
+    )
     status = serializers.ChoiceField(choices=CaseStatus.choices)
     status_label = serializers.CharField()
     outcome = serializers.CharField(allow_blank=True)
@@ -233,6 +249,7 @@ def case_row(case: Case, tasks: list[HumanTask], events, *, opinions_of: str | N
         "one_thing": case.one_thing.key,
         "one_thing_name": case.one_thing.name,
         "process_version": case.process_version.number,
+        "composition_version": composition_of(case).number,
         "status": case.status,
         "status_label": case.get_status_display(),
         "outcome": case.outcome,

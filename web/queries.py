@@ -102,7 +102,7 @@ def due_of(tasks: Iterable[HumanTask], *, today: dt.date | None = None) -> dict[
                 due = _as_date(getattr(task, due_field))
                 warning = _as_date(getattr(task, warning_field)) if warning_field else None
             else:
-                due = cal.add_working_days(task.created_at, task.case.one_thing.promised_limit_days)
+                due = cal.add_working_days(task.created_at, selectors.composition_of(task.case).promised_limit_days)
             level = _level(due, warning, today, cal)
         except calendar.CalendarUnknown:
             out[task.pk] = Due(label="工作日历未录入，无法计算期限", estimated=estimated)
@@ -181,7 +181,7 @@ item_label = selectors.correction_item_label
 
 def correction_notice(case: Case, tasks: list[HumanTask]) -> list[dict]:
     """What each department asked in the current correction round (the combined notice, 一次性告知)."""
-    merged = case.one_thing.merged_form
+    merged = selectors.composition_of(case).merged_form
     notice = []
     for task in latest_by_lane(tasks).values():
         if task.decision != Decision.NEED_CORRECTION:
@@ -254,6 +254,8 @@ def progress_rows(case: Case, tasks: list[HumanTask], names: Mapping[str, str], 
     for code in [] if case.status == CaseStatus.NOT_ACCEPTED else case.process_version.departments:
         task = latest.get(code)
         progress = "pending" if task is None else "reviewing" if task.state == HumanTaskState.OPEN else "done"
+        if task is not None and task.not_applicable_reason:
+            progress = "not_applicable"  # a correction made its item(s) stop applying (不再适用)
         show = task is not None and opinions_of is not False and (opinions_of is None or opinions_of == code)
         rows.append(
             {
@@ -450,7 +452,7 @@ def case_rows_for_export(*, since: dt.datetime | None = None, user=None) -> Iter
             used = cal.working_days_between(case.opened_at, case.concluded_at) if case.concluded_at else ""
         except calendar.CalendarUnknown:
             used = ""
-        limit = case.one_thing.promised_limit_days
+        limit = selectors.composition_of(case).promised_limit_days
         yield [
             case.case_no,
             case.one_thing.name,

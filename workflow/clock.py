@@ -40,6 +40,7 @@ from django.utils import timezone
 from . import calendar as cal
 from .access import staff_of
 from .calendar import CalendarUnknown, WorkingCalendar
+from .compositions import Composition, composition_by_id, composition_of
 from .errors import PermissionDenied, ValidationFailed
 from .lifecycle import TERMINAL_STATES, CaseStatus
 from .models import (
@@ -54,9 +55,7 @@ from .models import (
     HumanTaskState,
     Notification,
     OneThing,
-    OneThingItem,
     PauseKind,
-    ServiceItem,
     StaffRole,
     TimerKind,
 )
@@ -182,37 +181,26 @@ class Limits:
         return self.departments.get(code, self.promised)
 
 
-def limits_of(one_thing: OneThing) -> Limits:
-    """One query. Statutory: 45 (+15) days for joint handling (Art. 26) when the one-thing bundles two or
-    more items, else its single item's statutory limit (+10, Art. 42). A department's task limit is the
-    longest promised limit among its items: one task decides all of them."""
-    rows = list(
-        OneThingItem.objects.filter(one_thing_id=one_thing.pk)
-        .annotate(
-            has_table=models.Case(
-                models.When(item__auto_approval_dmn="", then=models.Value(False)),
-                default=models.Value(True),
-                output_field=models.BooleanField(),
-            )
-        )
-        .order_by("position", "id")
-        .values_list(
-            "item__department_id", "item__promised_limit_days", "item__statutory_limit_days", "item_id", "has_table"
-        )
-    )
+def limits_of(composition: Composition) -> Limits:
+    """From the case's composition version, no statement. Statutory: 45 (+15) days for joint handling
+    (Art. 26) when the one-thing bundles two or more items, else its single item's statutory limit (+10,
+    Art. 42). A department's task limit is the longest promised limit among its items: one task decides all
+    of them."""
     departments: dict[str, int] = {}
-    for code, promised, *_ in rows:
-        departments[code] = max(departments.get(code, 0), promised)
-    if len(rows) == 1:
-        statutory, cap = rows[0][2], cal.SINGLE_ITEM_EXTENSION_DAYS
+    for item in composition.items:
+        departments[item.department] = max(departments.get(item.department, 0), item.promised_limit_days)
+    if len(composition.items) == 1:
+        statutory, cap = composition.items[0].statutory_limit_days, cal.SINGLE_ITEM_EXTENSION_DAYS
     else:
         statutory, cap = cal.JOINT_LIMIT_DAYS, cal.JOINT_EXTENSION_DAYS
     return Limits(
-        promised=one_thing.promised_limit_days,
+        promised=composition.promised_limit_days,
         statutory=statutory,
         extension_cap=cap,
         departments=departments,
-        items=tuple((item_id, code, has_table) for code, _, _, item_id, has_table in rows),
+        items=tuple(
+            (item.item_id, item.department, bool(item.auto_approval_dmn.strip())) for item in composition.items
+        ),
     )
 
 
@@ -362,7 +350,7 @@ class _Scratch:
     @property
     def limits(self) -> Limits:
         if self._limits is None:
-            self._limits = limits_of(self.case.one_thing)
+            self._limits = limits_of(composition_of(self.case))
         return self._limits
 
 
@@ -480,7 +468,7 @@ def resume_clock(
     set_case_deadlines(
         case,
         calendar=calendar,
-        limits=limits or limits_of(case.one_thing),
+        limits=limits or limits_of(composition_of(case)),
         pauses=spans,
         extension=extension_days(case),
     )
@@ -667,27 +655,35 @@ def reduction_rate_or_none(promised: int, statutory: int) -> Decimal | None:
         return None
 
 
-def item_limits(item: ServiceItem) -> dict:
-    return {
-        "code": item.code,
-        "name": item.name,
-        "department": item.department_id,
-        "statutory_limit_days": item.statutory_limit_days,
-        "promised_limit_days": item.promised_limit_days,
-        "reduction_rate": reduction_rate_or_none(item.promised_limit_days, item.statutory_limit_days),
-    }
-
-
 def one_thing_limits(one_thing: OneThing) -> dict:
-    """The one-thing's statutory and promised limits, its 时限压减率 and each item's."""
-    limits = limits_of(one_thing)
-    items = ServiceItem.objects.filter(one_things=one_thing).order_by("code")
+    """The one-thing's statutory and promised limits, its 时限压减率 and each item's, as new cases get them
+    (its current composition version)."""
+    if one_thing.current_composition_id is None:  # not openable yet: nothing composed on a BPMN version
+        return {
+            "statutory_limit_days": cal.JOINT_LIMIT_DAYS,
+            "promised_limit_days": one_thing.promised_limit_days,
+            "extension_limit_days": cal.JOINT_EXTENSION_DAYS,
+            "reduction_rate": reduction_rate_or_none(one_thing.promised_limit_days, cal.JOINT_LIMIT_DAYS),
+            "items": [],
+        }
+    composition = composition_by_id(one_thing.current_composition_id)
+    limits = limits_of(composition)
     return {
         "statutory_limit_days": limits.statutory,
         "promised_limit_days": limits.promised,
         "extension_limit_days": limits.extension_cap,
         "reduction_rate": reduction_rate_or_none(limits.promised, limits.statutory),
-        "items": [item_limits(item) for item in items],
+        "items": [
+            {
+                "code": item.code,
+                "name": item.name,
+                "department": item.department,
+                "statutory_limit_days": item.statutory_limit_days,
+                "promised_limit_days": item.promised_limit_days,
+                "reduction_rate": reduction_rate_or_none(item.promised_limit_days, item.statutory_limit_days),
+            }
+            for item in sorted(composition.items, key=lambda item: item.code)
+        ],
     }
 
 

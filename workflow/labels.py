@@ -18,6 +18,9 @@ EVENT_LABELS = {
     "conclude": "办结",
     "withdraw": "申请人撤回",
     "reopened": "补正涉及本部门字段，重新审查",
+    "item_not_applicable": "补正后事项不再适用",
+    "item_applicable": "补正后事项开始适用，开启审查",
+    "migrated": "办件迁移到新的一件事组合版本",
     "licence_issued": "电子证照签发",
     "task_claimed": "任务认领",
     "task_unclaimed": "退回认领",
@@ -69,7 +72,7 @@ PROVISIONAL_LABEL = "预计"
 PROVISIONAL_NOTE = "以国务院公布的节假日安排为准"
 
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
-PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
+PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成", "not_applicable": "不再适用"}
 
 
 def event_label(event, department: str | None = None) -> str:

@@ -11,6 +11,7 @@ from django.db.models import Count, F, QuerySet
 
 from . import clock, halls, notices, query_codes, ratings
 from .access import staff_of
+from .compositions import composition_of
 from .errors import FileDamaged, NotFound, PermissionDenied
 from .labels import OUTCOME_LABELS, PROGRESS_LABELS, event_label
 from .lifecycle import CaseStatus
@@ -28,7 +29,7 @@ from .models import (
     StaffRole,
 )
 from .models.documents import private_storage
-from .results import case_results
+from .results import case_results, latest_reviews
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ _CASE_LIGHT = ("process_state", "process_version__compiled", "process_version__b
 
 
 def one_thing_list() -> QuerySet[OneThing]:
-    return OneThing.objects.filter(is_active=True, current_version__isnull=False).select_related("lead_department")
+    """The one-things a case can be opened for: active, with a published composition (on a BPMN version)."""
+    return OneThing.objects.filter(is_active=True, current_composition__isnull=False).select_related("lead_department")
 
 
 def hall_list(*, user) -> list[dict]:
@@ -103,7 +105,8 @@ def task_list(
     if post_review:
         tasks = tasks.filter(auto_approved=True)
         if post_review == "pending":
-            tasks = tasks.filter(post_review_outcome="")
+            # An approval that stopped applying (不再适用) issued nothing: there is nothing to post-review.
+            tasks = tasks.filter(post_review_outcome="", not_applicable_reason="")
         elif post_review == "done":
             tasks = tasks.exclude(post_review_outcome="")
     return tasks.order_by(F("due_date").asc(nulls_last=True), "created_at", "id")
@@ -114,7 +117,7 @@ POST_REVIEW_FILTERS = ("pending", "done", "all")
 
 def post_review_pending_count(*, user) -> int:
     """How many 秒批 tasks of my department wait for their post-review (the inbox's 待复核 tab)."""
-    return _visible_tasks(user).filter(auto_approved=True, post_review_outcome="").count()
+    return _visible_tasks(user).filter(auto_approved=True, post_review_outcome="", not_applicable_reason="").count()
 
 
 def task_counts(*, user, one_thing: str | None = None) -> dict[str, int]:
@@ -176,7 +179,7 @@ def task_view(*, user, task_id: int) -> dict:
     materials it needs, the other departments' progress (state only, never their opinions), the timeline."""
     task = task_get(user=user, task_id=task_id)
     case = Case.objects.select_related("one_thing").defer(*_CASE_LIGHT).get(pk=task.case_id)
-    merged = case.one_thing.merged_form or {}
+    merged = composition_of(case).merged_form
     properties = (merged.get("schema") or {}).get("properties", {})
     provenance = merged.get("provenance", {})
     mine = [name for name in properties if any(p["department"] == task.lane for p in provenance.get(name, []))]
@@ -223,6 +226,11 @@ APPLICANT_EVENTS = frozenset(
         "procedure_ended",
         "deadline_extended",
         "licence_revoked",  # 秒批 revoked after its post-review: the applicant must know
+        # What a correction did to the reviews, and a deliberate move to another composition version.
+        "reopened",
+        "item_not_applicable",
+        "item_applicable",
+        "migrated",
     }
 )
 # Department opinions reach the applicant only with the unified feedback or the correction notice, never
@@ -252,7 +260,27 @@ def correction_item_label(item: str, merged_form: dict) -> str:
 def _progress(task: HumanTask | None) -> str:
     if task is None:
         return "pending"
+    if task.not_applicable_reason:
+        return "not_applicable"
     return "reviewing" if task.state == HumanTaskState.OPEN else "done"
+
+
+def items_not_applicable(case: Case, tasks: list[HumanTask]) -> list[dict]:
+    """The items a correction made stop applying (不再适用), with the reason; their decisions issue nothing."""
+    composition = composition_of(case)
+    rows = []
+    for task in latest_reviews(tasks):
+        if task.not_applicable_reason:
+            items = composition.items_of_element(task.element_id, task.lane)
+            rows.append(
+                {
+                    "item": "、".join(item.name for item in items) or task.name,
+                    "department": task.lane,
+                    "department_name": task.department.name,
+                    "reason": task.not_applicable_reason,
+                }
+            )
+    return rows
 
 
 def case_applicant_view(case: Case) -> dict:
@@ -282,7 +310,7 @@ def case_applicant_view(case: Case) -> dict:
         )
     corrections = []
     if case.status == CaseStatus.CORRECTION_REQUIRED:
-        merged = case.one_thing.merged_form or {}
+        merged = composition_of(case).merged_form
         corrections = [
             {
                 "department": t.lane,
@@ -299,7 +327,7 @@ def case_applicant_view(case: Case) -> dict:
     refusal = next((t.opinion for t in tasks if t.lane == "window" and t.decision == Decision.REFUSE), "")
     return {
         "case_no": case.case_no,
-        "one_thing_name": case.one_thing.name,
+        "one_thing_name": composition_of(case).name,
         "refusal_reasons": refusal,
         "status": case.status,
         "status_label": case.get_status_display(),
@@ -311,6 +339,7 @@ def case_applicant_view(case: Case) -> dict:
         "departments": departments,
         "corrections": corrections,
         "results": case_results(case, tasks) if case.status in RESULT_STATES else [],
+        "items_not_applicable": items_not_applicable(case, tasks),
         # Staff names stay inside the hall: the applicant sees what happened and when, not who did it.
         "timeline": [
             {"at": e.created_at, "kind": e.kind, "label": event_label(e), "department": e.department, "actor": ""}
@@ -334,10 +363,7 @@ def material_groups(case: Case) -> list[dict]:
     files: dict[str, list] = {}
     for row in MaterialFile.objects.filter(case=case).select_related("uploaded_by").order_by("uploaded_at", "id"):
         files.setdefault(row.material_code, []).append(row)
-    groups = [
-        {**material, "files": files.pop(material["code"], [])}
-        for material in (case.one_thing.merged_form or {}).get("materials", [])
-    ]
+    groups = [{**material, "files": files.pop(material["code"], [])} for material in composition_of(case).materials]
     groups += [{"code": code, "name": code, "files": rows} for code, rows in files.items()]
     return groups
 
@@ -384,7 +410,7 @@ def material_file_content(row) -> bytes:
 def material_files_for_applicant(case: Case) -> list[dict]:
     """What the applicant's status lookup shows of the files: material, file name, type and size — no content,
     no digest, no uploader."""
-    names = {m["code"]: m["name"] for m in (case.one_thing.merged_form or {}).get("materials", [])}
+    names = {m["code"]: m["name"] for m in composition_of(case).materials}
     return [
         {
             "material_code": code,

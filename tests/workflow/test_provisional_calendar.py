@@ -166,6 +166,7 @@ def test_a_yellow_card_fires_on_a_provisional_date(users):
 def test_importing_the_arrangement_moves_the_dates_writes_the_trail_and_notifies_when_earlier(users):
     OneThing.objects.filter(key="enterprise_start").update(promised_limit_days=41)
     ServiceItem.objects.filter(code=MARKET_ITEM).update(statutory_limit_days=45, promised_limit_days=41)
+    services.one_thing_recompose(key="enterprise_start")  # published: new cases are pinned to these limits
     with time_machine.travel(at("2026-12-07"), tick=False) as traveller:
         case = reload(open_and_accept(users))
         market = open_task(case, "market_regulation")
@@ -222,10 +223,12 @@ def test_importing_the_arrangement_moves_the_dates_writes_the_trail_and_notifies
 def test_the_recompute_reads_each_limit_back_from_the_case_not_from_the_changed_catalogue(users):
     """A case is a legal record: a promise changed in the catalogue after acceptance does not reach it."""
     OneThing.objects.filter(key="enterprise_start").update(promised_limit_days=41)
+    services.one_thing_recompose(key="enterprise_start")
     with time_machine.travel(at("2026-12-07"), tick=False) as traveller:
         case = open_and_accept(users)
         assert reload(case).promised_due_date == day("2027-02-03")
         OneThing.objects.filter(key="enterprise_start").update(promised_limit_days=5)
+        services.one_thing_recompose(key="enterprise_start")  # a new version; the running case keeps its own
         traveller.move_to(at("2026-12-10"))
         import_2027()
     case = reload(case)

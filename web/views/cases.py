@@ -36,7 +36,7 @@ def case_detail(request, case_no: str):
     own_department = staff.department_id if staff.role == StaffRole.REVIEWER else None
     tasks = selectors.case_tasks(case)
     names = queries.department_names()
-    merged = case.one_thing.merged_form
+    merged = selectors.composition_of(case).merged_form
     my_tasks = [t for t in tasks if own_department and t.lane == own_department and t.state == HumanTaskState.OPEN]
     timeline = queries.event_rows(selectors.case_events(case), names, decisions_of=own_department)
     return render(
@@ -53,7 +53,7 @@ def case_detail(request, case_no: str):
             "my_tasks": my_tasks,
             "sections": schema_form.sections(
                 merged,
-                raw=schema_form.raw_from_data(case.one_thing.form_schema, case.form_data),
+                raw=schema_form.raw_from_data(selectors.composition_of(case).form_schema, case.form_data),
                 department_names=names,
             ),
             "timeline": timeline,

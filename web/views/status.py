@@ -72,9 +72,9 @@ def _render(
 
 def _correction_form(case, notice, *, raw=None, errors=None) -> dict:
     """Only the fields the departments named, filled with what the applicant gave before."""
-    merged = case.one_thing.merged_form
+    merged = selectors.composition_of(case).merged_form
     asked = queries.asked_fields(notice, merged)
-    schema = case.one_thing.form_schema
+    schema = selectors.composition_of(case).form_schema
     raw = raw if raw is not None else schema_form.raw_from_data(schema, case.form_data)
     fields = schema_form.flat(list(asked), schema, raw=raw, errors=errors or {})
     for field in fields:
@@ -105,8 +105,8 @@ def status_correction(request):
     if case is None:
         return _render(request, form=form, error=error, status=code)
     view_notice = selectors.case_applicant_view(case)["corrections"]
-    schema = case.one_thing.form_schema
-    asked = queries.asked_fields(view_notice, case.one_thing.merged_form)
+    schema = selectors.composition_of(case).form_schema
+    asked = queries.asked_fields(view_notice, selectors.composition_of(case).merged_form)
     raw = {
         **schema_form.raw_from_data(schema, case.form_data),
         **schema_form.raw_from_post(schema, request.POST, asked),

@@ -63,8 +63,8 @@ def task_detail(request, task_id: int):
     staff = request.staff
     case = selectors.case_get(user=request.user, case_no=task.case.case_no)
     department = task.lane
-    merged = case.one_thing.merged_form
-    schema = case.one_thing.form_schema
+    merged = selectors.composition_of(case).merged_form
+    schema = selectors.composition_of(case).form_schema
     hints = merged.get("ui_hints") or {}
     names = queries.department_names()
     tasks = selectors.case_tasks(case)

@@ -227,7 +227,7 @@ def receipt(request, case_no: str):
         query_code, ticked = stash["query_code"], set(stash.get("ticked", []))
         del request.session[RECEIPT_KEY]
     names = queries.department_names()
-    merged = case.one_thing.merged_form
+    merged = selectors.composition_of(case).merged_form
     status_url = request.build_absolute_uri(reverse("web:status"))
     return render(
         request,
@@ -249,7 +249,7 @@ def receipt(request, case_no: str):
 def case_accept(request, case_no: str):
     """受理, or 容缺受理 when deferrable materials carry a promised date."""
     case = selectors.case_get(user=request.user, case_no=case_no)
-    promised = promised_dates(request.POST, case.one_thing.merged_form)
+    promised = promised_dates(request.POST, selectors.composition_of(case).merged_form)
     verified, method = _identity(request)
     try:
         services.case_accept(
@@ -312,8 +312,8 @@ def case_conclude(request, case_no: str):
 def case_correction(request, case_no: str):
     """The combined correction (一次性告知): what each department asked, and the window keying in the answer."""
     case = selectors.case_get(user=request.user, case_no=case_no)
-    merged = case.one_thing.merged_form
-    schema = case.one_thing.form_schema
+    merged = selectors.composition_of(case).merged_form
+    schema = selectors.composition_of(case).form_schema
     tasks = selectors.case_tasks(case)
     names = queries.department_names()
     notice = queries.correction_notice(case, tasks)

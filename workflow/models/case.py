@@ -8,6 +8,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from ..lifecycle import TRANSITIONS, CaseStatus
 from .catalogue import Department, OneThing, ProcessVersion
+from .compositions import CompositionVersion
 from .halls import Hall
 
 # 办件编号: the accepting hall's code (6 digits) + the date (8) + the day's sequence (6); see services/cases.py.
@@ -27,6 +28,11 @@ class Case(FSMModelMixin, models.Model):
     process_version = models.ForeignKey(
         ProcessVersion, on_delete=models.PROTECT, related_name="cases", verbose_name="流程版本"
     )
+    # What the case was opened with (merged form, items and their snapshots, limits, BPMN): every case-time read
+    # uses it (workflow/compositions.py), until a deliberate migration (services/case_migration.py) moves it.
+    composition = models.ForeignKey(
+        CompositionVersion, on_delete=models.PROTECT, related_name="cases", verbose_name="一件事组合版本"
+    )
     applicant_name = models.CharField("申请人", max_length=100)
     applicant_id_number = models.CharField("证件号码", max_length=32)
     applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
@@ -36,6 +42,8 @@ class Case(FSMModelMixin, models.Model):
     # SpiffWorkflow instance state without the spec, as JSON *text*: never jsonb, whose key reordering
     # breaks the library's parent-before-child task data deltas.
     process_state = models.TextField("流程实例状态")
+    # The format ``process_state`` is written in (bpmn.STATE_FORMAT); loading an older one runs bpmn's upgrades.
+    state_format = models.PositiveSmallIntegerField("流程状态格式版本")
     version = models.PositiveIntegerField("乐观锁版本", default=0)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="收件人"
@@ -214,6 +222,9 @@ class HumanTask(models.Model):
         verbose_name="复核人",
     )
     post_reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
+    # Set on a review's latest task when a correction made its item(s) stop applying (不再适用): its decision
+    # stands in the record but issues nothing (no e-licence).
+    not_applicable_reason = models.TextField("不再适用的原因", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "部门任务"

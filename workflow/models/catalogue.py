@@ -43,6 +43,25 @@ class HandlingLevel(models.TextChoices):
 class ServiceItem(models.Model):
     """A catalogue item (政务服务事项) with the standard elements a hall publishes for it (十统一)."""
 
+    # Every catalogue field of an item, in the order the catalogue file writes them: exported and imported
+    # (services/catalogue.py), snapshotted into each composition version a case runs on, and compared in the
+    # change history. A new catalogue field of ServiceItem is added here too, and cases pin it from then on.
+    CATALOGUE_FIELDS = (
+        "name",
+        "item_type",
+        "legal_basis",
+        "department",
+        "handling_level",
+        "statutory_limit_days",
+        "promised_limit_days",
+        "is_immediate",
+        "onsite_trips",
+        "materials",
+        "form_fragment",
+        "licence_material",
+        "auto_approval_dmn",
+    )
+
     code = models.CharField("事项编码", max_length=64, unique=True, help_text="GB/T 39554.1 风格的事项编码")
     name = models.CharField("事项名称", max_length=200)
     item_type = models.CharField("事项类型", max_length=20, choices=ItemType.choices, default=ItemType.LICENSING)
@@ -93,6 +112,12 @@ class ServiceItem(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def catalogue_values(self) -> dict:
+        """The item's catalogue fields as the catalogue file writes them (the department as its code)."""
+        return {
+            name: getattr(self, "department_id" if name == "department" else name) for name in self.CATALOGUE_FIELDS
+        }
+
     def as_fragment(self) -> dict:
         """The item as forms.merge_fragments takes it."""
         return {
@@ -132,7 +157,16 @@ class OneThing(models.Model):
         blank=True,
         related_name="+",
         verbose_name="当前流程版本",
-        help_text="新办件使用的版本；在办的办件保持各自的版本",
+        help_text="新组合发布时采用的 BPMN 版本",
+    )
+    current_composition = models.ForeignKey(
+        "CompositionVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="当前组合版本",
+        help_text="新办件使用的组合版本（一表、事项快照、流程版本）；在办的办件保持各自的版本",
     )
     is_active = models.BooleanField("启用", default=True)
 
@@ -149,7 +183,10 @@ class OneThing(models.Model):
 
 
 class OneThingItem(models.Model):
-    """An item in a one-thing; ``condition`` makes its department take part only when the answers need it."""
+    """An item in a one-thing; ``condition`` makes its department take part only when the answers need it.
+
+    The rows of the one-thing's current composition, written only by composing (services/catalogue.py); a case
+    reads the items of its own composition version (workflow/compositions.py), never these rows."""
 
     one_thing = models.ForeignKey(OneThing, on_delete=models.CASCADE, related_name="item_links")
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+", verbose_name="事项")

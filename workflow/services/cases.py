@@ -14,6 +14,7 @@ import forms
 
 from .. import halls, query_codes, reactions
 from ..access import require_role, staff_of
+from ..compositions import composition_by_id, composition_of
 from ..errors import (
     Conflict,
     InvalidTransition,
@@ -55,22 +56,30 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
         if deciding is None or not deciding.is_active:
             hall_errors = {"deciding_hall": ["未找到该审批地大厅，或其已停用"]}
     one_thing = (
-        OneThing.objects.select_related("current_version")
-        .defer("current_version__compiled", "current_version__bpmn_xml")
+        OneThing.objects.select_related("current_composition__process_version")
+        .defer(
+            "merged_form",
+            *(f"current_composition__{name}" for name in ("merged_form", "items", "elements")),
+            "current_composition__process_version__compiled",
+            "current_composition__process_version__bpmn_xml",
+        )
         .filter(key=one_thing_key, is_active=True)
         .first()
     )
     if one_thing is None:
         raise NotFound("未找到该一件事或其未启用")
-    if one_thing.current_version is None:
+    if one_thing.current_composition is None:
         raise Conflict("该一件事尚未部署流程")
-    field_errors = forms.validate_form(one_thing.form_schema, form)
+    # Pinned: the case keeps this composition (form, items, limits, BPMN) until it is migrated on purpose.
+    pinned = one_thing.current_composition
+    composition = composition_by_id(pinned.pk)
+    field_errors = forms.validate_form(composition.form_schema, form)
     if field_errors or hall_errors:
         raise ValidationFailed(
             field_errors={**hall_errors, **{f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()}}
         )
 
-    version = one_thing.current_version
+    version = pinned.process_version
     case_no = _next_case_no(accepting.code)
     code = query_codes.new_query_code()
     initial = {
@@ -91,7 +100,9 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
         case_no=case_no,
         query_code_hash=query_codes.digest(code),
         one_thing=one_thing,
+        composition=pinned,
         process_version=version,
+        state_format=bpmn.STATE_FORMAT,
         applicant_name=applicant["name"],
         applicant_id_number=applicant["id_number"],
         applicant_phone=applicant.get("phone", ""),
@@ -102,7 +113,14 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
     )
     step = Step(case=case, instance=instance, actor=user, open_tasks=[])
     halls_data = {"deciding_hall": deciding.code} if deciding != accepting else {}
-    step.event("opened", one_thing=one_thing.key, version=version.number, hall=accepting.code, **halls_data)
+    step.event(
+        "opened",
+        one_thing=one_thing.key,
+        version=version.number,
+        composition=pinned.number,
+        hall=accepting.code,
+        **halls_data,
+    )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
 
@@ -232,11 +250,20 @@ def _verified_identity(case: Case, identity: dict) -> dict | None:
 def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     """The applicant's one resubmission after a combined correction notice.
 
-    ``changes`` are the corrected form fields; the merged form must validate. The departments that asked
-    are re-opened (the process routes that), and so is any department that had approved but needs a field
-    the resubmission actually changed (by the merged form's provenance): its approval was given on other
-    answers. Each re-opening is recorded with its reason. ``actor`` is the window user when staff key it in
-    for the applicant, else None.
+    ``changes`` are the corrected form fields; the form must validate against the case's own composition
+    (the one it was opened with, not today's). Then the items that apply are recomputed from the corrected
+    form, with the conditions of the case's composition evaluated as the engine evaluates them:
+
+    - an item that stops applying is recorded as 不再适用 with the reason (``item_not_applicable``; its
+      review's latest task keeps its decision but issues nothing) and its review is taken out of the
+      process data, so the model neither re-opens it nor counts it in the unified result;
+    - an item that starts applying opens its review (the model routes that; ``item_applicable``);
+    - a review that had approved but whose items need a field the resubmission actually changed (the
+      merged form's provenance) loses its approval and re-opens (``reopened``): it was given on other answers;
+    - the reviews that asked for correction re-open (the model routes that).
+
+    ``reopened`` and ``item_applicable`` name only reviews the engine actually opened. ``actor`` is the window
+    user when staff key it in for the applicant, else None.
     """
     if actor is not None:
         require_role(actor, StaffRole.WINDOW)
@@ -247,28 +274,22 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
         raise InvalidTransition("办件当前不需要补正")
     if not isinstance(changes, dict) or not changes:
         raise ValidationFailed(field_errors={"form": ["请填写需要补正的内容"]})
+    composition = composition_of(case)
     form = {**case.form_data, **changes}
-    field_errors = forms.validate_form(case.one_thing.form_schema, form)
+    field_errors = forms.validate_form(composition.form_schema, form)
     if field_errors:
         raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()})
     step = begin_step(case, actor)
     task = _open_task_in_lane(step, "applicant")
     data = step.instance.task_data(task.engine_task_id)
     changed = sorted(name for name, value in changes.items() if case.form_data.get(name) != value)
-    reviews = dict(data.get("reviews", {}))
-    provenance = (case.one_thing.merged_form or {}).get("provenance", {})
-    for key, decision in sorted(data.get("reviews", {}).items()):
-        department = _REVIEW_KEY.sub("", key)  # "market_regulation_item2" → "market_regulation"
-        needed = [name for name in changed if any(p["department"] == department for p in provenance.get(name, []))]
-        if decision == Decision.APPROVE and needed:
-            del reviews[key]  # plan_round re-opens every review without an approval
-            step.event("reopened", department=department, fields=needed, reason="补正修改了本部门需要的字段")
+    plan = _correction_plan(composition, data, case.form_data, form, changed)
     complete_engine_task(
         step.instance,
         task,
         {
             "form": form,
-            "reviews": reviews,
+            "reviews": plan.reviews,
             "correction": {"round": data.get("review_round", 0), "fields": changed},
         },
     )
@@ -277,8 +298,106 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     step.completed.append(task)
     case.form_data = form
     step.event("corrected", department="applicant", fields=sorted(changes))
+    _record_correction_effects(step, composition, plan)
     persist_step(step)
     return case
+
+
+@dataclass
+class _CorrectionPlan:
+    reviews: dict  # the process data's ``reviews`` to complete the correction with
+    dropped: dict  # review key → {"fields": [...], "decision": ...}: its items stopped applying
+    reopening: dict  # review key → fields: an approval given on answers the correction changed
+    starting: dict  # review key → fields: its items start applying
+
+
+def _correction_plan(composition, data: dict, old_form: dict, new_form: dict, changed: list[str]) -> _CorrectionPlan:
+    keys = composition.review_keys()
+    applied_before = composition.applicable_review_keys({**data, "form": old_form})
+    applied_after = composition.applicable_review_keys({**data, "form": new_form})
+    reviews = dict(data.get("reviews", {}))
+    plan = _CorrectionPlan(reviews=reviews, dropped={}, reopening={}, starting={})
+    for key, decision in sorted(data.get("reviews", {}).items()):
+        items = keys.get(key, [])
+        fields = _fields_needed(composition, items, key, changed)
+        if items and key not in applied_after:
+            del reviews[key]  # out of the case: the model neither re-opens it nor counts its decision
+            plan.dropped[key] = {"fields": fields, "decision": decision}
+        elif decision == Decision.APPROVE and fields:
+            del reviews[key]  # plan_round re-opens every review without an approval
+            plan.reopening[key] = fields
+    for key, items in keys.items():
+        if key in applied_after and key not in applied_before and key not in reviews:
+            plan.starting[key] = _fields_needed(composition, items, key, changed)
+    return plan
+
+
+def _fields_needed(composition, items, key: str, changed: list[str]) -> list[str]:
+    """The changed fields a review needs: its items' (by the merged form's provenance), or for a review the
+    composition does not know, its department's."""
+    provenance = composition.provenance
+    codes = {item.code for item in items}
+    department = items[0].department if items else _REVIEW_KEY.sub("", key)
+    return [
+        name
+        for name in changed
+        if any(
+            (p.get("item_code") in codes) if codes else (p.get("department") == department)
+            for p in provenance.get(name, [])
+        )
+    ]
+
+
+def _record_correction_effects(step: Step, composition, plan: _CorrectionPlan) -> None:
+    """The trail of what the correction did to the reviews, as the engine routed it."""
+    keys = composition.review_keys()
+    opened = {
+        composition.review_key_of(t.element_id, t.lane): t
+        for t in step.instance.ready_tasks()
+        if t.lane not in bpmn.RESERVED_LANES
+    }
+
+    def titles(fields: list[str]) -> str:
+        return "、".join(f"“{composition.field_title(name)}”" for name in fields)
+
+    for key, fields in plan.reopening.items():
+        if key in opened:
+            task = opened[key]
+            step.event(
+                "reopened", department=task.lane, task=task.name, fields=fields, reason="补正修改了本部门需要的字段"
+            )
+    for key, fields in plan.starting.items():
+        if key in opened:
+            task, items = opened[key], keys[key]
+            step.event(
+                "item_applicable",
+                department=task.lane,
+                task=task.name,
+                items=[item.name for item in items],
+                fields=fields,
+                reason="补正后满足本事项的参与条件" + (f"（修改了{titles(fields)}）" if fields else "") + "，开启审查",
+            )
+    if not plan.dropped:
+        return
+    latest: dict[str, HumanTask] = {}
+    for row in step.case.tasks.filter(department__isnull=False).order_by("created_at", "id"):
+        latest[composition.review_key_of(row.element_id, row.lane)] = row
+    for key, dropped in plan.dropped.items():
+        items, fields = keys[key], dropped["fields"]
+        reason = "补正后不再满足本事项的参与条件" + (f"（修改了{titles(fields)}）" if fields else "")
+        row = latest.get(key)
+        if row is not None:
+            HumanTask.objects.filter(pk=row.pk).update(not_applicable_reason=reason)
+        step.event(
+            "item_not_applicable",
+            department=items[0].department,
+            task=row.name if row is not None else "",
+            items=[item.name for item in items],
+            item_codes=[item.code for item in items],
+            fields=fields,
+            earlier_decision=str(dropped["decision"]),
+            reason=reason,
+        )
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from django.utils import timezone
 from .. import calendar as cal
 from .. import clock, halls
 from ..access import require_role, staff_of
+from ..compositions import composition_of
 from ..errors import (
     ConcurrentUpdate,
     Conflict,
@@ -200,7 +201,7 @@ def _check_extendable(case: Case, days: int, now: dt.datetime) -> tuple[clock.Li
         raise InvalidTransition("只有已受理、尚未作出决定的办件可以延期")
     if case.statutory_due_date is not None and cal.local_date(now) > case.statutory_due_date:
         raise Conflict("法定办理期限已届满，不能再延期")
-    limits = clock.limits_of(case.one_thing)
+    limits = clock.limits_of(composition_of(case))
     granted = clock.extension_days(case)
     if granted + days > limits.extension_cap:
         raise ValidationFailed(
@@ -358,7 +359,7 @@ def deemed_acceptance_sweep(*, now: dt.datetime | None = None, limit: int = 200)
         )
         .order_by("opened_at")[:limit]
     )
-    notes, limits_by_one_thing = [], {}
+    notes = []
     for case in candidates:
         try:
             if not calendar.is_deemed_accepted(case.opened_at, None, now):
@@ -369,8 +370,7 @@ def deemed_acceptance_sweep(*, now: dt.datetime | None = None, limit: int = 200)
         step = Step(case=case, instance=None, actor=clock.SYSTEM_ACTOR, open_tasks=[])
         case.accepted_at = case.opened_at
         clock.record_deemed_acceptance(step.event, case, now, calendar=calendar)
-        limits = limits_by_one_thing.get(case.one_thing_id) or clock.limits_of(case.one_thing)
-        limits_by_one_thing[case.one_thing_id] = limits
+        limits = clock.limits_of(composition_of(case))
         clock.set_case_deadlines(case, calendar=calendar, limits=limits, now=now)
         _save_clock(case)
         CaseEvent.objects.bulk_create(step.events)
@@ -517,15 +517,10 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
         )
         first = _note(NotificationKind.CASE_OVERDUE, case, role=StaffRole.WINDOW, text=text)
         notes += [first, _note(NotificationKind.CASE_OVERDUE, case, role=StaffRole.SUPERVISOR, text=text)]
-        if case.one_thing.lead_department_id:
+        lead = composition_of(case).lead_department
+        if lead:
             notes.append(
-                _note(
-                    NotificationKind.CASE_OVERDUE,
-                    case,
-                    role=StaffRole.REVIEWER,
-                    text=text,
-                    department=case.one_thing.lead_department_id,
-                )
+                _note(NotificationKind.CASE_OVERDUE, case, role=StaffRole.REVIEWER, text=text, department=lead)
             )
         cards[first["key"]] = (case, "red_card", {"due_date": case.promised_due_date.isoformat()})
     warn_cases = cases.filter(warning_date__lte=on, promised_due_date__gte=on)
@@ -567,7 +562,7 @@ def _backfill_due_dates(*, now: dt.datetime, limit: int) -> None:
         clock.set_case_deadlines(
             case,
             calendar=calendar,
-            limits=clock.limits_of(case.one_thing),
+            limits=clock.limits_of(composition_of(case)),
             pauses=pauses,
             extension=clock.extension_days(case),
             now=now,

@@ -30,6 +30,7 @@ from django.db.models import Count, Max, Sum
 from .. import halls, upload_limits, uploads
 from ..access import require_role
 from ..audit import case_event
+from ..compositions import composition_of
 from ..errors import CaseFilesLimit, FileTypeNotAllowed, InvalidTransition, NotFound, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise, StaffRole
@@ -154,11 +155,11 @@ def material_file_path(row: MaterialFile) -> Path:
 
 
 def _material_names(case: Case) -> dict[str, str]:
-    return {m["code"]: m["name"] for m in (case.one_thing.merged_form or {}).get("materials", [])}
+    return {m["code"]: m["name"] for m in composition_of(case).materials}
 
 
 def _material_of(case: Case, material_code: str) -> dict:
-    for material in (case.one_thing.merged_form or {}).get("materials", []):
+    for material in composition_of(case).materials:
         if material["code"] == material_code:
             return material
     message = f"“{material_code}”不在本一件事的材料清单中"
