@@ -667,10 +667,12 @@ def rating_statistics(*, user, period: Period = Period(), today: dt.date | None 
 def case_rows(
     *, user, period: Period = Period(), now: dt.datetime | None = None, calendar: WorkingCalendar | None = None
 ) -> Iterator[CaseRow]:
-    """The period's cases one by one, oldest first, for the CSV export (streamed; no personal data)."""
-    cases = _cases(_staff(user), period)
-    now = now or timezone.now()
-    counter = WorkingDayCounter(calendar)
+    """The period's cases one by one, oldest first, for the CSV export (streamed; no personal data). Who may
+    read them is checked at the call, not at the first row."""
+    return _case_rows(_cases(_staff(user), period), now or timezone.now(), WorkingDayCounter(calendar))
+
+
+def _case_rows(cases: QuerySet[Case], now: dt.datetime, counter: WorkingDayCounter) -> Iterator[CaseRow]:
     rounds = dict(
         _of_cases(HumanTask.objects.filter(lane="applicant"), cases)
         .order_by()
