@@ -38,6 +38,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from . import calendar as cal
+from . import statistics
 from .access import staff_of
 from .calendar import CalendarUnknown, WorkingCalendar
 from .errors import PermissionDenied, ValidationFailed
@@ -672,7 +673,8 @@ def one_thing_limits(one_thing: OneThing) -> dict:
         "statutory_limit_days": limits.statutory,
         "promised_limit_days": limits.promised,
         "extension_limit_days": limits.extension_cap,
-        "reduction_rate": reduction_rate_or_none(limits.promised, limits.statutory),
+        # 时限压减率 of a one-thing: the mean of its items' (docs/statistics.md), not its promise against the 45 days
+        "reduction_rate": statistics.one_thing_reduction_rate(statistics.ItemLimit.of(item) for item in items),
         "items": [item_limits(item) for item in items],
     }
 

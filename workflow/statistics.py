@@ -23,6 +23,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from django.db.models import BooleanField, Count, DateField, ExpressionWrapper, F, Q, QuerySet, When
@@ -50,6 +51,7 @@ from .models import (
     RatingLevel,
     RectificationOrder,
     RectificationState,
+    ServiceItem,
     Staff,
     StaffRole,
 )
@@ -74,6 +76,7 @@ __all__ = [
 ]
 
 RATE_PLACES = 4  # rates: 0.9856 = 98.56 %
+_QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
 DAYS_PLACES = 2  # average working days
 # The legal clock runs until now for these; for the other states without a decision it stopped at the last change
 # (clock.working_days_used).
@@ -82,7 +85,12 @@ FINAL = frozenset({CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WIT
 
 
 def _rate(part: int | Fraction, whole: int) -> float | None:
-    return round(float(Fraction(part) / whole), RATE_PLACES) if whole else None
+    """part ÷ whole rounded half up to RATE_PLACES, as ``calendar.reduction_rate`` rounds; None when whole is 0."""
+    if not whole:
+        return None
+    exact = Fraction(part) / whole
+    rounded = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+    return float(rounded)
 
 
 # --------------------------------------------------------------------------- view objects
@@ -131,6 +139,10 @@ class ItemLimit:
     department: str
     statutory_limit_days: int
     promised_limit_days: int
+
+    @classmethod
+    def of(cls, item: ServiceItem) -> ItemLimit:
+        return cls(item.code, item.name, item.department_id, item.statutory_limit_days, item.promised_limit_days)
 
     @property
     def reduction(self) -> Fraction | None:
@@ -417,6 +429,12 @@ def one_thing_reduction(items: Iterable[ItemLimit]) -> Fraction | None:
     """时限压减率 of a one-thing: the mean of its items' rates, each item once (conditional items too)."""
     rates = [item.reduction for item in items if item.reduction is not None]
     return sum(rates, Fraction(0)) / len(rates) if rates else None
+
+
+def one_thing_reduction_rate(items: Iterable[ItemLimit]) -> float | None:
+    """The same, rounded as every rate is: what the catalogue's ``GET /api/one-things/{key}`` states."""
+    reduction = one_thing_reduction(items)
+    return _rate(reduction, 1) if reduction is not None else None
 
 
 @dataclass
