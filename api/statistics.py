@@ -1,6 +1,7 @@
 """效能监督 statistics, read-only, for supervisors and administrators: the serializers render the view objects of
 ``workflow.statistics`` (the same the dashboard renders). Definitions: docs/statistics.md."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -39,8 +40,8 @@ class PeriodSerializer(serializers.Serializer):
 
 
 PERIOD_PARAMETERS = [
-    OpenApiParameter("since", str, description="收件日期自（含），YYYY-MM-DD"),
-    OpenApiParameter("until", str, description="收件日期至（含），YYYY-MM-DD"),
+    OpenApiParameter("since", OpenApiTypes.DATE, description="收件日期自（含），YYYY-MM-DD；不填为不限"),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="收件日期至（含），YYYY-MM-DD；不填为不限"),
 ]
 
 
