@@ -383,25 +383,32 @@ def _local_date(expression) -> TruncDate:
     return TruncDate(expression, tzinfo=timezone.get_default_timezone())
 
 
-def _staff(user) -> Staff:
-    return require_role(user, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
+@dataclass(frozen=True)
+class _Population:
+    """The cases a statistic counts — received in the period, in the caller's hall (收受分离: a supervisor bound
+    to a hall sees the cases it accepted or decides) — and the rows of other tables that belong to them."""
+
+    staff: Staff
+    period: Period
+
+    def of(self, queryset: QuerySet, prefix: str = "") -> QuerySet:
+        """``queryset`` (of Case, or with ``prefix`` "case__" of a table pointing at cases) limited to the
+        population; a join, and none at all when every case counts."""
+        scope = halls.case_scope(self.staff, prefix)
+        if scope is not None:
+            queryset = queryset.filter(scope)
+        if self.period.since is not None:
+            queryset = queryset.filter(**{f"{prefix}opened_at__gte": self.period.since})
+        if self.period.until is not None:
+            queryset = queryset.filter(**{f"{prefix}opened_at__lt": self.period.until})
+        return queryset
+
+    def cases(self) -> QuerySet[Case]:
+        return self.of(Case.objects.all())
 
 
-def _cases(staff: Staff, period: Period) -> QuerySet[Case]:
-    cases = Case.objects.all()
-    scope = halls.case_scope(staff)
-    if scope is not None:  # 收受分离: a supervisor bound to a hall sees the cases it accepted or decides
-        cases = cases.filter(scope)
-    if period.since is not None:
-        cases = cases.filter(opened_at__gte=period.since)
-    if period.until is not None:
-        cases = cases.filter(opened_at__lt=period.until)
-    return cases
-
-
-def _of_cases(queryset: QuerySet, cases: QuerySet[Case]) -> QuerySet:
-    """Rows of another table (task, rating, order, pause) belonging to ``cases``."""
-    return queryset.filter(case__in=cases.values("pk"))
+def _population(user, period: Period) -> _Population:
+    return _Population(require_role(user, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR), period)
 
 
 def item_limits(one_thing_ids: Iterable[int]) -> dict[int, tuple[ItemLimit, ...]]:
@@ -466,14 +473,15 @@ class _Tally:
 
 
 def _case_tallies(
-    cases: QuerySet[Case], counter: WorkingDayCounter
+    population: _Population, counter: WorkingDayCounter
 ) -> tuple[dict[int, _Tally], dict[str, int], set[int]]:
     """Per one-thing tallies, counts per status, and the years the calendar lacked. Two queries: the cases
     grouped by (one-thing, status, accepted?, acceptance date, decision date, promised due date) — the dates
     for 办结件 only, so other cases collapse into a few groups — and the pauses of the 办结件."""
     timed = Q(status=CaseStatus.CONCLUDED, accepted_at__isnull=False)
     groups = (
-        cases.order_by()
+        population.cases()
+        .order_by()
         .annotate(
             accepted=ExpressionWrapper(Q(accepted_at__isnull=False), output_field=BooleanField()),
             start=Choose(When(timed, then=_local_date("accepted_at")), output_field=DateField()),
@@ -514,7 +522,9 @@ def _case_tallies(
 
     # The 办结件 with pauses: their paused working days come off (a pause may turn a case into a 即办件).
     pauses = (
-        _of_cases(ClockPause.objects, cases.filter(timed))
+        population.of(
+            ClockPause.objects.filter(case__status=CaseStatus.CONCLUDED, case__accepted_at__isnull=False), "case__"
+        )
         .annotate(
             one_thing_id=F("case__one_thing_id"),
             start=_local_date("case__accepted_at"),
@@ -543,10 +553,10 @@ def _case_tallies(
     return tallies, by_status, gaps
 
 
-def _rating_tallies(cases: QuerySet[Case]) -> dict[int, tuple[int, int]]:
+def _rating_tallies(population: _Population) -> dict[int, tuple[int, int]]:
     """(ratings, good ratings) per one-thing: each case's current rating."""
     rows = (
-        _of_cases(Rating.objects.filter(superseded_by__isnull=True), cases)
+        population.of(Rating.objects.filter(superseded_by__isnull=True), "case__")
         .order_by()
         .values_list("case__one_thing_id", "level")
         .annotate(n=Count("pk"))
@@ -559,10 +569,10 @@ def _rating_tallies(cases: QuerySet[Case]) -> dict[int, tuple[int, int]]:
 
 
 def _one_things(
-    cases: QuerySet[Case], counter: WorkingDayCounter
+    population: _Population, counter: WorkingDayCounter
 ) -> tuple[tuple[OneThingStatistics, ...], CaseCounts, dict[str, int], set[int]]:
-    tallies, by_status, gaps = _case_tallies(cases, counter)
-    for one_thing_id, (rated, good) in _rating_tallies(cases).items():
+    tallies, by_status, gaps = _case_tallies(population, counter)
+    for one_thing_id, (rated, good) in _rating_tallies(population).items():
         tallies[one_thing_id].rated += rated
         tallies[one_thing_id].rated_good += good
     one_things = list(
@@ -594,9 +604,9 @@ def _one_things(
     return tuple(rows), hall.frozen(), by_status, gaps
 
 
-def _departments(cases: QuerySet[Case]) -> tuple[DepartmentStatistics, ...]:
+def _departments(population: _Population) -> tuple[DepartmentStatistics, ...]:
     rows = (
-        _of_cases(HumanTask.objects.filter(department__isnull=False), cases)
+        population.of(HumanTask.objects.filter(department__isnull=False), "case__")
         .order_by()
         .values_list("department_id", "department__name", "state", "decision")
         .annotate(n=Count("pk"))
@@ -620,16 +630,16 @@ def _departments(cases: QuerySet[Case]) -> tuple[DepartmentStatistics, ...]:
     )
 
 
-def _ratings(cases: QuerySet[Case], today: dt.date) -> RatingStatistics:
+def _ratings(population: _Population, today: dt.date) -> RatingStatistics:
     levels = dict(
-        _of_cases(Rating.objects.filter(superseded_by__isnull=True), cases)
+        population.of(Rating.objects.filter(superseded_by__isnull=True), "case__")
         .order_by()
         .values_list("level")
         .annotate(n=Count("pk"))
         .values_list("level", "n")
     )
     done, is_open = Q(state=RectificationState.DONE), Q(state=RectificationState.OPEN)
-    orders = _of_cases(RectificationOrder.objects, cases).aggregate(
+    orders = population.of(RectificationOrder.objects, "case__").aggregate(
         done=Count("pk", filter=done),
         on_time=Count("pk", filter=done & Q(resolved_at__date__lte=F("due_date"))),
         open=Count("pk", filter=is_open),
@@ -650,19 +660,18 @@ def statistics(
     *, user, period: Period = Period(), today: dt.date | None = None, calendar: WorkingCalendar | None = None
 ) -> Statistics:
     """Everything the supervisor's dashboard and ``GET /api/statistics`` show."""
-    staff = _staff(user)
-    cases = _cases(staff, period)
-    one_things, counts, by_status, gaps = _one_things(cases, WorkingDayCounter(calendar))
-    ratings = _ratings(cases, today or timezone.localdate())
+    population = _population(user, period)
+    one_things, counts, by_status, gaps = _one_things(population, WorkingDayCounter(calendar))
+    hall_id = population.staff.hall_id
     return Statistics(
         period=period,
-        hall=halls.hall_by_id(staff.hall_id) if staff.hall_id else None,
+        hall=halls.hall_by_id(hall_id) if hall_id else None,
         by_status=tuple(StatusCount(s.value, s.label, by_status.get(s.value, 0)) for s in CaseStatus),
         counts=counts,
         indicators=Indicators.of(counts),
         one_things=one_things,
-        departments=_departments(cases),
-        ratings=ratings,
+        departments=_departments(population),
+        ratings=_ratings(population, today or timezone.localdate()),
         calendar_gaps=tuple(sorted(gaps)),
     )
 
@@ -670,16 +679,16 @@ def statistics(
 def one_thing_statistics(
     *, user, period: Period = Period(), calendar: WorkingCalendar | None = None
 ) -> tuple[OneThingStatistics, ...]:
-    return _one_things(_cases(_staff(user), period), WorkingDayCounter(calendar))[0]
+    return _one_things(_population(user, period), WorkingDayCounter(calendar))[0]
 
 
 def department_statistics(*, user, period: Period = Period()) -> tuple[DepartmentStatistics, ...]:
-    return _departments(_cases(_staff(user), period))
+    return _departments(_population(user, period))
 
 
 def rating_statistics(*, user, period: Period = Period(), today: dt.date | None = None) -> RatingStatistics:
     """好评率 and 整改按时率 of the period's cases (``GET /api/statistics/ratings``)."""
-    return _ratings(_cases(_staff(user), period), today or timezone.localdate())
+    return _ratings(_population(user, period), today or timezone.localdate())
 
 
 def case_rows(
@@ -687,12 +696,12 @@ def case_rows(
 ) -> Iterator[CaseRow]:
     """The period's cases one by one, oldest first, for the CSV export (streamed; no personal data). Who may
     read them is checked at the call, not at the first row."""
-    return _case_rows(_cases(_staff(user), period), now or timezone.now(), WorkingDayCounter(calendar))
+    return _case_rows(_population(user, period), now or timezone.now(), WorkingDayCounter(calendar))
 
 
-def _case_rows(cases: QuerySet[Case], now: dt.datetime, counter: WorkingDayCounter) -> Iterator[CaseRow]:
+def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCounter) -> Iterator[CaseRow]:
     rounds = dict(
-        _of_cases(HumanTask.objects.filter(lane="applicant"), cases)
+        population.of(HumanTask.objects.filter(lane="applicant"), "case__")
         .order_by()
         .values_list("case_id")
         .annotate(n=Count("pk"))
@@ -700,13 +709,14 @@ def _case_rows(cases: QuerySet[Case], now: dt.datetime, counter: WorkingDayCount
     )
     pauses: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
     for case_id, started_at, ended_at in (
-        _of_cases(ClockPause.objects, cases.filter(accepted_at__isnull=False))
+        population.of(ClockPause.objects.filter(case__accepted_at__isnull=False), "case__")
         .order_by()
         .values_list("case_id", "started_at", "ended_at")
     ):
         pauses[case_id].append((started_at, ended_at))
     rows = (
-        cases.order_by("opened_at", "pk")
+        population.cases()
+        .order_by("opened_at", "pk")
         .values_list(
             "pk",
             "case_no",
