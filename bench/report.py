@@ -625,7 +625,7 @@ def _index_notes(result: dict) -> str:
             else "Even with them the department inbox misses its goal. "
         )
         + "The department inbox's own index (`task_inbox_due`, migration 0003) and the statistics' covering "
-        "indexes (`case_opened_stats`, `task_created_stats`, migration 0006) are in the models, so they are in both "
+        "indexes (`case_opened_stats`, `task_case_state`, migration 0008) are in the models, so they are in both "
         "columns. The exact count of the *all* tab stays proportional to a department's whole history.\n"
     )
     return "".join(out)

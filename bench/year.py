@@ -90,7 +90,7 @@ RECENT = {
 # Indexes the models do not have (yet), tried at the end on this throwaway database to show what they would
 # change; the figures of the verdict are those without them. Each matches an ORDER BY/WHERE of a read above.
 # (The department inbox's index is the model's task_inbox_due since migration 0003, the statistics' covering
-# indexes case_opened_stats and task_created_stats since 0006.)
+# indexes case_opened_stats and task_case_state since 0008.)
 PROPOSED_INDEXES = {
     "bench_task_lane_due": "workflow_humantask (lane, state, due_date, created_at, id)",
     "bench_task_state_due": "workflow_humantask (state, due_date, created_at, id)",
