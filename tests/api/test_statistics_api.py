@@ -30,7 +30,7 @@ def percent(value) -> str:  # the screens' ``percent`` filter
 
 
 def days(value) -> str:  # the screens' ``days`` filter
-    return "—" if value is None else f"{value:.1f}"
+    return "—" if value is None else f"{value:.2f}"
 
 
 def test_statistics_are_for_supervisors_and_administrators(users, client_for):
@@ -102,7 +102,7 @@ def test_the_api_the_dashboard_and_the_csv_state_the_same_numbers(users, client_
     assert kpis["办结率"] == percent(indicators["completion_rate"]) == "57.1%"
     assert kpis["即办件占比"] == percent(indicators["immediate_share"]) == "25.0%"
     assert kpis["时限压减率"] == percent(indicators["reduction_rate"]) == "84.8%"
-    assert kpis["平均办理用时"] == days(indicators["average_working_days"]) == "1.2"  # 1.25 to one place
+    assert kpis["平均办理用时"] == days(indicators["average_working_days"]) == "1.25"
     assert kpis["按时办结率"] == percent(indicators["on_time_rate"]) == "50.0%"
     assert kpis["好评率"] == percent(indicators["good_rate"]) == percent(api["ratings"]["good_rate"]) == "66.7%"
     assert kpis["差评整改工单（未完成）"] == str(api["ratings"]["rectifications"]["open"])
