@@ -1,6 +1,8 @@
 """效能监督 statistics, read-only, for supervisors and administrators: the serializers render the view objects of
 ``workflow.statistics`` (the same the dashboard renders). Definitions: docs/statistics.md."""
 
+import datetime as dt
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -19,6 +21,9 @@ def _rate(help_text: str) -> serializers.FloatField:
     return serializers.FloatField(allow_null=True, help_text=f"{help_text}。{RATE}")
 
 
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9998, 12, 31)  # any period a hall can mean; no date overflow
+
+
 class PeriodSerializer(serializers.Serializer):
     since = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="收件日期自（含），YYYY-MM-DD；不填为不限"
@@ -27,6 +32,13 @@ class PeriodSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="收件日期至（含），YYYY-MM-DD；不填为不限"
     )
 
+    def _within(self, value):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise serializers.ValidationError(f"日期应在 {EARLIEST} 至 {LATEST} 之间")
+        return value
+
+    validate_since = validate_until = _within
+
     def validate(self, attrs):
         if attrs["since"] and attrs["until"] and attrs["until"] < attrs["since"]:
             raise serializers.ValidationError({"until": ["结束日期不能早于开始日期"]})
@@ -34,7 +46,8 @@ class PeriodSerializer(serializers.Serializer):
 
     @classmethod
     def period_of(cls, request) -> statistics.Period:
-        data = cls(data=request.query_params)
+        """``?since=&until=`` with either left empty or out means open on that side."""
+        data = cls(data={key: value for key, value in request.query_params.items() if value != ""})
         data.is_valid(raise_exception=True)
         return statistics.Period.of_days(data.validated_data["since"], data.validated_data["until"])
 

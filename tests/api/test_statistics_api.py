@@ -47,6 +47,8 @@ def test_a_bad_period_is_a_400_with_field_errors(users, client_for):
     assert "since" in field_errors(get(supervisor, "/api/statistics?since=2026-13-01"))
     assert "until" in field_errors(get(supervisor, "/api/statistics/one-things?since=2026-11-03&until=2026-11-02"))
     assert "until" in field_errors(get(supervisor, "/api/statistics/ratings?until=yesterday"))
+    assert "until" in field_errors(get(supervisor, "/api/statistics/departments?until=9999-12-31"))
+    assert "since" in field_errors(get(supervisor, "/api/statistics?since=0001-01-01"))
 
 
 def test_a_supervisor_bound_to_a_hall_sees_only_that_halls_cases(users, client_for, week):
@@ -75,6 +77,7 @@ def test_the_period_selects_cases_by_receipt_day(users, client_for, week):
     assert ratings["ratings"] == 0 and ratings["good_rate"] is None
     everything = get(supervisor, "/api/statistics").json()
     assert (everything["since"], everything["until"], everything["counts"]["received"]) == (None, None, 9)
+    assert get(supervisor, "/api/statistics?since=&until=").json() == everything  # empty: open
 
 
 def _kpis(html: str) -> dict[str, str]:
