@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import pytest
 import time_machine
+from django.utils.timezone import localdate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +43,7 @@ def test_the_week_is_what_the_indicators_are_computed_from(week):
         "N": "in_review",
     }
     dates = {
-        name: (case.accepted_at.date(), case.decided_at.date(), case.promised_due_date)
+        name: (localdate(case.accepted_at), localdate(case.decided_at), case.promised_due_date)
         for name, case in ((name, Case.objects.get(case_no=week[name])) for name in "ABCH")
     }
     assert dates == {  # enterprise_start promises 1 working day: due the working day after acceptance
