@@ -51,7 +51,7 @@ class OneThingDetailSerializer(OneThingSerializer):
     )
     extension_limit_days = serializers.SerializerMethodField(help_text="最多可延期的工作日")
     reduction_rate = serializers.SerializerMethodField(
-        help_text="时限压减率 = 1 − 承诺时限/法定时限（0.8889 即 88.89%）"
+        help_text="时限压减率：各事项（1 − 承诺时限 ÷ 该事项法定时限）的平均值（0.8556 即 85.56%），与统计接口相同"
     )
     item_limits = serializers.SerializerMethodField(help_text="各事项的法定时限、承诺时限和时限压减率")
 

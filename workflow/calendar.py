@@ -547,9 +547,9 @@ _RATE_PLACES = Decimal("0.0001")
 
 
 def reduction_rate(promised: int, statutory: int) -> Decimal:
-    """时限压减率 = 1 − promised/statutory, rounded half-up to 4 places (0.7500 = 75.00 %).
-
-    For a one-thing, ``statutory`` is its joint-handling limit (`JOINT_LIMIT_DAYS` unless a law sets less).
+    """时限压减率 = 1 − promised/statutory, rounded half-up to 4 places (0.7500 = 75.00 %), of one service item
+    against its own statutory limit; a one-thing's and a hall's are aggregated from the items' as
+    docs/statistics.md defines (``workflow.statistics``).
     """
     for value, what in ((promised, "承诺时限"), (statutory, "法定时限")):
         if isinstance(value, bool) or not isinstance(value, int):

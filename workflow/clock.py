@@ -38,6 +38,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from . import calendar as cal
+from . import statistics
 from .access import staff_of
 from .calendar import CalendarUnknown, WorkingCalendar
 from .compositions import Composition, composition_by_id, composition_of
@@ -663,16 +664,20 @@ def one_thing_limits(one_thing: OneThing) -> dict:
             "statutory_limit_days": cal.JOINT_LIMIT_DAYS,
             "promised_limit_days": one_thing.promised_limit_days,
             "extension_limit_days": cal.JOINT_EXTENSION_DAYS,
-            "reduction_rate": reduction_rate_or_none(one_thing.promised_limit_days, cal.JOINT_LIMIT_DAYS),
+            "reduction_rate": statistics.one_thing_reduction_rate(
+                statistics.item_limits({one_thing.pk: None}).get(one_thing.pk, ())
+            ),
             "items": [],
         }
     composition = composition_by_id(one_thing.current_composition_id)
     limits = limits_of(composition)
+    items = statistics.item_limits_of(composition)
     return {
         "statutory_limit_days": limits.statutory,
         "promised_limit_days": limits.promised,
         "extension_limit_days": limits.extension_cap,
-        "reduction_rate": reduction_rate_or_none(limits.promised, limits.statutory),
+        # 时限压减率 of a one-thing: the mean of its items' (docs/statistics.md), not its promise against the 45 days
+        "reduction_rate": statistics.one_thing_reduction_rate(items),
         "items": [
             {
                 "code": item.code,
@@ -680,9 +685,9 @@ def one_thing_limits(one_thing: OneThing) -> dict:
                 "department": item.department,
                 "statutory_limit_days": item.statutory_limit_days,
                 "promised_limit_days": item.promised_limit_days,
-                "reduction_rate": reduction_rate_or_none(item.promised_limit_days, item.statutory_limit_days),
+                "reduction_rate": item.reduction_rate,
             }
-            for item in sorted(composition.items, key=lambda item: item.code)
+            for item in sorted(items, key=lambda item: item.code)
         ],
     }
 

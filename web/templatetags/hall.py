@@ -35,9 +35,10 @@ def percent(value, places: int = 1) -> str:
 
 @register.filter
 def days(value) -> str:
+    """Working days as the statistics state them (two places)."""
     if value is None or value == "":
         return "—"
-    return f"{float(value):.1f}"
+    return f"{float(value):.2f}"
 
 
 @register.filter
