@@ -181,7 +181,7 @@ def _receipt(case: Case) -> Notice:
             "count": 1,
             "original": bool(material.get("original")) and material.get("source") != "e_licence",
         }
-        for material in case.one_thing.merged_form.get("materials", [])
+        for material in case.materials_checklist()
         if any(use.get("item_code") in item_codes for use in material.get("needed_by", []))
     ]
     context = {

@@ -104,7 +104,7 @@ def issue_licences(case: Case) -> list[ELicence]:
 def reuse_licences(case: Case) -> list[MaterialReuse]:
     """免提交: attach, for each material on the case's checklist, the newest valid (unrevoked) e-licence an
     earlier case issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it."""
-    wanted = {m["code"]: m["name"] for m in (case.one_thing.merged_form or {}).get("materials", [])}
+    wanted = {m["code"]: m["name"] for m in case.materials_checklist()}
     holders = {case.applicant_id_number, case.form_data.get("credit_code")} - {None, ""}
     today = timezone.localdate()
     licences = (

@@ -336,7 +336,7 @@ def material_groups(case: Case) -> list[dict]:
         files.setdefault(row.material_code, []).append(row)
     groups = [
         {**material, "files": files.pop(material["code"], [])}
-        for material in (case.one_thing.merged_form or {}).get("materials", [])
+        for material in case.materials_checklist()
     ]
     groups += [{"code": code, "name": code, "files": rows} for code, rows in files.items()]
     return groups

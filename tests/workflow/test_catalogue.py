@@ -231,7 +231,7 @@ def test_generate_bpmn_orders_the_newborn_reviews_as_the_catalogue_says_and_matc
 
 
 def test_the_imported_catalogue_keeps_each_forms_field_order(demo):
-    """PostgreSQL jsonb would sort the keys (shortest first): the fragments and merged forms are stored as json."""
+    """PostgreSQL jsonb would sort the keys (shortest first): fragments and merged forms are stored as JSON text."""
     data = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
     signboard = next(item for item in data["items"] if item["code"] == "000120501000")
     stored = ServiceItem.objects.get(code="000120501000").form_fragment

@@ -1,8 +1,8 @@
 # Issue 15 (the one form asks only what applies): an item's condition in a one-thing becomes JSON — a declarative
 # condition object, or (kept from before) a restricted-Python expression as a JSON string; items may depend on
 # other items of the one-thing; a case records the applicant's identity document type; an item's form fragment
-# and a one-thing's merged form keep their field order (PostgreSQL json, not jsonb: jsonb sorts object keys — the
-# order already lost is restored by importing the catalogue again).
+# and a one-thing's merged form keep their field order (JSON text on PostgreSQL, not jsonb: jsonb sorts object
+# keys — the order already lost is restored by importing the catalogue again).
 
 from django.db import migrations, models
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models, router
 from django_fsm import FSMField, FSMModelMixin, transition
 
+import forms
+
 from ..lifecycle import TRANSITIONS, CaseStatus
 from .catalogue import Department, OneThing, ProcessVersion
 from .halls import Hall
@@ -80,6 +82,11 @@ class Case(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return self.case_no
+
+    def materials_checklist(self) -> list[dict]:
+        """The materials this case's answers need (forms.materials_required over the one-thing's merged form):
+        those of the items that apply, each recombined over them; never what one of them produces itself."""
+        return forms.materials_required(self.one_thing.merged_form or {}, self.form_data or {})
 
     # django-fsm edges, one per row of workflow.lifecycle.TRANSITIONS. No side effects here.
     @transition(**_edge("accept"))

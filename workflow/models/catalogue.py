@@ -9,12 +9,13 @@ from django.db import models
 
 
 class OrderedJSONField(models.JSONField):
-    """JSON whose object key order means something — a form's field order — kept as written: PostgreSQL ``json``
-    (the text as sent), not ``jsonb``, which re-sorts keys (shortest first), so an imported fragment's questions
-    came back in the order of their names' lengths. Nothing queries inside these columns."""
+    """JSON whose object key order means something — a form's field order — kept as written: JSON *text* on
+    PostgreSQL, not ``jsonb``, which re-sorts keys (shortest first), so an imported fragment's questions came back
+    in the order of their names' lengths. Text, not ``json``: ``json`` has no equality operator, and a
+    ``SELECT DISTINCT`` over a joined one-thing would fail. Nothing queries inside these columns."""
 
     def db_type(self, connection):
-        return "json" if connection.vendor == "postgresql" else super().db_type(connection)
+        return "text" if connection.vendor == "postgresql" else super().db_type(connection)
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if connection.vendor != "postgresql":
@@ -25,7 +26,7 @@ class OrderedJSONField(models.JSONField):
 
     def from_db_value(self, value, expression, connection):
         if value is not None and not isinstance(value, str):
-            return value  # the driver already parsed a json column, in its written order
+            return value  # already parsed (a driver or backend that hands back JSON values)
         return super().from_db_value(value, expression, connection)
 
 

@@ -24,7 +24,7 @@ MAX_PROMISE_WORKING_DAYS = 10
 def check_promises(case: Case, promises: list[dict]) -> list[tuple[dict, dt.date]]:
     """The promised materials, each checked: it is on the one-thing's checklist, it may be deferred (容缺
     applies to non-key materials only), and its date is after today and within the limit."""
-    checklist = {m["code"]: m for m in (case.one_thing.merged_form or {}).get("materials", [])}
+    checklist = {m["code"]: m for m in case.materials_checklist()}
     today = timezone.localdate()
     latest = add_working_days(today, MAX_PROMISE_WORKING_DAYS)
     errors: dict[str, list[str]] = {}

@@ -158,7 +158,7 @@ def _material_names(case: Case) -> dict[str, str]:
 
 
 def _material_of(case: Case, material_code: str) -> dict:
-    for material in (case.one_thing.merged_form or {}).get("materials", []):
+    for material in case.materials_checklist():
         if material["code"] == material_code:
             return material
     message = f"“{material_code}”不在本一件事的材料清单中"
