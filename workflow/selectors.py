@@ -334,10 +334,7 @@ def material_groups(case: Case) -> list[dict]:
     files: dict[str, list] = {}
     for row in MaterialFile.objects.filter(case=case).select_related("uploaded_by").order_by("uploaded_at", "id"):
         files.setdefault(row.material_code, []).append(row)
-    groups = [
-        {**material, "files": files.pop(material["code"], [])}
-        for material in case.materials_checklist()
-    ]
+    groups = [{**material, "files": files.pop(material["code"], [])} for material in case.materials_checklist()]
     groups += [{"code": code, "name": code, "files": rows} for code, rows in files.items()]
     return groups
 
