@@ -442,6 +442,7 @@ def case_correction(request, case_no: str):
             "open_for_correction": open_for_correction,
             "asked_sections": asked_sections,
             "other_sections": other_sections,
+            "form_logic": schema_form.form_logic(merged),
             "other_has_errors": any(f.errors for s in other_sections for f in s.fields),
             "form_errors": form_errors,
             "history": history,
