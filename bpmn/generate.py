@@ -325,7 +325,7 @@ class _Builder:
                 hold,
                 "window",
                 (hold_x, task_y, _TASK_W, _TASK_H),
-                name=f"第{number}批：待前置",
+                name=f"第{number}批：核对前置事项",
                 script=script,
             )
             self.node("parallelGateway", split, "window", (split_x, gw_y, _GW, _GW), name=f"第{number}批并联审查")
