@@ -40,8 +40,23 @@ class OneThingDetailSerializer(OneThingSerializer):
     provenance = serializers.DictField(
         source="merged_form.provenance", default=dict, help_text="每个字段由哪些事项、哪些部门需要"
     )
+    items = serializers.ListField(
+        child=serializers.DictField(),
+        source="merged_form.items",
+        default=list,
+        help_text="包含的事项（合并顺序）；只在部分情形下办理的事项带 condition（条件格式见 docs/forms.md）",
+    )
+    logic = serializers.DictField(
+        source="merged_form.logic",
+        default=dict,
+        help_text="表单逻辑：situation_fields（决定办理哪些事项的办理情形字段）、asked_when（字段何时询问）、"
+        "required_when（字段何时必填）；未列出的字段总是询问，总是必填的在 form_schema.required 中",
+    )
     materials = serializers.ListField(
-        child=serializers.DictField(), source="merged_form.materials", default=list, help_text="合并后的材料清单"
+        child=serializers.DictField(),
+        source="merged_form.materials",
+        default=list,
+        help_text="合并后的材料清单；needed_by 为需要该材料的事项，只有适用的事项的材料才需提交",
     )
     report = serializers.DictField(
         source="merged_form.report", default=dict, help_text="减材料、减填报：字段与材料合并前后的数量"

@@ -211,6 +211,7 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     outcome = serializers.CharField(allow_blank=True)
     applicant_name = serializers.CharField()
     applicant_id_number = serializers.CharField()
+    applicant_id_type = serializers.CharField(help_text="证件类型代码（resident_id 居民身份证 等）")
     applicant_phone = serializers.CharField(allow_blank=True)
     form = serializers.DictField()
     opened_at = serializers.DateTimeField()
@@ -255,6 +256,7 @@ def case_row(case: Case, tasks: list[HumanTask], events, *, opinions_of: str | N
         "outcome": case.outcome,
         "applicant_name": case.applicant_name,
         "applicant_id_number": case.applicant_id_number,
+        "applicant_id_type": case.applicant_id_type,
         "applicant_phone": case.applicant_phone,
         "form": case.form_data,
         "opened_at": case.opened_at,

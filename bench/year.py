@@ -36,12 +36,14 @@ RECENT_DAYS = 7  # cases opened in the year's last week are still in flight
 NEWBORN_FORM = {
     "newborn_name": "李沐阳",
     "newborn_gender": "男",
-    "birth_date": "2025-01-05",
+    "birth_date": (
+        datetime.datetime.now(SHANGHAI).date() - datetime.timedelta(days=20)
+    ).isoformat(),  # within the item's year
     "birth_place": "示范区妇幼保健院",
     "mother_name": "张晓红",
     "mother_id": "11010519491231002X",
     "father_name": "李建国",
-    "father_id": "440524188001010014",
+    "father_id": "440524198801010011",
     "contact_phone": "13912345678",
     "address": "示范区幸福路 12 号 3 栋 402",
     "ethnicity": "汉族",
@@ -59,7 +61,8 @@ RESTAURANT_FORM = {
     "seat_count": 80,
     "outdoor_signboard": True,
     "signboard_text": "星火小馆",
-    "signboard_size": "4×1",
+    "signboard_length": 4,
+    "signboard_height": 1,
     "food_business_type": "餐饮服务经营者",
     "food_categories": ["热食类食品制售"],
     "food_safety_officer": "赵敏",

@@ -23,6 +23,7 @@ from types import MappingProxyType
 from django.db import connections
 
 import bpmn
+import forms
 
 from .models import CompositionVersion
 
@@ -36,7 +37,7 @@ class ComposedItem:
     position: int
     code: str
     item_id: int
-    condition: str  # opaque to this module: handed to bpmn.evaluate_condition as stored
+    condition: dict | str | None  # a condition object (forms.conditions), a legacy expression, or None: always
     review_key: str  # the key its review writes in the process data's ``reviews``
     element_id: str  # the BPMN user task that decides it ("" when the model has none for it)
     snapshot: Mapping  # every catalogue field of the item (services/catalogue.py ITEM_FIELDS)
@@ -66,8 +67,16 @@ class ComposedItem:
         return self.snapshot.get("licence_material") or ""
 
     @property
+    def expression(self) -> str:
+        """The condition as the engine evaluates it: a condition object rendered by forms (the same text the
+        generated BPMN carries), a legacy restricted-Python string as stored; "" for always."""
+        if isinstance(self.condition, dict):
+            return forms.condition_expression(self.condition)
+        return (self.condition or "").strip()
+
+    @property
     def is_conditional(self) -> bool:
-        return bool((self.condition or "").strip())
+        return bool(self.expression)
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ class Composition:
         for key, items in self.review_keys().items():
             for item in items:
                 try:
-                    applies = bpmn.evaluate_condition(item.condition, data)
+                    applies = bpmn.evaluate_condition(item.expression, data)
                 except bpmn.ProcessError:
                     applies = True
                 if applies:
@@ -165,6 +174,12 @@ def composition_of(case) -> Composition:
         forget(case.composition_id)
         composition = composition_by_id(case.composition_id)
     return composition
+
+
+def materials_checklist(case) -> list[dict]:
+    """The materials this case's answers need (forms.materials_required over its own version's merged form):
+    those of the items that apply, each recombined over them; never what one of them produces itself."""
+    return forms.materials_required(composition_of(case).merged_form, case.form_data or {})
 
 
 def composition_by_id(pk: int, *, using: str = "default") -> Composition:

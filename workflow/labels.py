@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import forms as _forms
+
 EVENT_LABELS = {
     "opened": "窗口收件",
     "task_opened": "任务生成",
@@ -80,3 +82,8 @@ def event_label(event, department: str | None = None) -> str:
     task = event.data.get("task")
     kind = event_kind_seen_by(event, department)
     return EVENT_LABELS.get(kind, kind) + (f"：{task}" if task else "")
+
+
+# The applicant's identity document types (forms.ID_TYPES): code → Chinese name; the default is 居民身份证.
+ID_TYPE_LABELS = {code: name for code, (name, _) in _forms.ID_TYPES.items()}
+DEFAULT_ID_TYPE = _forms.DEFAULT_ID_TYPE

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import calendar, halls
-from .compositions import composition_of
+from .compositions import composition_of, materials_checklist
 from .documents import REVIEW_RIGHTS, DocumentKind
 from .errors import DocumentDamaged, NotFound, NotIssuable
 from .models import Case, CaseEvent, Decision, Document, ELicence, HumanTask
@@ -185,7 +185,7 @@ def _receipt(case: Case) -> Notice:
             "count": 1,
             "original": bool(material.get("original")) and material.get("source") != "e_licence",
         }
-        for material in composition_of(case).materials
+        for material in materials_checklist(case)
         if any(use.get("item_code") in item_codes for use in material.get("needed_by", []))
     ]
     due, provisional = promised_date(case, accepted_at)

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .compositions import composition_of
+from .compositions import composition_of, materials_checklist
 from .models import Case, Decision, ELicence, HumanTask, MaterialReuse
 
 
@@ -95,7 +95,7 @@ def issue_licences(case: Case) -> list[ELicence]:
 def reuse_licences(case: Case) -> list[MaterialReuse]:
     """免提交: attach, for each material on the case's checklist, the newest valid (unrevoked) e-licence an
     earlier case issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it."""
-    wanted = {m["code"]: m["name"] for m in composition_of(case).materials}
+    wanted = {m["code"]: m["name"] for m in materials_checklist(case)}
     holders = {case.applicant_id_number, case.form_data.get("credit_code")} - {None, ""}
     today = timezone.localdate()
     licences = (

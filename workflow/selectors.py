@@ -11,7 +11,7 @@ from django.db.models import Count, F, QuerySet
 
 from . import clock, halls, notices, query_codes, ratings
 from .access import staff_of
-from .compositions import composition_of
+from .compositions import composition_of, materials_checklist
 from .errors import FileDamaged, NotFound, PermissionDenied
 from .labels import OUTCOME_LABELS, PROGRESS_LABELS, event_label
 from .lifecycle import CaseStatus
@@ -363,7 +363,7 @@ def material_groups(case: Case) -> list[dict]:
     files: dict[str, list] = {}
     for row in MaterialFile.objects.filter(case=case).select_related("uploaded_by").order_by("uploaded_at", "id"):
         files.setdefault(row.material_code, []).append(row)
-    groups = [{**material, "files": files.pop(material["code"], [])} for material in composition_of(case).materials]
+    groups = [{**material, "files": files.pop(material["code"], [])} for material in materials_checklist(case)]
     groups += [{"code": code, "name": code, "files": rows} for code, rows in files.items()]
     return groups
 

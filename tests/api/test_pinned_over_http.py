@@ -134,8 +134,9 @@ def test_a_reorder_without_a_new_bpmn_leaves_a_running_cases_licences_where_they
 
 
 def test_a_migration_dry_run_refuses_one_case_and_the_run_moves_the_other(client_for):
-    answered, _ = open_restaurant(client_for, {**RESTAURANT_FORM, "seat_count": 40})
-    unanswered, unanswered_code = open_restaurant(client_for, RESTAURANT_FORM)
+    gathering_place = {**RESTAURANT_FORM, "public_gathering_place": True, "floor_area": 320}  # 座位数 is asked
+    answered, _ = open_restaurant(client_for, {**gathering_place, "seat_count": 40})
+    unanswered, unanswered_code = open_restaurant(client_for, gathering_place)
     old = case_detail(client_for, answered)["composition_version"]
     item = ServiceItem.objects.get(code=FIRE_CHECK)
     item.form_fragment = {**item.form_fragment, "required": [*item.form_fragment["required"], "seat_count"]}

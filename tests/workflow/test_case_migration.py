@@ -14,6 +14,8 @@ from workflow.models import Case, CaseEvent, ServiceItem
 
 pytestmark = pytest.mark.django_db
 FIRE_CHECK = "000131401000"
+# 座位数 is asked of a public gathering place only (the fire check applies only then).
+GATHERING_PLACE = {**RESTAURANT_FORM, "public_gathering_place": True, "floor_area": 320}
 
 
 def require_seat_count() -> int:
@@ -26,9 +28,9 @@ def require_seat_count() -> int:
 
 def test_a_dry_run_reports_who_can_move_and_changes_nothing_then_the_run_moves_only_those(users):
     answered = Case.objects.get(
-        case_no=open_demo_case(users, "restaurant_start", {**RESTAURANT_FORM, "seat_count": 40})
+        case_no=open_demo_case(users, "restaurant_start", {**GATHERING_PLACE, "seat_count": 40})
     )
-    unanswered = Case.objects.get(case_no=open_demo_case(users, "restaurant_start", RESTAURANT_FORM))
+    unanswered = Case.objects.get(case_no=open_demo_case(users, "restaurant_start", GATHERING_PLACE))
     old = answered.composition.number
     new = require_seat_count()
     assert new == old + 1

@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 import bpmn
+import forms
 from workflow.services.compositions import composition_publish
 
 BEFORE = [("workflow", "0008_provisional_due_dates")]
@@ -64,7 +65,7 @@ def test_existing_cases_are_pinned_to_a_version_built_from_the_catalogue_they_ra
     )
     for position, link in enumerate(restaurant["items"]):
         OneThingItem.objects.create(
-            one_thing=one_thing, item=items[link["code"]], position=position, condition=link.get("condition", "")
+            one_thing=one_thing, item=items[link["code"]], position=position, condition=legacy(link.get("condition"))
         )
     compiled = bpmn.compile_model(
         "restaurant_start.bpmn", MODEL.read_bytes(), departments=list(items_departments(items))
@@ -132,10 +133,18 @@ def test_existing_cases_are_pinned_to_a_version_built_from_the_catalogue_they_ra
     assert apps.get_model("workflow", "CatalogueChange").objects.filter(source="migration").count() == 1
 
     # The frozen content and hash are the live ones: publishing the unchanged one-thing finds this version.
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     from workflow.models import OneThing as LiveOneThing
 
     found, created = composition_publish(one_thing=LiveOneThing.objects.get(key="restaurant_start"))
     assert (found.pk, created) == (version.pk, False)
+
+
+def legacy(condition) -> str:
+    """A condition as rows stored it before issue 15: a restricted-Python expression."""
+    if isinstance(condition, dict):
+        return forms.condition_expression(condition)
+    return condition or ""
 
 
 def items_departments(items):

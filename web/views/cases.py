@@ -62,7 +62,7 @@ def case_detail(request, case_no: str):
             "outcome_label": queries.OUTCOME_LABELS.get(case.outcome, ""),
             "documents": notices.case_documents(case),
             "promises": list(case.promises.all()),
-            "deferrable": [m for m in merged.get("materials") or [] if m.get("deferrable")],
+            "deferrable": [m for m in selectors.materials_checklist(case) if m.get("deferrable")],
             "materials_block": files.materials_context(
                 case, window=staff.role == StaffRole.WINDOW and halls.window_may_act(staff, case)
             ),

@@ -35,6 +35,9 @@ class Case(FSMModelMixin, models.Model):
     )
     applicant_name = models.CharField("申请人", max_length=100)
     applicant_id_number = models.CharField("证件号码", max_length=32)
+    applicant_id_type = models.CharField(
+        "证件类型", max_length=32, default="resident_id", help_text="forms.ID_TYPES 的代码，默认居民身份证"
+    )
     applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
     form_data = models.JSONField("申请表数据", default=dict)
     status = FSMField("办件状态", default=CaseStatus.RECEIVED, choices=CaseStatus.choices, protected=True)

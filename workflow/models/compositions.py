@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from .catalogue import OneThing, ProcessVersion
+from .catalogue import OneThing, OrderedJSONField, ProcessVersion
 
 
 class CompositionVersion(models.Model):
@@ -29,9 +29,9 @@ class CompositionVersion(models.Model):
     lead_department = models.CharField("牵头部门编码", max_length=64, blank=True)
     promised_limit_days = models.PositiveSmallIntegerField("承诺时限（工作日）")
     # forms.MergedForm.to_dict(): schema, provenance, materials, report, UI hints.
-    merged_form = models.JSONField("一表申请（合并结果）", default=dict)
+    merged_form = OrderedJSONField("一表申请（合并结果）", default=dict)
     # In order: {position, code, item_id, condition, review_key, element_id, item: {every catalogue field}}.
-    items = models.JSONField("包含事项（快照）", default=list)
+    items = OrderedJSONField("包含事项（快照）", default=list)
     # BPMN element id of each department review → the codes of the items it decides.
     elements = models.JSONField("审查任务与事项对应", default=dict)
     process_version = models.ForeignKey(

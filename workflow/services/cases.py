@@ -42,6 +42,11 @@ class OpenedCase:
 def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding_hall: str | None = None) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
 
+    ``applicant``: ``name``, ``id_number``, ``phone`` (optional) and ``id_type`` (a ``forms.ID_TYPES`` code,
+    default 居民身份证), the number checked against its document type. The form is checked as
+    ``forms.check_answers`` does: answers to questions that do not apply are dropped, the rest validated, and
+    what is stored and given to the process is what applies.
+
     The case is received at the clerk's hall (the default hall for a clerk without one). ``deciding_hall``, a
     hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
     hall's do.
@@ -73,11 +78,17 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
     # Pinned: the case keeps this composition (form, items, limits, BPMN) until it is migrated on purpose.
     pinned = one_thing.current_composition
     composition = composition_by_id(pinned.pk)
-    field_errors = forms.validate_form(composition.form_schema, form)
-    if field_errors or hall_errors:
+    applicant_errors = applicant_problems(applicant)
+    checked = forms.check_answers(composition.merged_form, form)
+    if checked.errors or hall_errors or applicant_errors:
         raise ValidationFailed(
-            field_errors={**hall_errors, **{f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()}}
+            field_errors={
+                **applicant_errors,
+                **hall_errors,
+                **{f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()},
+            }
         )
+    form = checked.answers
 
     version = pinned.process_version
     case_no = _next_case_no(accepting.code)
@@ -105,6 +116,7 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
         state_format=bpmn.STATE_FORMAT,
         applicant_name=applicant["name"],
         applicant_id_number=applicant["id_number"],
+        applicant_id_type=applicant.get("id_type") or forms.DEFAULT_ID_TYPE,
         applicant_phone=applicant.get("phone", ""),
         form_data=form,
         opened_by=user,
@@ -123,6 +135,16 @@ def case_open(*, user, one_thing_key: str, applicant: dict, form: dict, deciding
     )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
+
+
+def applicant_problems(applicant: dict) -> dict[str, list[str]]:
+    """The applicant block's problems, keyed ``applicant.<field>``: the document number checked against its type
+    (居民身份证 by default) with the forms package's rules and messages."""
+    id_type = applicant.get("id_type") or forms.DEFAULT_ID_TYPE
+    if id_type not in forms.ID_TYPES:
+        return {"applicant.id_type": [forms.id_number_message(id_type, "")]}
+    message = forms.id_number_message(id_type, applicant.get("id_number"))
+    return {"applicant.id_number": [message]} if message else {}
 
 
 def _reuse_licences(step: Step) -> None:
@@ -275,14 +297,14 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     if not isinstance(changes, dict) or not changes:
         raise ValidationFailed(field_errors={"form": ["请填写需要补正的内容"]})
     composition = composition_of(case)
-    form = {**case.form_data, **changes}
-    field_errors = forms.validate_form(composition.form_schema, form)
-    if field_errors:
-        raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()})
+    checked = forms.check_answers(composition.merged_form, {**case.form_data, **changes})
+    if checked.errors:
+        raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()})
+    form = checked.answers  # answers to questions that no longer apply are dropped (docs/forms.md)
     step = begin_step(case, actor)
     task = _open_task_in_lane(step, "applicant")
     data = step.instance.task_data(task.engine_task_id)
-    changed = sorted(name for name, value in changes.items() if case.form_data.get(name) != value)
+    changed = sorted(name for name in set(changes) | set(case.form_data) if case.form_data.get(name) != form.get(name))
     plan = _correction_plan(composition, data, case.form_data, form, changed)
     complete_engine_task(
         step.instance,

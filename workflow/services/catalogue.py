@@ -36,8 +36,12 @@ _ITEM_FIELDS = ServiceItem.CATALOGUE_FIELDS
 
 @dataclass(frozen=True)
 class ItemLink:
+    """An item in a composition: when it applies (a condition of forms.conditions, or a legacy restricted-Python
+    string; None = always) and the items of the same one-thing whose results its review needs first."""
+
     code: str
-    condition: str = ""
+    condition: dict | str | None = None
+    depends_on: tuple[str, ...] = ()
 
 
 def one_thing_compose(
@@ -76,9 +80,14 @@ def one_thing_compose(
             errors["items"] = ["一件事至少包含一个事项"]
         elif len(set(codes)) != len(codes):
             errors["items"] = ["同一事项不能重复加入"]
+        else:
+            problems = _link_problems(items)
+            if problems:
+                errors["items"] = problems
         if errors:
             raise ValidationFailed(field_errors=errors)
-        merged = _merge(name, lead_department, [found[code] for code in codes])
+        conditions = {link.code: _condition(link.condition) for link in items}
+        merged = _merge(name, lead_department, [found[code] for code in codes], conditions)
 
         one_thing, created = OneThing.objects.select_for_update().get_or_create(key=key, defaults={"name": name})
         before = None if created else published_content(one_thing)
@@ -89,7 +98,13 @@ def one_thing_compose(
         one_thing.save()
         OneThingItem.objects.filter(one_thing=one_thing).delete()
         OneThingItem.objects.bulk_create(
-            OneThingItem(one_thing=one_thing, item=found[link.code], position=i, condition=link.condition.strip())
+            OneThingItem(
+                one_thing=one_thing,
+                item=found[link.code],
+                position=i,
+                condition=conditions[link.code],
+                depends_on=list(link.depends_on),
+            )
             for i, link in enumerate(items)
         )
         if generate_process:
@@ -138,7 +153,7 @@ def _composition_args(key: str) -> dict:
         "key": key,
         "name": one_thing.name,
         "lead_department": one_thing.lead_department_id or "",
-        "items": [ItemLink(link.item.code, link.condition) for link in links],
+        "items": [ItemLink(link.item.code, link.condition, tuple(link.depends_on or ())) for link in links],
         "promised_limit_days": one_thing.promised_limit_days,
     }
 
@@ -265,10 +280,51 @@ def _running(one_thing: OneThing) -> dict:
     return {"running_cases": sum(by_version.values()), "running_by_version": dict(sorted(by_version.items()))}
 
 
-def _merge(name: str, lead_department: str, items: list[ServiceItem]) -> forms.MergedForm:
+def _condition(condition) -> dict | str | None:
+    """None for "always"; a legacy expression string is kept (stripped), a condition object as it is."""
+    if isinstance(condition, str):
+        return condition.strip() or None
+    return condition or None
+
+
+def _link_problems(items: list[ItemLink]) -> list[str]:
+    """``depends_on``: item codes of the same one-thing, not itself, without cycles."""
+    problems = []
+    codes = {link.code for link in items}
+    needs = {}
+    for link in items:
+        if not isinstance(link.condition, dict | str | type(None)):
+            problems.append(f"事项“{link.code}”的参与条件应为条件对象（见 docs/forms.md）")
+        depends = list(link.depends_on)
+        if not all(isinstance(code, str) for code in depends):
+            problems.append(f"事项“{link.code}”的 depends_on 应为事项编码列表")
+            continue
+        unknown = [code for code in depends if code not in codes]
+        if unknown:
+            problems.append(f"事项“{link.code}”依赖的事项不在本一件事中：{'、'.join(unknown)}")
+        if link.code in depends:
+            problems.append(f"事项“{link.code}”不能依赖它自己")
+        needs[link.code] = [code for code in depends if code in codes and code != link.code]
+    for code in needs:
+        seen, stack = set(), list(needs[code])
+        while stack:
+            current = stack.pop()
+            if current == code:
+                problems.append(f"事项“{code}”的前置事项循环依赖")
+                break
+            if current not in seen:
+                seen.add(current)
+                stack.extend(needs.get(current, []))
+    return problems
+
+
+def _merge(name: str, lead_department: str, items: list[ServiceItem], conditions: dict) -> forms.MergedForm:
     try:
         return forms.merge_fragments(
-            [item.as_fragment() for item in items], title=f"{name}申请表", lead_department=lead_department
+            [item.as_fragment() for item in items],
+            title=f"{name}申请表",
+            lead_department=lead_department,
+            conditions=conditions,
         )
     except forms.FragmentConflict as exc:
         raise ValidationFailed(
@@ -283,17 +339,27 @@ def process_xml(one_thing: OneThing) -> str:
     links = list(one_thing.item_links.select_related("item").order_by("position", "id"))
     per_department = Counter(link.item.department_id for link in links)
     seen: Counter = Counter()
-    reviews = []
+    keys = {}
     for link in links:
         department = link.item.department_id
         seen[department] += 1
         suffix = f"item{seen[department]}" if per_department[department] > 1 and seen[department] > 1 else None
+        keys[link.item.code] = (department, suffix)
+    reviews = []
+    for link in links:
+        department, suffix = keys[link.item.code]
         reviews.append(
             bpmn.ReviewSpec(
                 department=department,
                 task_name=f"{link.item.name}审查",
-                condition=link.condition or None,
+                # One source: the form's condition, rendered as the process's expression.
+                condition=forms.condition_expression(link.condition) if link.condition else None,
                 element_suffix=suffix,
+                after=tuple(
+                    f"{keys[code][0]}_{keys[code][1]}" if keys[code][1] else keys[code][0]
+                    for code in link.depends_on or []
+                    if code in keys
+                ),
             )
         )
     try:
@@ -336,7 +402,7 @@ def catalogue_import(*, data: dict, deployed_by: str = "", source: str = "import
                 key=record["key"],
                 name=record["name"],
                 lead_department=record["lead_department"],
-                items=[ItemLink(link["code"], link.get("condition", "")) for link in record["items"]],
+                items=[_item_link(link) for link in record["items"]],
                 promised_limit_days=record.get("promised_limit_days", 5),
                 generate_process=record.get("process") == "generate",
                 deployed_by=deployed_by,
@@ -378,6 +444,13 @@ def service_item_save(*, item: ServiceItem, actor=None, source: str = "admin") -
 def one_things_with_item(code: str) -> list[OneThing]:
     """The one-things whose current composition includes the item (what an item change would reach)."""
     return list(OneThing.objects.filter(item_links__item__code=code).distinct().order_by("key"))
+
+
+def _item_link(link: dict) -> ItemLink:
+    depends = link.get("depends_on") or []
+    if not isinstance(depends, list):
+        raise ValidationFailed(field_errors={"items": [f"事项“{link['code']}”的 depends_on 应为事项编码列表"]})
+    return ItemLink(link["code"], link.get("condition"), tuple(depends))
 
 
 def _item_problems(record) -> list[str]:
@@ -432,7 +505,11 @@ def catalogue_export() -> dict:
                 "lead_department": one_thing.lead_department_id,
                 "promised_limit_days": one_thing.promised_limit_days,
                 "items": [
-                    {"code": link.item.code, **({"condition": link.condition} if link.condition else {})}
+                    {
+                        "code": link.item.code,
+                        **({"condition": link.condition} if link.condition else {}),
+                        **({"depends_on": list(link.depends_on)} if link.depends_on else {}),
+                    }
                     for link in one_thing.item_links.select_related("item").order_by("position", "id")
                 ],
             }

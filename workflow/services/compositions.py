@@ -34,7 +34,9 @@ def composition_content(one_thing: OneThing, process_version: ProcessVersion | N
                 "position": position,
                 "code": link.item.code,
                 "item_id": link.item_id,
-                "condition": link.condition,
+                # "" for always, as versions published before conditions became JSON (issue 15) recorded it.
+                "condition": link.condition or "",
+                **({"depends_on": list(link.depends_on)} if link.depends_on else {}),
                 "element_id": element_id,
                 "review_key": review_key_for(element_id, link.item.department_id, element_ids),
                 "item": link.item.catalogue_values(),

@@ -12,7 +12,7 @@ from .. import clock, halls
 from ..access import require_role
 from ..audit import case_event
 from ..calendar import add_working_days
-from ..compositions import composition_of
+from ..compositions import materials_checklist
 from ..errors import NotFound, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, MaterialPromise, PauseKind, StaffRole
@@ -25,7 +25,7 @@ MAX_PROMISE_WORKING_DAYS = 10
 def check_promises(case: Case, promises: list[dict]) -> list[tuple[dict, dt.date]]:
     """The promised materials, each checked: it is on the one-thing's checklist, it may be deferred (容缺
     applies to non-key materials only), and its date is after today and within the limit."""
-    checklist = {m["code"]: m for m in composition_of(case).materials}
+    checklist = {m["code"]: m for m in materials_checklist(case)}
     today = timezone.localdate()
     latest = add_working_days(today, MAX_PROMISE_WORKING_DAYS)
     errors: dict[str, list[str]] = {}

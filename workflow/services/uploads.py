@@ -30,7 +30,7 @@ from django.db.models import Count, Max, Sum
 from .. import halls, upload_limits, uploads
 from ..access import require_role
 from ..audit import case_event
-from ..compositions import composition_of
+from ..compositions import composition_of, materials_checklist
 from ..errors import CaseFilesLimit, FileTypeNotAllowed, InvalidTransition, NotFound, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise, StaffRole
@@ -159,7 +159,7 @@ def _material_names(case: Case) -> dict[str, str]:
 
 
 def _material_of(case: Case, material_code: str) -> dict:
-    for material in composition_of(case).materials:
+    for material in materials_checklist(case):
         if material["code"] == material_code:
             return material
     message = f"“{material_code}”不在本一件事的材料清单中"
