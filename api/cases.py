@@ -5,7 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from workflow import selectors, services
+from workflow import labels, selectors, services
 from workflow.labels import IDENTITY_METHODS
 
 from .errors import error_responses
@@ -27,7 +27,13 @@ MATERIALS = serializers.ListField(
 
 class ApplicantSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, help_text="申请人姓名或名称")
-    id_number = serializers.CharField(max_length=32, help_text="证件号码")
+    id_type = serializers.ChoiceField(
+        choices=list(labels.ID_TYPE_LABELS.items()),
+        required=False,
+        default=labels.DEFAULT_ID_TYPE,
+        help_text="证件类型，默认 resident_id（居民身份证）；证件号码按其类型校验",
+    )
+    id_number = serializers.CharField(max_length=32, help_text="证件号码（居民身份证校验出生日期和校验位）")
     phone = serializers.RegexField(r"^1[3-9][0-9]{9}$", required=False, allow_blank=True, help_text="手机号码")
 
 

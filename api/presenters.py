@@ -7,6 +7,7 @@ from rest_framework import serializers
 from workflow.labels import (
     POST_REVIEW_OUTCOMES,
     PROGRESS_LABELS,
+    PROVISIONAL_NOTE,
     CaseStatus,
     Decision,
     DocumentKind,
@@ -16,6 +17,12 @@ from workflow.labels import (
     Supervision,
 )
 from workflow.selectors import ACTION_CHOICES
+
+# Next to every due date (docs/clock.md "Provisional dates").
+PROVISIONAL_HELP = (
+    "预计：期限计算到尚未录入国务院节假日安排的年份，仅按法定节假日计算（未含调休），"
+    f"{PROVISIONAL_NOTE}；录入后自动重新计算"
+)
 
 
 class CorrectionItemSerializer(serializers.Serializer):
@@ -59,6 +66,7 @@ class TaskSerializer(serializers.Serializer):
     completed_at = serializers.DateTimeField(allow_null=True)
     limit_days = serializers.IntegerField(allow_null=True, help_text="办理时限（工作日）")
     due_date = serializers.DateField(allow_null=True, help_text="办理期限（最后一个工作日）")
+    due_date_provisional = serializers.BooleanField(help_text=PROVISIONAL_HELP)
     supervision = serializers.ChoiceField(
         choices=Supervision.choices,
         allow_null=True,
@@ -111,6 +119,7 @@ class CaseTaskSerializer(serializers.Serializer):
     corrections = CorrectionItemSerializer(many=True, allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
     due_date = serializers.DateField(allow_null=True, help_text="办理期限（最后一个工作日）")
+    due_date_provisional = serializers.BooleanField(help_text=PROVISIONAL_HELP)
     supervision = serializers.ChoiceField(choices=Supervision.choices, allow_null=True)
     supervision_label = serializers.CharField(allow_blank=True)
 
@@ -158,6 +167,19 @@ class ItemResultSerializer(serializers.Serializer):
     licence_revoked = serializers.BooleanField(help_text="电子证照已撤销（秒批事后复核撤销）")
     licence_revoked_at = serializers.DateTimeField(allow_null=True)
     licence_revoked_reason = serializers.CharField(allow_blank=True, help_text="撤销理由")
+    applicable = serializers.BooleanField(
+        help_text="事项仍然适用；false 表示补正后不再满足其参与条件（不再适用），此前的决定不产生证照"
+    )
+    not_applicable_reason = serializers.CharField(allow_blank=True, help_text="不再适用的原因")
+
+
+class ItemNotApplicableSerializer(serializers.Serializer):
+    """An item a correction made stop applying (不再适用)."""
+
+    item = serializers.CharField()
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    reason = serializers.CharField(help_text="如：补正后不再满足本事项的参与条件（修改了“经营范围”）")
 
 
 class ClockPauseSerializer(serializers.Serializer):
@@ -186,8 +208,14 @@ class ClockFieldsSerializer(serializers.Serializer):
     promised_due_date = serializers.DateField(
         source="clock.promised_due_date", allow_null=True, help_text="承诺办结期限（最后一个工作日）"
     )
+    promised_due_date_provisional = serializers.BooleanField(
+        source="clock.promised_due_date_provisional", help_text=PROVISIONAL_HELP
+    )
     statutory_due_date = serializers.DateField(
         source="clock.statutory_due_date", allow_null=True, help_text="法定办结期限（最后一个工作日）"
+    )
+    statutory_due_date_provisional = serializers.BooleanField(
+        source="clock.statutory_due_date_provisional", help_text=PROVISIONAL_HELP
     )
     working_days_used = serializers.IntegerField(
         source="clock.working_days_used", allow_null=True, help_text="已用工作日（不含暂停）"
@@ -216,12 +244,16 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     one_thing = serializers.CharField(help_text="一件事标识（key）")
     one_thing_name = serializers.CharField()
     process_version = serializers.IntegerField()
+    composition_version = serializers.IntegerField(
+        help_text="办件所用的一件事组合版本号：开办时固定（一表、事项、时限、流程），只有迁移才会改变"
+    )
     status = serializers.ChoiceField(choices=CaseStatus.choices)
     status_label = serializers.CharField()
     outcome = serializers.CharField(allow_blank=True)
     outcome_label = serializers.CharField(allow_blank=True)
     applicant_name = serializers.CharField()
     applicant_id_number = serializers.CharField()
+    applicant_id_type = serializers.CharField(help_text="证件类型代码（resident_id 居民身份证 等）")
     applicant_phone = serializers.CharField(allow_blank=True)
     form = serializers.DictField()
     opened_at = serializers.DateTimeField()

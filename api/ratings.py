@@ -1,4 +1,4 @@
-"""好差评: the applicant rates; departments rectify bad ratings; supervisors follow and see the statistics."""
+"""好差评: the applicant rates; departments rectify bad ratings (the statistics: api/statistics.py)."""
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -126,33 +126,3 @@ class RectificationResolveApi(APIView):
             user=request.user, order_id=order_id, resolution=data.validated_data["resolution"]
         )
         return Response(RectificationSerializer(selectors.rectification_get(user=request.user, order_id=order.pk)).data)
-
-
-class LevelCountSerializer(serializers.Serializer):
-    level = serializers.IntegerField()
-    label = serializers.CharField()
-    count = serializers.IntegerField()
-
-
-class RectificationStatsSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
-    open = serializers.IntegerField()
-    overdue = serializers.IntegerField(help_text="未完成且已过期限")
-    done = serializers.IntegerField()
-    on_time = serializers.IntegerField(help_text="在期限内完成")
-    on_time_rate = serializers.FloatField(allow_null=True, help_text="按时完成 / (已完成 + 已逾期未完成)")
-
-
-class RatingStatisticsApi(APIView):
-    """好差评统计（监督人员）：好评率（非常满意、满意、基本满意占比）与差评整改按时率。"""
-
-    class OutputSerializer(serializers.Serializer):
-        ratings = serializers.IntegerField(help_text="评价数（每个办件以最新一次评价计）")
-        good = serializers.IntegerField(help_text="好评数：非常满意、满意、基本满意")
-        good_rate = serializers.FloatField(allow_null=True, help_text="好评率；没有评价时为 null")
-        by_level = LevelCountSerializer(many=True)
-        rectifications = RectificationStatsSerializer()
-
-    @extend_schema(operation_id="rating_statistics", responses={200: OutputSerializer, **error_responses(401, 403)})
-    def get(self, request):
-        return Response(self.OutputSerializer(selectors.rating_statistics(user=request.user)).data)

@@ -21,6 +21,7 @@ from .presenters import (
     DepartmentProgressSerializer,
     DocumentSerializer,
     EventSerializer,
+    ItemNotApplicableSerializer,
     ItemResultSerializer,
     RatingStateSerializer,
 )
@@ -75,6 +76,9 @@ class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     refusal_reasons = serializers.CharField(allow_blank=True, help_text="不予受理时：理由")
     corrections = CorrectionNoticeSerializer(many=True, help_text="待补正时：各部门要求的一次性告知清单")
     results = ItemResultSerializer(many=True, help_text="统一反馈：各事项的办理结果与证照编号")
+    items_not_applicable = ItemNotApplicableSerializer(
+        many=True, help_text="补正后不再适用的事项及原因（其此前的决定不产生证照）"
+    )
     timeline = EventSerializer(many=True)
     promised_date = serializers.DateField(allow_null=True, help_text="承诺办结日期（受理后）")
     documents = DocumentSerializer(many=True, help_text="可下载的文书：POST /api/status/documents/{id}/download")

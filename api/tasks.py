@@ -106,6 +106,10 @@ class TaskDetailApi(APIView):
         source = serializers.CharField(help_text="applicant：申请人提交；e_licence：电子证照库调取（免提交）")
         deferrable = serializers.BooleanField(help_text="可容缺受理")
         needed_by = serializers.SerializerMethodField()
+        produced_by = serializers.ListField(
+            child=serializers.CharField(),
+            help_text="本一件事中其结果即可替代该材料的（有条件）事项编码：这些事项适用时无需提交",
+        )
 
         @extend_schema_field(serializers.ListField(child=serializers.DictField()))
         def get_needed_by(self, material):

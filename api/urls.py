@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import auth, cases, catalogue, clock, documents, files, halls, query_codes, ratings, status, tasks
+from . import auth, cases, catalogue, clock, documents, files, halls, query_codes, ratings, statistics, status, tasks
 from .converters import CaseNumberConverter
 
 register_converter(CaseNumberConverter, "case_no")
@@ -60,7 +60,11 @@ urlpatterns = [
         ratings.RectificationResolveApi.as_view(),
         name="rectification-resolve",
     ),
-    path("statistics/ratings", ratings.RatingStatisticsApi.as_view(), name="rating-statistics"),
+    # 效能监督 statistics (docs/statistics.md)
+    path("statistics", statistics.StatisticsApi.as_view(), name="statistics"),
+    path("statistics/one-things", statistics.OneThingStatisticsApi.as_view(), name="statistics-one-things"),
+    path("statistics/departments", statistics.DepartmentStatisticsApi.as_view(), name="statistics-departments"),
+    path("statistics/ratings", statistics.RatingStatisticsApi.as_view(), name="rating-statistics"),
     # the legal clock (docs/clock.md): special procedures, extensions, supervision notifications
     path("cases/<case_no:case_no>/procedures", clock.ProcedureStartApi.as_view(), name="case-procedure-start"),
     path(

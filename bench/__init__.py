@@ -8,7 +8,7 @@ caches and connections never flatter another's:
   that JSON in one PostgreSQL row; SQL statements per lifecycle (``bench/lifecycle.py``, ``bench/bare.py``);
 - ``http``: the same lifecycle through the HTTP API under gunicorn with 1, 4 and 16 clients (``bench/http_api.py``);
 - ``year``: a district's year of cases bulk-loaded, then the department inbox, the applicant's status lookup
-  and the year's statistics (``bench/year.py``, ``bench/stats.py``);
+  and the year's statistics as the dashboard computes them (``bench/year.py`` → ``workflow.selectors.statistics``);
 - ``pdf``: the acceptance receipt rendered and sealed, cold and warm (``bench/documents.py``);
 - ``state``: bytes of stored process state against departments and correction rounds (``bench/state.py``).
 

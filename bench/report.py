@@ -506,7 +506,7 @@ def _year_md(result: dict) -> str:
     s = stats["times"]
     rows.append(
         [
-            "the year's statistics (`bench/stats.py`)",
+            "the year's statistics (`workflow.selectors.statistics.statistics`, what the dashboard and the API call)",
             str(s["n"]),
             f"{s['median']:.0f}",
             f"{s['p95']:.0f}",
@@ -514,23 +514,40 @@ def _year_md(result: dict) -> str:
             f"≤ 1,000 ms median: {'met' if s['median'] <= GOAL_STATISTICS else '**not met**'}",
         ]
     )
+    for key, label in (("dashboard_ms", "the whole dashboard page (`/dashboard/?period=all`)"),
+                       ("csv_ms", f"the whole CSV export ({stats.get('csv_rows', 0):,} rows)")):  # fmt: skip
+        if key in stats:
+            rows.append([label, "1", f"{stats[key]:.0f}", "", "", ""])
     out.append(_table(["read", "n", "p50 ms", "p95 ms", "p99/max ms", "goal"], rows, "lrrrrl"))
     per_department = ", ".join(f"{d} {n:,}" for d, n in inbox["open_tasks_per_department"].items())
     out.append(f"\nOpen tasks per department inbox at year end: {per_department}.\n")
     r = stats["result"]
+    ind = r["indicators"]
+
+    def pct(value):
+        return "–" if value is None else f"{value * 100:.2f} %"
+
+    days = "–" if ind["average_working_days"] is None else f"{ind['average_working_days']:.2f}"
     out.append(
-        f"\nThe statistics themselves: {r['cases']:,} cases; completion rate (final state) "
-        f"{(r['completion_rate'] or 0) * 100:.2f} %; on time {(r['on_time_rate'] or 0) * 100:.2f} %; average "
-        f"handling {r['average_handling_hours'] or 0:.1f} h (the clones' clock is stretched template time, so this "
-        "figure says nothing about a real hall).\n\n"
+        f"\nThe statistics themselves (definitions: docs/statistics.md): {r['cases']:,} cases received, "
+        f"{r['accepted']:,} accepted, {r['concluded']:,} concluded; 办结率 {pct(ind['completion_rate'])}, "
+        f"即办件占比 {pct(ind['immediate_share'])}, 时限压减率 {pct(ind['reduction_rate'])}, average working days "
+        f"{days}, 按时办结率 {pct(ind['on_time_rate'])}, 好评率 {pct(ind['good_rate'])} (the clones' clock is "
+        "stretched template time, so the time figures say nothing about a real hall).\n\n"
     )
-    statuses = sorted({status for counts in r["by_one_thing"].values() for status in counts})
     out.append(
         _table(
-            ["one-thing", *statuses],
+            ["one-thing", "received", "accepted", "concluded", "办结率", "时限压减率"],
             [
-                [key, *(f"{counts.get(st, 0):,}" for st in statuses)]
-                for key, counts in sorted(r["by_one_thing"].items())
+                [
+                    key,
+                    f"{row['received']:,}",
+                    f"{row['accepted']:,}",
+                    f"{row['concluded']:,}",
+                    pct(row["completion_rate"]),
+                    pct(row["reduction_rate"]),
+                ]
+                for key, row in sorted(r["by_one_thing"].items())
             ],
         )
     )
@@ -608,7 +625,7 @@ def _index_notes(result: dict) -> str:
             else "Even with them the department inbox misses its goal. "
         )
         + "The department inbox's own index (`task_inbox_due`, migration 0003) and the statistics' covering "
-        "indexes (`case_opened_stats`, `task_created_stats`, migration 0006) are in the models, so they are in both "
+        "indexes (`case_opened_stats`, `task_case_state`, migration 0008) are in the models, so they are in both "
         "columns. The exact count of the *all* tab stays proportional to a department's whole history.\n"
     )
     return "".join(out)

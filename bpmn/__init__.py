@@ -9,11 +9,18 @@ Public API (everything else is internal):
   ``Decision.evaluate({"form": …, "licences": […]})`` → ``DecisionOutcome`` or ``DecisionFailed``
 - ``initial_data(case_no=..., one_thing=..., form=...)`` → the process data a case starts with; the review
   element-id pattern: ``review_element_id``, ``item_review_element_id``, ``item_review_suffix``, ``item_number``,
-  ``has_item_reviews``, ``department_of_review_key`` (``bpmn/contract.py``)
+  ``has_item_reviews``, ``department_of_review_key``, ``review_key_of_element`` (``bpmn/contract.py``)
+- ``evaluate_condition(expression, data)`` → bool: an item's participation condition over process data, in the
+  same sandbox the engine uses (ProcessError when it cannot be evaluated)
+- ``STATE_FORMAT``: the format ``dump()`` writes; ``ProcessInstance.restore(..., state_format=n)`` upgrades older
+  ones through the chain in ``serializer.py`` (``StateFormatUnknown`` otherwise)
+- ``ProcessInstance.migration_problems(target)`` / ``.migrate(target)``: move a running instance onto another
+  model version when no task it already ran changed
 - ``generate_process(process_id=..., name=..., reviews=[ReviewSpec(...), ...])`` → BPMN XML text of the
   standard parallel-review model for a composition (lanes, conditional departments, DI)
 """
 
+from .conditions import evaluate_condition
 from .contract import (
     department_of_review_key,
     has_item_reviews,
@@ -22,6 +29,7 @@ from .contract import (
     item_review_element_id,
     item_review_suffix,
     review_element_id,
+    review_key_of_element,
 )
 from .decisions import DECISION_VARIABLES, Decision, DecisionFailed, DecisionOutcome, check_decision, compile_decision
 from .errors import ModelInvalid, ModelProblem, ProcessError, TaskNotReady
@@ -29,11 +37,13 @@ from .generate import ReviewSpec, generate_process
 from .instance import ProcessInstance, ReadyTask, WaitingTimer
 from .model import RESERVED_LANES, CompiledModel, LoadedModel, UserTaskInfo, compile_model, load_model
 from .sandbox import CONTRACT_VARIABLES
+from .serializer import STATE_FORMAT, StateFormatUnknown
 
 __all__ = [
     "CONTRACT_VARIABLES",
     "DECISION_VARIABLES",
     "RESERVED_LANES",
+    "STATE_FORMAT",
     "CompiledModel",
     "Decision",
     "DecisionFailed",
@@ -45,6 +55,7 @@ __all__ = [
     "ProcessInstance",
     "ReadyTask",
     "ReviewSpec",
+    "StateFormatUnknown",
     "TaskNotReady",
     "UserTaskInfo",
     "WaitingTimer",
@@ -52,6 +63,7 @@ __all__ = [
     "compile_decision",
     "compile_model",
     "department_of_review_key",
+    "evaluate_condition",
     "generate_process",
     "has_item_reviews",
     "initial_data",
@@ -60,4 +72,5 @@ __all__ = [
     "item_review_suffix",
     "load_model",
     "review_element_id",
+    "review_key_of_element",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "item_review_element_id",
     "item_review_suffix",
     "review_element_id",
+    "review_key_of_element",
 ]
 
 _ITEM_SUFFIX = re.compile(r"_item[0-9]+$")
@@ -46,6 +47,12 @@ def initial_data(*, case_no: str, one_thing: str, form: dict) -> dict:
 def review_element_id(key: str) -> str:
     """The user task of review ``key``."""
     return f"review_{key}"
+
+
+def review_key_of_element(element_id: str) -> str | None:
+    """The review key a review user task stands for (``review_<key>`` → ``<key>``); None for another element."""
+    prefix = review_element_id("")
+    return element_id[len(prefix) :] if element_id.startswith(prefix) and len(element_id) > len(prefix) else None
 
 
 def item_review_suffix(k: int) -> str | None:

@@ -27,6 +27,17 @@ round that opened none would go straight from 待补正 to 准予, which the cas
 At least one review must be unconditional (``ValueError`` otherwise): with every review conditional a case
 whose answers meet no condition would be approved at acceptance without any department reviewing it (the
 ``all(...)`` over an empty ``reviews`` is vacuously true), and the lifecycle refuses 已收件 → 准予 anyway.
+
+Dependent reviews. A review may need other reviews' results first (``after``: 出生医学证明 before 户口登记 before
+社保卡/医保). The reviews are laid out in **stages**, each a parallel split/join of its own: stage 1 holds the
+reviews that need nobody, stage *n* those whose latest dependency is in stage *n − 1*; stages run one after the
+other, reviews within a stage in parallel (a model without dependencies is the single-stage model above, element
+for element). A script ``stage<n>_hold`` before each later stage adds to ``reviews_held`` every review of the
+stage one of whose dependencies has not approved (asked for correction, refused, or is held itself), and such a
+review does not open this round: its branch is skipped like an approved one. A dependency that does not take
+part (its condition does not hold) does not hold anything back. ``plan_round`` empties ``reviews_held`` each
+round, so after a correction the held reviews open once their dependencies approve; the outcome gateway sees a
+held review's dependency's correction or refusal, so a round with a held review never concludes approved.
 """
 
 from __future__ import annotations
@@ -43,7 +54,7 @@ from .contract import review_element_id
 from .model import BPMN_NS, RESERVED_LANES
 from .sandbox import ALLOWED_BUILTIN_NAMES, CONTRACT_VARIABLES, check_source
 
-__all__ = ["REOPEN_VARIABLE", "ReviewSpec", "generate_process"]
+__all__ = ["HELD_VARIABLE", "REOPEN_VARIABLE", "ReviewSpec", "generate_process"]
 
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
@@ -51,8 +62,10 @@ DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _NSMAP = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS, "xsi": XSI_NS}
 
-# Model-owned process data: the review keys that asked for correction in the previous round.
+# Model-owned process data: the review keys that asked for correction in the previous round; the review keys
+# held back this round because a review they depend on has not approved.
 REOPEN_VARIABLE = "reviews_to_reopen"
+HELD_VARIABLE = "reviews_held"
 
 _PROCESS_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _CODE = re.compile(r"[A-Za-z0-9_-]+")  # a Department.code is a slug
@@ -61,6 +74,7 @@ _PLAN_SCRIPT = (
     'reviews = {dept: decision for dept, decision in reviews.items() if decision == "approve"}\n'
     "review_round = review_round + 1"
 )
+_HELD_LINE = f"{HELD_VARIABLE} = []\n"
 _REOPEN_LINE = f'{REOPEN_VARIABLE} = sorted(key for key, decision in reviews.items() if decision != "approve")\n'
 _ALL_APPROVED = 'all(decision == "approve" for decision in reviews.values())'
 _ANY_REJECTED = '"reject" in reviews.values()'
@@ -72,13 +86,15 @@ class ReviewSpec:
 
     ``condition``: a restricted-Python expression over the process data (``form``, …) that decides whether
     this review takes part in a case; None means always. ``element_suffix``: needed when one department has
-    several reviews; the review key and element ids become ``<department>_<suffix>``.
+    several reviews; the review key and element ids become ``<department>_<suffix>``. ``after``: the keys of
+    the reviews whose results this one needs first (it opens only once they have approved).
     """
 
     department: str
     task_name: str
     condition: str | None = None
     element_suffix: str | None = None
+    after: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -97,8 +113,9 @@ def generate_process(*, process_id: str, name: str, reviews: list[ReviewSpec]) -
     for review in reviews:
         lanes.setdefault(review.department, []).append(review)
     rows = [review for lane_reviews in lanes.values() for review in lane_reviews]
+    stage_of = _stages(reviews)
     conditions = {review.key: _review_condition(review) for review in rows}
-    builder = _Builder(process_id, name, lanes, rows, conditions)
+    builder = _Builder(process_id, name, lanes, rows, conditions, stage_of)
     try:
         text = builder.build()
     except ValueError as exc:  # lxml refuses characters XML cannot hold (control characters)
@@ -145,12 +162,40 @@ def _validate(process_id: str, name: str, reviews: list[ReviewSpec]) -> None:
             "至少需要一个无条件参与的部门审查：否则回答不满足任何条件的办件将无人审查即被准予"
             "（且“已收件 → 准予”不是允许的状态变化）"
         )
-    allowed = frozenset(CONTRACT_VARIABLES | ALLOWED_BUILTIN_NAMES | {REOPEN_VARIABLE})
+    for review in reviews:
+        after = review.after
+        if not isinstance(after, tuple | list) or not all(isinstance(key, str) for key in after):
+            raise ValueError(f"审查“{review.key}”的 after 须为审查标识的列表")
+        unknown = [key for key in after if key not in keys]
+        if unknown:
+            raise ValueError(f"审查“{review.key}”依赖的审查不存在：{'、'.join(unknown)}")
+        if review.key in after:
+            raise ValueError(f"审查“{review.key}”不能依赖它自己")
+    _stages(reviews)  # refuses a cycle
+    allowed = frozenset(CONTRACT_VARIABLES | ALLOWED_BUILTIN_NAMES | {REOPEN_VARIABLE, HELD_VARIABLE})
     for review in reviews:
         if review.condition is not None:
             problems = check_source(review.condition.strip(), "eval", allowed)
             if problems:
                 raise ValueError(f"审查“{review.key}”的条件“{review.condition}”：{'；'.join(problems)}")
+
+
+def _stages(reviews: list[ReviewSpec]) -> dict[str, int]:
+    """Review key → its stage (0 = needs nobody; otherwise one more than its latest dependency's)."""
+    after = {review.key: tuple(review.after) for review in reviews}
+    stage: dict[str, int] = {}
+
+    def visit(key: str, path: tuple[str, ...]) -> int:
+        if key in path:
+            cycle = " → ".join([*path[path.index(key) :], key])
+            raise ValueError(f"审查的前后依赖有循环：{cycle}")
+        if key not in stage:
+            stage[key] = 1 + max((visit(need, (*path, key)) for need in after.get(key, ())), default=-1)
+        return stage[key]
+
+    for review in reviews:
+        visit(review.key, ())
+    return stage
 
 
 def _literal(text: str) -> str:
@@ -160,17 +205,19 @@ def _literal(text: str) -> str:
 def _review_condition(review: ReviewSpec) -> str:
     """The condition on the flow ``needs_<key>`` → ``review_<key>``."""
     key = _literal(review.key)
-    pending = f'reviews.get({key}) != "approve"'
+    parts = [f'reviews.get({key}) != "approve"']
+    if review.after:
+        parts.append(f"{key} not in {HELD_VARIABLE}")
     if review.condition is None:
-        return pending
+        return " and ".join(parts)
     condition = review.condition.strip()
-    combined = f"{pending} and ({key} in {REOPEN_VARIABLE} or ({condition}))"
+    combined = " and ".join([*parts, f"({key} in {REOPEN_VARIABLE} or ({condition}))"])
     # The condition must stay one operand: "x) or (y" parses on its own as nothing, and "x  # note"
     # would comment out the closing parentheses.
     expected = ast.BoolOp(
         op=ast.And(),
         values=[
-            ast.parse(pending, mode="eval").body,
+            *(ast.parse(part, mode="eval").body for part in parts),
             ast.BoolOp(
                 op=ast.Or(),
                 values=[
@@ -214,7 +261,7 @@ _TASK_W, _TASK_H, _GW, _EVENT = 100, 80, 50, 36
 
 
 class _Builder:
-    def __init__(self, process_id, name, lanes, rows, conditions):
+    def __init__(self, process_id, name, lanes, rows, conditions, stage_of):
         self.process_id = process_id
         self.name = name
         self.lanes: dict[str, list[ReviewSpec]] = lanes
@@ -223,6 +270,10 @@ class _Builder:
         self.recorded = any(review.key != review.department for review in rows)
         self.conditional = any(review.condition is not None for review in rows)
         self.dx = _SHIFT if self.recorded else 0
+        self.stage_of: dict[str, int] = stage_of
+        self.stage_count = max(stage_of.values()) + 1
+        self.step = 620 + self.dx  # from one stage's split to the next one's
+        self.tail = (self.stage_count - 1) * self.step  # how far everything after the last stage moves right
         self.incoming: dict[str, list[str]] = {}
         self.outgoing: dict[str, list[str]] = {}
         self.flows: list[tuple[str, str, str, str | None, str | None]] = []  # id, source, target, name, cond
@@ -247,13 +298,65 @@ class _Builder:
         self.incoming[element_id].extend(incoming)
         self.outgoing[element_id].extend(outgoing)
 
+    # Stage 1 keeps the single-stage model's ids; later stages are numbered from 2.
+    @staticmethod
+    def split_id(stage: int) -> str:
+        return "review_split" if stage == 0 else f"stage{stage + 1}_split"
+
+    @staticmethod
+    def join_id(stage: int) -> str:
+        return "review_join" if stage == 0 else f"stage{stage + 1}_join"
+
+    def ox(self, review: ReviewSpec) -> int:
+        return self.stage_of[review.key] * self.step
+
+    def in_stage(self, stage: int) -> list[ReviewSpec]:
+        return [review for review in self.rows if self.stage_of[review.key] == stage]
+
+    def stage_nodes(self) -> None:
+        """The later stages' hold script, split and join (stage 1's split and join are the model's own)."""
+        gw_y, task_y, main = _MAIN_Y - _GW // 2, _MAIN_Y - _TASK_H // 2, _MAIN_Y
+        for stage in range(1, self.stage_count):
+            number, previous_join_x = stage + 1, 1040 + self.dx + (stage - 1) * self.step
+            hold_x, split_x, join_x = previous_join_x + 90, 655 + stage * self.step, 1040 + self.dx + stage * self.step
+            holding = {review.key: list(review.after) for review in self.in_stage(stage) if review.after}
+            script = (
+                f"{HELD_VARIABLE} = {HELD_VARIABLE} + [key for key, needs in {_python_dict(holding)}.items()"
+                f' if any(reviews.get(need, "approve") != "approve" or need in {HELD_VARIABLE} for need in needs)]'
+            )
+            hold, split, join = f"stage{number}_hold", self.split_id(stage), self.join_id(stage)
+            self.node(
+                "scriptTask",
+                hold,
+                "window",
+                (hold_x, task_y, _TASK_W, _TASK_H),
+                name=f"第{number}批：核对前置事项",
+                script=script,
+            )
+            self.node("parallelGateway", split, "window", (split_x, gw_y, _GW, _GW), name=f"第{number}批并联审查")
+            self.node("parallelGateway", join, "window", (join_x, gw_y, _GW, _GW), name=f"第{number}批汇总")
+            into = f"f_to_stage{number}"
+            last = stage == self.stage_count - 1
+            self.wire(hold, [into], [f"f_stage{number}_split"])
+            self.wire(split, [f"f_stage{number}_split"], [f"f_split_{review.key}" for review in self.in_stage(stage)])
+            self.wire(
+                join,
+                [f"f_join_{review.key}" for review in self.in_stage(stage)],
+                ["f_join_outcome" if last else f"f_to_stage{number + 1}"],
+            )
+            self.flow(into, self.join_id(stage - 1), hold, [(previous_join_x + _GW, main), (hold_x, main)])
+            self.flow(f"f_stage{number}_split", hold, split, [(hold_x + _TASK_W, main), (split_x, main)])
+
     def graph(self) -> None:
         dx, main, low = self.dx, _MAIN_Y, _LOW_Y
         task_y, gw_y, event_y = main - _TASK_H // 2, main - _GW // 2, main - _EVENT // 2
         low_task_y, low_event_y = low - _TASK_H // 2, low - _EVENT // 2
         applicant_y = _TOP + _APPLICANT_H // 2
-        join_x, outcome_x, conclude_x, end_x = 1040 + dx, 1130 + dx, 1220 + dx, 1360 + dx
-        plan_round_script = (_REOPEN_LINE if self.conditional else "") + _PLAN_SCRIPT
+        tail = self.tail
+        join_x, outcome_x, conclude_x, end_x = 1040 + dx + tail, 1130 + dx + tail, 1220 + dx + tail, 1360 + dx + tail
+        plan_round_script = (
+            (_REOPEN_LINE if self.conditional else "") + (_HELD_LINE if self.stage_count > 1 else "") + _PLAN_SCRIPT
+        )
 
         self.node("startEvent", "start", "window", (212, event_y, _EVENT, _EVENT), name="窗口收件")
         self.node("userTask", "window_accept", "window", (280, task_y, _TASK_W, _TASK_H), name="窗口受理")
@@ -277,7 +380,8 @@ class _Builder:
         self.node("parallelGateway", "review_split", "window", (655, gw_y, _GW, _GW), name="并联审查")
         for row, review in enumerate(self.rows):
             self.review_nodes(row, review)
-        self.node("parallelGateway", "review_join", "window", (join_x, gw_y, _GW, _GW), name="汇总")
+        self.node("parallelGateway", "review_join", "window", (1040 + dx, gw_y, _GW, _GW), name="汇总")
+        self.stage_nodes()
         self.node(
             "exclusiveGateway",
             "outcome_gw",
@@ -291,7 +395,7 @@ class _Builder:
             "userTask",
             "correct_application",
             "applicant",
-            (1105 + dx, applicant_y - _TASK_H // 2, _TASK_W, _TASK_H),
+            (1105 + dx + tail, applicant_y - _TASK_H // 2, _TASK_W, _TASK_H),
             name="申请人一次性补正",
         )
         self.node(
@@ -326,8 +430,12 @@ class _Builder:
         self.wire("window_accept", ["f_start_accept"], ["f_accept_gw"])
         self.wire("accepted_gw", ["f_accept_gw"], ["f_gw_plan", "f_gw_refuse"])
         self.wire("plan_round", ["f_gw_plan", "f_correct_plan"], ["f_plan_split"])
-        self.wire("review_split", ["f_plan_split"], [f"f_split_{review.key}" for review in self.rows])
-        self.wire("review_join", [f"f_join_{review.key}" for review in self.rows], ["f_join_outcome"])
+        self.wire("review_split", ["f_plan_split"], [f"f_split_{review.key}" for review in self.in_stage(0)])
+        self.wire(
+            "review_join",
+            [f"f_join_{review.key}" for review in self.in_stage(0)],
+            ["f_join_outcome" if self.stage_count == 1 else "f_to_stage2"],
+        )
         self.wire("outcome_gw", ["f_join_outcome"], ["f_outcome_approved", "f_outcome_rejected", "f_outcome_correct"])
         self.wire("correct_application", ["f_outcome_correct"], ["f_correct_plan"])
         self.wire("conclude_approved", ["f_outcome_approved"], ["f_approved_end"])
@@ -351,7 +459,12 @@ class _Builder:
         self.flow("f_plan_split", "plan_round", "review_split", [(610, main), (655, main)])
         for row, review in enumerate(self.rows):
             self.review_flows(row, review)
-        self.flow("f_join_outcome", "review_join", "outcome_gw", [(join_x + _GW, main), (outcome_x, main)])
+        self.flow(
+            "f_join_outcome",
+            self.join_id(self.stage_count - 1),
+            "outcome_gw",
+            [(join_x + _GW, main), (outcome_x, main)],
+        )
         middle = outcome_x + _GW // 2
         self.flow(
             "f_outcome_approved",
@@ -380,23 +493,23 @@ class _Builder:
             "f_correct_plan",
             "correct_application",
             "plan_round",
-            [(1105 + dx, applicant_y), (560, applicant_y), (560, task_y)],
+            [(1105 + dx + tail, applicant_y), (560, applicant_y), (560, task_y)],
         )
         self.flow("f_approved_end", "conclude_approved", "end_approved", [(conclude_x + _TASK_W, main), (end_x, main)])
         self.flow("f_rejected_end", "conclude_rejected", "end_rejected", [(conclude_x + _TASK_W, low), (end_x, low)])
         self.flow("f_not_accepted_end", "conclude_not_accepted", "end_not_accepted", [(500, low), (542, low)])
 
     def review_nodes(self, row: int, review: ReviewSpec) -> None:
-        key, lane = review.key, review.department
+        key, lane, ox = review.key, review.department, self.ox(review)
         top = _FIRST_ROW_Y + row * _ROW_H
         centre = top + _ROW_H // 2
-        done_x = 950 + self.dx
+        done_x = 950 + self.dx + ox
         recorded = key != review.department
         self.node(
             "exclusiveGateway",
             f"needs_{key}",
             lane,
-            (720, centre - _GW // 2, _GW, _GW),
+            (720 + ox, centre - _GW // 2, _GW, _GW),
             marker=True,
             name="需审查？",
             default=f"f_skip_{key}",
@@ -405,7 +518,7 @@ class _Builder:
             "userTask",
             review.element_id,
             lane,
-            (800, centre - _TASK_H // 2, _TASK_W, _TASK_H),
+            (800 + ox, centre - _TASK_H // 2, _TASK_W, _TASK_H),
             name=review.task_name.strip(),
         )
         if recorded:
@@ -417,7 +530,7 @@ class _Builder:
                 "scriptTask",
                 f"record_{key}",
                 lane,
-                (950, centre - _TASK_H // 2, _TASK_W, _TASK_H),
+                (950 + ox, centre - _TASK_H // 2, _TASK_W, _TASK_H),
                 name=f"登记{review.task_name.strip()}结论",
                 script=script,
             )
@@ -432,18 +545,23 @@ class _Builder:
             self.wire(f"done_{key}", [reviewed, f"f_skip_{key}"], [f"f_join_{key}"])
 
     def review_flows(self, row: int, review: ReviewSpec) -> None:
-        key = review.key
+        key, ox, stage = review.key, self.ox(review), self.stage_of[review.key]
         top = _FIRST_ROW_Y + row * _ROW_H
         centre = top + _ROW_H // 2
-        done_x = 950 + self.dx
+        done_x = 950 + self.dx + ox
         recorded = key != review.department
         conditional = review.condition is not None
-        self.flow(f"f_split_{key}", "review_split", f"needs_{key}", [(680, 330), (680, centre), (720, centre)])
+        self.flow(
+            f"f_split_{key}",
+            self.split_id(stage),
+            f"needs_{key}",
+            [(680 + ox, 330), (680 + ox, centre), (720 + ox, centre)],
+        )
         self.flow(
             f"f_review_{key}",
             f"needs_{key}",
             review.element_id,
-            [(770, centre), (800, centre)],
+            [(770 + ox, centre), (800 + ox, centre)],
             name="未准予且需办理" if conditional else "未准予",
             condition=self.conditions[key],
         )
@@ -452,8 +570,8 @@ class _Builder:
             f"needs_{key}",
             f"done_{key}",
             [
-                (745, centre - _GW // 2),
-                (745, top + 20),
+                (745 + ox, centre - _GW // 2),
+                (745 + ox, top + 20),
                 (done_x + _GW // 2, top + 20),
                 (done_x + _GW // 2, centre - _GW // 2),
             ],
@@ -461,13 +579,19 @@ class _Builder:
         )
         target = f"record_{key}" if recorded else f"done_{key}"
         self.flow(
-            f"f_reviewed_{key}", review.element_id, target, [(900, centre), (950 if recorded else done_x, centre)]
+            f"f_reviewed_{key}",
+            review.element_id,
+            target,
+            [(900 + ox, centre), (950 + ox if recorded else done_x, centre)],
         )
         if recorded:
-            self.flow(f"f_recorded_{key}", f"record_{key}", f"done_{key}", [(1050, centre), (done_x, centre)])
-        join_x = 1065 + self.dx
+            self.flow(f"f_recorded_{key}", f"record_{key}", f"done_{key}", [(1050 + ox, centre), (done_x, centre)])
+        join_x = 1065 + self.dx + ox
         self.flow(
-            f"f_join_{key}", f"done_{key}", "review_join", [(done_x + _GW, centre), (join_x, centre), (join_x, 330)]
+            f"f_join_{key}",
+            f"done_{key}",
+            self.join_id(stage),
+            [(done_x + _GW, centre), (join_x, centre), (join_x, 330)],
         )
 
     # -- the XML -----------------------------------------------------------------------------------
@@ -527,7 +651,7 @@ class _Builder:
             x, y, width, height = bounds
             etree.SubElement(element, dc("Bounds"), x=str(x), y=str(y), width=str(width), height=str(height))
 
-        right = _RIGHT + dx
+        right = _RIGHT + dx + self.tail
         height = _APPLICANT_H + _WINDOW_H + _ROW_H * len(self.rows)
         shape("Participant_hall", (_POOL_X, _TOP, right - _POOL_X, height), isHorizontal="true")
         lane_bounds = [("applicant", _TOP, _APPLICANT_H), ("window", _WINDOW_Y, _WINDOW_H)]
@@ -551,7 +675,8 @@ class _Builder:
         ]
         for review in self.rows:
             when = f"only when {review.condition.strip()}" if review.condition is not None else "always"
-            lines.append(f"- {review.element_id} ({review.department}) {review.task_name.strip()}: {when}")
+            after = f", after {', '.join(review.after)} approved" if review.after else ""
+            lines.append(f"- {review.element_id} ({review.department}) {review.task_name.strip()}: {when}{after}")
         lines += [
             "Engine contract (docs/engine-contract.md): reviews maps each review key (the department code, or",
             "department_suffix for a department's further reviews) to its latest decision (approve / reject /",
@@ -559,7 +684,17 @@ class _Builder:
         ]
         if self.conditional:
             lines.append(f"{REOPEN_VARIABLE}: the reviews that asked for correction, kept until they approve.")
+        if self.stage_count > 1:
+            lines.append(
+                f"{HELD_VARIABLE}: this round's reviews held back because a review they need has not approved;"
+                f" the reviews run in {self.stage_count} stages, one after the other."
+            )
         return "\n".join(lines)
+
+
+def _python_dict(mapping: dict[str, list[str]]) -> str:
+    items = ", ".join(f"{_literal(key)}: [{', '.join(_literal(v) for v in values)}]" for key, values in mapping.items())
+    return "{" + items + "}"
 
 
 def _maker(namespace: str):

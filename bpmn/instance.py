@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -19,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from .errors import ProcessError, TaskNotReady
 from .model import LoadedModel
 from .sandbox import SAFE_ENGINE
-from .serializer import dump_state, restore_state
+from .serializer import SERIALIZER, STATE_FORMAT, dump_state, restore_state
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,13 @@ class ProcessInstance:
         return instance
 
     @classmethod
-    def restore(cls, model: LoadedModel, state: str) -> ProcessInstance:
-        return cls(model, restore_state(state, model.spec, dict(model.subprocess_specs)))
+    def restore(cls, model: LoadedModel, state: str, *, state_format: int = STATE_FORMAT) -> ProcessInstance:
+        """``state_format``: the format the state was written in; older ones are upgraded on the way in
+        (bpmn/serializer.py). StateFormatUnknown when the chain cannot bring it to the current format."""
+        return cls(model, restore_state(state, model.spec, dict(model.subprocess_specs), state_format=state_format))
 
     def dump(self) -> str:
+        """The state in the current format (``STATE_FORMAT``)."""
         return dump_state(self._workflow)
 
     @property
@@ -107,6 +111,43 @@ class ProcessInstance:
         except SpiffWorkflowException as exc:
             raise ProcessError(_describe(exc), element_id=task.task_spec.bpmn_id) from exc
         self._run_engine()
+
+    def migration_problems(self, target: LoadedModel) -> list[str]:
+        """Why this instance cannot move onto the ``target`` model version (in Chinese); empty when it can.
+
+        SpiffWorkflow aligns the two specs by element id. Moving is safe only when no task the instance has
+        already run (or is running) changed or vanished in the target: a changed split it already passed
+        would leave a join waiting for a branch that never comes. Tasks ahead of the instance may change."""
+        if target.content_hash == self.model.content_hash:
+            return []
+        if self._workflow.subprocesses:
+            return ["办件的流程含有正在运行的子流程，暂不支持迁移"]
+        diff, _ = diff_workflow(SERIALIZER.registry, self._workflow, target.spec, dict(target.subprocess_specs))
+        ran = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR
+        problems = []
+        for task in diff.removed:
+            if task.state & ran:
+                problems.append(f"已执行的环节“{_label(task)}”在目标版本的流程中已不存在")
+        for task in diff.changed:
+            if task.state & ran and task not in diff.removed:
+                problems.append(f"已执行的环节“{_label(task)}”在目标版本的流程中有变化")
+        return sorted(set(problems))
+
+    def migrate(self, target: LoadedModel) -> ProcessInstance:
+        """This instance moved onto ``target`` (a new object; this one must not be used afterwards). Ready tasks
+        keep their ids; tasks ahead are predicted again from the target. ProcessError when it cannot move."""
+        problems = self.migration_problems(target)
+        if problems:
+            raise ProcessError("；".join(problems))
+        if target.content_hash == self.model.content_hash:
+            return self
+        workflow = self._workflow
+        diff, _ = diff_workflow(SERIALIZER.registry, workflow, target.spec, dict(target.subprocess_specs))
+        migrate_workflow(diff, workflow, target.spec)
+        workflow.subprocess_specs = dict(target.subprocess_specs)
+        moved = ProcessInstance(target, workflow)
+        moved._run_engine()
+        return moved
 
     @property
     def has_timers(self) -> bool:
@@ -191,6 +232,11 @@ def _due_at(definition: TimerEventDefinition, value) -> dt.datetime | None:
     if not isinstance(parsed, dt.datetime):
         return None
     return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _label(task) -> str:
+    spec = task.task_spec
+    return f"{spec.bpmn_name}（{spec.bpmn_id}）" if getattr(spec, "bpmn_name", None) else (spec.bpmn_id or spec.name)
 
 
 def _describe(exc: Exception) -> str:

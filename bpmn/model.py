@@ -197,6 +197,12 @@ class LoadedModel:
     subprocess_specs: Mapping[str, object]
     assignments: Mapping[str, str]
 
+    @property
+    def element_ids(self) -> frozenset[str]:
+        """The BPMN ids of every task, gateway and event of the model (and its subprocesses)."""
+        specs = [self.spec, *self.subprocess_specs.values()]
+        return frozenset(name for spec in specs for name in spec.task_specs)
+
 
 _loaded: dict[str, LoadedModel] = {}
 _loaded_lock = threading.Lock()

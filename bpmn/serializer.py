@@ -1,14 +1,31 @@
-"""SpiffWorkflow serialization with the spec kept apart from the instance.
+"""SpiffWorkflow serialization with the spec kept apart from the instance, in versioned state formats.
 
 The spec is stored once per deployed version; a case's state holds only its task tree and data. The
 workflow converter below writes no spec and restores onto the shared, already-loaded spec objects, so
 loading a case costs the task tree only. State is JSON text: a key-reordering store (PostgreSQL jsonb)
 breaks SpiffWorkflow's parent-before-child data deltas.
+
+State formats. Every stored state carries the number of the format it was written in (``STATE_FORMAT`` when
+written by this code; the application stores it beside the state, ``Case.state_format``). Loading an older
+state runs the chain of upgrades ``STATE_UPGRADES[n]`` (n → n + 1) up to the current format, then
+SpiffWorkflow's own serializer migration (``BpmnWorkflowSerializer.migrate``, keyed by the
+``serializer_version`` inside the state) when the library's version differs. A state newer than this code
+is refused. The formats:
+
+- **1** — SpiffWorkflow 3.2's workflow dict (serializer version 1.5, task data as deltas on the parent
+  task) without ``spec`` and ``subprocess_specs``, with ``serializer_version``. Every state written before
+  the format was recorded is format 1.
+
+A library upgrade that changes what ``dump_state`` writes bumps ``STATE_FORMAT`` and adds the step from the
+previous format (which may be just SpiffWorkflow's migration); ``tests/bpmn/fixtures/state_format_1`` holds a
+real mid-review state of format 1 that CI loads and runs to the end, so an upgrade that breaks stored cases
+fails there.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import ParallelGatewayConverter
@@ -20,6 +37,17 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from .gateways import LoopSafeParallelGateway
 
 SERIALIZER_VERSION = VERSION
+STATE_FORMAT = 1
+
+
+class StateFormatUnknown(ValueError):
+    """A state written in a format this code does not know (newer, or missing from the upgrade chain)."""
+
+
+# A spec-dicts provider: the model's serialized spec and subprocess specs, built only when an upgrade needs them.
+SpecDicts = Callable[[], tuple[dict, dict]]
+# State format n → n + 1: mutate the state dict (as loaded from JSON, without the spec) in place.
+STATE_UPGRADES: dict[int, Callable[[dict, SpecDicts], None]] = {}
 
 
 class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
@@ -58,16 +86,32 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
 
 
-def restore_state(state: str, spec, subprocess_specs, *, spec_dicts=None) -> BpmnWorkflow:
+def spec_dicts_of(spec, subprocess_specs) -> tuple[dict, dict]:
+    """The serialized spec and subprocess specs, as a full (migratable) serialization holds them."""
+    return SERIALIZER.to_dict(spec), {name: SERIALIZER.to_dict(sub) for name, sub in subprocess_specs.items()}
+
+
+def upgrade_state(dct: dict, state_format: int, spec_dicts: SpecDicts) -> None:
+    """Run the chain of upgrades from ``state_format`` to ``STATE_FORMAT`` on a loaded state dict."""
+    if not isinstance(state_format, int) or state_format < 1 or state_format > STATE_FORMAT:
+        raise StateFormatUnknown(f"流程状态格式 {state_format!r} 未知（本程序支持 1–{STATE_FORMAT}）")
+    for current in range(state_format, STATE_FORMAT):
+        upgrade = STATE_UPGRADES.get(current)
+        if upgrade is None:
+            raise StateFormatUnknown(f"缺少流程状态格式 {current} → {current + 1} 的升级步骤")
+        upgrade(dct, spec_dicts)
+
+
+def restore_state(state: str, spec, subprocess_specs, *, state_format: int = STATE_FORMAT) -> BpmnWorkflow:
     dct = json.loads(state)
+    upgrade_state(dct, state_format, lambda: spec_dicts_of(spec, subprocess_specs))
     version = dct.get(SERIALIZER.VERSION_KEY)
     if version != SERIALIZER_VERSION:
-        # Older formats are migrated against the full serialization, spec included.
-        if spec_dicts is None:
-            raise ValueError(f"state format {version} needs the spec dicts to migrate")
-        dct["spec"], dct["subprocess_specs"] = spec_dicts
+        # SpiffWorkflow's own migration hook: it runs on the full serialization, spec included, and leaves the
+        # dict in the library's current version (the restored spec objects are then the shared ones again).
+        dct["spec"], dct["subprocess_specs"] = spec_dicts_of(spec, subprocess_specs)
         SERIALIZER.migrate(dct)
     else:
         dct.pop(SERIALIZER.VERSION_KEY)
-        dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
+    dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
     return SERIALIZER.from_dict(dct)

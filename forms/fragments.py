@@ -10,8 +10,23 @@ A fragment is what one service item (政务服务事项) asks of the applicant::
         # optional cross-field rules: "dependentRequired", "allOf", "if"/"then"/"else"
       },
       "materials": [{"code": "id_card", "name": "身份证", "required": true, "original": false,
-                     "source": "applicant"}]       # source: "applicant" | "e_licence" (电子证照, 免提交)
+                     "source": "applicant"}],      # source: "applicant" | "e_licence" (电子证照, 免提交)
+      "produces": "business_licence"             # optional: the material this item's result stands for
     }
+
+A **follow-up question** says when it is asked with ``askWhen`` on its definition, a condition in the format of
+:mod:`forms.conditions` over the fragment's own fields::
+
+    "signboard_text": {"type": "string", "title": "招牌文字",
+                       "askWhen": {"field": "outdoor_signboard", "equals": true}}
+
+Listed in ``required``, a follow-up is required exactly when it is asked. (``dependentRequired`` still works,
+but triggers on the trigger field being *answered* — 否 included — so it is the wrong tool for 是/否 questions.)
+
+Date fields (``format: date``) may bound the date relative to the day of submission: ``maxDaysAgo`` (not
+earlier than that many days before today) and ``maxDaysAhead`` (not later than that many days after; 0 = not in
+the future). Both are upper bounds, so the merge takes the smallest. ``x-unit`` (e.g. ``"米"``) labels a
+number field's unit on the screens and in messages; ``examples`` gives the example messages show.
 
 Fields are the flat top-level properties; a field may be an object or an array, its definition is then
 compared as a whole. Every field needs a ``title`` (the Chinese label shown to the applicant). Fragments
@@ -31,12 +46,15 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from .conditions import check_condition, condition_fields
 from .formats import FORMAT_CHECKER
 
 __all__ = ["MATERIAL_SOURCES", "check_fragment", "normalize_fragment"]
 
 MATERIAL_SOURCES = ("applicant", "e_licence")
-FRAGMENT_KEYS = {"item_code", "item_name", "department", "schema", "materials"}
+FRAGMENT_KEYS = {"item_code", "item_name", "department", "schema", "materials", "produces"}
+ASK_WHEN = "askWhen"
+DATE_WINDOW_KEYWORDS = ("maxDaysAgo", "maxDaysAhead")
 SCHEMA_KEYS = {
     "$schema",
     "$id",
@@ -142,6 +160,9 @@ def check_fragment(fragment: Any) -> list[str]:
     unknown = sorted(set(fragment) - FRAGMENT_KEYS)
     if unknown:
         problems.append(f"{who}：不认识的键 {'、'.join(unknown)}")
+    produces = fragment.get("produces")
+    if produces is not None and (not isinstance(produces, str) or not produces.strip()):
+        problems.append(f"{who}：produces 应为材料编码（文本）")
     problems += _check_schema(who, fragment.get("schema"))
     problems += _check_materials(who, fragment.get("materials", []))
     return problems
@@ -167,6 +188,8 @@ def _check_schema(who: str, schema: Any) -> list[str]:
             continue
         if not isinstance(definition.get("title"), str) or not definition["title"].strip():
             problems.append(f"{who}：字段 {name} 缺少中文标题（title）")
+        problems += _check_date_window(who, name, definition)
+    problems += _check_follow_ups(who, properties)
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
         problems.append(f"{who}：required 应为字段名列表")
@@ -184,7 +207,8 @@ def _check_schema(who: str, schema: Any) -> list[str]:
     invalid = list(_schema_problems(canonical({**schema, "properties": {}}), ""))
     for name, definition in properties.items():
         if isinstance(definition, dict):
-            invalid += _schema_problems(canonical(definition), f"properties/{name}/")
+            without = {key: value for key, value in definition.items() if key != ASK_WHEN}
+            invalid += _schema_problems(canonical(without), f"properties/{name}/")
     if invalid:
         return problems + [f"{who}：不是有效的 JSON Schema（{where}）" for where in invalid]
     for sub in subschemas(schema):
@@ -193,6 +217,47 @@ def _check_schema(who: str, schema: Any) -> list[str]:
         fmt = sub.get("format")
         if isinstance(fmt, str) and fmt not in FORMAT_CHECKER.checkers:
             problems.append(f"{who}：未知的格式 format={fmt!r}")
+    return problems
+
+
+def _check_date_window(who: str, name: str, definition: dict) -> list[str]:
+    problems = []
+    for keyword in DATE_WINDOW_KEYWORDS:
+        if keyword not in definition:
+            continue
+        value = definition[keyword]
+        if definition.get("format") != "date":
+            problems.append(f"{who}：字段 {name} 的 {keyword} 只能用于日期字段（format: date）")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.append(f"{who}：字段 {name} 的 {keyword} 应为非负整数（天数）")
+    return problems
+
+
+def _check_follow_ups(who: str, properties: dict) -> list[str]:
+    """``askWhen``: a valid condition over the fragment's own other fields, without cycles."""
+    problems = []
+    triggers: dict[str, list[str]] = {}
+    for name, definition in properties.items():
+        if not isinstance(definition, dict) or ASK_WHEN not in definition:
+            continue
+        condition = definition[ASK_WHEN]
+        found = check_condition(condition, properties, where=f"{who}：字段 {name} 的 askWhen")
+        problems += found
+        if found:
+            continue
+        triggers[name] = condition_fields(condition)
+        if name in triggers[name]:
+            problems.append(f"{who}：字段 {name} 的 askWhen 不能以它自己为条件")
+    for name in [name for name in triggers if name not in triggers[name]]:
+        seen, stack = set(), list(triggers[name])
+        while stack:
+            current = stack.pop()
+            if current == name:
+                problems.append(f"{who}：字段 {name} 的 askWhen 循环依赖（追问的条件最终又取决于它自己）")
+                break
+            if current not in seen:
+                seen.add(current)
+                stack.extend(triggers.get(current, []))
     return problems
 
 

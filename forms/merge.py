@@ -22,7 +22,12 @@ Rules (each field is compared across the items that ask for it; "first" = first 
   conflict: the first item's are kept; every item's own ``title`` stays in the field's provenance and the
   differing ones in ``report["title_variants"]``.
 - **Cross-field rules** of a fragment (``dependentRequired``, ``allOf``, ``if``/``then``/``else``) are
-  all kept: ``dependentRequired`` lists are united, the rest become entries of the merged ``allOf``.
+  all kept: ``dependentRequired`` lists are united, the rest become entries of the merged ``allOf``; a
+  conditional item's rules hold only while it applies (``if <item applies> then <rules>``).
+- **Conditions** (:mod:`forms.logic`): the one-thing's item conditions and the fragments' follow-ups
+  (``askWhen``) decide per field when it is asked and when it is required; a field required only sometimes is
+  required through an ``if``/``then`` in the merged ``allOf``. The fields item conditions read (办理情形) come
+  first, in a section of their own.
 - All conflicts are collected and raised together as :class:`~forms.errors.FragmentConflict`, each one
   naming the field, both items and what each asks.
 
@@ -35,21 +40,33 @@ department-first rendering of its task).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .conditions import is_declarative
 from .errors import Conflict, FragmentConflict, FragmentError
-from .fragments import ANNOTATIONS, canonical, check_fragment, normalize_fragment, strip_annotations
+from .fragments import ANNOTATIONS, ASK_WHEN, canonical, check_fragment, normalize_fragment, strip_annotations
+from .logic import build_logic, wrap_item_rules
 from .materials import item_ref, merge_materials
 
 __all__ = ["MergedForm", "merge_fragments"]
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SHARED_SECTION = "shared"
+SITUATION_SECTION = "situation"
 
 _LOWER = ("minLength", "minItems", "minProperties", "minContains", "minimum", "exclusiveMinimum")
-_UPPER = ("maxLength", "maxItems", "maxProperties", "maxContains", "maximum", "exclusiveMaximum")
+_UPPER = (
+    "maxLength",
+    "maxItems",
+    "maxProperties",
+    "maxContains",
+    "maximum",
+    "exclusiveMaximum",
+    "maxDaysAgo",
+    "maxDaysAhead",
+)
 _COUNT_PAIRS = (
     ("minLength", "maxLength"),
     ("minItems", "maxItems"),
@@ -105,15 +122,17 @@ _TYPE_NAMES = {
 class MergedForm:
     """One form for a one-thing: the schema to validate and render, and where each part comes from.
 
-    ``items``: the items in merge order (the lead department's first, then by item code).
+    ``items``: the items in merge order (the lead department's first, then by item code), each with its
+    ``condition`` when the one-thing gives it one (see :mod:`forms.conditions`).
     ``provenance[field]``: the items asking for the field, in merge order, each
     ``{"item_code", "item_name", "department", "required", "title"}`` (this item's own label).
     ``materials``: the merged checklist (see :mod:`forms.materials`), each with ``needed_by``.
     ``report``: what the merge saved (减材料) — ``fields_total_requested`` (Σ over items),
     ``fields_asked``, ``fields_saved`` and the same for materials, plus ``materials_from_e_licence``,
     ``materials_to_submit``, ``shared_fields``, ``shared_materials``, ``tightened``, ``title_variants``.
-    ``ui_hints``: ``field_order``, ``sections`` (shared first, then per item) and ``by_department``.
-    ``to_dict()`` / ``from_dict()`` round-trip through JSON.
+    ``ui_hints``: ``field_order``, ``sections`` (办理情形, shared, then per item) and ``by_department``.
+    ``logic``: the compiled conditions (see :mod:`forms.logic`): ``situation_fields``, ``asked_when``,
+    ``required_when``. ``to_dict()`` / ``from_dict()`` round-trip through JSON.
     """
 
     title: str
@@ -124,6 +143,7 @@ class MergedForm:
     materials: list[dict[str, Any]]
     report: dict[str, Any]
     ui_hints: dict[str, Any] = field(default_factory=dict)
+    logic: dict[str, Any] = field(default_factory=dict)
 
     @property
     def departments(self) -> list[str]:
@@ -158,13 +178,23 @@ class _Use:
     item: dict[str, str]
     definition: dict[str, Any]
     required: bool
+    ask_when: Any = None
 
 
-def merge_fragments(fragments: Iterable[dict], *, title: str, lead_department: str | None = None) -> MergedForm:
+def merge_fragments(
+    fragments: Iterable[dict],
+    *,
+    title: str,
+    lead_department: str | None = None,
+    conditions: Mapping[str, Any] | None = None,
+) -> MergedForm:
     """Merge the items' fragments into one :class:`MergedForm`.
 
     ``lead_department``: the one-thing's lead department; its items come first, so their labels, field
     order and enum order win. Without it, plain item-code order decides.
+
+    ``conditions``: item code → when that item applies (a condition of :mod:`forms.conditions`; a legacy
+    restricted-Python string is kept on the item but the form treats the item as always applying).
 
     Raises :class:`~forms.errors.FragmentError` for malformed fragments (all problems listed) and
     :class:`~forms.errors.FragmentConflict` for incompatible ones (all conflicts listed).
@@ -180,6 +210,12 @@ def merge_fragments(fragments: Iterable[dict], *, title: str, lead_department: s
     departments = {fragment.get("department") for fragment in fragments if isinstance(fragment, dict)}
     if lead_department is not None and lead_department not in departments:
         problems.append(f"牵头部门 {lead_department} 没有参与合并的事项")
+    conditions = {code: condition for code, condition in (conditions or {}).items() if condition not in (None, "")}
+    for code, condition in conditions.items():
+        if code not in codes:
+            problems.append(f"参与条件指向的事项 {code} 不在合并的事项中")
+        elif not isinstance(condition, str | dict):
+            problems.append(f"事项 {code} 的参与条件应为条件对象（或旧式的流程表达式文本）")
     if problems:
         raise FragmentError(problems)
 
@@ -191,7 +227,8 @@ def merge_fragments(fragments: Iterable[dict], *, title: str, lead_department: s
     for item in items:
         required = set(item["schema"]["required"])
         for name, definition in item["schema"]["properties"].items():
-            uses.setdefault(name, []).append(_Use(item_ref(item), definition, name in required))
+            own = {key: value for key, value in definition.items() if key != ASK_WHEN}
+            uses.setdefault(name, []).append(_Use(item_ref(item), own, name in required, definition.get(ASK_WHEN)))
 
     conflicts: list[Conflict] = []
     tightened: list[dict[str, Any]] = []
@@ -199,30 +236,52 @@ def merge_fragments(fragments: Iterable[dict], *, title: str, lead_department: s
     if conflicts:
         raise FragmentConflict(sorted(conflicts, key=_conflict_key))
 
-    order = [name for name in uses if len(uses[name]) > 1] + [name for name in uses if len(uses[name]) == 1]
+    logic, always_required, conditionals, problems = build_logic(items, uses, merged_fields, conditions)
+    if problems:
+        raise FragmentError(problems)
+    situation = logic["situation_fields"]
+    order = [*situation]
+    order += [name for name in uses if len(uses[name]) > 1 and name not in situation]
+    order += [name for name in uses if len(uses[name]) == 1 and name not in situation]
     schema: dict[str, Any] = {
         "$schema": SCHEMA_DIALECT,
         "title": title,
         "type": "object",
         "properties": {name: merged_fields[name] for name in order},
-        "required": sorted({name for name in order if any(use.required for use in uses[name])}),
+        "required": sorted(always_required),
         "additionalProperties": False,
     }
-    schema |= _merge_rules(items)
+    schema |= _merge_rules(items, conditions, merged_fields, conditionals)
     provenance = {
-        name: [{**use.item, "required": use.required, "title": use.definition["title"]} for use in uses[name]]
+        name: [
+            {
+                **use.item,
+                "required": use.required,
+                "title": use.definition["title"],
+                **({"ask_when": use.ask_when} if use.ask_when is not None else {}),
+            }
+            for use in uses[name]
+        ]
         for name in order
     }
-    materials = merge_materials(items)
+    conditional_items = [code for code, condition in conditions.items() if is_declarative(condition)]
+    materials, inside = merge_materials(items, conditional_items)
     return MergedForm(
         title=title,
         lead_department=lead_department,
-        items=[item_ref(item) for item in items],
+        items=[
+            {
+                **item_ref(item),
+                **({"condition": conditions[item["item_code"]]} if item["item_code"] in conditions else {}),
+            }
+            for item in items
+        ],
         schema=schema,
         provenance=provenance,
         materials=materials,
-        report=_report(items, uses, order, materials, tightened),
-        ui_hints=_ui_hints(items, uses, order),
+        report=_report(items, uses, order, materials, tightened, inside),
+        ui_hints=_ui_hints(items, uses, order, situation),
+        logic=logic,
     )
 
 
@@ -332,19 +391,34 @@ def _ordered(definition: dict[str, Any]) -> dict[str, Any]:
     return {key: definition[key] for key in keys}
 
 
-def _merge_rules(items: list[dict]) -> dict[str, Any]:
+def _merge_rules(
+    items: list[dict], conditions: Mapping[str, Any], properties: Mapping[str, dict], conditionals: list[dict]
+) -> dict[str, Any]:
+    """The items' cross-field rules (a conditional item's wrapped in its condition), then the compiled
+    conditional requirements."""
     dependent: dict[str, set[str]] = {}
     rules: dict[str, Any] = {}
     for item in items:
         schema = item["schema"]
-        for name, needs in schema.get("dependentRequired", {}).items():
-            dependent.setdefault(name, set()).update(needs)
         entries = list(schema.get("allOf", []))
         conditional = {key: schema[key] for key in ("if", "then", "else") if key in schema}
         if conditional:
             entries.append(conditional)
+        condition = conditions.get(item["item_code"])
+        if is_declarative(condition):
+            own = {}
+            if schema.get("dependentRequired"):
+                own["dependentRequired"] = {n: sorted(needs) for n, needs in schema["dependentRequired"].items()}
+            if entries:
+                own["allOf"] = entries
+            entries = [wrap_item_rules(own, condition, properties)] if own else []
+        else:
+            for name, needs in schema.get("dependentRequired", {}).items():
+                dependent.setdefault(name, set()).update(needs)
         for entry in entries:
             rules.setdefault(canonical(entry), entry)
+    for entry in conditionals:
+        rules.setdefault(canonical(entry), entry)
     out: dict[str, Any] = {}
     if dependent:
         out["dependentRequired"] = {name: sorted(dependent[name]) for name in sorted(dependent)}
@@ -353,7 +427,9 @@ def _merge_rules(items: list[dict]) -> dict[str, Any]:
     return out
 
 
-def _report(items: list[dict], uses: dict, order: list[str], materials: list[dict], tightened: list) -> dict:
+def _report(
+    items: list[dict], uses: dict, order: list[str], materials: list[dict], tightened: list, inside: list[dict]
+) -> dict:
     fields_requested = sum(len(item["schema"]["properties"]) for item in items)
     materials_requested = sum(len(item["materials"]) for item in items)
     from_e_licence = sum(1 for material in materials if material["source"] == "e_licence")
@@ -373,6 +449,7 @@ def _report(items: list[dict], uses: dict, order: list[str], materials: list[dic
         "materials_saved": materials_requested - len(materials),
         "materials_from_e_licence": from_e_licence,
         "materials_to_submit": len(materials) - from_e_licence,
+        "materials_produced_inside": inside,
         "shared_fields": {name: len(uses[name]) for name in order if len(uses[name]) > 1},
         "shared_materials": {m["code"]: len(m["needed_by"]) for m in materials if len(m["needed_by"]) > 1},
         "tightened": sorted(tightened, key=lambda entry: (entry["field"], entry["keyword"])),
@@ -380,13 +457,19 @@ def _report(items: list[dict], uses: dict, order: list[str], materials: list[dic
     }
 
 
-def _ui_hints(items: list[dict], uses: dict[str, list[_Use]], order: list[str]) -> dict[str, Any]:
+def _ui_hints(items: list[dict], uses: dict[str, list[_Use]], order: list[str], situation: list[str]) -> dict:
     sections = []
-    shared = [name for name in order if len(uses[name]) > 1]
+    if situation:
+        sections.append({"key": SITUATION_SECTION, "title": "办理情形", "fields": list(situation)})
+    shared = [name for name in order if len(uses[name]) > 1 and name not in situation]
     if shared:
         sections.append({"key": SHARED_SECTION, "title": "共同信息", "fields": shared})
     for item in items:
-        own = [name for name in order if len(uses[name]) == 1 and uses[name][0].item["item_code"] == item["item_code"]]
+        own = [
+            name
+            for name in order
+            if len(uses[name]) == 1 and uses[name][0].item["item_code"] == item["item_code"] and name not in situation
+        ]
         if own:
             sections.append(
                 {"key": item["item_code"], "title": item["item_name"], "department": item["department"], "fields": own}

@@ -34,9 +34,17 @@ def handed_in(one_thing_key: str = "enterprise_start") -> list[str]:
     if one_thing_key not in _CHECKLISTS:
         catalogue = json.loads((Path(__file__).parents[1] / "workflow" / "demo_data" / "catalogue.json").read_text())
         materials = {item["code"]: item.get("materials", []) for item in catalogue["items"]}
+        produces = {item["code"]: item.get("licence_material") for item in catalogue["items"]}
         one_thing = next((o for o in catalogue["one_things"] if o["key"] == one_thing_key), None)
         if one_thing is not None:
-            codes = [m["code"] for item in one_thing["items"] for m in materials.get(item["code"], [])]
+            # A material an item that always applies produces itself is never asked (forms/materials.py).
+            inside = {produces[item["code"]] for item in one_thing["items"] if not item.get("condition")}
+            codes = [
+                m["code"]
+                for item in one_thing["items"]
+                for m in materials.get(item["code"], [])
+                if m["code"] not in inside
+            ]
         else:
             from workflow.models import OneThing
 

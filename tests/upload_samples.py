@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
 OFD_XML = (
@@ -13,11 +14,18 @@ OFD_XML = (
 )
 
 
+# Pillow stamps PDFs with the time of saving; a fixed date keeps the same sample the same bytes.
+_PDF_DATES = {
+    "creationDate": time.strptime("2026-01-01", "%Y-%m-%d"),
+    "modDate": time.strptime("2026-01-01", "%Y-%m-%d"),
+}
+
+
 def image(fmt: str, size=(64, 48), colour="steelblue") -> bytes:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, fmt)
+    Image.new("RGB", size, colour).save(buffer, fmt, **(_PDF_DATES if fmt == "PDF" else {}))
     return buffer.getvalue()
 
 

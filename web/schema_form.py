@@ -7,6 +7,13 @@ values (numbers, booleans, lists). Validation itself stays in the service (``for
 this module only reports what it cannot even convert (letters in a number field).
 
 Input names carry a prefix (``f_enterprise_name``) so that form fields never clash with the page's own inputs.
+
+Conditional questions (docs/forms.md). A field not asked for the current answers (a follow-up whose trigger
+does not hold, a question of an item that does not apply) is rendered ``hidden``, and a section whose fields
+are all hidden is hidden too — decided here with the forms package's own functions, so a page without JavaScript
+shows exactly what applies to the answers last submitted. Each field carries its conditions as JSON
+(``data-asked-when``, ``data-required-when``) and the page the merged logic (``form_logic``), so
+``web/static/web/app.js`` shows, hides and marks required as the answers change, by the same rules.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import forms
 
 PREFIX = "f_"
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -43,6 +52,10 @@ class FieldView:
     attrs: dict[str, Any] = field(default_factory=dict)
     departments: list[str] = field(default_factory=list)  # names of the departments asking for it
     highlight: str = ""  # a short note when the field is singled out (需补正, 已补正)
+    hidden: bool = False  # not asked for the current answers
+    asked_when: str = ""  # JSON of the condition under which it is asked ("" = always)
+    required_when: str = ""  # JSON of the condition under which it is required ("" = per ``required``)
+    unit: str = ""  # x-unit, shown beside a number input
 
     @property
     def input_name(self) -> str:
@@ -70,6 +83,8 @@ class SectionView:
     fields: list[FieldView]
     department: str = ""  # the department name of an item's own section
     note: str = ""
+    hidden: bool = False  # every field hidden: the item does not apply to the current answers
+    condition: str = ""  # when an item's section applies, in Chinese ("设置户外招牌为“是”时办理")
 
 
 def properties(schema: Mapping) -> dict[str, dict]:
@@ -188,13 +203,13 @@ def parse(schema: Mapping, raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict
             if _INTEGER.fullmatch(text):
                 data[name] = int(text)
             else:
-                errors[name] = [f"{title}应为整数"]
+                errors[name] = [forms.type_message(definition, name)]
         elif widget == "number":
             if _NUMBER.fullmatch(text):
                 number = float(text)
                 data[name] = int(number) if number.is_integer() and "." not in text else number
             else:
-                errors[name] = [f"{title}应为数字"]
+                errors[name] = [forms.type_message(definition, name)]
         elif widget == "select":
             chosen = _from_options(definition["enum"], [text])
             data[name] = chosen[0] if chosen else text  # an unknown value: the service names it
@@ -238,15 +253,27 @@ def field_view(
     errors: Mapping[str, list[str]] | None = None,
     departments: list[str] | None = None,
     highlight: str = "",
+    logic: Mapping[str, Any] | None = None,
+    answers: Mapping[str, Any] | None = None,
 ) -> FieldView:
+    """One field; with the merged form's ``logic`` and the current ``answers`` it is hidden when not asked and
+    required when its condition holds."""
     definition = properties(schema).get(name, {})
     widget = widget_of(definition)
     default = [] if widget == "multi" else ""
+    logic = logic or {}
+    asked_when = (logic.get("asked_when") or {}).get(name)
+    required_when = (logic.get("required_when") or {}).get(name)
+    required = name in (schema.get("required") or [])
+    hidden = False
+    if answers is not None:
+        required = required or (required_when is not None and forms.condition_holds(required_when, answers))
+        hidden = asked_when is not None and not forms.condition_holds(asked_when, answers)
     return FieldView(
         name=name,
         title=definition.get("title", name),
         widget=widget,
-        required=name in (schema.get("required") or []),
+        required=required,
         description=definition.get("description", ""),
         options=_options(definition, widget),
         value=raw.get(name, default),
@@ -254,7 +281,21 @@ def field_view(
         attrs=_attrs(definition, widget),
         departments=departments or [],
         highlight=highlight,
+        hidden=hidden,
+        asked_when=_json(asked_when),
+        required_when=_json(required_when),
+        unit=definition.get("x-unit", "") if isinstance(definition.get("x-unit"), str) else "",
     )
+
+
+def _json(condition: Any) -> str:
+    return "" if condition is None else json.dumps(condition, ensure_ascii=False, separators=(",", ":"))
+
+
+def answers_of(merged_form: Mapping, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """What the inputs hold, typed, without the answers to questions not asked: what conditions are read on."""
+    data, _ = parse((merged_form.get("schema") or {}), raw)
+    return forms.answers_that_apply(merged_form, data)
 
 
 def sections(
@@ -266,9 +307,13 @@ def sections(
     only: Iterable[str] | None = None,
     highlight: Mapping[str, str] | None = None,
 ) -> list[SectionView]:
-    """The form's fields grouped as the merge's ui_hints say; ``only`` restricts to some fields."""
+    """The form's fields grouped as the merge's ui_hints say; ``only`` restricts to some fields. Fields not asked
+    for the answers ``raw`` holds are hidden, and sections left with no visible field."""
     schema = merged_form.get("schema") or {}
     hints = merged_form.get("ui_hints") or {}
+    logic = merged_form.get("logic") or {}
+    answers = answers_of(merged_form, raw)
+    conditions = {item["item_code"]: item_condition_text(merged_form, item) for item in merged_form.get("items") or []}
     names = department_names or {}
     wanted = list(properties(schema)) if only is None else [n for n in only if n in properties(schema)]
     wanted_set = set(wanted)
@@ -278,7 +323,14 @@ def sections(
     def view(name: str) -> FieldView:
         departments = [names.get(code, code) for code in field_departments.get(name, [])]
         return field_view(
-            schema, name, raw=raw, errors=errors, departments=departments, highlight=highlight.get(name, "")
+            schema,
+            name,
+            raw=raw,
+            errors=errors,
+            departments=departments,
+            highlight=highlight.get(name, ""),
+            logic=logic,
+            answers=answers,
         )
 
     out: list[SectionView] = []
@@ -292,14 +344,46 @@ def sections(
                     key=section.get("key", ""),
                     title=section.get("title", ""),
                     department=names.get(section.get("department", ""), section.get("department", "")),
-                    note="多个部门共用，只填一次" if section.get("key") == "shared" else "",
+                    note=_SECTION_NOTES.get(section.get("key", ""), ""),
                     fields=fields,
+                    hidden=all(f.hidden for f in fields),
+                    condition=conditions.get(section.get("key", ""), ""),
                 )
             )
     rest = [view(n) for n in wanted if n not in placed]
     if rest:
         out.append(SectionView(key="other", title="其他信息", fields=rest))
     return out
+
+
+_SECTION_NOTES = {
+    "shared": "多个部门共用，只填一次",
+    "situation": "请先回答：这些情形决定需要办理哪些事项，下面只显示适用的内容",
+}
+
+
+def item_condition_text(merged_form: Mapping, item: Mapping) -> str:
+    """When an item of the one-thing applies, in Chinese ("经营范围含“餐饮”时办理"); "" for always."""
+    condition = item.get("condition")
+    if not forms.is_declarative(condition):
+        return ""
+    titles = {name: d.get("title", name) for name, d in properties(merged_form.get("schema") or {}).items()}
+    return f"{forms.describe_condition(condition, titles)}时办理"
+
+
+def form_logic(merged_form: Mapping) -> dict[str, Any]:
+    """What app.js needs to show and hide as the answers change: each field's and item's conditions, and which
+    items need each material (the page embeds it with ``json_script``)."""
+    logic = merged_form.get("logic") or {}
+    return {
+        "asked_when": logic.get("asked_when") or {},
+        "required_when": logic.get("required_when") or {},
+        "items": {
+            item["item_code"]: item["condition"]
+            for item in merged_form.get("items") or []
+            if forms.is_declarative(item.get("condition"))
+        },
+    }
 
 
 def flat(fields_in_order: Iterable[str], schema: Mapping, **kwargs) -> list[FieldView]:

@@ -6,25 +6,33 @@ OneThing goes through this module.
 Where a date's answer comes from, first match wins
 --------------------------------------------------
 1. a `CalendarDay` row for that date (an administrator's override: a holiday, a 调休上班 makeup workday, a
-   typhoon closure);
+   typhoon closure), in a year whose schedule is official (2. or 3.);
 2. if the year is **declared** (a `CalendarYear(year, complete=True)` row, which ``manage.py import_calendar``
    creates): the weekend rule, Monday–Friday on, Saturday–Sunday off. The library is *not* consulted for a
    declared year, so an imported official schedule replaces the library's data for that year wholesale;
 3. otherwise, if the `chinese-calendar` library knows the year (1.11.0 ships 2004–2026): its statutory
    holidays and makeup workdays, the weekend rule elsewhere;
-4. otherwise the year is **unknown** and every date in it raises `CalendarUnknown`; nothing is guessed.
+4. otherwise the year is **provisional** (预计): Monday–Friday are working days except the statutory holidays
+   the law itself fixes (`workflow.statutory_holidays`: 元旦, 春节 from 除夕, 清明, 劳动节, 端午, 中秋, 国庆),
+   computed ahead; the State Council's bridging days, 补假 and 调休 makeup workdays are unknown until the year's
+   arrangement is published and entered. Every `Day` of such a year says ``provisional=True``, and
+   ``provisional_between`` tells whether a deadline walked through one;
+5. a year before any kept version of the law (before 2008) that nobody declared is **unknown**: every date in
+   it raises `CalendarUnknown`.
 
-The "known year" rule, and partial entries
-------------------------------------------
-A year is known iff the library ships it or an administrator declared it complete. An administrator who
-has entered only some days of an unknown year (`CalendarDay` rows with no `CalendarYear`, or with
-``complete=False``, i.e. a draft) has not made the year known: **every** date of that year still raises,
-even the entered ones, so that ``is_working_day`` and a deadline walking through the same year never
-disagree. In a year the library knows, single `CalendarDay` rows apply immediately (that is how a closure
-day is entered).
+The "official year" rule, and partial entries
+---------------------------------------------
+A year's schedule is official iff the library ships it or an administrator declared it complete
+(``knows_year``). An administrator who has entered only some days of a year that is not official
+(`CalendarDay` rows with no `CalendarYear`, or with ``complete=False``, i.e. a draft) has not made it official:
+the draft answers nothing, **every** date of that year follows the provisional rule, even the entered ones,
+so that ``is_working_day`` and a deadline walking through the same year never disagree and nothing
+half-entered becomes a deadline. In a year the library knows, single `CalendarDay` rows apply immediately
+(that is how a closure day is entered).
 
 `CalendarUnknown` is a `DomainError` with ``http_status = 503``: the request is fine and the client cannot
-fix it; the service cannot compute legal deadlines until an administrator enters the year's schedule.
+fix it; the service cannot compute legal deadlines until an administrator enters the year's schedule. With
+the provisional rule it is raised only for years before 2008, which no case reaches.
 
 Counting convention
 -------------------
@@ -40,8 +48,9 @@ from the clock, the same convention again: the day the clock stops still counts,
 starts a new period, so it does not. A pause that starts and ends on the same day costs nothing.
 Overlapping pauses (a correction owed during an expert review) are merged, never counted twice. A pause
 that starts after the deadline has been reached cannot move it. An open pause (``resumed_at=None``) runs
-until ``now``: the deadline is then provisional, moving one working day later for each working day the
-clock stays stopped.
+until ``now``: the deadline is then not final (暂定), moving one working day later for each working day the
+clock stays stopped. (That is the stopped clock; a *provisional* date, above, is one computed without the
+official holiday arrangement.)
 
 Times
 -----
@@ -73,11 +82,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple, Protocol
 
 from workflow.errors import DomainError, ValidationFailed
+from workflow.statutory_holidays import PROVISIONAL_LABEL, PROVISIONAL_NOTE, statutory_holidays
 
 __all__ = [
     "CORRECTION_NOTICE_DAYS",
     "JOINT_EXTENSION_DAYS",
     "JOINT_LIMIT_DAYS",
+    "PROVISIONAL_LABEL",
+    "PROVISIONAL_NOTE",
     "SINGLE_ITEM_EXTENSION_DAYS",
     "SINGLE_ITEM_LIMIT_DAYS",
     "CalendarUnknown",
@@ -126,7 +138,10 @@ class Day:
     date: dt.date
     working: bool
     name: str = ""
-    origin: str = "rule"  # "override" (CalendarDay) | "library" (chinese-calendar) | "rule" (weekend rule)
+    # "override" (CalendarDay) | "library" (chinese-calendar) | "statutory" (the law's holiday, provisional
+    # year) | "rule" (weekend rule)
+    origin: str = "rule"
+    provisional: bool = False  # the year's official arrangement is not known: the day is the law's rule only
 
 
 # --------------------------------------------------------------------------- sources
@@ -282,9 +297,10 @@ def _check_days(n: int, what: str) -> None:
 
 
 class _Year(NamedTuple):
-    known: bool
+    known: bool  # the schedule is official (library or declared)
     use_library: bool
     overrides: Mapping[dt.date, tuple[bool, str]]
+    statutory: Mapping[dt.date, str] | None  # a provisional year's statutory holidays; None when official
 
 
 class WorkingCalendar:
@@ -293,9 +309,17 @@ class WorkingCalendar:
     A snapshot: each year is loaded once, on first use, and kept for the life of the instance.
     """
 
-    def __init__(self, source: OverrideSource | None = None, library: HolidayLibrary | None = _DEFAULT):  # type: ignore[assignment]
+    def __init__(
+        self,
+        source: OverrideSource | None = None,
+        library: HolidayLibrary | None = _DEFAULT,  # type: ignore[assignment]
+        *,
+        provisional: bool = True,
+    ):
+        """``provisional=False``: a year without an official schedule raises `CalendarUnknown` instead."""
         self.source = source if source is not None else DatabaseSource()
         self.library = CHINESE_CALENDAR if library is _DEFAULT else library
+        self.provisional = provisional
         self._years: dict[int, _Year] = {}
 
     # -- days
@@ -305,21 +329,44 @@ class WorkingCalendar:
         if loaded is None:
             schedule = self.source.load_year(year)
             library_knows = self.library is not None and self.library.knows(year)
+            known = schedule.declared or library_knows
             loaded = _Year(
-                known=schedule.declared or library_knows,
+                known=known,
                 use_library=library_knows and not schedule.declared,
                 overrides=schedule.overrides,
+                statutory=statutory_holidays(year) if not known and self.provisional else None,
             )
             self._years[year] = loaded
         return loaded
 
     def knows_year(self, year: int) -> bool:
-        """Whether dates in ``year`` can be answered (the library ships it, or an administrator declared it)."""
+        """Whether ``year``'s official schedule is known (the library ships it, or an administrator declared it)."""
         return self._year(year).known
+
+    def is_provisional(self, year: int) -> bool:
+        """Whether ``year``'s dates follow the provisional rule (no official schedule yet; see the module doc)."""
+        return self._year(year).statutory is not None
+
+    def provisional_between(self, start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> bool:
+        """Whether the days a count from ``start`` to ``end`` reads — ``(start, end]``, or ``start`` itself when
+        they are the same day — lie in a provisional year: is a deadline computed from ``start`` provisional?
+        The walk that found ``end`` has loaded those years already, so this costs no query."""
+        first, last = local_date(start), local_date(end)
+        if last < first:
+            raise ValueError(f"结束日期（{last}）早于开始日期（{first}）")
+        if last > first:
+            first += _ONE_DAY
+        return any(self.is_provisional(year) for year in range(first.year, last.year + 1))
 
     def day(self, value: dt.date | dt.datetime) -> Day:
         day = local_date(value)
         year = self._year(day.year)
+        if year.statutory is not None:
+            # Provisional: entered days are a draft (ignored, see the module doc); the law's days are off.
+            name = year.statutory.get(day)
+            if name is not None:
+                return Day(day, False, name, "statutory", provisional=True)
+            return Day(day, day.weekday() < 5, provisional=True)
         if not year.known:
             raise CalendarUnknown(day.year)
         if day in year.overrides:
@@ -387,6 +434,19 @@ class WorkingCalendar:
         stops = _Stops(pauses, open_until=local_date(now or _now()))
         return self._walk(local_date(start), limit_days, stops)
 
+    def limit_of(
+        self,
+        start: dt.datetime | dt.date,
+        due: dt.date,
+        pauses: Iterable[Pause] = (),
+        *,
+        now: dt.datetime | None = None,
+    ) -> int:
+        """The inverse of ``deadline``: the working days a due date counted from ``start`` stands for on this
+        calendar, pauses excluded (open ones run until ``now``). ``deadline(start, limit_of(...))`` is ``due``."""
+        first, last = local_date(start), local_date(due)
+        return self._count(first, last, _Stops(pauses, open_until=local_date(now or _now())))
+
     def working_days_used(
         self,
         start: dt.datetime | dt.date,
@@ -411,9 +471,14 @@ class WorkingCalendar:
         now: dt.datetime | dt.date | None = None,
     ) -> bool:
         """True when no 补正 (or refusal) notice was issued by the due day and that day is past: the case then
-        counts as accepted from receipt. A notice issued late does not undo it."""
+        counts as accepted from receipt. A notice issued late does not undo it.
+
+        Never True while the due day is provisional: deemed acceptance is a legal record that cannot be taken
+        back, so it waits for the official schedule (the clock sweep asks again after the import)."""
         due = self.correction_notice_due(received_at)
         if notice_at is not None and local_date(notice_at) <= due:
+            return False
+        if self.provisional_between(received_at, due):
             return False
         return local_date(now if now is not None else _now()) > due
 
@@ -484,9 +549,9 @@ _RATE_PLACES = Decimal("0.0001")
 
 
 def reduction_rate(promised: int, statutory: int) -> Decimal:
-    """时限压减率 = 1 − promised/statutory, rounded half-up to 4 places (0.7500 = 75.00 %).
-
-    For a one-thing, ``statutory`` is its joint-handling limit (`JOINT_LIMIT_DAYS` unless a law sets less).
+    """时限压减率 = 1 − promised/statutory, rounded half-up to 4 places (0.7500 = 75.00 %), of one service item
+    against its own statutory limit; a one-thing's and a hall's are aggregated from the items' as
+    docs/statistics.md defines (``workflow.statistics``).
     """
     for value, what in ((promised, "承诺时限"), (statutory, "法定时限")):
         if isinstance(value, bool) or not isinstance(value, int):

@@ -13,25 +13,37 @@ def secret_key_is_not_the_development_key(app_configs, **kwargs):
 
 @checks.register(checks.Tags.database)
 def next_years_calendar_is_known(app_configs, databases=None, **kwargs):
-    """From October on, deadlines of new cases reach into next year: its holidays must be entered."""
+    """Warn while a year that deadlines of new cases reach has no official holiday arrangement entered.
+
+    "Next year" is read from the law, not from a month: the years from today to the last day of the longest
+    limit a case accepted today can have — 45 + 15 working days of joint handling (行政许可法 Art. 26), counted
+    on the calendar as it is. In January to about September that is this year alone (which warns only if this
+    year itself is missing); from about early October, when 60 working days from today reach past 31
+    December, next year too. Dates in such a year are provisional until its arrangement is entered.
+    """
     from django.db import DatabaseError
     from django.utils import timezone
 
-    from .calendar import WorkingCalendar
+    from .calendar import JOINT_EXTENSION_DAYS, JOINT_LIMIT_DAYS, CalendarUnknown, WorkingCalendar
 
-    today = timezone.localdate()
-    if not databases or today.month < 10:
+    if not databases:
         return []
+    today = timezone.localdate()
+    calendar = WorkingCalendar()
     try:
-        known = WorkingCalendar().knows_year(today.year + 1)
+        horizon = calendar.add_working_days(today, JOINT_LIMIT_DAYS + JOINT_EXTENSION_DAYS)
+        missing = [year for year in range(today.year, horizon.year + 1) if not calendar.knows_year(year)]
     except DatabaseError:  # tables not migrated yet
         return []
-    if known:
-        return []
+    except CalendarUnknown as exc:  # a year no rule covers: nothing can be counted
+        missing = [exc.year]
     return [
         checks.Warning(
-            f"{today.year + 1} 年的工作日历尚未录入：期限跨年的办件将无法计算法定期限",
-            hint="国务院办公厅公布节假日安排后，用 manage.py import_calendar 导入，或在管理后台录入",
+            f"{year} 年的工作日历（国务院办公厅节假日安排）尚未录入：期限计算到该年的办件只能按法定节假日预计"
+            "（未含调休），显示为“预计”",
+            hint="国务院办公厅公布节假日安排后，用 manage.py import_calendar 导入，或在管理后台录入并勾选“已完整录入”；"
+            "导入后预计期限自动重新计算",
             id="onething.W001",
         )
+        for year in missing
     ]

@@ -40,6 +40,9 @@ class EventKind(StrEnum):
     REQUIRE_CORRECTION = "require_correction"
     CORRECTED = "corrected"
     REOPENED = "reopened"
+    ITEM_NOT_APPLICABLE = "item_not_applicable"
+    ITEM_APPLICABLE = "item_applicable"
+    MIGRATED = "migrated"
     RESUBMIT = "resubmit"
     APPROVE = "approve"
     REJECT = "reject"
@@ -58,6 +61,7 @@ class EventKind(StrEnum):
     PROCEDURE_STARTED = "procedure_started"
     PROCEDURE_ENDED = "procedure_ended"
     DEADLINE_EXTENDED = "deadline_extended"
+    DUE_DATES_RECOMPUTED = "due_dates_recomputed"
     EXTENSION_REQUESTED = "extension_requested"
     EXTENSION_REJECTED = "extension_rejected"
     TIMER_FIRED = "timer_fired"
@@ -108,6 +112,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
         {
             "one_thing": "one-thing key",
             "version": "process version number",
+            "composition": "composition version number (what the case is pinned to)",
             "hall": "accepting hall code",
             "deciding_hall": "deciding hall code (收受分离 only)",
             "materials": "codes of the materials the window received at intake",
@@ -142,11 +147,47 @@ REGISTRY: dict[EventKind, EventSpec] = {
     EventKind.CORRECTED: EventSpec("申请人已补正", _APPLICANT, {"fields": "names of the fields resubmitted"}),
     EventKind.REOPENED: EventSpec(
         "补正修改了本部门需要的字段，重新审查",
-        _STAFF,
+        _APPLICANT,
         {
+            **_TASK,
             "fields": "names of the changed fields the department needs",
             "field_titles": "their titles (shown in the label)",
             "reason": "why",
+        },
+    ),
+    EventKind.ITEM_NOT_APPLICABLE: EventSpec(
+        "补正后事项不再适用",
+        _APPLICANT,
+        {
+            **_TASK,
+            "items": "names of the items that stopped applying",
+            "item_codes": "their codes",
+            "fields": "the changed fields their condition rests on",
+            "earlier_decision": "the review's decision before (it issues nothing now)",
+            "reason": "why (shown to the applicant with the item)",
+        },
+        shows_actor=False,
+    ),
+    EventKind.ITEM_APPLICABLE: EventSpec(
+        "补正后事项开始适用，开启审查",
+        _APPLICANT,
+        {
+            **_TASK,
+            "items": "names of the items that started applying",
+            "fields": "the changed fields",
+            "reason": "why",
+        },
+        shows_actor=False,
+    ),
+    EventKind.MIGRATED: EventSpec(
+        "办件迁移到新的一件事组合版本",
+        _APPLICANT,
+        {
+            "from_version": "composition version number before",
+            "to_version": "composition version number after",
+            "from_process": "process version number before",
+            "to_process": "process version number after",
+            "reason": "why (an administrator's decision, manage.py migrate_cases)",
         },
     ),
     EventKind.RESUBMIT: EventSpec("补正后重新审查", _APPLICANT, _STATUS, shows_actor=False),
@@ -195,6 +236,16 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "approved_by": "approver's name",
             "promised_due_date": "new promised due date",
             "statutory_due_date": "new statutory due date",
+        },
+    ),
+    EventKind.DUE_DATES_RECOMPUTED: EventSpec(
+        "按工作日历重新计算期限",
+        _STAFF,
+        {
+            "reason": "why (the year's official holiday arrangement was entered)",
+            "promised_due_date": "{from, to, provisional} when the case's promised due date changed",
+            "statutory_due_date": "{from, to, provisional} when its statutory due date changed",
+            "tasks": "[{id, name, department, from, to, provisional}] the open tasks whose due date changed",
         },
     ),
     EventKind.EXTENSION_REQUESTED: EventSpec("申请延期（待批准）", _STAFF, {"days": "working days", "reason": "why"}),

@@ -6,6 +6,9 @@ registry's (``workflow.events``); the actions a staff member may take are ``work
 
 from __future__ import annotations
 
+import forms
+
+from .calendar import PROVISIONAL_LABEL, PROVISIONAL_NOTE
 from .clock import Supervision
 from .documents import DocumentKind
 from .events import Audience, EventKind
@@ -26,16 +29,23 @@ from .models import (
 )
 
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
-PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成"}
+PROGRESS_LABELS = {"pending": "待审查", "reviewing": "审查中", "done": "已完成", "not_applicable": "不再适用"}
 POST_REVIEW_OUTCOMES = [("confirmed", "复核无误"), ("revoked", "复核撤销")]
+# The applicant's identity document types (forms.ID_TYPES): code → Chinese name; the default is 居民身份证.
+ID_TYPE_LABELS = {code: name for code, (name, _) in forms.ID_TYPES.items()}
+DEFAULT_ID_TYPE = forms.DEFAULT_ID_TYPE
 
 __all__ = [
     "CASE_NO_PATTERN",
+    "DEFAULT_ID_TYPE",
     "DIMENSIONS",
     "IDENTITY_METHODS",
+    "ID_TYPE_LABELS",
     "OUTCOME_LABELS",
     "POST_REVIEW_OUTCOMES",
     "PROGRESS_LABELS",
+    "PROVISIONAL_LABEL",
+    "PROVISIONAL_NOTE",
     "SPECIAL_PROCEDURES",
     "Audience",
     "CaseStatus",

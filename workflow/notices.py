@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import calendar, halls
+from .compositions import composition_of, materials_checklist
 from .documents import REVIEW_RIGHTS, DocumentKind
 from .errors import DocumentDamaged, NotFound, NotIssuable
 from .models import Case, CaseEvent, Decision, Document, ELicence, HumanTask
@@ -134,7 +135,7 @@ def _common(case: Case, issued_at: dt.datetime) -> dict:
         "case_no": case.case_no,
         "status_url": status_url(case.case_no),
         "issued_at": issued_at,
-        "one_thing_name": case.one_thing.name,
+        "one_thing_name": composition_of(case).name,
         "applicant_name": case.applicant_name,
         "contact_phone": settings.ONETHING_HALL_PHONE,
         **_places(case),
@@ -156,17 +157,20 @@ def _tasks(case: Case) -> list[HumanTask]:
     return list(case.tasks.select_related("department").order_by("created_at", "id"))
 
 
-def promised_date(case: Case, accepted_at: dt.datetime) -> dt.date | str:
-    """承诺办结日期: the legal clock's due date when the case has one, else the one-thing's promised limit
-    counted in working days from acceptance; when the calendar does not know the year, the limit in words."""
+def promised_date(case: Case, accepted_at: dt.datetime) -> tuple[dt.date | str, bool]:
+    """承诺办结日期 and whether it is provisional (预计, docs/clock.md): the legal clock's due date when the case has
+    one, else the one-thing's promised limit counted in working days from acceptance; when the calendar cannot
+    count the year at all, the limit in words."""
     due = getattr(case, "promised_due_date", None)
     if due:
-        return due
-    days = case.one_thing.promised_limit_days
+        return due, bool(getattr(case, "promised_due_date_provisional", False))
+    days = composition_of(case).promised_limit_days
+    working = calendar.WorkingCalendar()
     try:
-        return calendar.add_working_days(accepted_at, days)
+        due = working.add_working_days(accepted_at, days)
     except calendar.CalendarUnknown:
-        return f"受理之日起 {days} 个工作日内"
+        return f"受理之日起 {days} 个工作日内", False
+    return due, working.provisional_between(accepted_at, due)
 
 
 def _receipt(case: Case) -> Notice:
@@ -181,15 +185,17 @@ def _receipt(case: Case) -> Notice:
             "count": 1,
             "original": bool(material.get("original")) and material.get("source") != "e_licence",
         }
-        for material in case.one_thing.merged_form.get("materials", [])
+        for material in materials_checklist(case)
         if any(use.get("item_code") in item_codes for use in material.get("needed_by", []))
     ]
+    due, provisional = promised_date(case, accepted_at)
     context = {
         **_common(case, accepted_at),
         "query_code": QUERY_CODE_ON_RECEIPT,
         "items": [{"name": row["item"], "department": row["department_name"]} for row in rows],
         "materials": materials or [{"name": "一件事申请表", "count": 1, "original": True}],
-        "promised_date": promised_date(case, accepted_at),
+        "promised_date": due,
+        "promised_date_provisional": provisional,
         "window_name": WINDOW_NAME,
         "officer_name": _actor_of(case, Decision.ACCEPT),
     }
@@ -212,8 +218,7 @@ def _refusal(case: Case) -> Notice:
 
 
 def _field_title(case: Case, name: str) -> str:
-    spec = case.one_thing.form_schema.get("properties", {}).get(name)
-    return spec.get("title", name) if isinstance(spec, dict) else name
+    return composition_of(case).field_title(name)
 
 
 def _correction(case: Case, review_round: int) -> Notice:
@@ -254,7 +259,11 @@ def _conclusion(case: Case) -> Notice:
         {
             "item": row["item"],
             "department": row["department_name"],
-            "decision": DECISION_TEXT.get(row["decision"], row.get("decision_label") or "未办理"),
+            "decision": (
+                f"不再适用（{row['not_applicable_reason']}）"
+                if not row.get("applicable", True)
+                else DECISION_TEXT.get(row["decision"], row.get("decision_label") or "未办理")
+            ),
             "licence_no": row.get("licence_no") or "",
             "validity": _validity(row),
         }
@@ -279,12 +288,12 @@ def _licence(case: Case, item_code: str) -> Notice:
         "issued_at": licence.issued_at,
         "licence_no": licence.number,
         "holder": licence.holder_name,
-        "item": licence.item.name,
+        "item": licence.item_name,
         "issuer": licence.issuer.name,
         "valid_from": licence.valid_from,
         "valid_to": licence.valid_to or "长期",
     }
-    return Notice(DocumentKind.E_LICENCE, f"电子证照（{licence.item.name}）", context)
+    return Notice(DocumentKind.E_LICENCE, f"电子证照（{licence.item_name}）", context)
 
 
 # --- reads of issued documents ---------------------------------------------------------------------------

@@ -1,26 +1,17 @@
-"""好差评 reads: a case's rating for its applicant, the rectification inbox, and the statistics.
-
-好评率 = ratings at 非常满意, 满意 or 基本满意 / all ratings, counting each case's current rating (a
-re-rating after rectification replaces the first). 整改按时率 = orders resolved on or before their due date /
-orders that are due (resolved, or still open past the due date); orders open and not yet due are not counted.
+"""好差评 reads: a case's rating for its applicant and the rectification inbox. The statistics (好评率,
+整改按时率) are ``workflow.statistics.rating_statistics``, defined in docs/statistics.md.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from django.db.models import QuerySet
 
-from django.db.models import Count, F, QuerySet
-from django.utils import timezone
-
-from . import halls
 from .access import require_role
 from .errors import NotFound
 from .lifecycle import CaseStatus
 from .models import (
-    GOOD_LEVELS,
     Case,
     Rating,
-    RatingLevel,
     RectificationOrder,
     RectificationState,
     StaffRole,
@@ -77,45 +68,3 @@ def rectification_get(*, user, order_id: int) -> RectificationOrder:
     if order is None:
         raise NotFound("未找到该整改工单")
     return order
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def rating_statistics(*, user, today: dt.date | None = None) -> dict:
-    staff = require_role(user, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
-    today = today or timezone.localdate()
-    ratings, orders = Rating.objects.all(), RectificationOrder.objects.all()
-    scope = halls.case_scope(staff, "case__")
-    if scope is not None:  # 收受分离: a supervisor bound to a hall sees its own cases' ratings
-        ratings, orders = ratings.filter(scope), orders.filter(scope)
-    counts = dict(
-        ratings.filter(superseded_by__isnull=True)
-        .values_list("level")
-        .annotate(n=Count("id"))
-        .values_list("level", "n")
-    )
-    total = sum(counts.values())
-    good = sum(n for level, n in counts.items() if level in GOOD_LEVELS)
-    done = orders.filter(state=RectificationState.DONE)
-    on_time = done.filter(resolved_at__date__lte=F("due_date")).count()
-    done_count = done.count()
-    open_count = orders.filter(state=RectificationState.OPEN).count()
-    overdue = orders.filter(state=RectificationState.OPEN, due_date__lt=today).count()
-    return {
-        "ratings": total,
-        "good": good,
-        "good_rate": _rate(good, total),
-        "by_level": [
-            {"level": level.value, "label": level.label, "count": counts.get(level.value, 0)} for level in RatingLevel
-        ],
-        "rectifications": {
-            "total": done_count + open_count,
-            "open": open_count,
-            "overdue": overdue,
-            "done": done_count,
-            "on_time": on_time,
-            "on_time_rate": _rate(on_time, done_count + overdue),
-        },
-    }

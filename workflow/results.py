@@ -1,8 +1,9 @@
 """The unified result (统一反馈): each item's outcome, and the e-licences issued with an approval.
 
-A review task stands for one catalogue item, by the review element-id pattern the engine contract owns
-(``bpmn.item_review_element_id``); a hand-drawn model whose ids follow no such rule maps to the department's
-first item.
+A review task stands for one catalogue item: the one the case's composition version maps its BPMN element to
+(``workflow/compositions.py``: computed when the version was published, so a later reorder of the catalogue's
+items changes nothing for a running case). A review whose items stopped applying after a correction
+(不再适用, ``HumanTask.not_applicable_reason``) shows so and issues no licence.
 """
 
 from __future__ import annotations
@@ -13,26 +14,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-import bpmn
-
-from .models import Case, Decision, ELicence, HumanTask, MaterialReuse, OneThingItem, ServiceItem
-
-
-def items_by_element(case: Case) -> dict[str, ServiceItem]:
-    links = OneThingItem.objects.filter(one_thing_id=case.one_thing_id).select_related("item")
-    seen: dict[str, int] = {}
-    mapping: dict[str, ServiceItem] = {}
-    for link in links.order_by("position", "id"):
-        department = link.item.department_id
-        seen[department] = seen.get(department, 0) + 1
-        k = seen[department]
-        mapping[bpmn.item_review_element_id(department, k)] = link.item
-        mapping.setdefault(f"department:{department}", link.item)
-    return mapping
-
-
-def _item_for(task: HumanTask, mapping: dict[str, ServiceItem]) -> ServiceItem | None:
-    return mapping.get(task.element_id) or mapping.get(f"department:{task.lane}")
+from .compositions import composition_of, materials_checklist
+from .models import Case, Decision, ELicence, HumanTask, MaterialReuse
 
 
 def latest_reviews(tasks: list[HumanTask]) -> list[HumanTask]:
@@ -46,12 +29,13 @@ def latest_reviews(tasks: list[HumanTask]) -> list[HumanTask]:
 
 
 def case_results(case: Case, tasks: list[HumanTask]) -> list[dict]:
-    """One row per item: its department's latest decision and, when approved, its licence."""
-    mapping = items_by_element(case)
+    """One row per item: its department's latest decision and, when approved, its licence; an item that no
+    longer applies says so, with the reason."""
+    composition = composition_of(case)
     licences = {licence.task_id: licence for licence in ELicence.objects.filter(case=case)}
     rows = []
     for task in latest_reviews(tasks):
-        item = _item_for(task, mapping)
+        item = composition.item_of_task(task)
         licence = licences.get(task.pk)
         rows.append(
             {
@@ -70,21 +54,25 @@ def case_results(case: Case, tasks: list[HumanTask]) -> list[dict]:
                 "licence_revoked": bool(licence and licence.revoked_at),
                 "licence_revoked_at": licence.revoked_at if licence else None,
                 "licence_revoked_reason": licence.revoked_reason if licence else "",
+                # 不再适用: a correction changed the answers its condition rests on; its decision issues nothing.
+                "applicable": not task.not_applicable_reason,
+                "not_applicable_reason": task.not_applicable_reason,
             }
         )
     return rows
 
 
 def issue_licences(case: Case) -> list[ELicence]:
-    """Called in the approving transaction: one e-licence per approved item, numbered by the department's
-    result or, without one, from the case number and item code."""
-    mapping = items_by_element(case)
+    """Called in the approving transaction: one e-licence per approved item that still applies, numbered by the
+    department's result or, without one, from the case number and item code. The item is the one the case's
+    composition maps the review to."""
+    composition = composition_of(case)
     tasks = list(HumanTask.objects.filter(case=case).select_related("department"))
     today = timezone.localdate()
     licences = []
     for task in latest_reviews(tasks):
-        item = _item_for(task, mapping)
-        if task.decision != Decision.APPROVE or item is None:
+        item = composition.item_of_task(task)
+        if task.decision != Decision.APPROVE or item is None or task.not_applicable_reason:
             continue
         result = task.result or {}
         licences.append(
@@ -92,7 +80,8 @@ def issue_licences(case: Case) -> list[ELicence]:
                 number=result.get("licence_no") or f"{case.case_no}-{item.code[-6:]}",
                 case=case,
                 task=task,
-                item=item,
+                item_id=item.item_id,
+                item_name=item.name,
                 issuer_id=task.lane,
                 holder_name=case.form_data.get("enterprise_name") or case.applicant_name,
                 holder_id_number=case.form_data.get("credit_code") or case.applicant_id_number,
@@ -106,7 +95,7 @@ def issue_licences(case: Case) -> list[ELicence]:
 def reuse_licences(case: Case) -> list[MaterialReuse]:
     """免提交: attach, for each material on the case's checklist, the newest valid (unrevoked) e-licence an
     earlier case issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it."""
-    wanted = {m["code"]: m["name"] for m in (case.one_thing.merged_form or {}).get("materials", [])}
+    wanted = {m["code"]: m["name"] for m in materials_checklist(case)}
     holders = {case.applicant_id_number, case.form_data.get("credit_code")} - {None, ""}
     today = timezone.localdate()
     licences = (

@@ -19,7 +19,9 @@ def test_a_one_thing_shows_its_merged_form_checklist_provenance_and_savings(clie
         "medical_insurance",
         "social_security",
     }
-    assert len(body["materials"]) == body["report"]["materials_asked"] == 7
+    # 出生医学证明 is produced by the one-thing's own first item: not on the checklist.
+    assert len(body["materials"]) == body["report"]["materials_asked"] == 6
+    assert "birth_medical_certificate" not in {m["code"] for m in body["materials"]}
     assert body["report"]["fields_saved"] == 21
     assert body["ui_hints"]["field_order"][0] in body["form_schema"]["properties"]
 

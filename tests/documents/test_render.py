@@ -219,3 +219,14 @@ def test_every_kind_carries_its_qr_code_and_the_red_seal(rendered, kind, tmp_pat
 def test_the_seal_escapes_the_hall_name():
     svg = seal_svg('<script>"&')
     assert "<script>" not in svg and "&lt;" in svg and "&amp;" in svg
+
+
+def test_a_provisional_promised_date_is_printed_as_an_estimate(tmp_path):
+    """docs/clock.md "Provisional dates": a date counted without the official holiday arrangement."""
+    context = {**CONTEXTS[DocumentKind.ACCEPTANCE_RECEIPT], "promised_date_provisional": True}
+    path = tmp_path / "receipt.pdf"
+    path.write_bytes(render_pdf(DocumentKind.ACCEPTANCE_RECEIPT, context))
+    text = squash(pdf_text(path))
+    assert "承诺于预计2025年3月6日（以国务院公布的节假日安排为准）前办结" in text
+    assert "承诺办结日期预计2025年3月6日（以国务院公布的节假日安排为准）" in text
+    assert page_count(path) == 1

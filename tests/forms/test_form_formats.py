@@ -23,9 +23,18 @@ from forms.formats import (
 # ---- citizen ID ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", ["11010519491231002X", "440524188001010014", "110105199003070017"])
+@pytest.mark.parametrize("number", ["11010519491231002X", "440524198801010011", "110105199003070017"])
 def test_valid_citizen_ids(number):
     assert is_valid_citizen_id(number)
+
+
+def test_the_standards_own_example_is_too_old_to_be_a_living_applicant():
+    """GB 11643's example 440524188001010014 has a right check digit, but a holder born in 1880."""
+    assert citizen_id_check_char("44052418800101001") == "4"
+    assert citizen_id_problem("440524188001010014", today=date(2000, 1, 1)) is None
+    assert (
+        citizen_id_problem("440524188001010014", today=date(2026, 12, 7)) == "中的出生日期（第 7–14 位）早于 120 年前"
+    )
 
 
 def test_the_check_digit_by_hand():
@@ -36,16 +45,16 @@ def test_the_check_digit_by_hand():
 @pytest.mark.parametrize(
     ("number", "reason"),
     [
-        ("110105194912310021", "校验位不符"),
-        ("11010519900307001X", "校验位不符"),  # the old demo number: its check digit is 7
-        ("11010519491231002x", "末位 X 应大写"),
-        ("110105194902300020", "出生日期无效"),  # 30 February
-        ("110105179912310020", "出生日期无效"),  # before 1800
-        ("110105491231002", "应为 18 位，实为 15 位"),  # the old 15-digit numbers are not accepted
-        ("1101051949123100210", "应为 18 位，实为 19 位"),
-        ("11010519491231002Y", "末位应为数字或 X"),
-        ("A1010519491231002X", "前 17 位应为数字"),
-        ("１１０１０５１９４９１２３１００２X", "前 17 位应为数字"),  # full-width digits
+        ("110105194912310021", "的校验位不正确，请核对"),
+        ("11010519900307001X", "的校验位不正确，请核对"),  # the old demo number: its check digit is 7
+        ("11010519491231002x", "的末位 X 应大写"),
+        ("110105194902300020", "中的出生日期（第 7–14 位）不是有效日期"),  # 30 February
+        ("110105179912310020", "中的出生日期（第 7–14 位）早于 120 年前"),
+        ("110105491231002", "应为 18 位，现为 15 位"),  # the old 15-digit numbers are not accepted
+        ("1101051949123100210", "应为 18 位，现为 19 位"),
+        ("11010519491231002Y", "的末位应为数字或 X"),
+        ("A1010519491231002X", "的前 17 位应为数字"),
+        ("１１０１０５１９４９１２３１００２X", "的前 17 位应为数字"),  # full-width digits
         (11010519491231002, "应为文本"),
     ],
 )
@@ -58,13 +67,13 @@ def test_a_birth_date_in_the_future_is_refused():
     number = "11010520260301" + "001"
     number += citizen_id_check_char(number)
     assert is_valid_citizen_id(number, today=date(2026, 3, 1))
-    assert citizen_id_problem(number, today=date(2026, 2, 28)) == "出生日期无效"
+    assert citizen_id_problem(number, today=date(2026, 2, 28)) == "中的出生日期（第 7–14 位）晚于今天"
 
 
 @st.composite
 def citizen_ids(draw) -> str:
     region = draw(st.from_regex(r"[1-8][0-9]{5}", fullmatch=True))
-    born = draw(st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)))
+    born = draw(st.dates(min_value=date(1910, 1, 1), max_value=date(2025, 12, 31)))
     sequence = draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
     body = region + born.strftime("%Y%m%d") + sequence
     return body + citizen_id_check_char(body)
@@ -91,14 +100,14 @@ def test_valid_usccs(code):
 @pytest.mark.parametrize(
     ("code", "reason"),
     [
-        ("91350100M000100Y44", "校验位不符"),
-        ("91350100m000100y43", "字母应大写"),
-        ("91350100MO00100Y43", "含有不允许的字符：O"),
-        ("91350100I000100Y43", "含有不允许的字符：I"),
-        ("913501000M000100Y4", "校验位不符"),
-        ("91A50100M000100Y43", "第 3-8 位应为行政区划码（数字）"),
-        ("91350100M000100Y4", "应为 18 位，实为 17 位"),
-        ("", "应为 18 位，实为 0 位"),
+        ("91350100M000100Y44", "的校验位不正确，请核对"),
+        ("91350100m000100y43", "的字母应大写"),
+        ("91350100MO00100Y43", "含有不允许的字符：O（不用 I、O、S、V、Z）"),
+        ("91350100I000100Y43", "含有不允许的字符：I（不用 I、O、S、V、Z）"),
+        ("913501000M000100Y4", "的校验位不正确，请核对"),
+        ("91A50100M000100Y43", "的第 3–8 位应为行政区划码（数字）"),
+        ("91350100M000100Y4", "应为 18 位，现为 17 位"),
+        ("", "应为 18 位，现为 0 位"),
         (None, "应为文本"),
     ],
 )
@@ -141,9 +150,9 @@ def test_valid_mobiles(number):
 @pytest.mark.parametrize(
     ("number", "reason"),
     [
-        ("12800138000", "号段不正确"),
-        ("23800138000", "号段不正确"),
-        ("1380013800", "应为 11 位，实为 10 位"),
+        ("12800138000", "的号段不正确（应以 13–19 开头）"),
+        ("23800138000", "的号段不正确（应以 13–19 开头）"),
+        ("1380013800", "应为 11 位，现为 10 位"),
         ("+8613800138000", "应为 11 位数字（不含空格、+86 或连字符）"),
         ("138 0013 8000", "应为 11 位数字（不含空格、+86 或连字符）"),
         ("１３８００１３８０００", "应为 11 位数字（不含空格、+86 或连字符）"),
@@ -158,13 +167,13 @@ def test_invalid_mobiles(number, reason):
     ("value", "reason"),
     [
         ("2024-02-29", None),
-        ("2023-02-29", "没有这一天"),
-        ("2024-13-01", "没有这一天"),
-        ("2024-2-9", "应为 YYYY-MM-DD，如 2026-01-31"),
-        ("20240229", "应为 YYYY-MM-DD，如 2026-01-31"),  # Python 3.11 fromisoformat would take it
-        ("2024-02-29T00:00", "应为 YYYY-MM-DD，如 2026-01-31"),
-        ("２０２４-０２-２９", "应为 YYYY-MM-DD，如 2026-01-31"),
-        ("2024-02-29\n", "应为 YYYY-MM-DD，如 2026-01-31"),
+        ("2023-02-29", "不是日历上的日期（没有这一天）"),
+        ("2024-13-01", "不是日历上的日期（没有这一天）"),
+        ("2024-2-9", "应写成“年-月-日”（YYYY-MM-DD）"),
+        ("20240229", "应写成“年-月-日”（YYYY-MM-DD）"),  # Python 3.11 fromisoformat would take it
+        ("2024-02-29T00:00", "应写成“年-月-日”（YYYY-MM-DD）"),
+        ("２０２４-０２-２９", "应写成“年-月-日”（YYYY-MM-DD）"),
+        ("2024-02-29\n", "应写成“年-月-日”（YYYY-MM-DD）"),
     ],
 )
 def test_dates(value, reason):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 
 import pytest
 from jsonschema import Draft202012Validator
 
 import forms
-from tests.forms.samples import ENTERPRISE_FORM, GOLDEN_DIR, NEWBORN_FORM, ONE_THINGS, fragment, merged
+from tests.forms.samples import ENTERPRISE_FORM, GOLDEN_DIR, NEWBORN_FORM, ONE_THINGS, demo_merged, fragment, merged
 
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
@@ -18,9 +19,13 @@ def dump(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-@pytest.mark.parametrize("key", sorted(ONE_THINGS))
+# The restaurant one-thing (conditional items, follow-ups) merges from the demo catalogue itself.
+GOLDEN = {**{key: merged for key in ONE_THINGS}, "restaurant_start": demo_merged}
+
+
+@pytest.mark.parametrize("key", sorted(GOLDEN))
 def test_merged_form_matches_golden(key):
-    actual = dump(merged(key).to_dict())
+    actual = dump(GOLDEN[key](key).to_dict())
     path = GOLDEN_DIR / f"{key}.json"
     if UPDATE or not path.exists():
         path.write_text(actual, encoding="utf-8")
@@ -50,7 +55,16 @@ def test_enterprise_start_asks_shared_questions_once():
     form = merged("enterprise_start")
     report = form.report
     assert (report["fields_total_requested"], report["fields_asked"], report["fields_saved"]) == (26, 17, 9)
-    assert (report["materials_total_requested"], report["materials_asked"], report["materials_saved"]) == (11, 8, 3)
+    # 营业执照 is what the one-thing itself produces: never asked for (a fourth material saved).
+    assert (report["materials_total_requested"], report["materials_asked"], report["materials_saved"]) == (11, 7, 4)
+    assert report["materials_produced_inside"] == [
+        {
+            "code": "business_licence",
+            "name": "营业执照",
+            "produced_by": ["000113101000"],
+            "needed_by": ["000105402000", "000112103000"],
+        }
+    ]
     assert report["shared_fields"] == {
         "enterprise_name": 3,
         "address": 2,
@@ -75,7 +89,7 @@ def test_enterprise_start_materials_take_the_strictest_wish():
     assert (id_card["required"], id_card["original"], id_card["source"]) == (True, True, "applicant")
     assert [use["department"] for use in id_card["needed_by"]] == ["market_regulation", "public_security", "tax"]
     assert [use["source"] for use in id_card["needed_by"]] == ["e_licence", "applicant", "e_licence"]
-    assert materials["business_licence"]["source"] == "e_licence"  # every item takes the e-licence
+    assert "business_licence" not in materials  # produced by the one-thing's own business licence item
     assert materials["agent_id_card"]["required"] is False
 
 
@@ -96,7 +110,6 @@ def test_department_views_of_the_enterprise_form():
     assert sorted(order) == sorted(form.schema["properties"])
     assert [m["code"] for m in form.materials_for_department("public_security")] == [
         "legal_rep_id_card",
-        "business_licence",
         "agent_id_card",
     ]
     assert form.fields_for_department("civil_affairs") == []
@@ -116,7 +129,9 @@ def test_enterprise_demo_data_fits_the_merged_form():
 def test_newborn_form_validates_in_chinese():
     form = merged("newborn")
     assert form.report["fields_saved"] == 21
-    assert form.report["materials_from_e_licence"] == 3
+    # 出生医学证明 is issued by the one-thing's own first item: not fetched, not asked.
+    assert form.report["materials_from_e_licence"] == 2
+    assert [m["code"] for m in form.report["materials_produced_inside"]] == ["birth_medical_certificate"]
     assert forms.validate_form(form.schema, NEWBORN_FORM) == {}
     bad = {
         **NEWBORN_FORM,
@@ -124,10 +139,12 @@ def test_newborn_form_validates_in_chinese():
         "birth_date": "2026-02-30",
         "pickup_method": "邮寄",
         "newborn_gender": "未知",
+        "ethnicity": "汉",  # validate_form alone does not map the short name; check_answers does
     }
-    assert forms.validate_form(form.schema, bad) == {
-        "birth_date": ["出生日期不是有效的日期（没有这一天）"],
+    assert forms.validate_form(form.schema, bad, today=date(2026, 12, 7)) == {
+        "birth_date": ["出生日期不是日历上的日期（没有这一天）。例：2026-12-07"],
+        "ethnicity": ["民族“汉”不在可选项中，请选择。例：汉族"],
         "mailing_address": ["请填写邮寄地址"],
-        "mother_id": ["母亲身份证号不是有效的身份证号码（校验位不符）"],
-        "newborn_gender": ["新生儿性别的取值不在允许范围内"],
+        "mother_id": ["母亲身份证号的校验位不正确，请核对。例：11010519491231002X"],
+        "newborn_gender": ["新生儿性别“未知”不在可选项中，请选择。例：男"],
     }

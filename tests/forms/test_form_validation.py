@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ SCHEMA = {
     "additionalProperties": False,
 }
 
+TODAY = date(2026, 12, 7)
 VALID = {
     "legal_representative_id": CITIZEN_ID,
     "credit_code": USCC,
@@ -52,32 +54,40 @@ def test_valid_data_has_no_errors():
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("legal_representative_id", "11010519900307001X", "法定代表人身份证号不是有效的身份证号码（校验位不符）"),
-        ("legal_representative_id", "110105194902300020", "法定代表人身份证号不是有效的身份证号码（出生日期无效）"),
-        ("legal_representative_id", "11010519491231002x", "法定代表人身份证号不是有效的身份证号码（末位 X 应大写）"),
-        ("credit_code", "91350100M000100Y44", "统一社会信用代码不是有效的统一社会信用代码（校验位不符）"),
-        ("mobile", "12800138000", "联系电话不是有效的手机号码（号段不正确）"),
-        ("founded", "2023-02-29", "成立日期不是有效的日期（没有这一天）"),
-        ("founded", "2023/02/28", "成立日期不是有效的日期（应为 YYYY-MM-DD，如 2026-01-31）"),
-        ("email", "not-an-email", "电子邮箱不是有效的电子邮箱"),
-        ("capital", 10.2, "注册资本应为 0.5 的倍数"),
+        (
+            "legal_representative_id",
+            "11010519900307001X",
+            "法定代表人身份证号的校验位不正确，请核对。例：11010519491231002X",
+        ),
+        (
+            "legal_representative_id",
+            "110105194902300020",
+            "法定代表人身份证号中的出生日期（第 7–14 位）不是有效日期。例：11010519491231002X",
+        ),
+        ("legal_representative_id", "11010519491231002x", "法定代表人身份证号的末位 X 应大写。例：11010519491231002X"),
+        ("credit_code", "91350100M000100Y44", "统一社会信用代码的校验位不正确，请核对。例：91350100M000100Y43"),
+        ("mobile", "12800138000", "联系电话的号段不正确（应以 13–19 开头）。例：13800138000"),
+        ("founded", "2023-02-29", "成立日期不是日历上的日期（没有这一天）。例：2026-12-07"),
+        ("founded", "2023/02/28", "成立日期应写成“年-月-日”（YYYY-MM-DD）。例：2026-12-07"),
+        ("email", "not-an-email", "电子邮箱不是有效的电子邮箱。例：name@example.cn"),
+        ("capital", 10.2, "注册资本应为 0.5 的倍数。例：1"),
     ],
 )
-def test_format_errors_are_in_chinese_with_the_reason(field, value, message):
-    assert validate_form(SCHEMA, {**VALID, field: value}) == {field: [message]}
+def test_format_errors_say_what_is_wrong_and_give_an_example(field, value, message):
+    assert validate_form(SCHEMA, {**VALID, field: value}, today=TODAY) == {field: [message]}
 
 
 def test_nested_and_list_errors_have_their_path():
     errors = validate_form(SCHEMA, {**VALID, "shareholders": [{"id": "1"}, {"id": "1"}]})
     assert errors == {
         "shareholders": ["股东不能有重复项"],
-        "shareholders.0.id": ["股东身份证号不是有效的身份证号码（应为 18 位，实为 1 位）"],
-        "shareholders.1.id": ["股东身份证号不是有效的身份证号码（应为 18 位，实为 1 位）"],
+        "shareholders.0.id": ["股东身份证号应为 18 位，现为 1 位。例：11010519491231002X"],
+        "shareholders.1.id": ["股东身份证号应为 18 位，现为 1 位。例：11010519491231002X"],
     }
 
 
 def test_a_wrong_type_is_a_type_error_not_a_format_error():
-    assert validate_form(SCHEMA, {**VALID, "mobile": 13800138000}) == {"mobile": ["联系电话的类型不正确（应为文本）"]}
+    assert validate_form(SCHEMA, {**VALID, "mobile": 13800138000}) == {"mobile": ["联系电话应为文本。例：13800138000"]}
 
 
 def test_dependent_required_names_both_fields():
@@ -91,7 +101,7 @@ def test_the_merged_enterprise_form_accepts_the_demo_data_and_explains_errors():
     assert validate_form(schema, ENTERPRISE_FORM) == {}
     errors = validate_form(schema, {**ENTERPRISE_FORM, "contact_phone": "1380013800", "extra": 1})
     assert errors == {
-        "contact_phone": ["联系电话不是有效的手机号码（应为 11 位，实为 10 位）"],
+        "contact_phone": ["联系电话应为 11 位，现为 10 位。例：13800138000"],
         "form": ["含有表单未定义的字段：extra"],
     }
     missing = {key: value for key, value in ENTERPRISE_FORM.items() if key != "enterprise_name"}

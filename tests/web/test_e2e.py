@@ -154,9 +154,14 @@ def test_a_whole_case_across_the_hall(hall, demo):
     window.fill("#id_applicant-phone", APPLICANT["phone"])
     window.fill("#id_f_legal_representative_id", "110105199003070018")  # wrong check digit
     window.get_by_role("button", name="收件（稍后受理）").click()
-    expect(window.get_by_text("法定代表人身份证号不是有效的身份证号码（校验位不符）")).to_be_visible()
-    expect(window.get_by_text("请填写企业名称")).to_be_visible()
-    expect(window.get_by_text(re.compile("请核对并勾选必交材料"))).to_be_visible()
+    # Each message next to its field, and all of them in the summary at the top, which takes the focus.
+    field = window.locator("[data-field=legal_representative_id]")
+    expect(field.get_by_text("法定代表人身份证号的校验位不正确，请核对。例：11010519491231002X")).to_be_visible()
+    expect(window.locator("[data-field=enterprise_name]").get_by_text("请填写企业名称")).to_be_visible()
+    summary = window.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link", name=re.compile("法定代表人身份证号.*校验位不正确"))).to_be_visible()
+    expect(summary.get_by_text(re.compile("请核对并勾选必交材料"))).to_be_visible()
     hall.shot(window, "window-form-errors")
 
     for name in ("enterprise_name", "business_scope", "address", "legal_representative", "legal_representative_id"):

@@ -85,8 +85,8 @@ def test_what_cannot_be_converted_is_reported_in_chinese():
     data, errors = schema_form.parse(SCHEMA, {"capital": "一百", "seals": "2.5", "extra": "{"})
     assert data == {}
     assert errors == {
-        "capital": ["注册资本应为数字"],
-        "seals": ["印章数量应为整数"],
+        "capital": ["注册资本应为数字。例：1"],
+        "seals": ["印章数量应为整数。例：1"],
         "extra": ["其他的格式不正确（应为 JSON）"],
     }
 

@@ -169,7 +169,10 @@ def test_form_is_rendered_from_the_merged_schema(web_client, demo):
     assert 'name="f_invoice_needed" value="true"' in body  # boolean → 是/否
     assert 'type="checkbox" name="f_seal_types" value="财务专用章"' in body  # array of enum → checkboxes
     assert 'name="f_business_scope"' in body and "<textarea" in body
-    assert "公司章程" in body and "电子证照 免提交" in body  # the materials checklist
+    assert "公司章程" in body  # the materials checklist
+    assert 'data-material="business_licence"' not in body  # what the one-thing itself issues is never asked
+    newborn = web_client("window1").get("/window/new/newborn/").content.decode()
+    assert "电子证照 免提交" in newborn  # 结婚证 comes from the e-licence library
 
 
 def test_form_errors_are_chinese_and_next_to_their_fields(web_client, demo):
@@ -181,7 +184,7 @@ def test_form_errors_are_chinese_and_next_to_their_fields(web_client, demo):
     assert response.status_code == 400
     body = response.content.decode()
     assert "请填写企业名称" in body
-    assert "法定代表人身份证号不是有效的身份证号码（校验位不符）" in body
+    assert "法定代表人身份证号的校验位不正确，请核对。例：11010519491231002X" in body
     assert "注册资本（万元）应为数字" in body
     assert "手机号码应为 11 位数字" in body
     assert "请核对并勾选必交材料：" in body and "公司章程" in body

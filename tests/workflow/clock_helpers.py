@@ -29,6 +29,7 @@ def set_limits(*, one_thing_days: int = 10, market_days: int = 5) -> None:
     """Longer limits than the demo's one-day promise, so warnings, yellow and red fall on different days."""
     OneThing.objects.filter(key="enterprise_start").update(promised_limit_days=one_thing_days)
     ServiceItem.objects.filter(code=MARKET_ITEM).update(statutory_limit_days=20, promised_limit_days=market_days)
+    services.one_thing_recompose(key="enterprise_start")  # published: new cases are pinned to these limits
 
 
 def deploy_timer_model() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from workflow import services
 from workflow.models import ServiceItem
 
 SEAL_FILING = "000105402000"  # 公章刻制备案 (public_security) in the enterprise_start one-thing
@@ -40,5 +41,8 @@ ALWAYS = decision_table('form.get("enterprise_name", "")', [("always", "-", "Tru
 
 
 def give_table(code: str, text: str) -> None:
-    """What an administrator does in the admin or a catalogue import (checked there; set directly here)."""
+    """What an administrator does in the admin or a catalogue import (checked there; set directly here), then
+    publishes: the one-things with the item are recomposed, so new cases get the table."""
     ServiceItem.objects.filter(code=code).update(auto_approval_dmn=text)
+    for one_thing in services.one_things_with_item(code):
+        services.one_thing_recompose(key=one_thing.key)

@@ -157,30 +157,33 @@ def test_datetimes_are_converted_to_local_dates_not_utc_dates(pure):
 # --------------------------------------------------------------------------- unknown and declared years
 
 
-def test_a_year_nobody_knows_raises_a_chinese_error_instead_of_guessing(pure):
+def test_a_year_without_a_rule_or_a_schedule_raises_a_chinese_error_instead_of_guessing():
+    # No version of the holiday law is kept before 2008 and the library starts in 2004: 2003 is unknown.
     with pytest.raises(CalendarUnknown) as caught:
-        pure.is_working_day(D("2027-03-01"))
+        WorkingCalendar(StaticSource()).is_working_day(D("2003-03-03"))
     error = caught.value
     assert isinstance(error, DomainError)
-    assert error.message.startswith("2027 年的工作日历尚未录入")
+    assert error.message.startswith("2003 年的工作日历尚未录入")
     assert error.code == "calendar_unknown"
     assert error.http_status == 503
-    assert error.extra == {"year": 2027}
-    assert pure.knows_year(2027) is False
-    assert pure.knows_year(2026) is True
+    assert error.extra == {"year": 2003}
 
+    # A strict calendar (provisional=False) treats a year without an official schedule the same way.
+    strict = WorkingCalendar(StaticSource(), provisional=False)
+    assert strict.knows_year(2027) is False
+    assert strict.knows_year(2026) is True
     # a walk that stays inside 2026 is fine; one that needs a 2027 day is not
-    assert pure.add_working_days(D("2026-12-25"), 4) == D("2026-12-31")
+    assert strict.add_working_days(D("2026-12-25"), 4) == D("2026-12-31")
     with pytest.raises(CalendarUnknown, match="2027 年"):
-        pure.add_working_days(D("2026-12-25"), 5)
+        strict.add_working_days(D("2026-12-25"), 5)
 
 
-def test_a_partly_entered_year_is_still_unknown_even_on_its_entered_days():
-    draft = WorkingCalendar(StaticSource({D("2027-02-08"): (False, "春节")}))
-    with pytest.raises(CalendarUnknown):
-        draft.is_working_day(D("2027-02-08"))
-    with pytest.raises(CalendarUnknown):
-        draft.is_working_day(D("2027-03-01"))
+def test_a_partly_entered_year_is_a_draft_and_follows_the_provisional_rule_even_on_its_entered_days():
+    draft = WorkingCalendar(StaticSource({D("2027-02-09"): (False, "春节"), D("2027-02-14"): (True, "春节调休上班")}))
+    assert draft.knows_year(2027) is False and draft.is_provisional(2027)
+    assert draft.day(D("2027-02-09")) == cal.Day(D("2027-02-09"), True, provisional=True)  # a Tuesday
+    assert not draft.is_working_day(D("2027-02-14"))  # a Sunday: the draft's makeup day does not count yet
+    assert draft.day(D("2027-02-08")) == cal.Day(D("2027-02-08"), False, "春节", "statutory", provisional=True)
 
 
 def test_a_declared_year_uses_the_weekend_rule_plus_its_entries():
@@ -201,11 +204,12 @@ def test_a_declared_year_replaces_the_library_for_that_year():
     assert not declared.is_working_day(D("2026-02-14"))  # the library's makeup Saturday is gone too
 
 
-def test_without_the_library_only_declared_years_are_known():
+def test_without_the_library_only_declared_years_are_official():
     bare = WorkingCalendar(StaticSource(declared_years=[2026]), library=None)
     assert bare.is_working_day(D("2026-02-16"))
+    assert bare.day(D("2025-10-01")) == cal.Day(D("2025-10-01"), False, "国庆节", "statutory", provisional=True)
     with pytest.raises(CalendarUnknown):
-        bare.is_working_day(D("2025-10-01"))
+        WorkingCalendar(StaticSource(declared_years=[2026]), library=None, provisional=False).day(D("2025-10-01"))
 
 
 # --------------------------------------------------------------------------- deadlines and the stopped clock
@@ -362,15 +366,16 @@ def test_a_deadline_costs_two_queries_per_year_not_one_per_day(django_assert_num
 
 
 @pytest.mark.django_db
-def test_entered_days_do_not_make_a_year_known_until_it_is_declared_complete():
-    CalendarDay.objects.create(date=D("2027-02-08"), kind=CalendarDayKind.HOLIDAY, name="春节")
-    with pytest.raises(CalendarUnknown, match="2027 年的工作日历尚未录入"):
-        cal.is_working_day(D("2027-02-08"))
+def test_entered_days_do_not_count_until_the_year_is_declared_complete():
+    CalendarDay.objects.create(date=D("2027-02-09"), kind=CalendarDayKind.HOLIDAY, name="春节")
+    assert cal.day_info(D("2027-02-09")).provisional  # a Tuesday: working, provisionally
+    assert cal.is_working_day(D("2027-02-09"))
     CalendarYear.objects.create(year=2027, complete=False, source="录入中")
-    with pytest.raises(CalendarUnknown):
-        cal.is_working_day(D("2027-03-01"))
+    assert cal.is_working_day(D("2027-02-09"))
+    assert not cal.is_working_day(D("2027-02-08"))  # the law's 春节 (初三), provisionally
     CalendarYear.objects.filter(year=2027).update(complete=True)
-    assert not cal.is_working_day(D("2027-02-08"))
+    assert cal.day_info(D("2027-02-09")) == cal.Day(D("2027-02-09"), False, "春节", "override")
+    assert cal.is_working_day(D("2027-02-08"))  # official now: only the entered days are off
     assert cal.is_working_day(D("2027-03-01"))
 
 
@@ -388,8 +393,10 @@ def run_import(*args) -> tuple[str, str]:
 
 @pytest.mark.django_db
 def test_import_a_year_then_deadlines_cross_into_it():
-    with pytest.raises(CalendarUnknown):
-        cal.add_working_days(D("2026-12-31"), 1)
+    provisional = WorkingCalendar()
+    assert provisional.add_working_days(D("2026-12-31"), 1) == D("2027-01-04")  # 元旦 (Friday) and the weekend
+    assert provisional.add_working_days(D("2027-02-05"), 1) == D("2027-02-09")  # 除夕 … 初三 off, no 调休 known
+    assert provisional.provisional_between(D("2026-12-31"), D("2027-01-04"))
     out, _ = run_import(FIXTURES / "2027_sample.json")
     assert "已导入 2027 年" in out
     assert "该年度已标记为完整录入" in out
@@ -404,6 +411,7 @@ def test_import_a_year_then_deadlines_cross_into_it():
     assert cal.is_working_day(D("2027-03-01"))
     assert cal.add_working_days(D("2026-12-31"), 1) == D("2027-01-04")  # 元旦 01-01 … 01-03
     assert cal.add_working_days(D("2027-02-05"), 1) == D("2027-02-14")
+    assert not WorkingCalendar().provisional_between(D("2026-12-31"), D("2027-01-04"))
 
 
 @pytest.mark.django_db
@@ -517,18 +525,16 @@ def test_the_write_paths_calendar_is_cached_and_dropped_when_an_administrator_ed
     closure.delete()
     assert clock.working_calendar().is_working_day(D("2026-07-15"))
 
-    with pytest.raises(CalendarUnknown):
-        clock.working_calendar().is_working_day(D("2027-03-01"))
+    assert clock.working_calendar().is_provisional(2027)
     CalendarYear.objects.create(year=2027, complete=True, source="国务院办公厅通知")
-    assert clock.working_calendar().is_working_day(D("2027-03-01"))
+    assert not clock.working_calendar().is_provisional(2027)
 
 
 @pytest.mark.django_db
 def test_import_calendar_drops_the_cached_year(tmp_path):
     from workflow import clock
 
-    with pytest.raises(CalendarUnknown):
-        clock.working_calendar().is_working_day(D("2027-02-08"))
+    assert not clock.working_calendar().is_working_day(D("2027-02-08"))  # the law's 春节, provisionally
     CalendarYear.objects.create(year=2027, complete=True, source="录入")
     assert clock.working_calendar().is_working_day(D("2027-02-08"))  # cached: a Monday, no holiday yet
     schedule = tmp_path / "2027.json"

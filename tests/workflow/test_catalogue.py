@@ -79,7 +79,7 @@ def test_the_demo_catalogue_composes_three_one_things_with_their_savings(demo):
     report = {o.key: o.merged_form["report"] for o in OneThing.objects.all()}
     assert set(report) == {"enterprise_start", "newborn", "restaurant_start"}
     assert (report["newborn"]["fields_total_requested"], report["newborn"]["fields_asked"]) == (38, 17)
-    assert report["enterprise_start"]["materials_saved"] == 3
+    assert report["enterprise_start"]["materials_saved"] == 4  # 营业执照: produced by the one-thing itself
     newborn = OneThing.objects.get(key="newborn")
     assert newborn.merged_form["provenance"]["mother_id"][0]["department"]
     assert newborn.current_version.departments == ["health", "medical_insurance", "public_security", "social_security"]
@@ -106,9 +106,10 @@ def test_the_newborn_one_thing_runs_end_to_end_with_a_correction_by_one_departme
         ({}, {"market_regulation"}),  # 餐饮: the food licence is the second market_regulation review
         ({"public_gathering_place": True, "floor_area": 320}, {"market_regulation", "fire_rescue"}),
         (
-            {"outdoor_signboard": True, "signboard_text": "老味道", "signboard_size": "6×1.2"},
+            {"outdoor_signboard": True, "signboard_text": "老味道", "signboard_length": 6, "signboard_height": 1.2},
             {"market_regulation", "urban_management"},
         ),
+        ({"outdoor_signboard": False, "public_gathering_place": False}, {"market_regulation"}),
     ],
 )
 def test_the_restaurant_one_thing_opens_conditional_departments_only_when_the_answers_need_them(users, extra, expected):
@@ -119,10 +120,22 @@ def test_the_restaurant_one_thing_opens_conditional_departments_only_when_the_an
     assert food == ("餐饮" in {**RESTAURANT_FORM, **extra}["business_scope"])
 
 
-def test_the_merged_form_refuses_a_missing_dependent_answer(users):
+def test_the_merged_form_refuses_a_missing_follow_up_only_when_its_trigger_holds(users):
     with pytest.raises(ValidationFailed) as refused:
         open_demo_case(users, "restaurant_start", {**RESTAURANT_FORM, "outdoor_signboard": True})
-    assert set(refused.value.field_errors) == {"form.signboard_size", "form.signboard_text"}
+    assert refused.value.field_errors == {
+        "form.signboard_height": ["请填写招牌高度"],
+        "form.signboard_length": ["请填写招牌长度"],
+        "form.signboard_text": ["请填写招牌文字"],
+    }
+    # 否: nothing more is asked, and answers given anyway are not kept.
+    case = Case.objects.get(
+        case_no=open_demo_case(
+            users, "restaurant_start", {**RESTAURANT_FORM, "outdoor_signboard": False, "signboard_text": "老味道"}
+        )
+    )
+    assert case.form_data == {**RESTAURANT_FORM, "outdoor_signboard": False}
+    assert "signboard_text" not in restored(case).data["form"]
 
 
 def test_composition_refuses_conflicting_fragments_naming_both_items(demo):
@@ -208,3 +221,77 @@ def test_generate_bpmn_exports_the_standard_model_for_a_composition(demo):
         CATALOGUE_FILE.parents[2] / "bpmn" / "processes" / "restaurant_start" / "restaurant_start.bpmn"
     ).read_text(encoding="utf-8")
     assert out.getvalue() == shipped
+
+
+def test_generate_bpmn_orders_the_newborn_reviews_as_the_catalogue_says_and_matches_the_shipped_model(demo):
+    out = StringIO()
+    call_command("generate_bpmn", "newborn", stdout=out)
+    shipped = (CATALOGUE_FILE.parents[2] / "bpmn" / "processes" / "newborn" / "newborn.bpmn").read_text("utf-8")
+    assert out.getvalue() == shipped
+    assert (
+        "- review_public_security (public_security) 出生登记（户口登记）审查: always, after health approved" in shipped
+    )
+    assert 'id="stage3_split"' in shipped
+
+
+def test_the_imported_catalogue_keeps_each_forms_field_order(demo):
+    """PostgreSQL jsonb would sort the keys (shortest first): fragments and merged forms are stored as JSON text."""
+    data = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    signboard = next(item for item in data["items"] if item["code"] == "000120501000")
+    stored = ServiceItem.objects.get(code="000120501000").form_fragment
+    assert list(stored["properties"]) == list(signboard["form_fragment"]["properties"])
+    merged = OneThing.objects.get(key="restaurant_start").merged_form
+    assert list(merged["schema"]["properties"]) == merged["ui_hints"]["field_order"]
+    assert merged["ui_hints"]["sections"][-2]["fields"] == ["signboard_text", "signboard_length", "signboard_height"]
+
+
+@pytest.mark.parametrize(
+    ("links", "message"),
+    [
+        ([ItemLink("000113101000", depends_on=("000105402000",))], "依赖的事项不在本一件事中：000105402000"),
+        ([ItemLink("000113101000", depends_on=("000113101000",))], "不能依赖它自己"),
+        (
+            [
+                ItemLink("000113101000", depends_on=("000112103000",)),
+                ItemLink("000112103000", depends_on=("000113101000",)),
+            ],
+            "循环依赖",
+        ),
+        ([ItemLink("000113101000"), ItemLink("000112103000", {"field": "nowhere", "equals": True})], "nowhere"),
+        ([ItemLink("000113101000"), ItemLink("000112103000", ["not", "a", "condition"])], "参与条件应为条件对象"),
+    ],
+)
+def test_composition_refuses_bad_dependencies_and_conditions(demo, links, message):
+    with pytest.raises(ValidationFailed) as refused:
+        services.one_thing_compose(
+            key="bad", name="有误的一件事", lead_department="market_regulation", items=links, promised_limit_days=3
+        )
+    assert any(message in text for text in refused.value.field_errors["items"]), refused.value.field_errors
+    assert not OneThing.objects.filter(key="bad").exists()
+
+
+def test_a_declarative_condition_decides_the_form_and_the_generated_process_alike(demo, users):
+    invoice = {"field": "invoice_needed", "equals": True}
+    one_thing = services.one_thing_compose(
+        key="seal_and_tax",
+        name="印章与税务一件事",
+        lead_department="public_security",
+        items=[ItemLink("000105402000"), ItemLink("000112103000", invoice)],
+        promised_limit_days=2,
+        generate_process=True,
+    )
+    assert one_thing.merged_form["items"][1]["condition"] == invoice
+    xml = one_thing.current_version.bpmn_xml
+    assert '"tax" in reviews_to_reopen or (form.get("invoice_needed") is True)' in xml
+    form = {
+        "enterprise_name": "示范区星火科技有限公司",
+        "legal_representative": "王䶮",
+        "legal_representative_id": "110105199003070017",
+        "seal_count": 1,
+        "invoice_needed": False,
+        "address": "示范区创新大道 88 号 3 层",  # a tax question: not asked without the tax item
+    }
+    case = Case.objects.get(case_no=open_demo_case(users, "seal_and_tax", form))
+    assert "address" not in case.form_data
+    case = run_to_end(users, case.case_no)
+    assert opened_lanes(case) == {"public_security"}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -18,7 +17,7 @@ from django.utils import timezone
 
 from tests.workflow.clock_helpers import at, day, deploy_timer_model, open_timer_case, set_limits
 from tests.workflow.helpers import decide, open_and_accept, open_case, open_task
-from workflow import clock, services
+from workflow import clock, selectors, services
 from workflow.clock import Supervision
 from workflow.errors import Conflict, PermissionDenied, ValidationFailed
 from workflow.lifecycle import CaseStatus
@@ -72,15 +71,18 @@ def test_acceptance_starts_the_case_clock_and_each_task_gets_its_items_promised_
     }
 
 
-def test_a_deadline_past_the_known_calendar_stays_empty_until_the_year_is_entered(users):
+def test_a_deadline_past_the_known_calendar_is_provisional_until_the_year_is_entered(users):
+    # More in test_provisional_calendar.py.
     with time_machine.travel(at("2026-12-01"), tick=False):
         case = reload(open_and_accept(users))
         # 1 working day is known; 45 working days run into 2027, which chinese-calendar 1.11 does not know.
-        assert case.promised_due_date == day("2026-12-02")
-        assert case.statutory_due_date is None
+        assert (case.promised_due_date, case.promised_due_date_provisional) == (day("2026-12-02"), False)
+        assert (case.statutory_due_date, case.statutory_due_date_provisional) == (day("2027-02-03"), True)
         CalendarYear.objects.create(year=2027, complete=True, source="test")
-        services.supervision_sweep()
-    assert reload(case).statutory_due_date is not None
+        services.due_dates_recompute(years=[2027], reason="2027 年节假日安排已录入")
+    case = reload(case)
+    # Declared with no entered days: weekends only, so 元旦 (Friday 01-01) counts and the date moves earlier.
+    assert (case.statutory_due_date, case.statutory_due_date_provisional) == (day("2027-02-02"), False)
 
 
 # --------------------------------------------------------------------------- the clock stops
@@ -355,14 +357,16 @@ def test_case_timers_fire_runs_only_due_timers(users):
 
 
 def test_reduction_rates_per_item_and_one_thing(users):
-    limits = clock.one_thing_limits(OneThing.objects.get(key="enterprise_start"))
+    # The catalogue's limits are the statistics module's (selectors.one_thing_limits): rates rounded to 4 places.
+    limits = selectors.one_thing_limits(OneThing.objects.get(key="enterprise_start"))
     assert (limits["statutory_limit_days"], limits["promised_limit_days"]) == (45, 1)
-    assert limits["reduction_rate"] == Decimal("0.9778")  # 1 − 1/45
-    rates = {item["code"]: item["reduction_rate"] for item in limits["items"]}
+    # the mean of the items' own rates (docs/statistics.md), not the one-thing's promise against 45 days
+    assert limits["reduction_rate"] == 0.8556  # (2/3 + 1 + 9/10) / 3
+    rates = {item.code: item.reduction_rate for item in limits["items"]}
     assert rates == {
-        "000105402000": Decimal("1.0000"),  # 1 → 0: on the spot
-        "000112103000": Decimal("0.9000"),  # 10 → 1
-        "000113101000": Decimal("0.6667"),  # 3 → 1
+        "000105402000": 1.0,  # 1 → 0: on the spot
+        "000112103000": 0.9,  # 10 → 1
+        "000113101000": 0.6667,  # 3 → 1
     }
 
 

@@ -78,3 +78,22 @@ def test_a_jsonb_round_trip_would_lose_department_data(users):
     [text_task], [jsonb_task] = from_text.ready_tasks(), from_jsonb.ready_tasks()
     assert from_text.task_data(text_task.id)["form"]["enterprise_name"] == "示范区星火科技有限公司"
     assert "form" not in from_jsonb.task_data(jsonb_task.id)  # …and the restored task has lost its data
+
+
+def test_a_case_records_its_state_format_and_an_older_one_is_upgraded_by_its_next_step(users, monkeypatch):
+    """Versioned engine state: the row says which format its state is in; a step on a case of an older format
+    runs the chain of upgrades (bpmn/serializer.py) and saves the state in the current format."""
+    from bpmn import serializer as state_serializer
+
+    case = open_and_accept(users)
+    assert case.state_format == bpmn.STATE_FORMAT == 1
+    upgraded = []
+    monkeypatch.setattr(state_serializer, "STATE_FORMAT", 2)
+    monkeypatch.setattr(bpmn, "STATE_FORMAT", 2)
+    monkeypatch.setitem(state_serializer.STATE_UPGRADES, 1, lambda dct, spec_dicts: upgraded.append(case.case_no))
+    decide(users, case, "tax")
+    case.refresh_from_db()
+    assert upgraded == [case.case_no]
+    assert case.state_format == 2
+    decide(users, case, "market_regulation")  # now of the current format: no upgrade
+    assert upgraded == [case.case_no]

@@ -21,6 +21,7 @@ from workflow.errors import (
     ValidationFailed,
 )
 from workflow.models import CaseEvent, Rating, RatingLevel, RectificationOrder, RectificationState
+from workflow.selectors import statistics
 
 pytestmark = pytest.mark.django_db
 
@@ -222,33 +223,27 @@ def test_the_good_rate_and_rectifications_on_time(users):
         extra = concluded(users)
         still_open = rate(extra, RatingLevel.DISSATISFIED).rectification  # due 2026-11-17: not yet due
 
-    stats = ratings.rating_statistics(user=users["supervisor1"], today=dt.date(2026, 11, 12))
-    assert stats["ratings"] == 6
-    assert stats["good"] == 4  # 5, 4, 3 and the re-rated 4
-    assert stats["good_rate"] == round(4 / 6, 4)
-    assert {row["label"]: row["count"] for row in stats["by_level"]} == {
+    stats = statistics.rating_statistics(user=users["supervisor1"], today=dt.date(2026, 11, 12))
+    assert stats.ratings == 6
+    assert stats.good == 4  # 5, 4, 3 and the re-rated 4
+    assert stats.good_rate == round(4 / 6, 4)
+    assert {row.label: row.count for row in stats.by_level} == {
         "非常满意": 1,
         "满意": 2,
         "基本满意": 1,
         "不满意": 1,
         "非常不满意": 1,
     }
-    assert stats["rectifications"] == {
-        "total": 3,
-        "open": 1,
-        "overdue": 0,
-        "done": 2,
-        "on_time": 1,
-        "on_time_rate": 0.5,
-    }
+    assert stats.rectifications == statistics.RectificationStatistics(total=3, open=1, overdue=0, done=2, on_time=1)
+    assert stats.rectifications.on_time_rate == 0.5
     assert still_open.due_date == dt.date(2026, 11, 17)
-    later = ratings.rating_statistics(user=users["supervisor1"], today=dt.date(2026, 11, 18))
-    assert later["rectifications"]["overdue"] == 1 and later["rectifications"]["on_time_rate"] == round(1 / 3, 4)
+    later = statistics.rating_statistics(user=users["supervisor1"], today=dt.date(2026, 11, 18))
+    assert later.rectifications.overdue == 1 and later.rectifications.on_time_rate == round(1 / 3, 4)
     with pytest.raises(PermissionDenied):
-        ratings.rating_statistics(user=users["market1"])
+        statistics.rating_statistics(user=users["market1"])
 
 
 def test_no_ratings_no_rate(users):
-    stats = ratings.rating_statistics(user=users["admin"])
-    assert stats["ratings"] == 0 and stats["good_rate"] is None
-    assert stats["rectifications"]["on_time_rate"] is None
+    stats = statistics.rating_statistics(user=users["admin"])
+    assert stats.ratings == 0 and stats.good_rate is None
+    assert stats.rectifications.on_time_rate is None

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import DEPARTMENTS, handed_in
+from tests.conftest import APPLICANT, DEPARTMENTS, ENTERPRISE_FORM
 from tests.workflow.helpers import decide, open_and_accept, open_case, open_lanes, open_task, restored
 from workflow import selectors, services
 from workflow.errors import InvalidTransition, ValidationFailed
@@ -81,7 +81,7 @@ def test_a_correction_reopens_an_approving_department_whose_fields_it_changed_an
     assert set(reopened) == {"market_regulation", "tax"}
     assert reopened["tax"]["fields"] == ["legal_representative"]
     assert reopened["tax"]["field_titles"] == ["法定代表人"]
-    # The timeline names the department and the fields, for staff (the applicant does not see re-openings).
+    # The timeline names the department and the fields (staff and, since pinned compositions, the applicant too).
     view = selectors.case_view(user=users["window1"], case=Case.objects.get(pk=case.pk))
     rows = [row for row in view.timeline if row.kind == "reopened"]
     assert {row.department_name for row in rows} == {"区市场监督管理局", "区税务局"}
@@ -99,23 +99,35 @@ def test_a_correction_that_only_touches_the_asking_departments_fields_reopens_on
 
 
 def test_a_licence_issued_earlier_replaces_the_material_in_the_next_case(users):
-    """免提交: the business licence from 企业开办 is attached to the same applicant's restaurant case."""
-    from tests.workflow.test_catalogue import RESTAURANT_FORM, open_demo_case
+    """免提交: the business licence from 企业开办 is attached to the same applicant's next case that needs it —
+    one whose own items do not issue it (a one-thing never asks for what it produces itself)."""
     from workflow.models import MaterialReuse
 
+    services.one_thing_compose(
+        key="seal_and_tax",
+        name="印章与税务一件事",
+        lead_department="public_security",
+        items=[services.ItemLink("000105402000"), services.ItemLink("000112103000")],
+        promised_limit_days=2,
+        generate_process=True,
+    )
+    form = {
+        k: v for k, v in ENTERPRISE_FORM.items() if k not in ("enterprise_type", "registered_capital", "business_scope")
+    }
     first = open_and_accept(users)
     for department in DEPARTMENTS:
         decide(users, first, department)
     licence = ELicence.objects.get(case=first, issuer_id="market_regulation")
-    second = Case.objects.get(case_no=open_demo_case(users, "restaurant_start", RESTAURANT_FORM))
+    second = services.case_open(
+        user=users["window1"], one_thing_key="seal_and_tax", applicant=APPLICANT, form=form
+    ).case
     [reuse] = MaterialReuse.objects.filter(case=second)
     assert (reuse.material_code, reuse.licence) == ("business_licence", licence)
     assert CaseEvent.objects.get(case=second, kind="materials_reused").data["count"] == 1
     other = services.case_open(
         user=users["window1"],
-        one_thing_key="restaurant_start",
+        one_thing_key="seal_and_tax",
         applicant={"name": "张三", "id_number": "11010519491231002X"},
-        form={**RESTAURANT_FORM, "legal_representative_id": "11010519491231002X"},
-        materials=handed_in("restaurant_start"),
+        form={**form, "legal_representative_id": "11010519491231002X"},
     ).case
     assert not MaterialReuse.objects.filter(case=other).exists()  # another holder: nothing to reuse

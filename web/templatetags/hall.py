@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.html import format_html
 
 from workflow import selectors
+from workflow.labels import PROVISIONAL_LABEL, PROVISIONAL_NOTE
 
 register = template.Library()
 
@@ -35,9 +38,10 @@ def percent(value, places: int = 1) -> str:
 
 @register.filter
 def days(value) -> str:
+    """Working days as the statistics state them (two places)."""
     if value is None or value == "":
         return "—"
-    return f"{float(value):.1f}"
+    return f"{float(value):.2f}"
 
 
 @register.filter
@@ -46,3 +50,25 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.simple_tag
+def due_date(day, provisional=False, fmt="Y-m-d", note=True):
+    """A due date as every screen shows it. A provisional one (docs/clock.md) reads "预计 2027-02-11
+    （以国务院公布的节假日安排为准）"; ``note=False`` (a narrow table cell) keeps the note in the tooltip, and the
+    page says it once below the table. No date: "—"."""
+    if not day:
+        return "—"
+    text = date_format(day, fmt)
+    if not provisional:
+        return text
+    if not note:
+        return format_html(
+            '<span class="provisional" title="{}">{} {}</span>', PROVISIONAL_NOTE, PROVISIONAL_LABEL, text
+        )
+    return format_html(
+        '<span class="provisional">{} {}</span><span class="provisional-note">（{}）</span>',
+        PROVISIONAL_LABEL,
+        text,
+        PROVISIONAL_NOTE,
+    )

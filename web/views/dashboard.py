@@ -9,11 +9,10 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from workflow import ratings
-from workflow.access import staff_of
-from workflow.lifecycle import CaseStatus
+from workflow import selectors
+from workflow.labels import CaseStatus
+from workflow.selectors import statistics
 
-from .. import queries
 from ..access import SUPERVISORS, staff_view
 
 PERIODS = {"30": ("近 30 天", 30), "90": ("近 90 天", 90), "365": ("近一年", 365), "all": ("全部", None)}
@@ -29,12 +28,14 @@ STATUS_COLOURS = {
 }
 
 
-def _period(request) -> tuple[str, dt.datetime | None]:
+def _period(request) -> tuple[str, statistics.Period]:
+    """The cases received from the day N days ago (local midnight) on: what ``GET /api/statistics?since=``
+    with that date answers."""
     key = request.GET.get("period", DEFAULT_PERIOD)
     if key not in PERIODS:
         key = DEFAULT_PERIOD
     days = PERIODS[key][1]
-    return key, (timezone.now() - dt.timedelta(days=days)) if days else None
+    return key, statistics.Period.of_days(since=timezone.localdate() - dt.timedelta(days=days) if days else None)
 
 
 def bars(rows: list[tuple[str, int, str]], *, width: int = 560, bar: int = 22, gap: int = 8, label: int = 190) -> dict:
@@ -96,17 +97,36 @@ def stacked(rows: list[dict], parts: list[tuple[str, str, str]], *, width: int =
 
 @staff_view(*SUPERVISORS)
 def dashboard(request):
-    period, since = _period(request)
-    board = queries.dashboard(since=since, user=request.user)
-    status_chart = bars(
-        [(CaseStatus(status).label, n, STATUS_COLOURS.get(status, "#8a94a6")) for status, n in board.by_status.items()]
-    )
+    key, period = _period(request)
+    board = statistics.statistics(user=request.user, period=period)
+    status_chart = bars([(row.label, row.count, STATUS_COLOURS.get(row.status, "#8a94a6")) for row in board.by_status])
     one_thing_chart = stacked(
-        board.per_one_thing,
-        [("concluded", "已办结", "#15603a"), ("in_review", "在办", "#2f6fb3"), ("not_accepted", "不予受理", "#9ca3af")],
+        [
+            {
+                "name": row.name,
+                "concluded": row.counts.concluded,
+                "in_progress": row.counts.in_progress,
+                "not_accepted": row.counts.not_accepted,
+            }
+            for row in board.one_things
+        ],
+        [
+            ("concluded", "已办结", "#15603a"),
+            ("in_progress", "在办", "#2f6fb3"),
+            ("not_accepted", "不予受理", "#9ca3af"),
+        ],
     )
     department_chart = stacked(
-        board.per_department,
+        [
+            {
+                "name": row.name,
+                "approve": row.approve,
+                "need_correction": row.need_correction,
+                "reject": row.reject,
+                "open": row.open,
+            }
+            for row in board.departments
+        ],
         [
             ("approve", "准予", "#2e8b57"),
             ("need_correction", "需补正", "#d97706"),
@@ -119,14 +139,14 @@ def dashboard(request):
         "web/dashboard.html",
         {
             "board": board,
-            "hall": getattr(staff_of(request.user), "hall", None),
-            "period": period,
-            "periods": [(key, label) for key, (label, _) in PERIODS.items()],
+            # 黄牌 / 红牌: the one supervision rule, as the inbox and the API colour them.
+            "overdue": selectors.overdue_tasks(user=request.user),
+            "period": key,
+            "periods": [(k, label) for k, (label, _) in PERIODS.items()],
             "status_chart": status_chart,
             "one_thing_chart": one_thing_chart,
             "department_chart": department_chart,
-            "joint_limit": queries.calendar.JOINT_LIMIT_DAYS,
-            "ratings": ratings.rating_statistics(user=request.user),
+            "provisional_cases": selectors.open_cases_with_provisional_dates(user=request.user),
         },
     )
 
@@ -136,19 +156,59 @@ class _Echo:
         return value
 
 
+CSV_HEADER = [
+    "办件编号",
+    "一件事",
+    "状态",
+    "办理结果",
+    "收件时间",
+    "受理时间",
+    "作出决定时间",
+    "办结时间",
+    "用时（工作日）",
+    "承诺时限（工作日）",
+    "承诺办结期限",
+    "是否超期",
+    "补正次数",
+]
+
+
+def _when(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _csv_row(row: statistics.CaseRow) -> list:
+    return [
+        row.case_no,
+        row.one_thing_name,
+        row.status_label,
+        row.outcome_label,
+        _when(row.opened_at),
+        _when(row.accepted_at),
+        _when(row.decided_at),
+        _when(row.concluded_at),
+        "" if row.working_days_used is None else row.working_days_used,
+        row.promised_limit_days,
+        row.promised_due_date.isoformat() if row.promised_due_date else "",
+        "" if row.overdue is None else ("是" if row.overdue else "否"),
+        row.correction_rounds,
+    ]
+
+
 @staff_view(*SUPERVISORS)
 def dashboard_export(request):
     """Every case of the period, one row each, as CSV (UTF-8 with BOM so that Excel reads the Chinese)."""
-    period, since = _period(request)
+    key, period = _period(request)
+    rows = statistics.case_rows(user=request.user, period=period)
     writer = csv.writer(_Echo())
 
     def lines():
         yield "\ufeff"
-        yield writer.writerow(queries.CSV_HEADER)
-        for row in queries.case_rows_for_export(since=since, user=request.user):
-            yield writer.writerow(row)
+        yield writer.writerow(CSV_HEADER)
+        for row in rows:
+            yield writer.writerow(_csv_row(row))
 
     stamp = timezone.localdate().strftime("%Y%m%d")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="onething-cases-{period}-{stamp}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="onething-cases-{key}-{stamp}.csv"'
     return response

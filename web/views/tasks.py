@@ -32,11 +32,14 @@ def inbox(request):
     post_review = request.GET.get("post_review") == "pending"
     filters = {"state": None, "post_review": "pending"} if post_review else {}
     is_reviewer = request.staff.role == StaffRole.REVIEWER
+    rows = selectors.inbox(user=request.user, **filters)[:200]
     return render(
         request,
         "web/inbox.html",
         {
-            "rows": selectors.inbox(user=request.user, **filters)[:200],
+            "rows": rows,
+            # 预计 dates are explained once below the table (docs/clock.md "Provisional dates").
+            "provisional_due": any(row.due_date_provisional for row in rows),
             "done": [] if post_review else selectors.recent_completed_tasks(user=request.user),
             "post_review": post_review,
             "post_review_pending": selectors.post_review_pending_count(user=request.user) if is_reviewer else 0,
@@ -113,7 +116,7 @@ def task_detail(request, task_id: int):
             "item_choices": {
                 "own": [(name, title[name]) for name in own],
                 "rest": [(name, title[name]) for name in rest],
-                "materials": [(m.code, m.name) for m in selectors.checklist(merged, names)],
+                "materials": [(m.code, m.name) for m in selectors.checklist(selectors.case_checklist(case), names)],
                 "other": OTHER_ITEM,
             },
             "reassign_candidates": selectors.reassign_candidates(user=request.user, task_id=task.pk)

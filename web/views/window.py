@@ -3,6 +3,8 @@ receipt with the query code (shown once), accept or refuse, key in a correction,
 
 from __future__ import annotations
 
+import json
+
 import segno
 from django import forms as django_forms
 from django.contrib import messages
@@ -12,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 import forms as one_form
-from workflow import selectors, services
+from workflow import labels, selectors, services
 from workflow.errors import Conflict, ValidationFailed
 from workflow.labels import IDENTITY_METHODS, CaseStatus
 
@@ -28,11 +30,18 @@ class ApplicantForm(django_forms.Form):
         max_length=100,
         error_messages={"required": "请填写申请人", "max_length": "申请人最多 100 个字符"},
     )
+    id_type = django_forms.ChoiceField(
+        label="证件类型",
+        choices=list(labels.ID_TYPE_LABELS.items()),
+        initial=labels.DEFAULT_ID_TYPE,
+        required=False,  # not sent: 居民身份证, as in the API
+        error_messages={"invalid_choice": "请选择证件类型"},
+    )
     id_number = django_forms.CharField(
         label="证件号码",
         max_length=32,
         error_messages={"required": "请填写证件号码", "max_length": "证件号码最多 32 个字符"},
-        help_text="身份证号码或统一社会信用代码",
+        help_text="按所选证件类型核对；单位申请人选“统一社会信用代码”",
     )
     phone = django_forms.RegexField(
         r"^1[3-9][0-9]{9}$",
@@ -42,22 +51,65 @@ class ApplicantForm(django_forms.Form):
         help_text="用于接收办理进度短信（选填）",
     )
 
+    def clean(self):
+        """The document number checked by its type with the function case_open uses, shown on the field."""
+        data = super().clean()
+        if "id_type" in data:
+            data["id_type"] = data["id_type"] or labels.DEFAULT_ID_TYPE
+        if "id_type" in data and "id_number" in data:
+            message = one_form.id_number_message(data["id_type"], data["id_number"])
+            if message:
+                self.add_error("id_number", message)
+        return data
+
 
 def materials_checklist(
-    merged_form: dict, ticked: set[str], names: dict[str, str], promised: dict[str, str] | None = None
+    merged_form: dict,
+    ticked: set[str],
+    names: dict[str, str],
+    promised: dict[str, str] | None = None,
+    answers: dict | None = None,
 ) -> list[dict]:
     """The merged materials (一次告知) with what the window ticked. E-licence ones need nothing handed in;
-    a deferrable (容缺) one may instead carry the date the applicant promises to bring it."""
+    a deferrable (容缺) one may instead carry the date the applicant promises to bring it.
+
+    With the form's ``answers``, a material only items that do not apply need is ``hidden`` and the others are
+    recombined over the items that apply (``forms.materials_required``, the checklist a case gets: 必交 only if
+    one of those requires it); ``uses`` (JSON) lets app.js do the same as the answers change."""
     promised = promised or {}
-    return [
-        {
-            **material.__dict__,
-            "e_licence": material.source == "e_licence",
-            "promised": promised.get(material.code, ""),
-            "ticked": material.source == "e_licence" or material.code in ticked,
-        }
-        for material in selectors.checklist(merged_form, names)
-    ]
+    due = None
+    if answers is not None:
+        due = {m.code: m for m in selectors.checklist(one_form.materials_required(merged_form, answers), names)}
+    rows = []
+    for listed in selectors.checklist(merged_form.get("materials"), names):
+        material = listed if due is None else due.get(listed.code, listed)
+        e_licence = material.source == "e_licence"
+        uses = [{"item": use.item_code, "required": use.required} for use in listed.needed_by]
+        rows.append(
+            {
+                **material.__dict__,
+                "e_licence": e_licence,
+                "promised": promised.get(material.code, ""),
+                "ticked": e_licence or material.code in ticked,
+                "hidden": due is not None and listed.code not in due,
+                "uses": json.dumps({"uses": uses, "produced_by": listed.produced_by}, ensure_ascii=False),
+            }
+        )
+    return rows
+
+
+def error_summary(applicant, errors: dict[str, list[str]], sections, form_errors: list[str]) -> list[dict]:
+    """Every problem of the page at the top, each linking to its field: the applicant's, then the form's in the
+    order the form shows them, then the rest (materials, the identity check, the service's own)."""
+    rows = [{"href": f"#{bf.id_for_label}", "message": message} for bf in applicant for message in bf.errors]
+    for section in sections:
+        for field in section.fields:
+            rows += [{"href": f"#{field.input_id}", "message": m} for m in field.errors]
+    placed = {f.name for section in sections for f in section.fields}
+    for name, messages_ in errors.items():
+        if name not in placed:
+            rows += [{"href": "", "message": m} for m in messages_]
+    return rows + [{"href": "", "message": message} for message in form_errors]
 
 
 def promised_dates(post, merged_form: dict) -> dict[str, str]:
@@ -104,8 +156,11 @@ def case_new(request, key: str):
         ticked = set(request.POST.getlist("material"))
         promised = promised_dates(request.POST, merged)
         data, errors = schema_form.parse(schema, raw)
-        # The acceptance rule (case_accept), checked at the window before anything is received.
-        missing = selectors.missing_required_materials(merged, ticked | set(promised))
+        # The acceptance rule (case_accept) on the checklist these answers need, checked at the window before
+        # anything is received.
+        missing = selectors.missing_required_materials(
+            one_form.materials_required(merged, data), ticked | set(promised)
+        )
         if promised and request.POST.get("action") != "accept":
             form_errors.append("容缺受理（填写了承诺补交日期）须选择“收件并受理”")
         if _cross_region(request) and request.POST.get("action") == "accept" and not _identity(request)[0]:
@@ -122,8 +177,15 @@ def case_new(request, key: str):
                     materials=sorted(ticked),
                 )
             except ValidationFailed as exc:
-                errors, form_errors = schema_form.field_errors_of(exc.field_errors)
-                form_errors = form_errors or [exc.message]
+                errors, _ = schema_form.field_errors_of(exc.field_errors)
+                form_errors = []
+                for name, messages_ in exc.field_errors.items():
+                    if name.startswith("applicant."):
+                        applicant.add_error(name.removeprefix("applicant."), messages_)
+                    elif not name.startswith("form."):
+                        form_errors += messages_
+                if not (errors or form_errors or applicant.errors):
+                    form_errors = [exc.message]
             except Conflict as exc:
                 form_errors = [exc.message]
             else:
@@ -131,29 +193,36 @@ def case_new(request, key: str):
         else:
             # Show every problem at once: the service's own check, run on what could be converted.
             checked, _ = schema_form.field_errors_of(
-                {f"form.{k}": v for k, v in one_form.validate_form(schema, data).items()}
+                {f"form.{k}": v for k, v in one_form.check_answers(merged, data).errors.items()}
             )
             for name, messages_ in checked.items():
                 errors.setdefault(name, messages_)
             if missing:
                 form_errors.append("请核对并勾选必交材料：" + "、".join(missing))
-        if not form_errors:
-            form_errors = ["请按提示修改标红的内容"]
 
+    sections = schema_form.sections(merged, raw=raw, errors=errors, department_names=names)
+    answers, _ = schema_form.parse(schema, raw)
+    summary = error_summary(applicant, errors, sections, form_errors) if request.method == "POST" else []
     return render(
         request,
         "web/case_new.html",
         {
             "one_thing": one_thing,
             "applicant": applicant,
-            "sections": schema_form.sections(merged, raw=raw, errors=errors, department_names=names),
-            "materials": materials_checklist(merged, ticked, names, promised_dates(request.POST, merged)),
+            "sections": sections,
+            "form_logic": schema_form.form_logic(merged),
+            "materials": materials_checklist(
+                merged, ticked, names, promised_dates(request.POST, merged), answers=answers
+            ),
             "form_errors": form_errors,
-            "items": one_thing.items,
+            "error_summary": summary,
+            "items": [
+                {**item, "applies_when": schema_form.item_condition_text(merged, item)} for item in one_thing.items
+            ],
             "report": merged.get("report") or {},
             **_hall_choices(request),
         },
-        status=400 if form_errors else 200,
+        status=400 if summary else 200,
     )
 
 
@@ -226,7 +295,13 @@ def receipt(request, case_no: str):
             "case": case,
             "query_code": query_code,
             "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
-            "materials": [m for m in materials_checklist(merged, ticked, names) if m["ticked"]] if query_code else [],
+            "materials": [
+                m
+                for m in materials_checklist(merged, ticked, names, answers=case.form_data)
+                if m["ticked"] and not m["hidden"]
+            ]
+            if query_code
+            else [],
             "status_url": status_url,
             "halls": selectors.case_summary(case),
             "qr_svg": mark_safe(segno.make(status_url, error="m").svg_inline(scale=4, border=1, omitsize=True)),
@@ -355,6 +430,7 @@ def case_correction(request, case_no: str):
             "open_for_correction": open_for_correction,
             "asked_sections": asked_sections,
             "other_sections": other_sections,
+            "form_logic": schema_form.form_logic(merged),
             "other_has_errors": any(f.errors for s in other_sections for f in s.fields),
             "form_errors": form_errors,
             "history": history,

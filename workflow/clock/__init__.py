@@ -6,7 +6,7 @@ live in `workflow.services.clock`.
 
 - ``phases``: which case statuses run, hold or end the clock; the supervision states;
 - ``calendar_cache``: the write path's calendar (a year in one query, in the shared cache);
-- ``limits``: a one-thing's limits in working days and 时限压减率;
+- ``limits``: a case's limits in working days, from its composition version (``workflow.compositions``);
 - ``deadlines``: due dates of cases and tasks;
 - ``pauses``: stopping and resuming the case clock;
 - ``hooks``: what the engine's write path calls (below);
@@ -21,7 +21,7 @@ live in `workflow.services.clock`.
   each new task its limit and due dates, and registers the instance's waiting BPMN timers as due rows.
 
 Both stay inside the lifecycle's statement budget: the calendar loads a year in one query, the item limits
-are one query at acceptance, and a model without timers costs nothing.
+come from the case's pinned composition version (cached per process), and a model without timers costs nothing.
 
 A due date is a *date*: the last working day on which acting is in time (calendar convention). A stored due
 date is exact while the clock runs; while a pause is open the real deadline moves one working day later for
@@ -32,6 +32,7 @@ the pause began (a late pause cannot save a missed deadline).
 from .calendar_cache import CALENDAR_CACHE_SECONDS, CachedSource, OneQuerySource, forget_calendar_year, working_calendar
 from .deadlines import (
     CLOCK_FIELDS,
+    TASK_DUE_FIELDS,
     Deadlines,
     case_pauses,
     deadlines,
@@ -42,16 +43,8 @@ from .deadlines import (
     set_task_deadlines,
     task_start,
 )
-from .hooks import RESUMING_EDGES, STOPPING_EDGES, on_persist, on_transition, record_deemed_acceptance, step_limits
-from .limits import (
-    Limits,
-    item_limits,
-    limits_of,
-    one_thing_limits,
-    reduction_rate_or_none,
-    warning_days,
-    warning_share,
-)
+from .hooks import RESUMING_EDGES, STOPPING_EDGES, on_persist, on_transition, record_deemed_acceptance
+from .limits import Limits, limits_of, warning_days, warning_share
 from .notifications import notifications_for
 from .pauses import resume_clock, stop_clock
 from .phases import DEEMED_ACCEPTANCE_BASIS, FINISHED, HELD, RUNNING, SYSTEM_ACTOR, Supervision
@@ -76,6 +69,7 @@ __all__ = [
     "RUNNING",
     "STOPPING_EDGES",
     "SYSTEM_ACTOR",
+    "TASK_DUE_FIELDS",
     "CachedSource",
     "Deadlines",
     "Limits",
@@ -87,20 +81,16 @@ __all__ = [
     "deadlines",
     "extension_days",
     "forget_calendar_year",
-    "item_limits",
     "limits_of",
     "notifications_for",
     "on_persist",
     "on_transition",
-    "one_thing_limits",
     "record_deemed_acceptance",
-    "reduction_rate_or_none",
     "refresh_open_tasks",
     "resume_clock",
     "row_fields",
     "set_case_deadlines",
     "set_task_deadlines",
-    "step_limits",
     "stop_clock",
     "stopped_before",
     "supervision_label",

@@ -22,15 +22,18 @@ logger = logging.getLogger(__name__)
 class Deadlines:
     due: dt.date
     warning: dt.date
+    provisional: bool = False  # 预计: counted through a year without an official holiday arrangement
 
 
 def deadlines(
     calendar: WorkingCalendar, start: dt.datetime, limit: int, pauses: Iterable[tuple] = (), *, now=None
 ) -> Deadlines:
     pauses = list(pauses)
+    due = calendar.deadline(start, limit, pauses, now=now)
     return Deadlines(
-        due=calendar.deadline(start, limit, pauses, now=now),
+        due=due,
         warning=calendar.deadline(start, warning_days(limit), pauses, now=now),
+        provisional=calendar.provisional_between(start, due),
     )
 
 
@@ -60,10 +63,12 @@ def set_case_deadlines(
     try:
         promised = deadlines(calendar, case.accepted_at, limits.promised + extension, pauses, now=now)
         case.promised_due_date, case.warning_date = promised.due, promised.warning
+        case.promised_due_date_provisional = promised.provisional
     except CalendarUnknown as exc:
         logger.warning("办件 %s 的承诺期限暂无法计算：%s", case.case_no, exc.message)
     try:
         case.statutory_due_date = calendar.deadline(case.accepted_at, limits.statutory + extension, pauses, now=now)
+        case.statutory_due_date_provisional = calendar.provisional_between(case.accepted_at, case.statutory_due_date)
     except CalendarUnknown as exc:
         logger.warning("办件 %s 的法定期限暂无法计算：%s", case.case_no, exc.message)
 
@@ -79,8 +84,9 @@ def set_task_deadlines(
     except CalendarUnknown as exc:
         logger.warning("任务 %s 的期限暂无法计算：%s", task.engine_task_id, exc.message)
         return False
-    changed = (task.due_date, task.warning_date) != (found.due, found.warning)
-    task.due_date, task.warning_date = found.due, found.warning
+    found_fields = (found.due, found.warning, found.provisional)
+    changed = (task.due_date, task.warning_date, task.due_date_provisional) != found_fields
+    task.due_date, task.warning_date, task.due_date_provisional = found.due, found.warning, found.provisional
     return changed
 
 
@@ -91,6 +97,10 @@ def task_start(task: HumanTask, case: Case) -> dt.datetime:
     return task.created_at or timezone.now()
 
 
+# The task columns set_task_deadlines fills.
+TASK_DUE_FIELDS = ["due_date", "warning_date", "due_date_provisional"]
+
+
 def refresh_open_tasks(case: Case, *, calendar: WorkingCalendar, pauses: list[tuple], now=None) -> int:
     """Recompute the due dates of the case's open tasks after a pause ended; one bulk update."""
     tasks = list(case.tasks.filter(state=HumanTaskState.OPEN, limit_days__isnull=False))
@@ -98,7 +108,7 @@ def refresh_open_tasks(case: Case, *, calendar: WorkingCalendar, pauses: list[tu
         t for t in tasks if set_task_deadlines(t, calendar=calendar, start=task_start(t, case), pauses=pauses, now=now)
     ]
     if changed:
-        HumanTask.objects.bulk_update(changed, ["due_date", "warning_date"])
+        HumanTask.objects.bulk_update(changed, TASK_DUE_FIELDS)
     return len(changed)
 
 
@@ -108,6 +118,8 @@ CLOCK_FIELDS = (
     "promised_due_date",
     "statutory_due_date",
     "warning_date",
+    "promised_due_date_provisional",
+    "statutory_due_date_provisional",
     "paused_since",
     "deemed_accepted_at",
 )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .. import calendar as cal
 from ..calendar import CalendarUnknown, WorkingCalendar
+from ..compositions import composition_of
 from ..models import Case, ClockPause, DueTimer, HumanTask, PauseKind, TimerKind
 from ..step import Step
 from .calendar_cache import working_calendar
@@ -34,7 +35,7 @@ class _Scratch:
     @property
     def limits(self) -> Limits:
         if self._limits is None:
-            self._limits = limits_of(self.case.one_thing)
+            self._limits = limits_of(composition_of(self.case))
         return self._limits
 
 
@@ -42,11 +43,6 @@ def _scratch(step: Step) -> _Scratch:
     if step.clock_memo is None:
         step.clock_memo = _Scratch(step.case)
     return step.clock_memo
-
-
-def step_limits(step: Step) -> Limits:
-    """The case's limits for this step, loaded at most once per step (shared with the 秒批 check)."""
-    return _scratch(step).limits
 
 
 def on_transition(step: Step, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..calendar import WorkingCalendar
+from ..compositions import composition_of
 from ..models import Case, ClockPause
 from .calendar_cache import working_calendar
 from .deadlines import case_pauses, extension_days, refresh_open_tasks, set_case_deadlines
@@ -50,7 +51,7 @@ def resume_clock(
     set_case_deadlines(
         case,
         calendar=calendar,
-        limits=limits or limits_of(case.one_thing),
+        limits=limits or limits_of(composition_of(case)),
         pauses=spans,
         extension=extension_days(case),
     )

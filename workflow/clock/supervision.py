@@ -109,7 +109,9 @@ def case_clock(case: Case, tasks: Iterable[HumanTask] = ()) -> dict:
     return {
         "accepted_at": case.accepted_at,
         "promised_due_date": case.promised_due_date,
+        "promised_due_date_provisional": case.promised_due_date_provisional,
         "statutory_due_date": case.statutory_due_date,
+        "statutory_due_date_provisional": case.statutory_due_date_provisional,
         "working_days_used": working_days_used(case, [p.span for p in pauses]),
         "paused": case.status in HELD or (case.paused_since is not None and case.status in RUNNING),
         "supervision": state,

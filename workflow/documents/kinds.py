@@ -17,6 +17,8 @@ acceptance_receipt 受理回执 — every kind's keys, and:
     items           list  [{name, department}]  the service items accepted
     materials       list  [{name, count, original}]  materials received; count int, original bool (原件/复印件)
     promised_date   date  承诺办结日期
+    promised_date_provisional  bool  optional; True prints the date as 预计 …（以国务院公布的节假日安排为准）: it was
+                    counted through a year whose holiday arrangement was not entered yet (docs/clock.md)
     window_name     str   受理窗口
     officer_name    str   受理人
     contact_phone   str   咨询电话
@@ -100,6 +102,7 @@ SPECS: dict[str, ContextSpec] = {
     DocumentKind.ACCEPTANCE_RECEIPT: ContextSpec(
         required=(*NOTICE, "query_code", "promised_date", "window_name", "officer_name", "contact_phone"),
         rows={"items": ("name", "department"), "materials": ("name", "count", "original")},
+        optional=("promised_date_provisional",),
     ),
     DocumentKind.REFUSAL_NOTICE: ContextSpec(
         required=NOTICE, lists_of_text=("reasons",), optional=(*NOTICE_OPTIONAL, "review_rights")

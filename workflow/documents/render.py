@@ -10,6 +10,7 @@ from pathlib import Path
 from django.template import Context, Engine
 from django.utils import timezone
 
+from ..statutory_holidays import PROVISIONAL_LABEL, PROVISIONAL_NOTE
 from .fetcher import ASSETS_DIR, make_safe_url_fetcher
 from .fonts import missing_glyphs
 from .kinds import REVIEW_RIGHTS, DocumentKind, validate_context
@@ -65,6 +66,8 @@ def render_html(kind: str, context: dict) -> str:
         "issued_at_iso": issued_at.isoformat() if isinstance(issued_at, datetime.datetime) else "",
         "qr_data_uri": qr_data_uri(context["status_url"]),
         "seal_data_uri": seal_data_uri(context["hall_name"]),
+        "provisional_label": PROVISIONAL_LABEL,
+        "provisional_note": PROVISIONAL_NOTE,
     }
     if kind == DocumentKind.REFUSAL_NOTICE and not context.get("review_rights"):
         values["review_rights"] = REVIEW_RIGHTS

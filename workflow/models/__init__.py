@@ -24,6 +24,7 @@ from .clock import (
     PauseKind,
     TimerKind,
 )
+from .compositions import CatalogueChange, CatalogueChangeKind, CompositionVersion
 from .documents import Document
 from .halls import Hall
 from .licences import ELicence, MaterialReuse
@@ -44,7 +45,10 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseNumberCounter",
+    "CatalogueChange",
+    "CatalogueChangeKind",
     "ClockPause",
+    "CompositionVersion",
     "DeadlineExtension",
     "Decision",
     "Department",

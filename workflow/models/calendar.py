@@ -26,7 +26,8 @@ class CalendarYear(models.Model):
     complete = models.BooleanField(
         "已完整录入",
         default=False,
-        help_text="勾选后，该年度以本系统录入的安排为准（周末休息、工作日上班，另加逐日调整）",
+        help_text="勾选后，该年度以本系统录入的安排为准（周末休息、工作日上班，另加逐日调整），"
+        "并按此重新计算在办办件的预计期限。请先录入该年度全部放假和调休上班日期，再勾选",
     )
     source = models.CharField("来源", max_length=200, blank=True, help_text="如：国务院办公厅通知文号、导入文件名")
     note = models.TextField("备注", blank=True)

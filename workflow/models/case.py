@@ -9,6 +9,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from ..lifecycle import TRANSITIONS, CaseStatus
 from .audit import append
 from .catalogue import Department, OneThing, ProcessVersion
+from .compositions import CompositionVersion
 from .halls import Hall
 
 # 办件编号: the accepting hall's code (6 digits) + the date (8) + the day's sequence (6); see services/cases.py.
@@ -28,8 +29,16 @@ class Case(FSMModelMixin, models.Model):
     process_version = models.ForeignKey(
         ProcessVersion, on_delete=models.PROTECT, related_name="cases", verbose_name="流程版本"
     )
+    # What the case was opened with (merged form, items and their snapshots, limits, BPMN): every case-time read
+    # uses it (workflow/compositions.py), until a deliberate migration (services/case_migration.py) moves it.
+    composition = models.ForeignKey(
+        CompositionVersion, on_delete=models.PROTECT, related_name="cases", verbose_name="一件事组合版本"
+    )
     applicant_name = models.CharField("申请人", max_length=100)
     applicant_id_number = models.CharField("证件号码", max_length=32)
+    applicant_id_type = models.CharField(
+        "证件类型", max_length=32, default="resident_id", help_text="forms.ID_TYPES 的代码，默认居民身份证"
+    )
     applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
     form_data = models.JSONField("申请表数据", default=dict)
     status = FSMField("办件状态", default=CaseStatus.RECEIVED, choices=CaseStatus.choices, protected=True)
@@ -37,6 +46,8 @@ class Case(FSMModelMixin, models.Model):
     # SpiffWorkflow instance state without the spec, as JSON *text*: never jsonb, whose key reordering
     # breaks the library's parent-before-child task data deltas.
     process_state = models.TextField("流程实例状态")
+    # The format ``process_state`` is written in (bpmn.STATE_FORMAT); loading an older one runs bpmn's upgrades.
+    state_format = models.PositiveSmallIntegerField("流程状态格式版本")
     version = models.PositiveIntegerField("乐观锁版本", default=0)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="收件人"
@@ -61,6 +72,10 @@ class Case(FSMModelMixin, models.Model):
     promised_due_date = models.DateField("承诺办结期限", null=True, blank=True, db_index=True)
     statutory_due_date = models.DateField("法定办结期限", null=True, blank=True)
     warning_date = models.DateField("预警日期", null=True, blank=True)
+    # 预计: the date reaches into a year whose official holiday arrangement is not known yet, so it was counted
+    # on the law's holidays alone (workflow/calendar.py); recomputed when the arrangement is entered.
+    promised_due_date_provisional = models.BooleanField("承诺办结期限为预计", default=False)
+    statutory_due_date_provisional = models.BooleanField("法定办结期限为预计", default=False)
     paused_since = models.DateTimeField("暂停计时起", null=True, blank=True, help_text="有未结束的暂停时为其开始时间")
     deemed_accepted_at = models.DateTimeField("视为受理记录时间", null=True, blank=True)
 
@@ -69,10 +84,28 @@ class Case(FSMModelMixin, models.Model):
         ordering = ["-opened_at"]
         indexes = [
             models.Index(fields=["status", "one_thing"], name="case_status_one_thing"),
-            # The supervisor's statistics over a period: every column they read, so an index-only scan.
+            # The supervisor's statistics (workflow/statistics.py) over a period of receipt: every column they
+            # read of a case, so an index-only scan; the id for joining the tasks, ratings and pauses.
             models.Index(
-                fields=["opened_at", "one_thing", "status", "concluded_at", "promised_due_date"],
+                fields=["opened_at"],
+                include=[
+                    "id",
+                    "one_thing",
+                    "status",
+                    "accepted_at",
+                    "decided_at",
+                    "concluded_at",
+                    "promised_due_date",
+                    "accepting_hall",
+                    "deciding_hall",
+                ],
                 name="case_opened_stats",
+            ),
+            # The few cases with a provisional date: what import_calendar recomputes and the dashboard counts.
+            models.Index(
+                fields=["status"],
+                condition=models.Q(promised_due_date_provisional=True) | models.Q(statutory_due_date_provisional=True),
+                name="case_provisional_due",
             ),
         ]
 
@@ -185,6 +218,7 @@ class HumanTask(models.Model):
     limit_days = models.PositiveSmallIntegerField("办理时限（工作日）", null=True, blank=True)
     due_date = models.DateField("办理期限", null=True, blank=True, db_index=True)
     warning_date = models.DateField("预警日期", null=True, blank=True)
+    due_date_provisional = models.BooleanField("办理期限为预计", default=False)
     # 秒批: decided by the item's decision table instead of a person; a reviewer of the department checks
     # it afterwards (事后复核) and may confirm it or revoke the licence it produced.
     auto_approved = models.BooleanField("秒批", default=False)
@@ -204,6 +238,9 @@ class HumanTask(models.Model):
         verbose_name="复核人",
     )
     post_reviewed_at = models.DateTimeField("复核时间", null=True, blank=True)
+    # Set on a review's latest task when a correction made its item(s) stop applying (不再适用): its decision
+    # stands in the record but issues nothing (no e-licence).
+    not_applicable_reason = models.TextField("不再适用的原因", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "部门任务"
@@ -211,11 +248,10 @@ class HumanTask(models.Model):
         indexes = [
             # The inbox's order (earliest due first): a department's open tasks in index order, no sort.
             models.Index(fields=["department", "state", "due_date", "created_at", "id"], name="task_inbox_due"),
-            models.Index(fields=["case", "state"], name="task_case_state"),
-            # The departments' statistics over a period: every column they read, so an index-only scan.
-            models.Index(
-                fields=["created_at", "department", "state", "decision", "due_date"], name="task_created_stats"
-            ),
+            # A case's tasks by state; with the department and the decision included, the statistics' count of
+            # the tasks of a period's cases is an index-only scan.
+            models.Index(fields=["case", "state"], include=["department", "decision"], name="task_case_state"),
+            models.Index(fields=["case"], condition=models.Q(due_date_provisional=True), name="task_provisional_due"),
         ]
 
     def __str__(self) -> str:

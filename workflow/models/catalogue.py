@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
+
+
+class OrderedJSONField(models.JSONField):
+    """JSON whose object key order means something — a form's field order — kept as written: JSON *text* on
+    PostgreSQL, not ``jsonb``, which re-sorts keys (shortest first), so an imported fragment's questions came back
+    in the order of their names' lengths. Text, not ``json``: ``json`` has no equality operator, and a
+    ``SELECT DISTINCT`` over a joined one-thing would fail. Nothing queries inside these columns."""
+
+    def db_type(self, connection):
+        return "text" if connection.vendor == "postgresql" else super().db_type(connection)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if connection.vendor != "postgresql":
+            return super().get_db_prep_value(value, connection, prepared)
+        if not prepared:
+            value = self.get_prep_value(value)
+        return None if value is None else json.dumps(value, cls=self.encoder, ensure_ascii=False)
+
+    def from_db_value(self, value, expression, connection):
+        if value is not None and not isinstance(value, str):
+            return value  # already parsed (a driver or backend that hands back JSON values)
+        return super().from_db_value(value, expression, connection)
 
 
 class Department(models.Model):
@@ -43,6 +67,25 @@ class HandlingLevel(models.TextChoices):
 class ServiceItem(models.Model):
     """A catalogue item (政务服务事项) with the standard elements a hall publishes for it (十统一)."""
 
+    # Every catalogue field of an item, in the order the catalogue file writes them: exported and imported
+    # (services/catalogue.py), snapshotted into each composition version a case runs on, and compared in the
+    # change history. A new catalogue field of ServiceItem is added here too, and cases pin it from then on.
+    CATALOGUE_FIELDS = (
+        "name",
+        "item_type",
+        "legal_basis",
+        "department",
+        "handling_level",
+        "statutory_limit_days",
+        "promised_limit_days",
+        "is_immediate",
+        "onsite_trips",
+        "materials",
+        "form_fragment",
+        "licence_material",
+        "auto_approval_dmn",
+    )
+
     code = models.CharField("事项编码", max_length=64, unique=True, help_text="GB/T 39554.1 风格的事项编码")
     name = models.CharField("事项名称", max_length=200)
     item_type = models.CharField("事项类型", max_length=20, choices=ItemType.choices, default=ItemType.LICENSING)
@@ -64,7 +107,7 @@ class ServiceItem(models.Model):
     onsite_trips = models.PositiveSmallIntegerField("到现场次数", default=0)
     # [{code, name, required, original, source: applicant | e_licence}]
     materials = models.JSONField("申请材料", default=list, blank=True)
-    form_fragment = models.JSONField(
+    form_fragment = OrderedJSONField(
         "表单片段（JSON Schema）", default=dict, blank=True, help_text="本事项需要申请人填写的字段，中文标题"
     )
     licence_material = models.CharField(
@@ -93,15 +136,24 @@ class ServiceItem(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def as_fragment(self) -> dict:
-        """The item as forms.merge_fragments takes it."""
+    def catalogue_values(self) -> dict:
+        """The item's catalogue fields as the catalogue file writes them (the department as its code)."""
         return {
+            name: getattr(self, "department_id" if name == "department" else name) for name in self.CATALOGUE_FIELDS
+        }
+
+    def as_fragment(self) -> dict:
+        """The item as forms.merge_fragments takes it (``produces``: the material its licence stands for)."""
+        fragment = {
             "item_code": self.code,
             "item_name": self.name,
             "department": self.department_id,
             "schema": self.form_fragment or {"type": "object", "properties": {}},
             "materials": self.materials,
         }
+        if self.licence_material:
+            fragment["produces"] = self.licence_material
+        return fragment
 
 
 class OneThing(models.Model):
@@ -124,7 +176,7 @@ class OneThing(models.Model):
     )
     promised_limit_days = models.PositiveSmallIntegerField("承诺时限（工作日）", default=5)
     # The merged one form (forms.MergedForm.to_dict(): schema, provenance, materials, report, UI hints).
-    merged_form = models.JSONField("一表申请（合并结果）", default=dict, blank=True)
+    merged_form = OrderedJSONField("一表申请（合并结果）", default=dict, blank=True)
     current_version = models.ForeignKey(
         "ProcessVersion",
         on_delete=models.PROTECT,
@@ -132,7 +184,16 @@ class OneThing(models.Model):
         blank=True,
         related_name="+",
         verbose_name="当前流程版本",
-        help_text="新办件使用的版本；在办的办件保持各自的版本",
+        help_text="新组合发布时采用的 BPMN 版本",
+    )
+    current_composition = models.ForeignKey(
+        "CompositionVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="当前组合版本",
+        help_text="新办件使用的组合版本（一表、事项快照、流程版本）；在办的办件保持各自的版本",
     )
     is_active = models.BooleanField("启用", default=True)
 
@@ -149,16 +210,25 @@ class OneThing(models.Model):
 
 
 class OneThingItem(models.Model):
-    """An item in a one-thing; ``condition`` makes its department take part only when the answers need it."""
+    """An item in a one-thing; ``condition`` makes it (its questions, materials and review) apply only when the
+    answers need it; ``depends_on`` names the items whose result its review needs first.
+
+    The rows of the one-thing's current composition, written only by composing (services/catalogue.py); a case
+    reads the items of its own composition version (workflow/compositions.py), never these rows."""
 
     one_thing = models.ForeignKey(OneThing, on_delete=models.CASCADE, related_name="item_links")
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+", verbose_name="事项")
     position = models.PositiveSmallIntegerField("顺序", default=0)
-    condition = models.CharField(
+    # A condition of forms.conditions ({"field": "outdoor_signboard", "equals": true}); a JSON *string* is a
+    # legacy restricted-Python expression, which only the process evaluates (the form asks the item's fields).
+    condition = models.JSONField(
         "参与条件",
-        max_length=500,
+        null=True,
         blank=True,
-        help_text='受限 Python 表达式，如 "餐饮" in form.get("business_scope", "")；留空表示始终参与',
+        help_text='如 {"field": "business_scope", "contains": "餐饮"}；留空表示始终参与（格式见 docs/forms.md）',
+    )
+    depends_on = models.JSONField(
+        "前置事项", default=list, blank=True, help_text="须先办结的本一件事内事项编码列表，其审查在这些事项之后进行"
     )
 
     class Meta:

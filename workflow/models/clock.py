@@ -218,6 +218,8 @@ class NotificationKind(models.TextChoices):
     CASE_WARNING = "case_warning", "办件临期预警"
     CASE_OVERDUE = "case_overdue", "红牌：办件超期"
     DEEMED_ACCEPTED = "deemed_accepted", "逾期未告知补正，视为受理"
+    # A provisional due date moved earlier when the official holiday arrangement was entered.
+    DUE_DATE_EARLIER = "due_date_earlier", "期限提前（按正式节假日安排）"
 
 
 class Notification(models.Model):

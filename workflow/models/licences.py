@@ -13,6 +13,8 @@ class ELicence(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="licences", verbose_name="办件")
     task = models.OneToOneField(HumanTask, on_delete=models.PROTECT, related_name="licence", verbose_name="审查任务")
     item = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+", verbose_name="事项")
+    # The item's name as the case's composition version held it when the licence was issued.
+    item_name = models.CharField("事项名称", max_length=200, blank=True)
     issuer = models.ForeignKey(
         Department,
         on_delete=models.PROTECT,
@@ -36,7 +38,7 @@ class ELicence(models.Model):
         indexes = [models.Index(fields=["holder_id_number"], name="licence_holder")]
 
     def __str__(self) -> str:
-        return f"{self.number}（{self.item.name}）"
+        return f"{self.number}（{self.item_name}）"
 
 
 class MaterialReuse(models.Model):

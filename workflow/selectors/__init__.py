@@ -2,28 +2,35 @@
 templates both render (docs/architecture.md "The read side"). One module per concept:
 
 - ``cases``: finding a case within one's scope; the case in full (``case_view``), its departments' progress, the
-  unified result, the correction notice, the window's lists, the diagram; ``case_merged_form`` — the one read of a
-  case's form, materials and field provenance;
+  unified result, the correction notice, the window's lists, the diagram; ``case_merged_form`` and
+  ``case_checklist`` — the one read of a case's form and field provenance, and of its materials checklist, from
+  the composition version it is pinned to (``workflow.compositions``);
 - ``tasks``: the inbox (one order), a task's row, the task page;
 - ``applicant``: what the applicant sees with case number + query code;
 - ``timeline``: a case's trail entries as a viewer may read them (the event registry's audiences);
 - ``supervision``: the clock panel and the overdue list, coloured by the one rule (``workflow.clock``);
 - ``permissions``: which actions a staff member may take on a case or task — the rules the services refuse by —
   and the one opinion-masking rule;
+- ``statistics``: every indicator a supervisor sees (the dashboard, its CSV, ``GET /api/statistics*``, the year
+  benchmark; docs/statistics.md), and a one-thing's limits with its 时限压减率;
 - ``materials``, ``documents``, ``catalogue``, ``extensions``: the checklist and files, issued documents, the
   one-things and halls, extension requests.
 """
 
-from ..ratings import rating_state, rating_statistics, rectification_get, rectification_list
+from ..provisional import open_cases_with_provisional_dates
+from ..ratings import rating_state, rectification_get, rectification_list
+from . import statistics
 from .applicant import ApplicantView, case_applicant_view
 from .cases import (
     CaseSummary,
     CaseView,
     CorrectionRequest,
     DepartmentProgress,
+    ItemNotApplicable,
     ItemResult,
     WindowLists,
     asked_fields,
+    case_checklist,
     case_events,
     case_for_applicant,
     case_get,
@@ -61,6 +68,7 @@ from .materials import (
 )
 from .materials import material_file_get as _material_file_get
 from .permissions import ACTION_CHOICES, APPLICANT_ACTION_CHOICES, Action, Me, Viewer, allowed_actions, me
+from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
 from .tasks import (
     POST_REVIEW_FILTERS,
@@ -89,7 +97,7 @@ def case_material_files(*, user, case_no: str) -> tuple:
     """A case's files by material for whoever may see the case (``case_get``): the window, supervisors and
     administrators, and reviewers of a department with a task on the case."""
     case = case_get(user=user, case_no=case_no)
-    return case, material_groups(case, case_merged_form(case))
+    return case, material_groups(case, case_checklist(case))
 
 
 __all__ = [
@@ -105,6 +113,7 @@ __all__ = [
     "DepartmentProgress",
     "DocumentRow",
     "ExtensionRequestRow",
+    "ItemNotApplicable",
     "ItemResult",
     "Material",
     "MaterialGroup",
@@ -120,6 +129,7 @@ __all__ = [
     "allowed_actions",
     "asked_fields",
     "case_applicant_view",
+    "case_checklist",
     "case_document",
     "case_documents",
     "case_events",
@@ -150,8 +160,10 @@ __all__ = [
     "missing_required_materials",
     "notification_list",
     "one_thing_get",
+    "one_thing_limits",
     "one_thing_list",
     "one_things",
+    "open_cases_with_provisional_dates",
     "overdue_tasks",
     "post_review_pending_count",
     "rating_state",
@@ -160,6 +172,7 @@ __all__ = [
     "recent_completed_tasks",
     "rectification_get",
     "rectification_list",
+    "statistics",
     "task_counts",
     "task_get",
     "task_list",

@@ -6,19 +6,21 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .. import ratings
+from ..compositions import composition_of
 from ..lifecycle import CaseStatus
 from ..models import Case, Decision
 from .cases import (
     CaseSummary,
     CorrectionRequest,
     DepartmentProgress,
+    ItemNotApplicable,
     ItemResult,
     case_events,
-    case_merged_form,
     case_summary,
     case_tasks,
     correction_notice,
     item_results,
+    items_not_applicable,
     progress_rows,
 )
 from .catalogue import department_names
@@ -40,6 +42,7 @@ class ApplicantView(CaseSummary):
     departments: list[DepartmentProgress]
     corrections: list[CorrectionRequest]
     results: list[ItemResult]
+    items_not_applicable: list[ItemNotApplicable]  # what a correction made stop applying, and why
     timeline: list[TimelineRow]  # staff names stay inside the hall: what happened and when, not who did it
     promised_date: dt.date | None
     clock: object  # supervision.ClockView (without the hall's extension requests)
@@ -55,17 +58,20 @@ def case_applicant_view(case: Case) -> ApplicantView:
     viewer = Viewer.applicant()
     names = department_names()
     tasks = case_tasks(case)
+    composition = composition_of(case)
     return ApplicantView(
-        **case_summary(case).__dict__,
+        # The one-thing as the case was opened (its pinned version's name).
+        **{**case_summary(case).__dict__, "one_thing_name": composition.name},
         refusal_reasons=next((t.opinion for t in tasks if t.lane == "window" and t.decision == Decision.REFUSE), ""),
         departments=progress_rows(case, tasks, viewer, names, opinions=case.status in FEEDBACK_STATES),
         corrections=correction_notice(case, tasks) if case.status == CaseStatus.CORRECTION_REQUIRED else [],
         results=item_results(case, tasks, viewer),
+        items_not_applicable=items_not_applicable(case, tasks),
         timeline=case_timeline(case_events(case), viewer, names),
         promised_date=case.promised_due_date,
         clock=case_clock_view(case, tasks, viewer, names),
         documents=case_documents(case),
-        files=applicant_files(case, case_merged_form(case)),
+        files=applicant_files(case, composition.materials),
         rating=ratings.rating_state(case),
         allowed_actions=sorted(applicant_actions(case)),
     )

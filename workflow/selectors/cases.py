@@ -12,12 +12,13 @@ from lxml import etree
 
 from .. import halls, query_codes
 from ..access import staff_of
+from ..compositions import composition_of, materials_checklist
 from ..errors import NotFound, PermissionDenied
 from ..labels import OUTCOME_LABELS, PROGRESS_LABELS
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, Decision, HumanTask, HumanTaskState, MaterialPromise, ProcessVersion
 from ..models import StaffRole as Role
-from ..results import case_results
+from ..results import case_results, latest_reviews
 from .catalogue import department_names
 from .documents import case_documents
 from .materials import Material, MaterialsBlock, checklist, materials_block
@@ -58,10 +59,17 @@ def case_for_applicant(*, case_no: str, query_code: str) -> Case:
     return case
 
 
-def case_merged_form(case: Case) -> dict:
-    """The one form a case was opened with (schema, provenance, materials, items, ui hints): every read of the
-    case's form, materials and field provenance goes through here."""
-    return case.one_thing.merged_form or {}
+def case_merged_form(case: Case) -> Mapping:
+    """The one form a case was opened with (schema, provenance, materials, items, ui hints, logic): its pinned
+    composition version's (``workflow.compositions``), never today's catalogue. Every read of the case's form
+    and field provenance in the views and services goes through here."""
+    return composition_of(case).merged_form
+
+
+def case_checklist(case: Case) -> list[dict]:
+    """The case's materials checklist (一次告知) for its answers: the materials of the items that apply,
+    recombined over them (``compositions.materials_checklist``). What acceptance requires and the views list."""
+    return materials_checklist(case)
 
 
 def case_tasks(case: Case) -> list[HumanTask]:
@@ -137,6 +145,7 @@ class CaseSummary:
     opened_at: dt.datetime
     concluded_at: dt.datetime | None
     promised_due_date: dt.date | None
+    promised_due_date_provisional: bool  # 预计 (docs/clock.md "Provisional dates")
     accepting_hall: HallView | None
     deciding_hall: HallView | None
     cross_region: bool
@@ -157,6 +166,7 @@ def case_summary(case: Case) -> CaseSummary:
         opened_at=case.opened_at,
         concluded_at=case.concluded_at,
         promised_due_date=case.promised_due_date,
+        promised_due_date_provisional=case.promised_due_date_provisional,
         accepting_hall=HallView(**places["accepting_hall"]) if places["accepting_hall"] else None,
         deciding_hall=HallView(**places["deciding_hall"]) if places["deciding_hall"] else None,
         cross_region=places["cross_region"],
@@ -170,7 +180,7 @@ class DepartmentProgress:
 
     department: str
     department_name: str
-    progress: str  # pending / reviewing / done
+    progress: str  # pending / reviewing / done / not_applicable (a correction made its items stop applying)
     progress_label: str
     review_round: int | None
     decision: str | None
@@ -182,6 +192,8 @@ class DepartmentProgress:
 def _progress(task: HumanTask | None) -> str:
     if task is None:
         return "pending"
+    if task.not_applicable_reason:
+        return "not_applicable"
     return "reviewing" if task.state == HumanTaskState.OPEN else "done"
 
 
@@ -230,6 +242,8 @@ class ItemResult:
     licence_revoked: bool
     licence_revoked_at: dt.datetime | None
     licence_revoked_reason: str
+    applicable: bool  # False: a correction made the item stop applying (不再适用); its decision issues nothing
+    not_applicable_reason: str
 
 
 def item_results(case: Case, tasks: list[HumanTask], viewer: Viewer) -> list[ItemResult]:
@@ -242,6 +256,33 @@ def item_results(case: Case, tasks: list[HumanTask], viewer: Viewer) -> list[Ite
         if not viewer.sees_decisions_of(row["department"]):
             row = {**row, "decision": None, "decision_label": None, "opinion": None}
         rows.append(ItemResult(**row))
+    return rows
+
+
+@dataclass(frozen=True)
+class ItemNotApplicable:
+    """An item a correction made stop applying (不再适用), with the reason; its decision issues nothing."""
+
+    item: str
+    department: str
+    department_name: str
+    reason: str
+
+
+def items_not_applicable(case: Case, tasks: list[HumanTask]) -> list[ItemNotApplicable]:
+    composition = composition_of(case)
+    rows = []
+    for task in latest_reviews(tasks):
+        if task.not_applicable_reason:
+            items = composition.items_of_element(task.element_id, task.lane)
+            rows.append(
+                ItemNotApplicable(
+                    item="、".join(item.name for item in items) or task.name,
+                    department=task.lane,
+                    department_name=task.department.name,
+                    reason=task.not_applicable_reason,
+                )
+            )
     return rows
 
 
@@ -265,6 +306,7 @@ class CaseTask:
     assignee_name: str
     completed_at: dt.datetime | None
     due_date: dt.date | None
+    due_date_provisional: bool  # 预计 (docs/clock.md "Provisional dates")
     supervision: str | None
     supervision_label: str
     auto_approved: bool
@@ -291,6 +333,7 @@ def case_task(task: HumanTask, case: Case, viewer: Viewer) -> CaseTask:
         assignee_name=(task.assignee.get_full_name() or task.assignee.get_username()) if task.assignee_id else "",
         completed_at=task.completed_at,
         due_date=task.due_date,
+        due_date_provisional=task.due_date_provisional,
         supervision=supervision,
         supervision_label=clock.supervision_label(supervision),
         auto_approved=task.auto_approved,
@@ -317,6 +360,8 @@ class PromiseRow:
 class CaseView(CaseSummary):
     """A case in full for staff: what ``GET /api/cases/{no}`` answers and the case page shows."""
 
+    composition_version: int  # the composition version the case is pinned to (changed only by a migration)
+    applicant_id_type: str
     applicant_id_number: str
     applicant_phone: str
     form: dict
@@ -327,7 +372,7 @@ class CaseView(CaseSummary):
     reused_materials: list[ReusedMaterial]
     promises: list[PromiseRow]
     clock: object  # supervision.ClockView
-    checklist: list[Material]  # the case's materials checklist (一次告知)
+    checklist: list[Material]  # the case's materials checklist (一次告知) for its answers
     materials_received: list[str]  # codes the window recorded as handed in (at opening, at acceptance)
     materials: MaterialsBlock
     documents: list  # documents.DocumentRow
@@ -349,7 +394,7 @@ def case_view(*, user, case: Case) -> CaseView:
     viewer = Viewer.of(user)
     names = department_names()
     tasks = case_tasks(case)
-    merged = case_merged_form(case)
+    materials = case_checklist(case)
     promises = list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
     facts = Facts(tasks=tasks, promised={p.material_code for p in promises if p.fulfilled_at is None})
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
@@ -357,6 +402,8 @@ def case_view(*, user, case: Case) -> CaseView:
     events = case_events(case)
     return CaseView(
         **case_summary(case).__dict__,
+        composition_version=composition_of(case).number,
+        applicant_id_type=case.applicant_id_type,
         applicant_id_number=case.applicant_id_number,
         applicant_phone=case.applicant_phone,
         form=case.form_data,
@@ -372,9 +419,9 @@ def case_view(*, user, case: Case) -> CaseView:
             PromiseRow(p.material_code, p.material_name, p.due_date, p.fulfilled_at, p.lapsed_at) for p in promises
         ],
         clock=clock_view,
-        checklist=checklist(merged, names),
+        checklist=checklist(materials, names),
         materials_received=materials_received(events),
-        materials=materials_block(case, merged, viewer, facts),
+        materials=materials_block(case, materials, viewer, facts),
         documents=case_documents(case),
         my_open_tasks=[
             row

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from .. import clock, halls
+from .. import halls
 from ..access import staff_of
 from ..errors import NotFound, PermissionDenied
 from ..models import Department, OneThing
 from .materials import Material, checklist
+from .statistics import one_thing_limits
 
 RESERVED_LANE_NAMES = {"window": "综合窗口", "applicant": "申请人"}
 
@@ -22,8 +23,9 @@ def department_names() -> dict[str, str]:
 
 
 def one_thing_list() -> QuerySet[OneThing]:
+    """The one-things a case can be opened for: active, with a published composition (on a BPMN version)."""
     return (
-        OneThing.objects.filter(is_active=True, current_version__isnull=False)
+        OneThing.objects.filter(is_active=True, current_composition__isnull=False)
         .select_related("lead_department", "current_version")
         .defer("current_version__compiled", "current_version__bpmn_xml")
     )
@@ -58,12 +60,14 @@ def one_things() -> list[OneThingBrief]:
 
 @dataclass(frozen=True)
 class OneThingView(OneThingBrief):
-    """With its one form (``form_schema``), its merged materials and its limits (``clock.one_thing_limits``)."""
+    """With its one form (``form_schema``), its merged materials and its limits (``statistics.one_thing_limits``),
+    as new cases get them."""
 
     form_schema: dict
     ui_hints: dict
     provenance: dict
     items: list[dict]
+    logic: dict  # situation_fields, asked_when, required_when (docs/forms.md)
     materials: list[Material]
     report: dict
     limits: dict
@@ -82,9 +86,10 @@ def one_thing_get(*, key: str) -> OneThingView:
         ui_hints=merged.get("ui_hints") or {},
         provenance=merged.get("provenance") or {},
         items=[{**item, "department_name": names.get(item["department"], "")} for item in merged.get("items") or []],
-        materials=checklist(merged, names),
+        logic=merged.get("logic") or {},
+        materials=checklist(merged.get("materials"), names),
         report=merged.get("report") or {},
-        limits=clock.one_thing_limits(one_thing),
+        limits=one_thing_limits(one_thing),
         merged_form=merged,
     )
 

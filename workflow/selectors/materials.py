@@ -43,6 +43,8 @@ class Material:
     deferrable: bool  # 容缺: may follow later under a written promise
     needed_by: list[MaterialUse]
     departments: list[str]  # department names
+    # Codes of the conditional items whose result stands for it: not asked when one of them applies (forms)
+    produced_by: list[str] = field(default_factory=list)
     files: list[MaterialFile] = field(default_factory=list)
 
 
@@ -58,28 +60,31 @@ def material_view(entry: Mapping, names: Mapping[str, str], files: Iterable[Mate
         deferrable=bool(entry.get("deferrable")),
         needed_by=uses,
         departments=sorted({names.get(use.department, use.department) for use in uses}),
+        produced_by=list(entry.get("produced_by") or []),
         files=list(files),
     )
 
 
-def checklist(merged_form: Mapping, names: Mapping[str, str]) -> list[Material]:
-    return [material_view(entry, names) for entry in merged_form.get("materials") or []]
+def checklist(materials: Iterable[Mapping], names: Mapping[str, str]) -> list[Material]:
+    """Material entries (a merged form's ``materials``, or a case's checklist for its answers) as view objects."""
+    return [material_view(entry, names) for entry in materials or []]
 
 
-def missing_required_materials(merged_form: Mapping, received: Iterable[str]) -> list[str]:
-    """The required rule of acceptance (形式审查: 材料齐全): names of the required materials of the checklist that
-    were neither received (handed in, attached from an earlier e-licence, or promised under 容缺) nor fetched from
-    the e-licence library. Empty: complete."""
+def missing_required_materials(materials: Iterable[Mapping], received: Iterable[str]) -> list[str]:
+    """The required rule of acceptance (形式审查: 材料齐全) over a case's checklist (the materials its answers
+    need, ``compositions.materials_checklist``): names of the required materials that were neither received
+    (handed in, attached from an earlier e-licence, or promised under 容缺) nor fetched from the e-licence
+    library. Empty: complete."""
     received = set(received)
     return [
         entry["name"]
-        for entry in merged_form.get("materials") or []
+        for entry in materials or []
         if entry.get("required") and entry.get("source") != "e_licence" and entry["code"] not in received
     ]
 
 
-def unknown_materials(merged_form: Mapping, codes: Iterable[str]) -> list[str]:
-    known = {entry["code"] for entry in merged_form.get("materials") or []}
+def unknown_materials(materials: Iterable[Mapping], codes: Iterable[str]) -> list[str]:
+    known = {entry["code"] for entry in materials or []}
     return sorted(set(codes) - known)
 
 
@@ -114,7 +119,8 @@ class MaterialsBlock:
         return self.may_upload or any(group.files for group in self.groups)
 
 
-def material_groups(case: Case, merged_form: Mapping) -> list[MaterialGroup]:
+def material_groups(case: Case, materials: Iterable[Mapping]) -> list[MaterialGroup]:
+    """The case's files by the entries of its checklist (``materials``), then those of codes it does not list."""
     files: dict[str, list] = {}
     for row in MaterialFile.objects.filter(case=case).select_related("uploaded_by").order_by("uploaded_at", "id"):
         files.setdefault(row.material_code, []).append(row)
@@ -127,7 +133,7 @@ def material_groups(case: Case, merged_form: Mapping) -> list[MaterialGroup]:
             deferrable=bool(entry.get("deferrable")),
             files=files.pop(entry["code"], []),
         )
-        for entry in merged_form.get("materials") or []
+        for entry in materials or []
     ]
     groups += [
         MaterialGroup(code=code, name=code, required=False, source="applicant", deferrable=False, files=rows)
@@ -136,12 +142,14 @@ def material_groups(case: Case, merged_form: Mapping) -> list[MaterialGroup]:
     return groups
 
 
-def materials_block(case: Case, merged_form: Mapping, viewer: Viewer, facts: Facts | None = None) -> MaterialsBlock:
+def materials_block(
+    case: Case, materials: Iterable[Mapping], viewer: Viewer, facts: Facts | None = None
+) -> MaterialsBlock:
     """The case page's materials: files per checklist material, which the viewer may upload to now (every one
     before 受理 and while a correction is awaited; a promised 容缺 material while the review runs) and whether
     files may still be removed (before 受理) — by the permission rules the upload services apply."""
     facts = facts or Facts()
-    groups = material_groups(case, merged_form)
+    groups = material_groups(case, materials)
     if allowed(Action.UPLOAD_FILE, viewer, case, facts=facts):
         groups = [
             MaterialGroup(**{**group.__dict__, "may_upload": True})
@@ -194,10 +202,10 @@ class ApplicantFile:
     uploaded_at: dt.datetime
 
 
-def applicant_files(case: Case, merged_form: Mapping) -> list[ApplicantFile]:
+def applicant_files(case: Case, materials: Iterable[Mapping]) -> list[ApplicantFile]:
     """What the applicant's status lookup shows of the files: material, file name, type and size — no content,
-    no digest, no uploader."""
-    names = {m["code"]: m["name"] for m in merged_form.get("materials") or []}
+    no digest, no uploader. ``materials``: every material of the case's version, to name them."""
+    names = {m["code"]: m["name"] for m in materials or []}
     return [
         ApplicantFile(code, names.get(code, code), name, content_type, size, at)
         for code, name, content_type, size, at in MaterialFile.objects.filter(case=case)

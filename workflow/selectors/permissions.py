@@ -319,6 +319,8 @@ def check(
             raise NotAutoApproved()
         if task.post_review_outcome:
             raise AlreadyPostReviewed()
+        if task.not_applicable_reason:  # its item stopped applying (不再适用): the approval issued nothing
+            raise Conflict("该事项补正后已不再适用，秒批结果未产生证照，无需事后复核")
     else:  # pragma: no cover - every action has its rule
         raise ValueError(action)
 

@@ -50,7 +50,9 @@ class ExtensionRequestRow:
     case_no: str
     one_thing_name: str
     promised_due_date: dt.date | None  # the case's, now
+    promised_due_date_provisional: bool
     statutory_due_date: dt.date | None
+    statutory_due_date_provisional: bool
     days: int
     reason: str
     department: str | None
@@ -70,7 +72,9 @@ class ExtensionRequestRow:
 class ClockView:
     accepted_at: dt.datetime | None
     promised_due_date: dt.date | None
+    promised_due_date_provisional: bool  # 预计: counted through a year without an official holiday arrangement
     statutory_due_date: dt.date | None
+    statutory_due_date_provisional: bool
     working_days_used: int | None
     paused: bool
     supervision: str | None
@@ -97,7 +101,9 @@ def extension_request_row(request: ExtensionRequest, names: Mapping[str, str]) -
         case_no=request.case.case_no,
         one_thing_name=request.case.one_thing.name,
         promised_due_date=request.case.promised_due_date,
+        promised_due_date_provisional=request.case.promised_due_date_provisional,
         statutory_due_date=request.case.statutory_due_date,
+        statutory_due_date_provisional=request.case.statutory_due_date_provisional,
         days=request.days,
         reason=request.reason,
         department=request.department_id,
@@ -158,7 +164,9 @@ def case_clock_view(
     return ClockView(
         accepted_at=data["accepted_at"],
         promised_due_date=data["promised_due_date"],
+        promised_due_date_provisional=data["promised_due_date_provisional"],
         statutory_due_date=data["statutory_due_date"],
+        statutory_due_date_provisional=data["statutory_due_date_provisional"],
         working_days_used=data["working_days_used"],
         paused=data["paused"],
         supervision=data["supervision"],

@@ -80,7 +80,8 @@ def task_list(
     if post_review:
         tasks = tasks.filter(auto_approved=True)
         if post_review == "pending":
-            tasks = tasks.filter(post_review_outcome="")
+            # An approval that stopped applying (不再适用) issued nothing: there is nothing to post-review.
+            tasks = tasks.filter(post_review_outcome="", not_applicable_reason="")
         elif post_review == "done":
             tasks = tasks.exclude(post_review_outcome="")
     if overdue:
@@ -90,7 +91,7 @@ def task_list(
 
 def post_review_pending_count(*, user) -> int:
     """How many 秒批 tasks of my department wait for their post-review (the inbox's 待复核 tab)."""
-    return _visible_tasks(user).filter(auto_approved=True, post_review_outcome="").count()
+    return _visible_tasks(user).filter(auto_approved=True, post_review_outcome="", not_applicable_reason="").count()
 
 
 def task_counts(*, user, one_thing: str | None = None) -> dict[str, int]:
@@ -141,6 +142,7 @@ class TaskRow:
     completed_at: dt.datetime | None
     limit_days: int | None
     due_date: dt.date | None
+    due_date_provisional: bool  # 预计 (docs/clock.md "Provisional dates")
     supervision: str | None
     supervision_label: str
     auto_approved: bool
@@ -183,6 +185,7 @@ def task_row(task: HumanTask, viewer: Viewer, *, case: Case | None = None) -> Ta
         completed_at=task.completed_at,
         limit_days=task.limit_days,
         due_date=task.due_date,
+        due_date_provisional=task.due_date_provisional,
         supervision=supervision,
         supervision_label=clock.supervision_label(supervision),
         auto_approved=task.auto_approved,
@@ -314,10 +317,11 @@ def task_page(*, user, task_id: int) -> TaskPage:
         )
         for name in mine + [name for name in properties if name not in mine]
     ]
-    files = {group.code: group.files for group in material_groups(case, merged)}
+    wanted = cases.case_checklist(case)
+    files = {group.code: group.files for group in material_groups(case, wanted)}
     materials = [
         Material(**{**m.__dict__, "files": files.get(m.code, [])})
-        for m in checklist(merged, names)
+        for m in checklist(wanted, names)
         if any(use.department == department for use in m.needed_by)
     ]
     facts = Facts(tasks=tasks)

@@ -48,10 +48,10 @@ def case_timeline(events: Iterable[CaseEvent], viewer: Viewer, names: Mapping[st
 def _label(event: CaseEvent, kind: str, *, shows_decision: bool) -> str:
     data = event.data or {}
     label = spec(kind).label
-    if data.get("task"):
-        label += f"：{data['task']}"
-    elif kind == EventKind.REOPENED and (data.get("field_titles") or data.get("fields")):
+    if kind == EventKind.REOPENED and (data.get("field_titles") or data.get("fields")):
         label += "：" + "、".join(data.get("field_titles") or data["fields"])
+    elif data.get("task"):
+        label += f"：{data['task']}"
     decision = data.get("decision")
     if kind == EventKind.TASK_COMPLETED and shows_decision and decision in Decision.values:
         label += f"（{Decision(decision).label}）"

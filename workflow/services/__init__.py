@@ -1,5 +1,7 @@
 """Every state change, one typed function each, one transaction each."""
 
+from .calendar import Recomputed, due_dates_recompute
+from .case_migration import CaseMigration, case_migrate, migration_candidates
 from .cases import (
     OpenedCase,
     case_accept,
@@ -9,7 +11,21 @@ from .cases import (
     case_refuse,
     case_withdraw,
 )
-from .catalogue import ItemLink, catalogue_export, catalogue_import, one_thing_compose, process_xml
+from .catalogue import (
+    CatalogueImportPreview,
+    CompositionImpact,
+    ItemLink,
+    catalogue_export,
+    catalogue_import,
+    catalogue_import_preview,
+    one_thing_compose,
+    one_thing_compose_preview,
+    one_thing_recompose,
+    one_thing_recompose_preview,
+    one_things_with_item,
+    process_xml,
+    service_item_save,
+)
 from .claims import human_task_claim, human_task_reassign, human_task_unclaim
 from .clock import (
     case_deadline_extend,
@@ -34,15 +50,20 @@ from .tasks import human_task_complete
 from .uploads import material_file_remove, material_file_upload
 
 __all__ = [
+    "CaseMigration",
+    "CatalogueImportPreview",
+    "CompositionImpact",
     "Deployed",
     "ItemLink",
     "OpenedCase",
+    "Recomputed",
     "auto_approval_review",
     "case_accept",
     "case_conclude",
     "case_correction_submit",
     "case_deadline_extend",
     "case_extension_request",
+    "case_migrate",
     "case_open",
     "case_procedure_end",
     "case_procedure_start",
@@ -54,8 +75,10 @@ __all__ = [
     "case_withdraw",
     "catalogue_export",
     "catalogue_import",
+    "catalogue_import_preview",
     "deemed_acceptance_sweep",
     "document_issue",
+    "due_dates_recompute",
     "due_timer_fire",
     "due_timers_claim",
     "extension_request_decide",
@@ -66,11 +89,17 @@ __all__ = [
     "human_task_unclaim",
     "material_file_remove",
     "material_file_upload",
+    "migration_candidates",
     "notification_deliver",
     "one_thing_compose",
+    "one_thing_compose_preview",
+    "one_thing_recompose",
+    "one_thing_recompose_preview",
+    "one_things_with_item",
     "process_versions_deploy",
     "process_xml",
     "promises_lapse",
     "rectification_resolve",
+    "service_item_save",
     "supervision_sweep",
 ]

@@ -11,9 +11,9 @@ Anything short of that leaves the review to a person, recorded on the trail: a t
 (``auto_approval_declined``, with the rule), a table that fails to compile or to run, or an engine error on
 the completion (``auto_approval_failed``; the instance is restored from a snapshot taken before it).
 
-Cost: which items have a table comes with the item limits the clock loads anyway (``clock.step_limits``),
-so a one-thing without tables pays no extra statement; with tables, one query for their text and one for
-the applicant's e-licences.
+Which items a review decides, and their tables, come from the case's composition version (the tables as
+they were when the version was published; ``workflow/compositions.py``), so a one-thing without tables pays
+no statement; with tables, one query for the applicant's e-licences.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from django.utils import timezone
 
 import bpmn
 
-from .. import clock
+from ..compositions import ComposedItem, composition_of
 from ..events import case_event
-from ..models import Decision, ELicence, HumanTask, HumanTaskState, ServiceItem
+from ..models import Decision, ELicence, HumanTask, HumanTaskState
 
 AUTO_OPINION = "秒批：符合规则"
 RULES_ACTOR = "秒批规则（系统）"
@@ -53,37 +53,21 @@ def run(
         if not fresh:
             return rows, ready
         considered.update(t.id for t in fresh)
-        limits = clock.step_limits(step)
-        if not any(has_table for _, _, has_table in limits.items):
+        composition = composition_of(step.case)
+        if not any(item.auto_approval_dmn.strip() for item in composition.items):
             return rows, ready  # the usual case: nothing to decide, nothing loaded
-        plans = [(task, _items_of(task, limits.items, step.instance.model.assignments)) for task in fresh]
-        plans = [(task, items) for task, items in plans if items and all(has for _, has in items)]
+        plans = [(task, composition.items_of_element(task.element_id, task.lane)) for task in fresh]
+        plans = [(task, items) for task, items in plans if items and all(i.auto_approval_dmn.strip() for i in items)]
         if not plans:
             return rows, ready
-        tables = _tables({item_id for _, items in plans for item_id, _ in items})
         if inputs is None:
             inputs = {"form": dict(step.case.form_data or {}), "licences": _licences(step.case)}
-        approved = [row for task, items in plans if (row := _decide(step, task, items, tables, inputs, new_row))]
+        approved = [row for task, items in plans if (row := _decide(step, task, items, inputs, new_row))]
         if not approved:
             return rows, ready
         rows += approved
         ready = step.instance.ready_tasks()
         apply_lifecycle(step, ready)
-
-
-def _items_of(task: bpmn.ReadyTask, items: tuple, elements) -> list[tuple[int, bool]]:
-    """The items a review decides, as ``workflow.results`` maps them: ``review_<dept>_item<k>`` the k-th item
-    of its department, ``review_<dept>`` the first when the model has per-item reviews for the department;
-    any other review decides every item of its department (then every one must have a table)."""
-    mine = [(item_id, has_table) for item_id, department, has_table in items if department == task.lane]
-    k = bpmn.item_number(task.element_id, task.lane)
-    if k is not None and (k > 1 or bpmn.has_item_reviews(elements, task.lane)):
-        return mine[k - 1 : k]
-    return mine
-
-
-def _tables(item_ids: set[int]) -> dict[int, ServiceItem]:
-    return ServiceItem.objects.only("pk", "code", "name", "auto_approval_dmn").in_bulk(list(item_ids))
 
 
 def _licences(case) -> list[str]:
@@ -98,14 +82,11 @@ def _licences(case) -> list[str]:
     return sorted({code for pair in held for code in pair if code})
 
 
-def _decide(step, task: bpmn.ReadyTask, items, tables: dict, inputs: dict, new_row) -> HumanTask | None:
+def _decide(step, task: bpmn.ReadyTask, items: list[ComposedItem], inputs: dict, new_row) -> HumanTask | None:
     """Evaluate every table of the review; complete it in the engine when all approve. None: a person decides."""
-    names = [tables[item_id].name for item_id, _ in items if item_id in tables]
+    names = [item.name for item in items]
     rules = []
-    for item_id, _ in items:
-        item = tables.get(item_id)
-        if item is None or not item.auto_approval_dmn.strip():
-            return None  # the table was removed since the limits were read
+    for item in items:
         try:
             outcome = bpmn.compile_decision(item.auto_approval_dmn, filename=item.code).evaluate(inputs)
         except (bpmn.ModelInvalid, bpmn.DecisionFailed) as exc:

@@ -13,6 +13,7 @@ import forms
 
 from .. import halls, query_codes, reactions
 from ..access import require_role
+from ..compositions import composition_by_id, composition_of
 from ..errors import (
     Conflict,
     NoTaskToComplete,
@@ -23,7 +24,7 @@ from ..errors import (
 from ..events import EventKind, case_event
 from ..models import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
 from ..results import reuse_licences
-from ..selectors.cases import case_merged_form, materials_received
+from ..selectors.cases import case_checklist, materials_received
 from ..selectors.materials import missing_required_materials, unknown_materials
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
@@ -49,6 +50,11 @@ def case_open(
 ) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
 
+    ``applicant``: ``name``, ``id_number``, ``phone`` (optional) and ``id_type`` (a ``forms.ID_TYPES`` code,
+    default 居民身份证), the number checked against its document type. The form is checked as
+    ``forms.check_answers`` does: answers to questions that do not apply are dropped, the rest validated, and
+    what is stored and given to the process is what applies.
+
     The case is received at the clerk's hall (the default hall for a clerk without one). ``deciding_hall``, a
     hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
     hall's do. ``materials``: codes of the checklist's materials the applicant handed in at the window,
@@ -64,27 +70,38 @@ def case_open(
         if deciding is None or not deciding.is_active:
             hall_errors = {"deciding_hall": ["未找到该审批地大厅，或其已停用"]}
     one_thing = (
-        OneThing.objects.select_related("current_version")
-        .defer("current_version__compiled", "current_version__bpmn_xml")
+        OneThing.objects.select_related("current_composition__process_version")
+        .defer(
+            "merged_form",
+            *(f"current_composition__{name}" for name in ("merged_form", "items", "elements")),
+            "current_composition__process_version__compiled",
+            "current_composition__process_version__bpmn_xml",
+        )
         .filter(key=one_thing_key, is_active=True)
         .first()
     )
     if one_thing is None:
         raise NotFound("未找到该一件事或其未启用")
-    if one_thing.current_version is None:
+    if one_thing.current_composition is None:
         raise Conflict("该一件事尚未部署流程")
-    field_errors = forms.validate_form(one_thing.form_schema, form)
-    material_errors = _unknown_materials(one_thing.merged_form or {}, materials)
-    if field_errors or hall_errors or material_errors:
+    # Pinned: the case keeps this composition (form, items, limits, BPMN) until it is migrated on purpose.
+    pinned = one_thing.current_composition
+    composition = composition_by_id(pinned.pk)
+    applicant_errors = applicant_problems(applicant)
+    checked = forms.check_answers(composition.merged_form, form)
+    material_errors = _unknown_materials(composition.materials, materials)
+    if checked.errors or hall_errors or applicant_errors or material_errors:
         raise ValidationFailed(
             field_errors={
+                **applicant_errors,
                 **hall_errors,
                 **material_errors,
-                **{f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()},
+                **{f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()},
             }
         )
+    form = checked.answers
 
-    version = one_thing.current_version
+    version = pinned.process_version
     case_no = _next_case_no(accepting.code)
     code = query_codes.new_query_code()
     initial = bpmn.initial_data(case_no=case_no, one_thing=one_thing.key, form=form)
@@ -96,9 +113,12 @@ def case_open(
         case_no=case_no,
         query_code_hash=query_codes.digest(code),
         one_thing=one_thing,
+        composition=pinned,
         process_version=version,
+        state_format=bpmn.STATE_FORMAT,
         applicant_name=applicant["name"],
         applicant_id_number=applicant["id_number"],
+        applicant_id_type=applicant.get("id_type") or forms.DEFAULT_ID_TYPE,
         applicant_phone=applicant.get("phone", ""),
         form_data=form,
         opened_by=user,
@@ -111,12 +131,23 @@ def case_open(
         "opened",
         one_thing=one_thing.key,
         version=version.number,
+        composition=pinned.number,
         hall=accepting.code,
         **halls_data,
         materials=sorted(set(materials)),
     )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
+
+
+def applicant_problems(applicant: dict) -> dict[str, list[str]]:
+    """The applicant block's problems, keyed ``applicant.<field>``: the document number checked against its type
+    (居民身份证 by default) with the forms package's rules and messages."""
+    id_type = applicant.get("id_type") or forms.DEFAULT_ID_TYPE
+    if id_type not in forms.ID_TYPES:
+        return {"applicant.id_type": [forms.id_number_message(id_type, "")]}
+    message = forms.id_number_message(id_type, applicant.get("id_number"))
+    return {"applicant.id_number": [message]} if message else {}
 
 
 def _reuse_licences(step: Step) -> None:
@@ -258,23 +289,24 @@ def _verified_identity(case: Case, identity: dict) -> dict | None:
     return {"method": method, "method_label": halls.IDENTITY_METHODS[method]}
 
 
-def _unknown_materials(merged_form: dict, codes: Iterable[str]) -> dict[str, list[str]]:
-    unknown = unknown_materials(merged_form, codes)
+def _unknown_materials(materials: Iterable[dict], codes: Iterable[str]) -> dict[str, list[str]]:
+    unknown = unknown_materials(materials, codes)
     return {"materials": [f"“{code}”不在本一件事的材料清单中" for code in unknown]} if unknown else {}
 
 
 def _received_materials(case: Case, *, materials: list[str], promised: list[str]) -> list[str]:
     """The required-materials rule of acceptance (材料齐全): the codes received, or the error listing what is
-    missing. What the window recorded at opening is read only when this call's materials do not complete it."""
-    merged = case_merged_form(case)
-    errors = _unknown_materials(merged, materials)
+    missing. What the window recorded at opening is read only when this call's materials do not complete it.
+    Required are the checklist's materials for the case's answers (the items that apply: ``case_checklist``)."""
+    errors = _unknown_materials(composition_of(case).materials, materials)
     if errors:
         raise ValidationFailed(field_errors=errors)
+    checklist = case_checklist(case)
     received = set(materials) | set(promised)
-    if missing_required_materials(merged, received):
+    if missing_required_materials(checklist, received):
         recorded = CaseEvent.objects.filter(case_id=case.pk, kind__in=["opened", "materials_reused"])
         received |= set(materials_received(recorded.only("kind", "data")))
-    missing = missing_required_materials(merged, received)
+    missing = missing_required_materials(checklist, received)
     if missing:
         message = "请核对并勾选必交材料：" + "、".join(missing)
         raise ValidationFailed(message, field_errors={"materials": [message]})
@@ -285,11 +317,20 @@ def _received_materials(case: Case, *, materials: list[str], promised: list[str]
 def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     """The applicant's one resubmission after a combined correction notice.
 
-    ``changes`` are the corrected form fields; the merged form must validate. The departments that asked
-    are re-opened (the process routes that), and so is any department that had approved but needs a field
-    the resubmission actually changed (by the merged form's provenance): its approval was given on other
-    answers. Each re-opening is recorded with its reason. ``actor`` is the window user when staff key it in
-    for the applicant, else None.
+    ``changes`` are the corrected form fields; the form must validate against the case's own composition
+    (the one it was opened with, not today's). Then the items that apply are recomputed from the corrected
+    form, with the conditions of the case's composition evaluated as the engine evaluates them:
+
+    - an item that stops applying is recorded as 不再适用 with the reason (``item_not_applicable``; its
+      review's latest task keeps its decision but issues nothing) and its review is taken out of the
+      process data, so the model neither re-opens it nor counts it in the unified result;
+    - an item that starts applying opens its review (the model routes that; ``item_applicable``);
+    - a review that had approved but whose items need a field the resubmission actually changed (the
+      merged form's provenance) loses its approval and re-opens (``reopened``): it was given on other answers;
+    - the reviews that asked for correction re-open (the model routes that).
+
+    ``reopened`` and ``item_applicable`` name only reviews the engine actually opened. ``actor`` is the window
+    user when staff key it in for the applicant, else None.
     """
     if actor is not None:
         require_role(actor, *ROLES[Action.CORRECT])
@@ -297,36 +338,22 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     require(Action.CORRECT, Viewer.of(actor) if actor is not None else Viewer.applicant(), case)
     if not isinstance(changes, dict) or not changes:
         raise ValidationFailed(field_errors={"form": ["请填写需要补正的内容"]})
-    form = {**case.form_data, **changes}
-    field_errors = forms.validate_form(case_merged_form(case).get("schema") or {"type": "object"}, form)
-    if field_errors:
-        raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in field_errors.items()})
+    composition = composition_of(case)
+    checked = forms.check_answers(composition.merged_form, {**case.form_data, **changes})
+    if checked.errors:
+        raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()})
+    form = checked.answers  # answers to questions that no longer apply are dropped (docs/forms.md)
     step = begin_step(case, actor)
     task = _open_task_in_lane(step, "applicant")
     data = step.instance.task_data(task.engine_task_id)
-    changed = sorted(name for name, value in changes.items() if case.form_data.get(name) != value)
-    reviews = dict(data.get("reviews", {}))
-    merged = case_merged_form(case)
-    provenance = merged.get("provenance", {})
-    titles = (merged.get("schema") or {}).get("properties") or {}
-    for key, decision in sorted(data.get("reviews", {}).items()):
-        department = bpmn.department_of_review_key(key)
-        needed = [name for name in changed if any(p["department"] == department for p in provenance.get(name, []))]
-        if decision == Decision.APPROVE and needed:
-            del reviews[key]  # plan_round re-opens every review without an approval
-            step.event(
-                "reopened",
-                department=department,
-                fields=needed,
-                field_titles=[titles.get(name, {}).get("title", name) for name in needed],
-                reason="补正修改了本部门需要的字段",
-            )
+    changed = sorted(name for name in set(changes) | set(case.form_data) if case.form_data.get(name) != form.get(name))
+    plan = _correction_plan(composition, data, case.form_data, form, changed)
     complete_engine_task(
         step.instance,
         task,
         {
             "form": form,
-            "reviews": reviews,
+            "reviews": plan.reviews,
             "correction": {"round": data.get("review_round", 0), "fields": changed},
         },
     )
@@ -335,8 +362,111 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     step.completed.append(task)
     case.form_data = form
     step.event("corrected", department="applicant", fields=sorted(changes))
+    _record_correction_effects(step, composition, plan)
     persist_step(step)
     return case
+
+
+@dataclass
+class _CorrectionPlan:
+    reviews: dict  # the process data's ``reviews`` to complete the correction with
+    dropped: dict  # review key → {"fields": [...], "decision": ...}: its items stopped applying
+    reopening: dict  # review key → fields: an approval given on answers the correction changed
+    starting: dict  # review key → fields: its items start applying
+
+
+def _correction_plan(composition, data: dict, old_form: dict, new_form: dict, changed: list[str]) -> _CorrectionPlan:
+    keys = composition.review_keys()
+    applied_before = composition.applicable_review_keys({**data, "form": old_form})
+    applied_after = composition.applicable_review_keys({**data, "form": new_form})
+    reviews = dict(data.get("reviews", {}))
+    plan = _CorrectionPlan(reviews=reviews, dropped={}, reopening={}, starting={})
+    for key, decision in sorted(data.get("reviews", {}).items()):
+        items = keys.get(key, [])
+        fields = _fields_needed(composition, items, key, changed)
+        if items and key not in applied_after:
+            del reviews[key]  # out of the case: the model neither re-opens it nor counts its decision
+            plan.dropped[key] = {"fields": fields, "decision": decision}
+        elif decision == Decision.APPROVE and fields:
+            del reviews[key]  # plan_round re-opens every review without an approval
+            plan.reopening[key] = fields
+    for key, items in keys.items():
+        if key in applied_after and key not in applied_before and key not in reviews:
+            plan.starting[key] = _fields_needed(composition, items, key, changed)
+    return plan
+
+
+def _fields_needed(composition, items, key: str, changed: list[str]) -> list[str]:
+    """The changed fields a review needs: its items' (by the merged form's provenance), or for a review the
+    composition does not know, its department's."""
+    provenance = composition.provenance
+    codes = {item.code for item in items}
+    department = items[0].department if items else bpmn.department_of_review_key(key)
+    return [
+        name
+        for name in changed
+        if any(
+            (p.get("item_code") in codes) if codes else (p.get("department") == department)
+            for p in provenance.get(name, [])
+        )
+    ]
+
+
+def _record_correction_effects(step: Step, composition, plan: _CorrectionPlan) -> None:
+    """The trail of what the correction did to the reviews, as the engine routed it."""
+    keys = composition.review_keys()
+    opened = {
+        composition.review_key_of(t.element_id, t.lane): t
+        for t in step.instance.ready_tasks()
+        if t.lane not in bpmn.RESERVED_LANES
+    }
+
+    def titles(fields: list[str]) -> str:
+        return "、".join(f"“{composition.field_title(name)}”" for name in fields)
+
+    for key, fields in plan.reopening.items():
+        if key in opened:
+            task = opened[key]
+            step.event(
+                "reopened",
+                department=task.lane,
+                task=task.name,
+                fields=fields,
+                field_titles=[composition.field_title(name) for name in fields],
+                reason="补正修改了本部门需要的字段",
+            )
+    for key, fields in plan.starting.items():
+        if key in opened:
+            task, items = opened[key], keys[key]
+            step.event(
+                "item_applicable",
+                department=task.lane,
+                task=task.name,
+                items=[item.name for item in items],
+                fields=fields,
+                reason="补正后满足本事项的参与条件" + (f"（修改了{titles(fields)}）" if fields else "") + "，开启审查",
+            )
+    if not plan.dropped:
+        return
+    latest: dict[str, HumanTask] = {}
+    for row in step.case.tasks.filter(department__isnull=False).order_by("created_at", "id"):
+        latest[composition.review_key_of(row.element_id, row.lane)] = row
+    for key, dropped in plan.dropped.items():
+        items, fields = keys[key], dropped["fields"]
+        reason = "补正后不再满足本事项的参与条件" + (f"（修改了{titles(fields)}）" if fields else "")
+        row = latest.get(key)
+        if row is not None:
+            HumanTask.objects.filter(pk=row.pk).update(not_applicable_reason=reason)
+        step.event(
+            "item_not_applicable",
+            department=items[0].department,
+            task=row.name if row is not None else "",
+            items=[item.name for item in items],
+            item_codes=[item.code for item in items],
+            fields=fields,
+            earlier_decision=str(dropped["decision"]),
+            reason=reason,
+        )
 
 
 @transaction.atomic

@@ -22,6 +22,8 @@ from django.utils import timezone
 from .. import calendar as cal
 from .. import clock
 from ..access import staff_of
+from ..calendar import PROVISIONAL_LABEL, PROVISIONAL_NOTE
+from ..compositions import composition_of
 from ..errors import (
     ConcurrentUpdate,
     Conflict,
@@ -185,7 +187,7 @@ def case_deadline_extend(*, user, case_no: str, days: int, reason: str, approver
 def _check_extendable(case: Case, days: int, now: dt.datetime) -> tuple[clock.Limits, int]:
     """May the (locked) case be extended by ``days``? Its limits and the days granted so far, or the error."""
     permissions.check_extendable(case, now)
-    limits = clock.limits_of(case.one_thing)
+    limits = clock.limits_of(composition_of(case))
     granted = clock.extension_days(case)
     if granted + days > limits.extension_cap:
         raise ValidationFailed(
@@ -343,7 +345,7 @@ def deemed_acceptance_sweep(*, now: dt.datetime | None = None, limit: int = 200)
         )
         .order_by("opened_at")[:limit]
     )
-    notes, limits_by_one_thing = [], {}
+    notes = []
     for case in candidates:
         try:
             if not calendar.is_deemed_accepted(case.opened_at, None, now):
@@ -354,8 +356,7 @@ def deemed_acceptance_sweep(*, now: dt.datetime | None = None, limit: int = 200)
         step = Step(case=case, instance=None, actor=clock.SYSTEM_ACTOR, open_tasks=[])
         case.accepted_at = case.opened_at
         clock.record_deemed_acceptance(step.event, case, now, calendar=calendar)
-        limits = limits_by_one_thing.get(case.one_thing_id) or clock.limits_of(case.one_thing)
-        limits_by_one_thing[case.one_thing_id] = limits
+        limits = clock.limits_of(composition_of(case))
         clock.set_case_deadlines(case, calendar=calendar, limits=limits, now=now)
         _save_clock(case)
         CaseEvent.objects.bulk_create(step.events)
@@ -415,6 +416,11 @@ def _notify(rows: list[dict]) -> list[tuple[int, str]]:
     return inserted
 
 
+def _due(day: dt.date, provisional: bool) -> str:
+    """A due date in a notice: "2027年01月05日（预计，以国务院公布的节假日安排为准）" when provisional."""
+    return f"{day:%Y年%m月%d日}" + (f"（{PROVISIONAL_LABEL}，{PROVISIONAL_NOTE}）" if provisional else "")
+
+
 def _not_notified(kind: str, field: str):
     return ~Exists(Notification.objects.filter(kind=kind, **{field: OuterRef("pk")}))
 
@@ -443,7 +449,7 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
             continue
         text = (
             f"黄牌：办件 {task.case.case_no}「{task.name}」已超过办理期限"
-            f"（{task.due_date:%Y年%m月%d日}，{task.limit_days} 个工作日），请立即办理。"
+            f"（{_due(task.due_date, task.due_date_provisional)}，{task.limit_days} 个工作日），请立即办理。"
         )
         first = _note(
             NotificationKind.TASK_OVERDUE,
@@ -466,7 +472,10 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
     for task in warn_tasks.filter(_not_notified(NotificationKind.TASK_WARNING, "task"))[:limit]:
         if clock.task_supervision(task, on=on) != clock.Supervision.WARNING:
             continue
-        text = f"预警：办件 {task.case.case_no}「{task.name}」将于 {task.due_date:%Y年%m月%d日} 到期，请抓紧办理。"
+        text = (
+            f"预警：办件 {task.case.case_no}「{task.name}」将于 {_due(task.due_date, task.due_date_provisional)} "
+            "到期，请抓紧办理。"
+        )
         notes.append(
             _note(
                 NotificationKind.TASK_WARNING,
@@ -490,19 +499,14 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
             continue
         text = (
             f"红牌：办件 {case.case_no}（{case.one_thing.name}）已超过承诺办结期限"
-            f"（{case.promised_due_date:%Y年%m月%d日}），请督办。"
+            f"（{_due(case.promised_due_date, case.promised_due_date_provisional)}），请督办。"
         )
         first = _note(NotificationKind.CASE_OVERDUE, case, role=StaffRole.WINDOW, text=text)
         notes += [first, _note(NotificationKind.CASE_OVERDUE, case, role=StaffRole.SUPERVISOR, text=text)]
-        if case.one_thing.lead_department_id:
+        lead = composition_of(case).lead_department
+        if lead:
             notes.append(
-                _note(
-                    NotificationKind.CASE_OVERDUE,
-                    case,
-                    role=StaffRole.REVIEWER,
-                    text=text,
-                    department=case.one_thing.lead_department_id,
-                )
+                _note(NotificationKind.CASE_OVERDUE, case, role=StaffRole.REVIEWER, text=text, department=lead)
             )
         cards[first["key"]] = (case, "red_card", {"due_date": case.promised_due_date.isoformat()})
     warn_cases = cases.filter(warning_date__lte=on, promised_due_date__gte=on)
@@ -510,8 +514,8 @@ def supervision_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> li
         if clock.case_supervision(case, on=on) != clock.Supervision.WARNING:
             continue
         text = (
-            f"预警：办件 {case.case_no}（{case.one_thing.name}）将于 {case.promised_due_date:%Y年%m月%d日} "
-            "到达承诺办结期限。"
+            f"预警：办件 {case.case_no}（{case.one_thing.name}）将于 "
+            f"{_due(case.promised_due_date, case.promised_due_date_provisional)} 到达承诺办结期限。"
         )
         notes.append(_note(NotificationKind.CASE_WARNING, case, role=StaffRole.WINDOW, text=text))
 
@@ -544,7 +548,7 @@ def _backfill_due_dates(*, now: dt.datetime, limit: int) -> None:
         clock.set_case_deadlines(
             case,
             calendar=calendar,
-            limits=clock.limits_of(case.one_thing),
+            limits=clock.limits_of(composition_of(case)),
             pauses=pauses,
             extension=clock.extension_days(case),
             now=now,
@@ -563,7 +567,7 @@ def _backfill_due_dates(*, now: dt.datetime, limit: int) -> None:
         if clock.set_task_deadlines(task, calendar=calendar, start=start, pauses=pauses, now=now):
             changed.append(task)
     if changed:
-        HumanTask.objects.bulk_update(changed, ["due_date", "warning_date"])
+        HumanTask.objects.bulk_update(changed, clock.TASK_DUE_FIELDS)
 
 
 # --------------------------------------------------------------------------- delivery

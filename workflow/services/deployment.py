@@ -9,7 +9,9 @@ from django.db import transaction
 import bpmn
 
 from ..errors import DeploymentRefused
-from ..models import Department, OneThing, ProcessVersion
+from ..models import CatalogueChangeKind, Department, OneThing, ProcessVersion
+from .catalogue_history import composition_diff, record_change
+from .compositions import composition_publish, current_content, published_content
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,11 @@ class Deployed:
 
 
 @transaction.atomic
-def process_versions_deploy(*, files: list[tuple[str, bytes]], deployed_by: str = "") -> list[Deployed]:
-    """Deploy each file as a new immutable version of the one-thing named by its process id.
+def process_versions_deploy(
+    *, files: list[tuple[str, bytes]], deployed_by: str = "", actor=None, source: str = "deploy_bpmn"
+) -> list[Deployed]:
+    """Deploy each file as a new immutable version of the one-thing named by its process id, and publish the
+    one-thing's composition on it (a new composition version for new cases; running cases keep theirs).
 
     Raises DeploymentRefused with every problem of every file (``extra["problems"]``). Deploying content
     identical to an existing version deploys nothing and reports that version.
@@ -65,6 +70,22 @@ def process_versions_deploy(*, files: list[tuple[str, bytes]], deployed_by: str 
             user_tasks=[{"element_id": t.element_id, "name": t.name, "lane": t.lane} for t in model.user_tasks],
             deployed_by=deployed_by,
         )
+        before = published_content(one_thing)
         OneThing.objects.filter(pk=one_thing.pk).update(current_version=version)
+        one_thing.current_version = version
+        composition, published = composition_publish(one_thing=one_thing, published_by=deployed_by)
+        record_change(
+            kind=CatalogueChangeKind.ONE_THING,
+            key=one_thing.key,
+            name=one_thing.name,
+            action="deployed",
+            summary=f"部署流程 v{version.number}（{filename}）"
+            + (f"，发布组合第 {composition.number} 版" if published else ""),
+            diff=composition_diff(before, current_content(one_thing)),
+            source=source,
+            actor=actor,
+            actor_label=deployed_by,
+            composition=composition if published else None,
+        )
         results.append(Deployed(version, created=True))
     return results

@@ -63,7 +63,14 @@ def lock_case(
 
 
 def restore_instance(case: Case) -> bpmn.ProcessInstance:
-    return bpmn.ProcessInstance.restore(model_for(case.process_version), case.process_state)
+    """The case's process instance; a state written in an older format is upgraded on the way in (and saved
+    in the current format by the step's persist)."""
+    try:
+        return bpmn.ProcessInstance.restore(
+            model_for(case.process_version), case.process_state, state_format=case.state_format
+        )
+    except bpmn.StateFormatUnknown as exc:
+        raise ProcessFailed(f"办件的流程状态无法载入：{exc}") from None
 
 
 def complete_engine_task(instance: bpmn.ProcessInstance, task: HumanTask, data: dict) -> None:
@@ -104,6 +111,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     state = instance.dump()
     if creating:
         case.process_state = state
+        case.state_format = bpmn.STATE_FORMAT
         case.save(force_insert=True)
     else:
         changed = Case.objects.filter(pk=case.pk, version=case.version).update(
@@ -111,6 +119,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
             outcome=case.outcome,
             form_data=case.form_data,
             process_state=state,
+            state_format=bpmn.STATE_FORMAT,
             concluded_at=case.concluded_at,
             **clock.row_fields(case),
             version=F("version") + 1,
@@ -119,6 +128,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
         if changed != 1:
             raise ConcurrentUpdate()
         case.version += 1
+        case.state_format = bpmn.STATE_FORMAT
 
     for task in step.completed:
         task.state = HumanTaskState.COMPLETED
@@ -145,7 +155,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     HumanTask.objects.bulk_create(new_rows + auto_rows)
     if any(event.kind == "approve" for event in step.events):
         for licence in issue_licences(case):
-            step.event("licence_issued", department=licence.issuer_id, number=licence.number, item=licence.item.name)
+            step.event("licence_issued", department=licence.issuer_id, number=licence.number, item=licence.item_name)
     for row in new_rows:
         step.event("task_opened", department=row.lane, task=row.name, element_id=row.element_id)
     if before_events is not None:
@@ -202,9 +212,19 @@ def _apply_lifecycle(step: Step, ready: list[bpmn.ReadyTask]) -> None:
             raise ProcessFailed("流程停在了没有待办任务的位置")
     if target == case.status:
         return
-    name = transition_between(case.status, target)
-    if name is None:
-        raise InvalidTransition(f"流程结果要求从“{case.get_status_display()}”转到“{CaseStatus(target).label}”，不允许")
-    getattr(case, name)()
-    step.event(name, status=str(target))
-    clock.on_transition(step, name)  # the legal clock starts, stops, resumes or ends with the lifecycle
+    for name in _edges_between(case.status, target):
+        getattr(case, name)()
+        step.event(name, status=str(case.status))
+        clock.on_transition(step, name)  # the legal clock starts, stops, resumes or ends with the lifecycle
+
+
+def _edges_between(source: str, target: str) -> list[str]:
+    """The lifecycle edge from source to target; or, for a resubmission that leaves nothing to review (every
+    review that asked stopped applying and no approval was re-opened), resubmit and then the result."""
+    name = transition_between(source, target)
+    if name is not None:
+        return [name]
+    first, then = transition_between(source, CaseStatus.IN_REVIEW), transition_between(CaseStatus.IN_REVIEW, target)
+    if source == CaseStatus.CORRECTION_REQUIRED and first and then:
+        return [first, then]
+    raise InvalidTransition(f"流程结果要求从“{CaseStatus(source).label}”转到“{CaseStatus(target).label}”，不允许")

@@ -70,7 +70,7 @@ def auto_approval_review(*, user, task_id: int, outcome: str, opinion: str = "")
                 "licence_revoked",
                 department=task.lane,
                 number=licence.number,
-                item=licence.item.name,
+                item=licence.item_name,
                 reason=task.post_review_opinion,
             )
     step.save_events()

@@ -15,7 +15,7 @@ from ..errors import NotFound, ValidationFailed
 from ..events import case_event
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, MaterialPromise, PauseKind
-from ..selectors.cases import case_merged_form
+from ..selectors.cases import case_checklist
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from .engine import lock_case, save_status
 
@@ -26,7 +26,7 @@ MAX_PROMISE_WORKING_DAYS = 10
 def check_promises(case: Case, promises: list[dict]) -> list[tuple[dict, dt.date]]:
     """The promised materials, each checked: it is on the one-thing's checklist, it may be deferred (容缺
     applies to non-key materials only), and its date is after today and within the limit."""
-    checklist = {m["code"]: m for m in case_merged_form(case).get("materials", [])}
+    checklist = {m["code"]: m for m in case_checklist(case)}
     today = timezone.localdate()
     latest = add_working_days(today, MAX_PROMISE_WORKING_DAYS)
     errors: dict[str, list[str]] = {}

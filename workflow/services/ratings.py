@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .. import calendar
 from ..access import require_role
+from ..compositions import composition_of
 from ..errors import AlreadyRated, InvalidTransition, NotFound, RectificationClosed, ValidationFailed
 from ..events import EventKind, case_event
 from ..models import (
@@ -113,8 +114,9 @@ def responsible_department(case: Case) -> str:
         rejecting = reviews.filter(decision=Decision.REJECT).order_by("completed_at", "id").first()
         if rejecting is not None:
             return rejecting.department_id
-    if case.one_thing.lead_department_id:
-        return case.one_thing.lead_department_id
+    lead = composition_of(case).lead_department
+    if lead:
+        return lead
     last = reviews.order_by("-completed_at", "-id").first()
     if last is not None:
         return last.department_id

@@ -29,11 +29,12 @@ from django.db.models import Count, Max, Sum
 
 from .. import upload_limits, uploads
 from ..access import require_role
+from ..compositions import composition_of
 from ..errors import CaseFilesLimit, FileTypeNotAllowed, NotFound, ValidationFailed
 from ..events import case_event
 from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise
 from ..models.documents import private_storage
-from ..selectors.cases import case_merged_form
+from ..selectors.cases import case_checklist
 from ..selectors.permissions import PROMISE_STATES, ROLES, Action, Viewer, require
 from .engine import lock_case
 from .promises import case_promise_fulfil
@@ -163,11 +164,11 @@ def material_file_path(row: MaterialFile) -> Path:
 
 
 def _material_names(case: Case) -> dict[str, str]:
-    return {m["code"]: m["name"] for m in case_merged_form(case).get("materials", [])}
+    return {m["code"]: m["name"] for m in composition_of(case).materials}
 
 
 def _material_of(case: Case, material_code: str) -> dict:
-    for material in case_merged_form(case).get("materials", []):
+    for material in case_checklist(case):
         if material["code"] == material_code:
             return material
     message = f"“{material_code}”不在本一件事的材料清单中"

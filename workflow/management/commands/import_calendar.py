@@ -15,6 +15,7 @@ from django.db import transaction
 from workflow.calendar import CHINESE_CALENDAR
 from workflow.clock import forget_calendar_year
 from workflow.models import CalendarDay, CalendarDayKind, CalendarYear
+from workflow.tasks.calendar import recompute_due_dates
 
 HELP = """\
 导入某一年度的节假日安排（工作日历）。文件为 UTF-8 编码的 JSON 或 CSV。
@@ -33,6 +34,10 @@ CSV（.csv）：表头 date,kind,name（或 日期,类型,名称），每行一�
 导入即声明该年度"已完整录入"：该年度以导入内容为准（周末休息、周一至周五上班，另加文件所列日期），
 不再使用 chinese-calendar 库中该年度的数据。重复导入同一文件不产生变化；
 导入会替换该年度原有的全部逐日调整（包括手工录入的）。文件有误时不写入任何内容，列出全部问题并以非零状态退出。
+
+导入后，按新日历重新计算在办办件和待办任务的期限：期限计算经过该年度的，以及所有"预计"期限（此前按法定节假日
+预计、未含调休）。期限有变化的办件在办理记录中留痕（原期限、新期限）；期限提前的，通知承办人员。
+重新计算逐件提交，中途中断时再次执行同一导入即可补完。
 """
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -281,10 +286,19 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"校验通过，未写入。{summary}")
             return
-        added, changed, removed, year_changed = save_schedule(schedule, default_source=f"导入文件 {path.name}")
+        source = schedule.source or f"导入文件 {path.name}"
+        added, changed, removed, year_changed = save_schedule(schedule, default_source=source)
         if not (added or changed or removed or year_changed):
             self.stdout.write(f"内容未变。{summary}")
-            return
+        else:
+            self.stdout.write(
+                f"已导入 {summary}；逐日调整新增 {added} 条、修改 {changed} 条、删除 {removed} 条。"
+                "该年度已标记为完整录入。"
+            )
+        # Also when nothing changed: it finishes a recompute an earlier run left unfinished (idempotent).
+        report = recompute_due_dates(years=[year], reason=f"{year} 年节假日安排已导入（{source}）")
         self.stdout.write(
-            f"已导入 {summary}；逐日调整新增 {added} 条、修改 {changed} 条、删除 {removed} 条。该年度已标记为完整录入。"
+            f"重新计算期限：涉及在办办件 {report.cases} 件，期限有变化 {report.changed} 件"
+            f"（提前 {report.earlier} 件，已通知承办人员；推后 {report.later} 件），"
+            f"仍为预计 {report.still_provisional} 件。"
         )

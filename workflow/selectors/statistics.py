@@ -1,0 +1,823 @@
+"""效能监督 statistics: every indicator a supervisor sees, computed here once (definitions: docs/statistics.md).
+
+The dashboard screen, its CSV export, the statistics API and the year benchmark all call this module and render
+its view objects; nothing else computes an indicator.
+
+- **The population.** The cases *received* (``Case.opened_at``) in the period ``[since, until)``, scoped to the
+  caller: a supervisor bound to a hall sees the cases that hall accepted or decides (``halls.case_scope``), an
+  unbound supervisor or an administrator sees all. Department tasks, ratings and rectification orders are
+  those of the same cases.
+- **Working days used** of a case is the legal clock's own figure (``clock.working_days_used``, shown on the
+  case page): working days from acceptance (``accepted_at``) to the decision (``decided_at``), pauses
+  (补正, Art. 45 procedures, 容缺 suspension) excluded. Here it is computed in bulk — the cases grouped by
+  (acceptance date, decision date), working days counted from per-year prefix sums, the few cases with pauses
+  corrected one by one — and a test holds it equal to the per-case function.
+- **Item limits** are read through :func:`item_limits` only, so that pinned compositions can re-point it.
+
+Aggregation happens in SQL (grouped counts); Python touches groups, not cases, except the cases with pauses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from django.db.models import BooleanField, Count, DateField, ExpressionWrapper, F, Q, QuerySet, When
+from django.db.models import Case as Choose
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from .. import clock, halls
+from ..access import require_role
+from ..calendar import JOINT_EXTENSION_DAYS, JOINT_LIMIT_DAYS, CalendarUnknown, WorkingCalendar, local_date
+from ..compositions import Composition, composition_by_id
+from ..errors import ValidationFailed
+from ..labels import OUTCOME_LABELS
+from ..lifecycle import CaseStatus
+from ..models import (
+    GOOD_LEVELS,
+    Case,
+    ClockPause,
+    Decision,
+    Department,
+    Hall,
+    HumanTask,
+    HumanTaskState,
+    OneThing,
+    OneThingItem,
+    Rating,
+    RatingLevel,
+    RectificationOrder,
+    RectificationState,
+    Staff,
+    StaffRole,
+)
+
+__all__ = [
+    "CaseCounts",
+    "CaseRow",
+    "DepartmentStatistics",
+    "Indicators",
+    "ItemLimit",
+    "OneThingStatistics",
+    "Period",
+    "RatingStatistics",
+    "Statistics",
+    "WorkingDayCounter",
+    "case_rows",
+    "department_statistics",
+    "item_limits",
+    "one_thing_limits",
+    "one_thing_statistics",
+    "rating_statistics",
+    "statistics",
+]
+
+RATE_PLACES = 4  # rates: 0.9856 = 98.56 %
+_QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
+DAYS_PLACES = 2  # average working days
+# The legal clock runs until now for these; for the other states without a decision it stopped at the last change
+# (clock.working_days_used).
+CLOCK_RUNNING = frozenset({CaseStatus.RECEIVED, CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUIRED})
+FINAL = frozenset({CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN})
+
+
+def _rate(part: int | Fraction, whole: int) -> float | None:
+    """part ÷ whole rounded half up to RATE_PLACES, as ``calendar.reduction_rate`` rounds; None when whole is 0."""
+    if not whole:
+        return None
+    exact = Fraction(part) / whole
+    rounded = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+    return float(rounded)
+
+
+# --------------------------------------------------------------------------- view objects
+
+
+@dataclass(frozen=True)
+class Period:
+    """Cases received from ``since`` (inclusive) until ``until`` (exclusive); None: unbounded."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def __post_init__(self):
+        if self.since is not None and self.until is not None and self.until <= self.since:
+            raise ValidationFailed("统计区间的结束应晚于开始", field_errors={"until": ["结束日期不能早于开始日期"]})
+
+    @classmethod
+    def of_days(cls, since: dt.date | None = None, until: dt.date | None = None) -> Period:
+        """Whole local days, both inclusive: ``of_days(date(2025, 1, 1), date(2025, 12, 31))`` is the year 2025."""
+        if since is not None and until is not None and until < since:
+            raise ValidationFailed("统计区间的结束应晚于开始", field_errors={"until": ["结束日期不能早于开始日期"]})
+        return cls(
+            since=_midnight(since) if since is not None else None,
+            until=_midnight(until + dt.timedelta(days=1)) if until is not None else None,
+        )
+
+    @property
+    def first_day(self) -> dt.date | None:
+        return local_date(self.since) if self.since is not None else None
+
+    @property
+    def last_day(self) -> dt.date | None:
+        return local_date(self.until - dt.timedelta(microseconds=1)) if self.until is not None else None
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_default_timezone())
+
+
+@dataclass(frozen=True)
+class ItemLimit:
+    """A service item of a one-thing with its limits in working days; 时限压减率 = 1 − promised ÷ statutory."""
+
+    code: str
+    name: str
+    department: str
+    statutory_limit_days: int
+    promised_limit_days: int
+
+    @property
+    def reduction(self) -> Fraction | None:
+        """Exact; None when undefined (a statutory limit of 0 days, or a promise longer than the law's)."""
+        if self.statutory_limit_days <= 0 or not 0 <= self.promised_limit_days <= self.statutory_limit_days:
+            return None
+        return 1 - Fraction(self.promised_limit_days, self.statutory_limit_days)
+
+    @property
+    def reduction_rate(self) -> float | None:
+        return _rate(self.reduction, 1) if self.reduction is not None else None
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """The counts every case indicator is a ratio of (docs/statistics.md)."""
+
+    received: int = 0  # 收件: every case of the period
+    accepted: int = 0  # 受理件: accepted, or deemed accepted by law (the legal clock runs: accepted_at)
+    in_progress: int = 0  # 在办: accepted, no final state yet
+    concluded: int = 0  # 办结件: accepted and now 已办结
+    not_accepted: int = 0  # 不予受理
+    withdrawn: int = 0  # 撤回 (before or after acceptance)
+    timed: int = 0  # 办结件 whose working days used the calendar could count
+    working_days: int = 0  # their working days used, summed
+    immediate: int = 0  # of them, those with 0 working days used (即办件)
+    with_due_date: int = 0  # 办结件 with a promised due date
+    on_time: int = 0  # of them, decided on or before it
+    rated: int = 0  # cases with a rating (the current one counts)
+    rated_good: int = 0  # … at 非常满意, 满意 or 基本满意
+    reduction_sum: Fraction = Fraction(0)  # Σ over the accepted cases of their one-thing's 时限压减率
+    reduction_cases: int = 0  # accepted cases whose one-thing has a 时限压减率
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """The seed's indicators, each a ratio of :class:`CaseCounts` (None: nothing to divide by)."""
+
+    completion_rate: float | None  # 办结率 = concluded ÷ accepted
+    immediate_share: float | None  # 即办件占比 = immediate ÷ timed
+    reduction_rate: float | None  # 时限压减率 (of a one-thing: mean over its items; of a hall: case-weighted)
+    average_working_days: float | None  # 平均办理用时 = working_days ÷ timed
+    on_time_rate: float | None  # 按时办结率 = on_time ÷ with_due_date
+    good_rate: float | None  # 好评率 = rated_good ÷ rated
+
+    @classmethod
+    def of(cls, counts: CaseCounts, *, reduction: Fraction | None = None) -> Indicators:
+        if reduction is None and counts.reduction_cases:
+            reduction = counts.reduction_sum / counts.reduction_cases
+        return cls(
+            completion_rate=_rate(counts.concluded, counts.accepted),
+            immediate_share=_rate(counts.immediate, counts.timed),
+            reduction_rate=_rate(reduction, 1) if reduction is not None else None,
+            average_working_days=round(counts.working_days / counts.timed, DAYS_PLACES) if counts.timed else None,
+            on_time_rate=_rate(counts.on_time, counts.with_due_date),
+            good_rate=_rate(counts.rated_good, counts.rated),
+        )
+
+
+@dataclass(frozen=True)
+class OneThingStatistics:
+    key: str
+    name: str
+    promised_limit_days: int  # the one-thing's own promise for a whole case (承诺时限)
+    items: tuple[ItemLimit, ...]
+    counts: CaseCounts
+    indicators: Indicators
+
+
+@dataclass(frozen=True)
+class DepartmentStatistics:
+    """A department's review tasks on the period's cases (every round counts)."""
+
+    code: str
+    name: str
+    open: int
+    completed: int
+    approve: int
+    need_correction: int
+    reject: int
+
+    @property
+    def total(self) -> int:
+        return self.open + self.completed
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    level: int
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class RectificationStatistics:
+    total: int
+    open: int
+    overdue: int  # open past the due date
+    done: int
+    on_time: int  # resolved on or before the due date
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """整改按时率 = on time ÷ the orders that are due (done, or open past the due date)."""
+        return _rate(self.on_time, self.done + self.overdue)
+
+
+@dataclass(frozen=True)
+class RatingStatistics:
+    ratings: int
+    good: int
+    by_level: tuple[LevelCount, ...]
+    rectifications: RectificationStatistics
+
+    @property
+    def good_rate(self) -> float | None:
+        return _rate(self.good, self.ratings)
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    period: Period
+    hall: Hall | None  # the hall the caller's view is limited to (收受分离), None: every case
+    by_status: tuple[StatusCount, ...]
+    counts: CaseCounts
+    indicators: Indicators
+    one_things: tuple[OneThingStatistics, ...]
+    departments: tuple[DepartmentStatistics, ...]
+    ratings: RatingStatistics
+    calendar_gaps: tuple[int, ...] = ()  # years the calendar does not know: their cases are not timed
+
+    @property
+    def total(self) -> int:
+        return self.counts.received
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case as the CSV export states it; the figures are those the indicators count."""
+
+    case_no: str
+    one_thing: str
+    one_thing_name: str
+    status: str
+    status_label: str
+    outcome: str
+    outcome_label: str
+    opened_at: dt.datetime
+    accepted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    concluded_at: dt.datetime | None
+    working_days_used: int | None  # the legal clock's (None: not accepted, or the calendar lacks a year)
+    promised_limit_days: int
+    promised_due_date: dt.date | None
+    overdue: bool | None  # decided after the promised due date; None: no decision or no due date yet
+    correction_rounds: int
+
+
+# --------------------------------------------------------------------------- working days in bulk
+
+
+class WorkingDayCounter:
+    """``WorkingCalendar.working_days_between`` / ``working_days_used`` for many cases: each year's working days
+    as prefix sums (one pass over the year's days, once), so a count costs a subtraction per year it spans."""
+
+    def __init__(self, calendar: WorkingCalendar | None = None):
+        self.calendar = calendar if calendar is not None else WorkingCalendar()
+        self._prefix: dict[int, list[int] | None] = {}
+
+    def _year(self, year: int) -> list[int]:
+        if year not in self._prefix:
+            if not self.calendar.knows_year(year):
+                self._prefix[year] = None
+            else:
+                prefix, running, day = [], 0, dt.date(year, 1, 1)
+                while day.year == year:
+                    running += self.calendar.is_working_day(day)
+                    prefix.append(running)
+                    day += dt.timedelta(days=1)
+                self._prefix[year] = prefix
+        prefix = self._prefix[year]
+        if prefix is None:
+            raise CalendarUnknown(year)
+        return prefix
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; 0 when end is not after start."""
+        if end <= start:
+            return 0
+        total, first = 0, start + dt.timedelta(days=1)
+        for year in range(first.year, end.year + 1):
+            prefix = self._year(year)
+            lo, hi = max(first, dt.date(year, 1, 1)), min(end, dt.date(year, 12, 31))
+            lo_index, hi_index = lo.timetuple().tm_yday - 1, hi.timetuple().tm_yday - 1
+            total += prefix[hi_index] - (prefix[lo_index - 1] if lo_index else 0)
+        return total
+
+    def used(self, start: dt.date, end: dt.date, pauses: Iterable[tuple[dt.date, dt.date | None]] = ()) -> int:
+        """Working days in (start, end] outside the pauses, each pause ``(stopped on, resumed on or None)``
+        stopping the days in (stopped, resumed] (open: until ``end``), overlapping pauses merged — the
+        convention of ``workflow.calendar``."""
+        if end < start:
+            raise ValueError(f"结束日期（{end}）早于开始日期（{start}）")
+        used = self.between(start, end)
+        for first, last in _merged(pauses, end):
+            lo, hi = max(first, start), min(last, end)
+            if lo < hi:
+                used -= self.between(lo, hi)
+        return used
+
+
+def _merged(pauses: Iterable[tuple[dt.date, dt.date | None]], open_until: dt.date) -> list[tuple[dt.date, dt.date]]:
+    spans = sorted(
+        (first, last)
+        for first, last in ((first, last if last is not None else max(open_until, first)) for first, last in pauses)
+        if last > first
+    )
+    merged: list[list[dt.date]] = []
+    for first, last in spans:
+        if merged and first <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return [(first, last) for first, last in merged]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _local_date(expression) -> TruncDate:
+    return TruncDate(expression, tzinfo=timezone.get_default_timezone())
+
+
+@dataclass(frozen=True)
+class _Population:
+    """The cases a statistic counts — received in the period, in the caller's hall (收受分离: a supervisor bound
+    to a hall sees the cases it accepted or decides) — and the rows of other tables that belong to them."""
+
+    staff: Staff
+    period: Period
+
+    def of(self, queryset: QuerySet, prefix: str = "") -> QuerySet:
+        """``queryset`` (of Case, or with ``prefix`` "case__" of a table pointing at cases) limited to the
+        population; a join, and none at all when every case counts."""
+        scope = halls.case_scope(self.staff, prefix)
+        if scope is not None:
+            queryset = queryset.filter(scope)
+        if self.period.since is not None:
+            queryset = queryset.filter(**{f"{prefix}opened_at__gte": self.period.since})
+        if self.period.until is not None:
+            queryset = queryset.filter(**{f"{prefix}opened_at__lt": self.period.until})
+        return queryset
+
+    def cases(self) -> QuerySet[Case]:
+        return self.of(Case.objects.all())
+
+
+def _population(user, period: Period) -> _Population:
+    return _Population(require_role(user, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR), period)
+
+
+def item_limits(current: Mapping[int, int | None]) -> dict[int, tuple[ItemLimit, ...]]:
+    """Each one-thing's items with their limits as new cases get them: ``current`` maps a one-thing's id to its
+    current composition version's (its items in the composition's order, from the per-process cache), or to None
+    for a one-thing never composed on a BPMN version (its catalogue rows, one query). The one place the statistics
+    read item limits."""
+    out: dict[int, tuple[ItemLimit, ...]] = {
+        one_thing_id: item_limits_of(composition_by_id(version))
+        for one_thing_id, version in current.items()
+        if version is not None
+    }
+    uncomposed = [one_thing_id for one_thing_id, version in current.items() if version is None]
+    if not uncomposed:
+        return out
+    rows = (
+        OneThingItem.objects.filter(one_thing_id__in=uncomposed)
+        .order_by("one_thing_id", "position", "id")
+        .values_list(
+            "one_thing_id",
+            "item__code",
+            "item__name",
+            "item__department_id",
+            "item__statutory_limit_days",
+            "item__promised_limit_days",
+        )
+    )
+    catalogue: dict[int, list[ItemLimit]] = defaultdict(list)
+    for one_thing_id, *values in rows:
+        catalogue[one_thing_id].append(ItemLimit(*values))
+    out.update((one_thing_id, tuple(items)) for one_thing_id, items in catalogue.items())
+    return out
+
+
+def item_limits_of(composition: Composition) -> tuple[ItemLimit, ...]:
+    """A composition version's items with the limits it was published with."""
+    return tuple(
+        ItemLimit(item.code, item.name, item.department, item.statutory_limit_days, item.promised_limit_days)
+        for item in composition.items
+    )
+
+
+def one_thing_reduction(items: Iterable[ItemLimit]) -> Fraction | None:
+    """时限压减率 of a one-thing: the mean of its items' rates, each item once (conditional items too)."""
+    rates = [item.reduction for item in items if item.reduction is not None]
+    return sum(rates, Fraction(0)) / len(rates) if rates else None
+
+
+def one_thing_reduction_rate(items: Iterable[ItemLimit]) -> float | None:
+    """The same, rounded as every rate is: what the catalogue's ``GET /api/one-things/{key}`` states."""
+    reduction = one_thing_reduction(items)
+    return _rate(reduction, 1) if reduction is not None else None
+
+
+def one_thing_limits(one_thing: OneThing) -> dict:
+    """The one-thing's statutory and promised limits, its 时限压减率 and each item's, as new cases get them (its
+    current composition version; ``GET /api/one-things/{key}``)."""
+    if one_thing.current_composition_id is None:  # not openable yet: nothing composed on a BPMN version
+        return {
+            "statutory_limit_days": JOINT_LIMIT_DAYS,
+            "promised_limit_days": one_thing.promised_limit_days,
+            "extension_limit_days": JOINT_EXTENSION_DAYS,
+            "reduction_rate": one_thing_reduction_rate(item_limits({one_thing.pk: None}).get(one_thing.pk, ())),
+            "items": [],
+        }
+    composition = composition_by_id(one_thing.current_composition_id)
+    limits = clock.limits_of(composition)
+    items = item_limits_of(composition)
+    return {
+        "statutory_limit_days": limits.statutory,
+        "promised_limit_days": limits.promised,
+        "extension_limit_days": limits.extension_cap,
+        # 时限压减率 of a one-thing: the mean of its items' (docs/statistics.md), not its promise against the 45 days
+        "reduction_rate": one_thing_reduction_rate(items),
+        "items": sorted(items, key=lambda item: item.code),
+    }
+
+
+@dataclass
+class _Tally:
+    """CaseCounts under construction."""
+
+    received: int = 0
+    accepted: int = 0
+    in_progress: int = 0
+    concluded: int = 0
+    not_accepted: int = 0
+    withdrawn: int = 0
+    timed: int = 0
+    working_days: int = 0
+    immediate: int = 0
+    with_due_date: int = 0
+    on_time: int = 0
+    rated: int = 0
+    rated_good: int = 0
+    reduction_sum: Fraction = field(default_factory=Fraction)
+    reduction_cases: int = 0
+
+    def add(self, other: _Tally) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def frozen(self) -> CaseCounts:
+        return CaseCounts(**{name: getattr(self, name) for name in self.__dataclass_fields__})
+
+
+def _case_tallies(
+    population: _Population, counter: WorkingDayCounter
+) -> tuple[dict[int, _Tally], dict[str, int], set[int]]:
+    """Per one-thing tallies, counts per status, and the years the calendar lacked. Two queries: the cases
+    grouped by (one-thing, status, accepted?, acceptance date, decision date, promised due date) — the dates
+    for 办结件 only, so other cases collapse into a few groups — and the pauses of the 办结件."""
+    timed = Q(status=CaseStatus.CONCLUDED, accepted_at__isnull=False)
+    groups = (
+        population.cases()
+        .order_by()
+        .annotate(
+            accepted=ExpressionWrapper(Q(accepted_at__isnull=False), output_field=BooleanField()),
+            start=Choose(When(timed, then=_local_date("accepted_at")), output_field=DateField()),
+            end=Choose(When(timed, then=_local_date(Coalesce("decided_at", "concluded_at"))), output_field=DateField()),
+            due=Choose(When(timed, then=F("promised_due_date")), output_field=DateField()),
+        )
+        .values_list("one_thing_id", "status", "accepted", "start", "end", "due")
+        .annotate(n=Count("*"))
+    )
+    tallies: dict[int, _Tally] = defaultdict(_Tally)
+    by_status: dict[str, int] = defaultdict(int)
+    gaps: set[int] = set()
+    for one_thing_id, status, accepted, start, end, due, n in groups:
+        tally = tallies[one_thing_id]
+        by_status[status] += n
+        tally.received += n
+        tally.not_accepted += n if status == CaseStatus.NOT_ACCEPTED else 0
+        tally.withdrawn += n if status == CaseStatus.WITHDRAWN else 0
+        if not accepted:
+            continue
+        tally.accepted += n
+        if status not in FINAL:
+            tally.in_progress += n
+        if status != CaseStatus.CONCLUDED:
+            continue
+        tally.concluded += n
+        if due is not None:
+            tally.with_due_date += n
+            tally.on_time += n if end <= due else 0
+        try:
+            days = counter.between(start, end)
+        except CalendarUnknown as exc:
+            gaps.add(exc.year)
+            continue
+        tally.timed += n
+        tally.working_days += n * days
+        tally.immediate += n if days == 0 else 0
+
+    # The 办结件 with pauses: their paused working days come off (a pause may turn a case into a 即办件).
+    pauses = (
+        population.of(
+            ClockPause.objects.filter(case__status=CaseStatus.CONCLUDED, case__accepted_at__isnull=False), "case__"
+        )
+        .annotate(
+            one_thing_id=F("case__one_thing_id"),
+            start=_local_date("case__accepted_at"),
+            end=_local_date(Coalesce("case__decided_at", "case__concluded_at")),
+            stopped=_local_date("started_at"),
+            resumed=_local_date("ended_at"),
+        )
+        .order_by()
+        .values_list("case_id", "one_thing_id", "start", "end", "stopped", "resumed")
+    )
+    by_case: dict[int, list] = defaultdict(list)
+    for case_id, one_thing_id, start, end, stopped, resumed in pauses:
+        by_case[case_id].append((one_thing_id, start, end, stopped, resumed))
+    for spans in by_case.values():
+        one_thing_id, start, end = spans[0][:3]
+        try:
+            before = counter.between(start, end)
+            after = (
+                counter.used(start, end, [(stopped, resumed) for *_, stopped, resumed in spans]) if end >= start else 0
+            )
+        except CalendarUnknown:
+            continue  # not timed above either
+        tally = tallies[one_thing_id]
+        tally.working_days -= before - after
+        tally.immediate += 1 if before > 0 and after == 0 else 0
+    return tallies, by_status, gaps
+
+
+def _rating_tallies(population: _Population) -> dict[int, tuple[int, int]]:
+    """(ratings, good ratings) per one-thing: each case's current rating."""
+    rows = (
+        population.of(Rating.objects.filter(superseded_by__isnull=True), "case__")
+        .order_by()
+        .values_list("case__one_thing_id", "level")
+        .annotate(n=Count("*"))
+    )
+    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for one_thing_id, level, n in rows:
+        out[one_thing_id][0] += n
+        out[one_thing_id][1] += n if level in GOOD_LEVELS else 0
+    return {key: (total, good) for key, (total, good) in out.items()}
+
+
+def _one_things(
+    population: _Population, counter: WorkingDayCounter
+) -> tuple[tuple[OneThingStatistics, ...], CaseCounts, dict[str, int], set[int]]:
+    tallies, by_status, gaps = _case_tallies(population, counter)
+    for one_thing_id, (rated, good) in _rating_tallies(population).items():
+        tallies[one_thing_id].rated += rated
+        tallies[one_thing_id].rated_good += good
+    one_things = list(
+        OneThing.objects.filter(Q(is_active=True) | Q(pk__in=list(tallies)))
+        .order_by("key")
+        .values_list("pk", "key", "name", "promised_limit_days", "current_composition")
+    )
+    limits = item_limits({pk: version for pk, *_, version in one_things})
+    hall, rows = _Tally(), []
+    for pk, key, name, promised, _version in one_things:
+        tally = tallies.get(pk, _Tally())
+        items = limits.get(pk, ())
+        reduction = one_thing_reduction(items)
+        if reduction is not None and tally.accepted:
+            tally.reduction_sum += reduction * tally.accepted
+            tally.reduction_cases += tally.accepted
+        hall.add(tally)
+        counts = tally.frozen()
+        rows.append(
+            OneThingStatistics(
+                key=key,
+                name=name,
+                promised_limit_days=promised,
+                items=items,
+                counts=counts,
+                indicators=Indicators.of(counts, reduction=reduction),
+            )
+        )
+    return tuple(rows), hall.frozen(), by_status, gaps
+
+
+def _departments(population: _Population) -> tuple[DepartmentStatistics, ...]:
+    # Grouped on the task's own columns (the index-only scan of task_case_state); the names come separately.
+    rows = (
+        population.of(HumanTask.objects.filter(department__isnull=False), "case__")
+        .order_by()
+        .values_list("department_id", "state", "decision")
+        .annotate(n=Count("*"))
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for code, state, decision, n in rows:
+        counts[code][state] += n
+        if decision:
+            counts[code][decision] += n
+    names = dict(Department.objects.filter(code__in=list(counts)).values_list("code", "name"))
+    return tuple(
+        DepartmentStatistics(
+            code=code,
+            name=names.get(code, code),
+            open=c[HumanTaskState.OPEN],
+            completed=c[HumanTaskState.COMPLETED],
+            approve=c[Decision.APPROVE],
+            need_correction=c[Decision.NEED_CORRECTION],
+            reject=c[Decision.REJECT],
+        )
+        for code, c in sorted(counts.items(), key=lambda pair: (names.get(pair[0], pair[0]), pair[0]))
+    )
+
+
+def _ratings(population: _Population, today: dt.date) -> RatingStatistics:
+    levels = dict(
+        population.of(Rating.objects.filter(superseded_by__isnull=True), "case__")
+        .order_by()
+        .values_list("level")
+        .annotate(n=Count("*"))
+        .values_list("level", "n")
+    )
+    done, is_open = Q(state=RectificationState.DONE), Q(state=RectificationState.OPEN)
+    orders = population.of(RectificationOrder.objects, "case__").aggregate(
+        done=Count("pk", filter=done),
+        on_time=Count("pk", filter=done & Q(resolved_at__date__lte=F("due_date"))),
+        open=Count("pk", filter=is_open),
+        overdue=Count("pk", filter=is_open & Q(due_date__lt=today)),
+    )
+    return RatingStatistics(
+        ratings=sum(levels.values()),
+        good=sum(n for level, n in levels.items() if level in GOOD_LEVELS),
+        by_level=tuple(LevelCount(level.value, level.label, levels.get(level.value, 0)) for level in RatingLevel),
+        rectifications=RectificationStatistics(total=orders["done"] + orders["open"], **orders),
+    )
+
+
+# --------------------------------------------------------------------------- the public reads
+
+
+def statistics(
+    *, user, period: Period = Period(), today: dt.date | None = None, calendar: WorkingCalendar | None = None
+) -> Statistics:
+    """Everything the supervisor's dashboard and ``GET /api/statistics`` show."""
+    population = _population(user, period)
+    one_things, counts, by_status, gaps = _one_things(population, WorkingDayCounter(calendar))
+    hall_id = population.staff.hall_id
+    return Statistics(
+        period=period,
+        hall=halls.hall_by_id(hall_id) if hall_id else None,
+        by_status=tuple(StatusCount(s.value, s.label, by_status.get(s.value, 0)) for s in CaseStatus),
+        counts=counts,
+        indicators=Indicators.of(counts),
+        one_things=one_things,
+        departments=_departments(population),
+        ratings=_ratings(population, today or timezone.localdate()),
+        calendar_gaps=tuple(sorted(gaps)),
+    )
+
+
+def one_thing_statistics(
+    *, user, period: Period = Period(), calendar: WorkingCalendar | None = None
+) -> tuple[OneThingStatistics, ...]:
+    return _one_things(_population(user, period), WorkingDayCounter(calendar))[0]
+
+
+def department_statistics(*, user, period: Period = Period()) -> tuple[DepartmentStatistics, ...]:
+    return _departments(_population(user, period))
+
+
+def rating_statistics(*, user, period: Period = Period(), today: dt.date | None = None) -> RatingStatistics:
+    """好评率 and 整改按时率 of the period's cases (``GET /api/statistics/ratings``)."""
+    return _ratings(_population(user, period), today or timezone.localdate())
+
+
+def case_rows(
+    *, user, period: Period = Period(), now: dt.datetime | None = None, calendar: WorkingCalendar | None = None
+) -> Iterator[CaseRow]:
+    """The period's cases one by one, oldest first, for the CSV export (streamed; no personal data). Who may
+    read them is checked at the call, not at the first row."""
+    return _case_rows(_population(user, period), now or timezone.now(), WorkingDayCounter(calendar))
+
+
+def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCounter) -> Iterator[CaseRow]:
+    rounds = dict(
+        population.of(HumanTask.objects.filter(lane="applicant"), "case__")
+        .order_by()
+        .values_list("case_id")
+        .annotate(n=Count("*"))
+        .values_list("case_id", "n")
+    )
+    pauses: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    for case_id, started_at, ended_at in (
+        population.of(ClockPause.objects.filter(case__accepted_at__isnull=False), "case__")
+        .order_by()
+        .values_list("case_id", "started_at", "ended_at")
+    ):
+        pauses[case_id].append((started_at, ended_at))
+    rows = (
+        population.cases()
+        .order_by("opened_at", "pk")
+        .values_list(
+            "pk",
+            "case_no",
+            "one_thing__key",
+            "one_thing__name",
+            "composition__promised_limit_days",  # the promise the case was opened with (its pinned version)
+            "status",
+            "outcome",
+            "opened_at",
+            "accepted_at",
+            "decided_at",
+            "concluded_at",
+            "updated_at",
+            "promised_due_date",
+        )
+        .iterator(chunk_size=2000)
+    )
+    for pk, case_no, key, name, limit, status, outcome, opened, accepted, decided, concluded, updated, due in rows:
+        decided_or_concluded = decided or concluded
+        used = None
+        if accepted is not None:
+            end = decided_or_concluded or (now if status in CLOCK_RUNNING else updated)
+            try:
+                used = _used(counter, accepted, end, pauses.get(pk, ()))
+            except CalendarUnknown:
+                used = None
+        overdue = None
+        if decided_or_concluded is not None and due is not None:
+            overdue = local_date(decided_or_concluded) > due
+        yield CaseRow(
+            case_no=case_no,
+            one_thing=key,
+            one_thing_name=name,
+            status=status,
+            status_label=CaseStatus(status).label,
+            outcome=outcome,
+            outcome_label=OUTCOME_LABELS.get(outcome, ""),
+            opened_at=opened,
+            accepted_at=accepted,
+            decided_at=decided,
+            concluded_at=concluded,
+            working_days_used=used,
+            promised_limit_days=limit,
+            promised_due_date=due,
+            overdue=overdue,
+            correction_rounds=rounds.get(pk, 0),
+        )
+
+
+def _used(
+    counter: WorkingDayCounter,
+    start: dt.datetime,
+    end: dt.datetime,
+    pauses: Iterable[tuple[dt.datetime, dt.datetime | None]],
+) -> int:
+    """A case's working days used, as ``clock.working_days_used`` counts them."""
+    return counter.used(
+        local_date(start),
+        local_date(end),
+        [(local_date(a), local_date(b) if b is not None else None) for a, b in pauses],
+    )
