@@ -18,10 +18,9 @@ from workflow.models import HumanTask, HumanTaskState
 def open_case(users, one_thing: str = "enterprise_start") -> str:
     if one_thing == "newborn":
         applicant = {"name": "张晓红", "id_number": MOTHER_ID, "phone": "13912345678"}
-        # no 秒批: every review stays with a person; born 20 days before the (travelled-to) day, as the sample is
-        # before today (a birth date after the day of application is refused)
-        born = (timezone.localdate() - dt.timedelta(days=20)).isoformat()
-        form = {**NEWBORN_FORM, "payment_method": "窗口缴费", "birth_date": born}
+        # No 秒批: every review stays with a person; born 20 days before the (frozen) day of application.
+        born = timezone.localdate() - dt.timedelta(days=20)
+        form = {**NEWBORN_FORM, "payment_method": "窗口缴费", "birth_date": born.isoformat()}
     else:
         applicant, form = APPLICANT, ENTERPRISE_FORM
     opened = services.case_open(

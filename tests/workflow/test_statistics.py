@@ -127,16 +127,16 @@ def test_each_indicator_by_hand(users, week):
     assert departments["market_regulation"] == statistics.DepartmentStatistics(
         code="market_regulation", name="区市场监督管理局", open=1, completed=4, approve=4, need_correction=0, reject=0
     )
-    # public_security: A B H approve; C asks a correction, then approves; E open (N's 出生登记 is not open yet:
-    # the newborn's reviews run in stages, and only 出生医学证明 (health) opens at acceptance)
+    # public_security: A B H approve; C asks a correction, then approves; E open (N's 户口登记 has not opened:
+    # it waits for the birth certificate, the newborn's first stage)
     police = departments["public_security"]
     assert (police.open, police.completed, police.approve, police.need_correction, police.reject) == (1, 5, 4, 1, 0)
     # tax: A B C approve, H rejects; E open
     tax = departments["tax"]
     assert (tax.open, tax.completed, tax.approve, tax.reject, tax.total) == (1, 4, 3, 1, 5)
-    # N: health's review open; 医保 and 社保 wait for 出生登记, so they have no task of the period yet
+    # N's first stage: only the birth certificate (health) is open; the later stages' departments have no task yet.
     assert departments["health"].open == 1
-    assert "medical_insurance" not in departments and "social_security" not in departments
+    assert not {"medical_insurance", "social_security"} & set(departments)
 
 
 def test_a_period_counts_the_cases_received_in_it(users, week):
