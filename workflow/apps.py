@@ -10,4 +10,8 @@ class WorkflowConfig(AppConfig):
             checks,  # noqa: F401  (registers system checks)
             clock,  # noqa: F401  (drops cached calendar years when one is edited)
             halls,  # noqa: F401  (drops cached halls when one is saved)
+            # Registers the Celery tasks in every process, not only in workers: the write path queues them by
+            # name (workflow/reactions.py), and an unregistered name is sent to the broker even when tasks run
+            # eagerly (the embedded demo), where nobody consumes it.
+            tasks,  # noqa: F401
         )
