@@ -117,6 +117,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "deciding_hall": "deciding hall code (收受分离 only)",
             "materials": "codes of the materials the window received at intake",
             "intake": "the intake record entered: [{code, status received|not_applicable, form, count}]",
+            "channel": "申办渠道 code (window / online / kiosk; absent on cases opened before channels)",
         },
     ),
     EventKind.MATERIALS_REUSED: EventSpec(

@@ -22,7 +22,17 @@ from ..errors import (
     ValidationFailed,
 )
 from ..events import EventKind, case_event
-from ..models import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Channel,
+    Decision,
+    HumanTask,
+    HumanTaskState,
+    OneThing,
+    StaffRole,
+)
 from ..results import reuse_licences
 from ..selectors.cases import case_checklist
 from ..selectors.materials import (
@@ -55,6 +65,7 @@ def case_open(
     form: dict,
     deciding_hall: str | None = None,
     materials: Iterable[str | dict] = (),
+    channel: str = Channel.WINDOW,
 ) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
 
@@ -68,8 +79,11 @@ def case_open(
     hall's do. ``materials``: the intake record the window enters at the counter (``intake_entries``): per
     material of the one-thing, received (original or copy, how many) or not applicable; a plain code means
     received, the original, one copy. Recorded with the opening; acceptance needs every required one
-    (``case_accept``) and may record it again.
+    (``case_accept``) and may record it again. ``channel``: how the application came in (``Channel``: 窗口 by
+    default, 网上 or 自助终端), recorded on the case and in its opening event.
     """
+    if channel not in Channel.values:
+        raise ValidationFailed(field_errors={"channel": ["申办渠道只能是：" + "、".join(Channel.labels)]})
     staff = require_role(user, StaffRole.WINDOW)
     accepting = halls.hall_of(staff)
     if accepting is None or not accepting.is_active:
@@ -131,6 +145,7 @@ def case_open(
         applicant_id_type=applicant.get("id_type") or forms.DEFAULT_ID_TYPE,
         applicant_phone=applicant.get("phone", ""),
         form_data=form,
+        channel=channel,
         opened_by=user,
         accepting_hall=accepting,
         deciding_hall=deciding,
@@ -145,6 +160,7 @@ def case_open(
         hall=accepting.code,
         **halls_data,
         **_intake_data(entries),
+        channel=str(channel),
     )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
