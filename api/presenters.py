@@ -9,6 +9,7 @@ from workflow.labels import (
     PROGRESS_LABELS,
     PROVISIONAL_NOTE,
     CaseStatus,
+    Channel,
     Decision,
     DocumentKind,
     HumanTaskState,
@@ -255,6 +256,10 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     applicant_id_number = serializers.CharField()
     applicant_id_type = serializers.CharField(help_text="证件类型代码（resident_id 居民身份证 等）")
     applicant_phone = serializers.CharField(allow_blank=True)
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, help_text="申办渠道：window 窗口 / online 网上 / kiosk 自助终端"
+    )
+    channel_label = serializers.CharField()
     form = serializers.DictField()
     opened_at = serializers.DateTimeField()
     concluded_at = serializers.DateTimeField(allow_null=True)

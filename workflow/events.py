@@ -116,6 +116,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "hall": "accepting hall code",
             "deciding_hall": "deciding hall code (收受分离 only)",
             "materials": "codes of the materials the window received at intake",
+            "channel": "申办渠道 code (window / online / kiosk; absent on cases opened before channels)",
         },
     ),
     EventKind.MATERIALS_REUSED: EventSpec(

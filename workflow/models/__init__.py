@@ -1,6 +1,6 @@
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
-from .case import CASE_NO_PATTERN, Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState
+from .case import CASE_NO_PATTERN, Case, CaseEvent, CaseNumberCounter, Channel, Decision, HumanTask, HumanTaskState
 from .catalogue import (
     Department,
     HandlingLevel,
@@ -47,6 +47,7 @@ __all__ = [
     "CaseNumberCounter",
     "CatalogueChange",
     "CatalogueChangeKind",
+    "Channel",
     "ClockPause",
     "CompositionVersion",
     "DeadlineExtension",

@@ -21,6 +21,14 @@ def _edge(name: str) -> dict:
     return {"field": "status", "source": list(sources), "target": target}
 
 
+class Channel(models.TextChoices):
+    """How the application came in (申办渠道): a fact of the case, counted by the statistics."""
+
+    WINDOW = "window", "窗口"
+    ONLINE = "online", "网上"
+    KIOSK = "kiosk", "自助终端"
+
+
 class Case(FSMModelMixin, models.Model):
     case_no = models.CharField("办件编号", max_length=32, unique=True)
     # HMAC-SHA256 of the query code (查询码); the code itself is shown once and never stored.
@@ -40,6 +48,7 @@ class Case(FSMModelMixin, models.Model):
         "证件类型", max_length=32, default="resident_id", help_text="forms.ID_TYPES 的代码，默认居民身份证"
     )
     applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
+    channel = models.CharField("申办渠道", max_length=16, choices=Channel.choices, default=Channel.WINDOW)
     form_data = models.JSONField("申请表数据", default=dict)
     status = FSMField("办件状态", default=CaseStatus.RECEIVED, choices=CaseStatus.choices, protected=True)
     outcome = models.CharField("办理结果", max_length=20, blank=True)
@@ -98,6 +107,7 @@ class Case(FSMModelMixin, models.Model):
                     "promised_due_date",
                     "accepting_hall",
                     "deciding_hall",
+                    "channel",
                 ],
                 name="case_opened_stats",
             ),

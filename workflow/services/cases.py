@@ -22,7 +22,17 @@ from ..errors import (
     ValidationFailed,
 )
 from ..events import EventKind, case_event
-from ..models import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Channel,
+    Decision,
+    HumanTask,
+    HumanTaskState,
+    OneThing,
+    StaffRole,
+)
 from ..results import reuse_licences
 from ..selectors.cases import case_checklist, materials_received
 from ..selectors.materials import missing_required_materials, unknown_materials
@@ -47,6 +57,7 @@ def case_open(
     form: dict,
     deciding_hall: str | None = None,
     materials: Iterable[str] = (),
+    channel: str = Channel.WINDOW,
 ) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
 
@@ -58,8 +69,12 @@ def case_open(
     The case is received at the clerk's hall (the default hall for a clerk without one). ``deciding_hall``, a
     hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
     hall's do. ``materials``: codes of the checklist's materials the applicant handed in at the window,
-    recorded with the opening; acceptance needs every required one (``case_accept``).
+    recorded with the opening; acceptance needs every required one (``case_accept``). ``channel``: how the
+    application came in (``Channel``: 窗口 by default, 网上 or 自助终端), recorded on the case and in its
+    opening event.
     """
+    if channel not in Channel.values:
+        raise ValidationFailed(field_errors={"channel": ["申办渠道只能是：" + "、".join(Channel.labels)]})
     staff = require_role(user, StaffRole.WINDOW)
     accepting = halls.hall_of(staff)
     if accepting is None or not accepting.is_active:
@@ -121,6 +136,7 @@ def case_open(
         applicant_id_type=applicant.get("id_type") or forms.DEFAULT_ID_TYPE,
         applicant_phone=applicant.get("phone", ""),
         form_data=form,
+        channel=channel,
         opened_by=user,
         accepting_hall=accepting,
         deciding_hall=deciding,
@@ -135,6 +151,7 @@ def case_open(
         hall=accepting.code,
         **halls_data,
         materials=sorted(set(materials)),
+        channel=str(channel),
     )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
