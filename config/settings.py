@@ -112,6 +112,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "status_lookup_ip": env_str("THROTTLE_STATUS_LOOKUP_IP", "30/min"),
         "status_lookup_case": env_str("THROTTLE_STATUS_LOOKUP_CASE", "10/hour"),
+        "status_lookup_addr_case": env_str("THROTTLE_STATUS_LOOKUP_ADDR_CASE", "5/hour"),
         "login": env_str("THROTTLE_LOGIN", "20/min"),
         "document_verify": env_str("THROTTLE_DOCUMENT_VERIFY", "20/min"),
     },

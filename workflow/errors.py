@@ -150,3 +150,9 @@ class Busy(DomainError):
     code = "busy"
     message = "系统繁忙，请稍后重试"
     http_status = 503
+
+
+class LookupThrottled(DomainError):
+    code = "throttled"
+    message = "查询过于频繁，请稍后再试"
+    http_status = 429
