@@ -1,4 +1,4 @@
-"""The Redis cache holds JSON, never pickles (issue 18): a value written into Redis by someone else is data, not code."""
+"""The Redis cache holds JSON, never pickles (issue 18): what someone else writes into Redis is data, not code."""
 
 from __future__ import annotations
 
