@@ -207,6 +207,17 @@ ONETHING_VERIFY_CPU_SECONDS = env_int("ONETHING_VERIFY_CPU_SECONDS", 5)
 ONETHING_VERIFY_MEMORY_MB = env_int("ONETHING_VERIFY_MEMORY_MB", 768)
 ONETHING_VERIFY_WALL_SECONDS = float(env_str("ONETHING_VERIFY_WALL_SECONDS", "15"))
 ONETHING_VERIFY_CONCURRENCY = env_int("ONETHING_VERIFY_CONCURRENCY", 1)
+# The audit trail (docs/security.md): the chain's HMAC key (never in the database; unset = derived from SECRET_KEY,
+# which `check --deploy` refuses), and the folder of signed chain-head checkpoints, outside the database.
+ONETHING_AUDIT_KEY = env_str("ONETHING_AUDIT_KEY", "")
+ONETHING_AUDIT_CHECKPOINT_DIR = env_str("ONETHING_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
+ONETHING_AUDIT_CHECKPOINT_SECONDS = env_int("ONETHING_AUDIT_CHECKPOINT_SECONDS", 300)
+ONETHING_AUDIT_CHECKPOINT_KEEP = env_int("ONETHING_AUDIT_CHECKPOINT_KEEP", 1000)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "workflow.tasks.audit.write_audit_checkpoint",
+    "schedule": float(ONETHING_AUDIT_CHECKPOINT_SECONDS),
+    "options": {"expires": ONETHING_AUDIT_CHECKPOINT_SECONDS},
+}
 # Material files (docs/configuration.md): one file's limit, and how many / how much one case may hold.
 ONETHING_UPLOAD_MAX_BYTES = env_int("ONETHING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 ONETHING_UPLOAD_MAX_FILES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_FILES_PER_CASE", 100)
