@@ -4,6 +4,7 @@ With nothing set this is the embedded default: SQLite under var/, in-process cac
 in-process. Production and the test suite set DATABASE_URL (PostgreSQL), REDIS_URL and CELERY_BROKER_URL.
 """
 
+import sys
 from pathlib import Path
 
 from .env import database_from_url, env_bool, env_int, env_list, env_str
@@ -62,6 +63,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/onething.sqlite3"), base_dir=BASE_DIR)}
+# Two PostgreSQL roles (docs/security.md): the application connects as DATABASE_URL's role, which may read and write
+# rows but owns nothing — it cannot disable triggers, truncate or alter tables. The owner role, MIGRATE_DATABASE_URL,
+# is used only by the commands that change the schema or the grants (`manage.py migrate`, `grant_app_role`).
+# Unset, everything uses DATABASE_URL (the demo, the tests).
+MIGRATE_DATABASE_URL = env_str("MIGRATE_DATABASE_URL", "")
+OWNER_COMMANDS = {"migrate", "grant_app_role"}
+if MIGRATE_DATABASE_URL and len(sys.argv) > 1 and sys.argv[1] in OWNER_COMMANDS:
+    DATABASES = {"default": database_from_url(MIGRATE_DATABASE_URL, base_dir=BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
