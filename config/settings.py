@@ -4,6 +4,7 @@ With nothing set this is the embedded default: SQLite under var/, in-process cac
 in-process. Production and the test suite set DATABASE_URL (PostgreSQL), REDIS_URL and CELERY_BROKER_URL.
 """
 
+import sys
 from pathlib import Path
 
 from .env import database_from_url, env_bool, env_int, env_list, env_str
@@ -62,11 +63,26 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/onething.sqlite3"), base_dir=BASE_DIR)}
+# Two PostgreSQL roles (docs/security.md): the application connects as DATABASE_URL's role, which may read and write
+# rows but owns nothing — it cannot disable triggers, truncate or alter tables. The owner role, MIGRATE_DATABASE_URL,
+# is used only by the commands that change the schema or the grants (`manage.py migrate`, `grant_app_role`).
+# Unset, everything uses DATABASE_URL (the demo, the tests).
+MIGRATE_DATABASE_URL = env_str("MIGRATE_DATABASE_URL", "")
+OWNER_COMMANDS = {"migrate", "grant_app_role"}
+if MIGRATE_DATABASE_URL and len(sys.argv) > 1 and sys.argv[1] in OWNER_COMMANDS:
+    DATABASES = {"default": database_from_url(MIGRATE_DATABASE_URL, base_dir=BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # JSON, never pickle: unpickling what someone wrote into Redis would run their code (config/cache_serializer.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"serializer": "config.cache_serializer.JSONSerializer"},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -200,6 +216,17 @@ ONETHING_VERIFY_CPU_SECONDS = env_int("ONETHING_VERIFY_CPU_SECONDS", 5)
 ONETHING_VERIFY_MEMORY_MB = env_int("ONETHING_VERIFY_MEMORY_MB", 768)
 ONETHING_VERIFY_WALL_SECONDS = float(env_str("ONETHING_VERIFY_WALL_SECONDS", "15"))
 ONETHING_VERIFY_CONCURRENCY = env_int("ONETHING_VERIFY_CONCURRENCY", 1)
+# The audit trail (docs/security.md): the chain's HMAC key (never in the database; unset = derived from SECRET_KEY,
+# which `check --deploy` refuses), and the folder of signed chain-head checkpoints, outside the database.
+ONETHING_AUDIT_KEY = env_str("ONETHING_AUDIT_KEY", "")
+ONETHING_AUDIT_CHECKPOINT_DIR = env_str("ONETHING_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
+ONETHING_AUDIT_CHECKPOINT_SECONDS = env_int("ONETHING_AUDIT_CHECKPOINT_SECONDS", 300)
+ONETHING_AUDIT_CHECKPOINT_KEEP = env_int("ONETHING_AUDIT_CHECKPOINT_KEEP", 1000)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "workflow.tasks.audit.write_audit_checkpoint",
+    "schedule": float(ONETHING_AUDIT_CHECKPOINT_SECONDS),
+    "options": {"expires": ONETHING_AUDIT_CHECKPOINT_SECONDS},
+}
 # Material files (docs/configuration.md): one file's limit, and how many / how much one case may hold.
 ONETHING_UPLOAD_MAX_BYTES = env_int("ONETHING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 ONETHING_UPLOAD_MAX_FILES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_FILES_PER_CASE", 100)
