@@ -6,3 +6,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 # Committed steps would queue PDF issuance to the broker; the tests that issue documents turn this on.
 ONETHING_ISSUE_DOCUMENTS = False
+# Outbox rows are written as in production; the tests that send them call the task's body or run a worker.
+ONETHING_SMS_DISPATCH = False

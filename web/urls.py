@@ -4,7 +4,7 @@ from django.urls import path, register_converter
 
 from workflow.labels import CASE_NO_PATTERN
 
-from .views import auth, cases, clock, dashboard, files, reassign, status, tasks, window, window_tools
+from .views import auth, cases, clock, dashboard, files, reassign, sms, status, tasks, window, window_tools
 
 
 class CaseNumberConverter:
@@ -62,6 +62,8 @@ urlpatterns = [
     path("dashboard/cases.csv", dashboard.dashboard_export, name="dashboard-export"),
     path("extensions/", clock.extension_list, name="extensions"),
     path("extensions/<int:request_id>/decide/", clock.extension_decide, name="extension-decide"),
+    path("sms/", sms.sms_outbox, name="sms"),
+    path("sms/<int:message_id>/resend/", sms.sms_resend, name="sms-resend"),
     # 申请人（无需登录）
     path("status/", status.status, name="status"),
     path("status/correction/", status.status_correction, name="status-correction"),

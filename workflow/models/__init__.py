@@ -1,3 +1,4 @@
+from .applicant import ApplicantBinding, ApplicantCode, ApplicantSession, ApplicationDraft, IdentityMethod
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
 from .case import CASE_NO_PATTERN, Case, CaseEvent, CaseNumberCounter, Channel, Decision, HumanTask, HumanTaskState
@@ -30,6 +31,7 @@ from .halls import Hall
 from .licences import ELicence, MaterialReuse
 from .promises import MaterialPromise
 from .ratings import BAD_LEVELS, DIMENSIONS, GOOD_LEVELS, Rating, RatingLevel, RectificationOrder, RectificationState
+from .sms import SmsMessage, SmsState
 from .uploads import MaterialFile
 
 __all__ = [
@@ -38,6 +40,10 @@ __all__ = [
     "DIMENSIONS",
     "GOOD_LEVELS",
     "SPECIAL_PROCEDURES",
+    "ApplicantBinding",
+    "ApplicantCode",
+    "ApplicantSession",
+    "ApplicationDraft",
     "AuditChainHead",
     "CalendarDay",
     "CalendarDayKind",
@@ -62,6 +68,7 @@ __all__ = [
     "HandlingLevel",
     "HumanTask",
     "HumanTaskState",
+    "IdentityMethod",
     "ItemType",
     "MaterialFile",
     "MaterialPromise",
@@ -77,6 +84,8 @@ __all__ = [
     "RectificationOrder",
     "RectificationState",
     "ServiceItem",
+    "SmsMessage",
+    "SmsState",
     "Staff",
     "StaffRole",
     "TimerKind",

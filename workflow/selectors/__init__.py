@@ -20,7 +20,7 @@ templates both render (docs/architecture.md "The read side"). One module per con
 from ..provisional import open_cases_with_provisional_dates
 from ..ratings import rating_state, rectification_get, rectification_list
 from . import statistics
-from .applicant import ApplicantView, case_applicant_view
+from .applicant import ApplicantView, OwnCase, case_applicant_view, own_case, own_cases
 from .cases import (
     CaseSummary,
     CaseView,
@@ -68,6 +68,7 @@ from .materials import (
 )
 from .materials import material_file_get as _material_file_get
 from .permissions import ACTION_CHOICES, APPLICANT_ACTION_CHOICES, Action, Me, Viewer, allowed_actions, me
+from .sms import SmsRow, sms_counts, sms_outbox, sms_row
 from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
 from .tasks import (
@@ -121,6 +122,8 @@ __all__ = [
     "Me",
     "OneThingBrief",
     "OneThingView",
+    "OwnCase",
+    "SmsRow",
     "TaskPage",
     "TaskRow",
     "TimelineRow",
@@ -165,6 +168,8 @@ __all__ = [
     "one_things",
     "open_cases_with_provisional_dates",
     "overdue_tasks",
+    "own_case",
+    "own_cases",
     "post_review_pending_count",
     "rating_state",
     "rating_statistics",
@@ -172,6 +177,9 @@ __all__ = [
     "recent_completed_tasks",
     "rectification_get",
     "rectification_list",
+    "sms_counts",
+    "sms_outbox",
+    "sms_row",
     "statistics",
     "task_counts",
     "task_get",

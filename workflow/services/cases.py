@@ -11,7 +11,7 @@ from django.utils import timezone
 import bpmn
 import forms
 
-from .. import halls, query_codes, reactions
+from .. import halls, query_codes, reactions, sms
 from ..access import require_role
 from ..compositions import composition_by_id, composition_of
 from ..errors import (
@@ -498,6 +498,7 @@ def case_conclude(*, user, case_no: str) -> Case:
     step = Step(case=case, instance=None, actor=user)
     step.event("conclude", status=str(case.status))
     step.save_events()
+    sms.write_outbox(case, step.events)
     reactions.after_conclude(case)  # the conclusion notice, if its first issuing failed
     return case
 
