@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import (
     applicant,
+    applicant_apply,
     auth,
     cases,
     catalogue,
@@ -29,6 +30,22 @@ urlpatterns = [
     path("applicant/sign-out", applicant.SignOutApi.as_view(), name="applicant-sign-out"),
     path("applicant/me", applicant.MeApi.as_view(), name="applicant-me"),
     path("applicant/cases", applicant.OwnCaseListApi.as_view(), name="applicant-cases"),
+    path("applicant/one-things", applicant_apply.OneThingListApi.as_view(), name="applicant-one-things"),
+    path("applicant/one-things/<slug:key>", applicant_apply.OneThingDetailApi.as_view(), name="applicant-one-thing"),
+    path("applicant/drafts", applicant_apply.DraftListApi.as_view(), name="applicant-drafts"),
+    path("applicant/drafts/resume", applicant_apply.DraftResumeApi.as_view(), name="applicant-draft-resume"),
+    path("applicant/drafts/<int:draft_id>", applicant_apply.DraftDetailApi.as_view(), name="applicant-draft"),
+    path("applicant/drafts/<int:draft_id>/files", applicant_apply.DraftFileApi.as_view(), name="applicant-draft-files"),
+    path(
+        "applicant/drafts/<int:draft_id>/precheck",
+        applicant_apply.DraftPrecheckApi.as_view(),
+        name="applicant-draft-precheck",
+    ),
+    path(
+        "applicant/drafts/<int:draft_id>/submit",
+        applicant_apply.DraftSubmitApi.as_view(),
+        name="applicant-draft-submit",
+    ),
     path("applicant/cases/<case_no:case_no>", applicant.OwnCaseDetailApi.as_view(), name="applicant-case"),
     path(
         "applicant/cases/<case_no:case_no>/correction",

@@ -55,6 +55,7 @@ from .catalogue import (
     one_things,
 )
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
+from .drafts import DraftFile, DraftView, draft_precheck, draft_view, own_drafts
 from .extensions import extension_request_list, extension_request_view
 from .materials import (
     Material,
@@ -68,6 +69,7 @@ from .materials import (
 )
 from .materials import material_file_get as _material_file_get
 from .permissions import ACTION_CHOICES, APPLICANT_ACTION_CHOICES, Action, Me, Viewer, allowed_actions, me
+from .precheck import Precheck, Prefilled, Problem, precheck, prefill
 from .sms import SmsRow, sms_counts, sms_outbox, sms_row
 from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
@@ -113,6 +115,8 @@ __all__ = [
     "CorrectionRequest",
     "DepartmentProgress",
     "DocumentRow",
+    "DraftFile",
+    "DraftView",
     "ExtensionRequestRow",
     "ItemNotApplicable",
     "ItemResult",
@@ -123,6 +127,9 @@ __all__ = [
     "OneThingBrief",
     "OneThingView",
     "OwnCase",
+    "Precheck",
+    "Prefilled",
+    "Problem",
     "SmsRow",
     "TaskPage",
     "TaskRow",
@@ -152,6 +159,8 @@ __all__ = [
     "diagram",
     "document_content",
     "document_verification",
+    "draft_precheck",
+    "draft_view",
     "extension_request_list",
     "extension_request_view",
     "hall_list",
@@ -170,7 +179,10 @@ __all__ = [
     "overdue_tasks",
     "own_case",
     "own_cases",
+    "own_drafts",
     "post_review_pending_count",
+    "precheck",
+    "prefill",
     "rating_state",
     "rating_statistics",
     "reassign_candidates",

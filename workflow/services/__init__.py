@@ -1,5 +1,6 @@
 """Every state change, one typed function each, one transaction each."""
 
+from . import applicant_apply, applicant_identity  # noqa: F401 - services.applicant_apply.…
 from .calendar import Recomputed, due_dates_recompute
 from .case_migration import CaseMigration, case_migrate, migration_candidates
 from .cases import (

@@ -79,6 +79,32 @@ def case_open(
     accepting = halls.hall_of(staff)
     if accepting is None or not accepting.is_active:
         raise Conflict("本窗口所属大厅未启用，不能收件")
+    return open_case_at(
+        actor=user,
+        accepting=accepting,
+        one_thing_key=one_thing_key,
+        applicant=applicant,
+        form=form,
+        deciding_hall=deciding_hall,
+        materials=materials,
+        channel=channel,
+    )
+
+
+def open_case_at(
+    *,
+    actor,
+    accepting,
+    one_thing_key: str,
+    applicant: dict,
+    form: dict,
+    deciding_hall: str | None = None,
+    materials: Iterable[str] = (),
+    channel: str = Channel.WINDOW,
+) -> OpenedCase:
+    """The opening itself, for a window clerk (``case_open``) or the applicant's own submission (``actor`` None,
+    ``services.applicant_apply``): the case is received at ``accepting`` and waits in its window's 预审 list."""
+    user = actor
     deciding, hall_errors = accepting, {}
     if deciding_hall and deciding_hall != accepting.code:
         deciding = halls.hall_by_code(deciding_hall)
