@@ -1,7 +1,17 @@
 from .applicant import ApplicantBinding, ApplicantCode, ApplicantSession, ApplicationDraft, IdentityMethod
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
-from .case import CASE_NO_PATTERN, Case, CaseEvent, CaseNumberCounter, Channel, Decision, HumanTask, HumanTaskState
+from .case import (
+    CASE_NO_PATTERN,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Channel,
+    Decision,
+    HumanTask,
+    HumanTaskState,
+    normalise_case_no,
+)
 from .catalogue import (
     Department,
     HandlingLevel,
@@ -89,4 +99,5 @@ __all__ = [
     "Staff",
     "StaffRole",
     "TimerKind",
+    "normalise_case_no",
 ]

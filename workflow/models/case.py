@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models, router
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -14,6 +16,14 @@ from .halls import Hall
 
 # 办件编号: the accepting hall's code (6 digits) + the date (8) + the day's sequence (6); see services/cases.py.
 CASE_NO_PATTERN = "[0-9]{20}"
+
+
+def normalise_case_no(value: str) -> str:
+    """The one normaliser of a typed case number, used by every lookup and every limit keyed on it: full-width
+    forms to ASCII (NFKC: ０１２ → 012, the ideographic space → a space), then every whitespace character and
+    hyphen (- – — －) dropped. ``" 1101０5-2026…"`` → ``"110105…"``. The result may still not be 20 digits."""
+    text = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑‒–—―−")
 
 
 def _edge(name: str) -> dict:
