@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -99,6 +99,16 @@ def _throttle(id_number: str, phone: str, address: str | None, now: dt.datetime)
                 raise TooManyCodes("本网络获取验证码过于频繁，请稍后再试")
 
 
+def _one_at_a_time(*keys: str) -> None:
+    """Serialize code requests per ID number and per phone until the transaction ends (PostgreSQL advisory
+    locks; SQLite's one writer at a time does it already)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(set(keys)):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"onething.applicant-code:{key}"])
+
+
 def identity_code_request(*, id_number: str, phone: str, address: str | None = None) -> None:
     """Send a one-time code to ``phone`` if it is the phone bound to ``id_number``; the same answer either way."""
     id_number = (id_number or "").strip().upper()
@@ -106,8 +116,7 @@ def identity_code_request(*, id_number: str, phone: str, address: str | None = N
     _check_identity(id_number, phone)
     now = timezone.now()
     with transaction.atomic():
-        # One request at a time per ID number (two parallel requests cannot both pass the throttle).
-        ApplicantBinding.objects.select_for_update().filter(id_number=id_number).first()
+        _one_at_a_time(id_number, phone)  # two parallel requests cannot both pass the throttle
         _throttle(id_number, phone, address, now)
         bound = bound_phone(id_number)
         deliverable = bound is None or bound == phone
