@@ -18,7 +18,12 @@ from .applicant_auth import ApplicantAuthentication, IsApplicant
 from .errors import error_responses
 from .status import StatusSerializer
 
-CODE_SENT = "如手机号码与该证件号码绑定，验证码已发送，5 分钟内有效"
+
+def code_sent() -> str:
+    from django.conf import settings
+
+    minutes = max(1, settings.ONETHING_APPLICANT_CODE_SECONDS // 60)
+    return f"如手机号码与该证件号码绑定，验证码已发送，{minutes} 分钟内有效"
 
 
 def client_address(request) -> str | None:
@@ -70,7 +75,7 @@ class CodeRequestApi(PublicApplicantApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         identity.identity_code_request(**data.validated_data, address=client_address(request))
-        return Response({"message": CODE_SENT}, status=202)
+        return Response({"message": code_sent()}, status=202)
 
 
 class CodeVerifyApi(PublicApplicantApi):

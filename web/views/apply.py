@@ -128,7 +128,8 @@ def apply_code(request):
         messages.error(request, exc.message)
         return redirect(_home_url(request))
     request.session[PENDING] = {"id_number": id_number, "phone": phone}
-    messages.success(request, "如手机号码与该证件号码绑定，验证码已发送，5 分钟内有效")
+    minutes = max(1, settings.ONETHING_APPLICANT_CODE_SECONDS // 60)
+    messages.success(request, f"如手机号码与该证件号码绑定，验证码已发送，{minutes} 分钟内有效")
     return redirect(_home_url(request))
 
 
