@@ -120,6 +120,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "materials": "codes of the materials the window received at intake",
             "intake": "the intake record entered: [{code, status received|not_applicable, form, count}]",
             "channel": "申办渠道 code (window / online / kiosk; absent on cases opened before channels)",
+            "identity": "an applicant's own submission: {method: sms / id_card_reader, kiosk?: device id}",
         },
     ),
     EventKind.MATERIALS_REUSED: EventSpec(

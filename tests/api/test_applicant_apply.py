@@ -26,6 +26,8 @@ PARTIAL = {k: v for k, v in ENTERPRISE_FORM.items() if k not in ("business_scope
 
 def new_draft(client, form=None, **extra) -> dict:
     body = {"one_thing": "enterprise_start", "applicant": {"name": "王䶮"}, "form": form or PARTIAL, **extra}
+    if "applicant" in extra and "name" not in extra["applicant"]:
+        body["applicant"] = extra["applicant"]
     answer = client.post("/api/applicant/drafts", body, format="json")
     assert answer.status_code == 201, answer.content
     return answer.json()
@@ -108,7 +110,8 @@ def test_a_submission_is_one_case_in_the_windows_queue_whatever_the_taps(users, 
         WANG["phone"],
     )
     assert set(case.files.values_list("material_code", flat=True)) == set(handed_in())
-    assert CaseEvent.objects.get(case=case, kind="opened").actor_label == "申请人"
+    opened = CaseEvent.objects.get(case=case, kind="opened")
+    assert opened.actor_label == "申请人" and opened.data["identity"] == {"method": "sms"}
     # The query code works for the status lookup, like a window's receipt.
     assert (
         client_for(None)
@@ -188,3 +191,22 @@ def test_prefill_marks_fields_a_held_licence_answers(users):
     check = wang.post(f"/api/applicant/drafts/{draft['id']}/precheck").json()
     assert any(r["material_code"] == "business_licence" for r in check["reused"])
     assert "business_licence" not in {p["target"] for p in check["problems"]}
+
+
+def test_a_kiosk_submission_records_its_channel_and_identity_method(users, settings):
+    from rest_framework.test import APIClient
+
+    settings.ONETHING_KIOSKS = {"kiosk-07": "k"}
+    card = {"kiosk": "kiosk-07", "key": "k", "id_number": WANG["id_number"], "name": "王䶮"}
+    token = APIClient().post("/api/applicant/identity/kiosk", card, format="json").json()["token"]
+    kiosk = APIClient()
+    kiosk.credentials(HTTP_AUTHORIZATION=f"Applicant {token}")
+    draft = new_draft(kiosk, form=ENTERPRISE_FORM, applicant={"phone": WANG["phone"]})
+    assert (draft["channel"], draft["applicant_name"]) == ("kiosk", "王䶮")
+    body = kiosk.post(f"/api/applicant/drafts/{draft['id']}/submit", {"idempotency_key": "kiosk-1"}, format="json")
+    case = Case.objects.get(case_no=body.json()["case_no"])
+    assert case.channel == "kiosk" and case.applicant_name == "王䶮"
+    assert CaseEvent.objects.get(case=case, kind="opened").data["identity"] == {
+        "method": "id_card_reader",
+        "kiosk": "kiosk-07",
+    }

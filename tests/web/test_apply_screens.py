@@ -104,6 +104,9 @@ def test_the_kiosk_reads_the_card_and_clears_itself_when_idle(users, settings):
         assert client.post("/apply/card/", {"name": "王䶮", "id_number": WANG["id_number"]}).status_code == 302
         home = client.get("/apply/home/").content.decode()
         assert "自助终端读取身份证" in home and "120 秒自动退出" in home
+        client.post("/apply/start/enterprise_start/")
+        draft = ApplicationDraft.objects.get()
+        assert draft.channel == "kiosk"
         clock.shift(dt.timedelta(seconds=121))
         idle = client.get("/apply/home/", follow=True).content.decode()
     assert "刷身份证" in idle and "长时间未操作" in idle

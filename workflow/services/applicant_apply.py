@@ -169,6 +169,7 @@ def draft_submit(*, session, draft_id: int, idempotency_key: str) -> Submitted:
             form=draft.form_data,
             materials=sorted(set(files)),  # handed in: the files uploaded (e-licences held are attached too)
             channel=draft.channel,
+            identity={"method": session.method, **({"kiosk": session.kiosk} if session.kiosk else {})},
         )
         case = opened.case
         MaterialFile.objects.filter(draft=draft).update(case=case)

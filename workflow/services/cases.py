@@ -110,9 +110,12 @@ def open_case_at(
     deciding_hall: str | None = None,
     materials: Iterable[str] = (),
     channel: str = Channel.WINDOW,
+    identity: dict | None = None,
 ) -> OpenedCase:
     """The opening itself, for a window clerk (``case_open``) or the applicant's own submission (``actor`` None,
-    ``services.applicant_apply``): the case is received at ``accepting`` and waits in its window's 预审 list."""
+    ``services.applicant_apply``): the case is received at ``accepting`` and waits in its window's 预审 list.
+    ``identity``: how the submitting applicant proved who they are (``{"method", "kiosk"?}``), kept in the
+    opening event."""
     user = actor
     deciding, hall_errors = accepting, {}
     if deciding_hall and deciding_hall != accepting.code:
@@ -187,6 +190,7 @@ def open_case_at(
         **halls_data,
         **_intake_data(entries),
         channel=str(channel),
+        **({"identity": identity} if identity else {}),
     )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
