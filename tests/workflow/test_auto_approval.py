@@ -166,7 +166,8 @@ def test_a_correction_reopens_a_review_whose_table_now_approves(users):
     assert case.status == CaseStatus.CORRECTION_REQUIRED
 
     services.case_correction_submit(
-        case_no=case.case_no, changes={"seal_count": 2, "seal_types": ["单位公章", "发票专用章"]}
+        case_no=case.case_no,
+        changes={"seal_count": 2, "seal_types": ["单位公章", "发票专用章"], "address": case.form_data["address"]},
     )
     case = saved_and_restored(case)
     assert case.status == CaseStatus.APPROVED

@@ -500,6 +500,60 @@ def asked_fields(notice: Iterable[CorrectionRequest], merged_form: Mapping) -> d
     return asked
 
 
+def asked_materials(notice: Iterable[CorrectionRequest], merged_form: Mapping) -> dict[str, str]:
+    """Materials named by the correction items (by code or by name) → the reasons: what the answer must carry
+    a file for."""
+    materials = merged_form.get("materials") or []
+    codes = {m.get("code") for m in materials}
+    by_name = {m.get("name"): m.get("code") for m in materials}
+    asked: dict[str, str] = {}
+    for row in notice:
+        for item in row.items:
+            code = item.item if item.item in codes else by_name.get(item.item)
+            if code:
+                reason = f"{row.department_name}：{item.reason}"
+                asked[code] = f"{asked[code]}；{reason}" if code in asked else reason
+    return asked
+
+
+@dataclass(frozen=True)
+class ResubmittedMaterial:
+    code: str
+    name: str
+    files: list[str]  # public ids of the files handed in with the correction
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """What the latest correction carried: the fields the applicant gave and the materials handed in with it."""
+
+    fields: list[str]
+    field_titles: list[str]
+    materials: list[ResubmittedMaterial]
+    at: dt.datetime | None
+
+
+def latest_resubmission(events: Iterable[CaseEvent], merged_form: Mapping) -> Resubmission | None:
+    """The latest ``corrected`` entry of ``events`` as a view, or None before any correction."""
+    latest = None
+    for event in events:
+        if event.kind == "corrected":
+            latest = event
+    if latest is None:
+        return None
+    data = latest.data or {}
+    fields = list(data.get("fields") or [])
+    return Resubmission(
+        fields=fields,
+        field_titles=[correction_item_label(name, merged_form) for name in fields],
+        materials=[
+            ResubmittedMaterial(code=m.get("code", ""), name=m.get("name", ""), files=list(m.get("files") or []))
+            for m in data.get("materials") or []
+        ],
+        at=latest.created_at,
+    )
+
+
 # --------------------------------------------------------------------------- the window's lists
 
 
