@@ -22,7 +22,7 @@ from ..results import case_results, latest_reviews
 from .catalogue import department_names
 from .documents import case_documents
 from .materials import Material, MaterialsBlock, checklist, materials_block
-from .permissions import Facts, Viewer, allowed_actions
+from .permissions import BlockedAction, Facts, Viewer, allowed_actions, blocked_actions
 from .timeline import TimelineRow, case_timeline
 
 _CASE_LIGHT = ("process_state", "process_version__compiled", "process_version__bpmn_xml")
@@ -378,6 +378,7 @@ class CaseView(CaseSummary):
     documents: list  # documents.DocumentRow
     my_open_tasks: list[CaseTask]  # a reviewer's own department's open tasks on the case
     allowed_actions: list[str]
+    blocked_actions: list[BlockedAction]  # at the right moment but refused now, with the reason (容缺 at the end)
 
     def may(self, action: str) -> bool:
         return action in self.allowed_actions
@@ -396,7 +397,8 @@ def case_view(*, user, case: Case) -> CaseView:
     tasks = case_tasks(case)
     materials = case_checklist(case)
     promises = list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
-    facts = Facts(tasks=tasks, promised={p.material_code for p in promises if p.fulfilled_at is None})
+    outstanding = [p for p in promises if p.fulfilled_at is None]
+    facts = Facts(tasks=tasks, promised={p.material_code for p in outstanding}, outstanding=outstanding)
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
     rows = [case_task(task, case, viewer) for task in tasks]
     events = case_events(case)
@@ -429,6 +431,7 @@ def case_view(*, user, case: Case) -> CaseView:
             if viewer.department and task.lane == viewer.department and task.state == HumanTaskState.OPEN
         ],
         allowed_actions=sorted(allowed_actions(viewer, case, facts=facts)),
+        blocked_actions=blocked_actions(viewer, case, facts=facts),
     )
 
 
