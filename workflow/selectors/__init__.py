@@ -58,10 +58,13 @@ from .catalogue import (
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
 from .extensions import extension_request_list, extension_request_view
 from .materials import (
+    INTAKE_STATUS_LABELS,
+    IntakeRow,
     Material,
     MaterialGroup,
     MaterialsBlock,
     checklist,
+    intake_record,
     material_file_content,
     material_groups,
     missing_required_materials,
@@ -104,6 +107,7 @@ def case_material_files(*, user, case_no: str) -> tuple:
 __all__ = [
     "ACTION_CHOICES",
     "APPLICANT_ACTION_CHOICES",
+    "INTAKE_STATUS_LABELS",
     "POST_REVIEW_FILTERS",
     "Action",
     "ApplicantView",
@@ -114,6 +118,7 @@ __all__ = [
     "DepartmentProgress",
     "DocumentRow",
     "ExtensionRequestRow",
+    "IntakeRow",
     "ItemNotApplicable",
     "ItemResult",
     "Material",
@@ -155,6 +160,7 @@ __all__ = [
     "extension_request_view",
     "hall_list",
     "inbox",
+    "intake_record",
     "material_file_content",
     "material_file_get",
     "material_groups",
