@@ -17,6 +17,7 @@ from ..access import SUPERVISORS, staff_view
 
 PERIODS = {"30": ("近 30 天", 30), "90": ("近 90 天", 90), "365": ("近一年", 365), "all": ("全部", None)}
 DEFAULT_PERIOD = "365"
+OVERDUE_SHOWN = 100  # the longest overdue first; the inbox's 超期 filter (GET /api/tasks?overdue=true) has them all
 STATUS_COLOURS = {
     CaseStatus.RECEIVED: "#8a94a6",
     CaseStatus.IN_REVIEW: "#2f6fb3",
@@ -140,7 +141,8 @@ def dashboard(request):
         {
             "board": board,
             # 黄牌 / 红牌: the one supervision rule, as the inbox and the API colour them.
-            "overdue": selectors.overdue_tasks(user=request.user),
+            "overdue": selectors.overdue_tasks(user=request.user, limit=OVERDUE_SHOWN),
+            "overdue_count": selectors.overdue_count(user=request.user),
             "period": key,
             "periods": [(k, label) for k, (label, _) in PERIODS.items()],
             "status_chart": status_chart,

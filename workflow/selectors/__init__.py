@@ -71,10 +71,12 @@ from .permissions import ACTION_CHOICES, APPLICANT_ACTION_CHOICES, Action, Me, V
 from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
 from .tasks import (
+    COUNT_CAP,
     POST_REVIEW_FILTERS,
     TaskPage,
     TaskRow,
     inbox,
+    overdue_count,
     overdue_tasks,
     post_review_pending_count,
     reassign_candidates,
@@ -103,6 +105,7 @@ def case_material_files(*, user, case_no: str) -> tuple:
 __all__ = [
     "ACTION_CHOICES",
     "APPLICANT_ACTION_CHOICES",
+    "COUNT_CAP",
     "POST_REVIEW_FILTERS",
     "Action",
     "ApplicantView",
@@ -164,6 +167,7 @@ __all__ = [
     "one_thing_list",
     "one_things",
     "open_cases_with_provisional_dates",
+    "overdue_count",
     "overdue_tasks",
     "post_review_pending_count",
     "rating_state",
