@@ -26,14 +26,21 @@ FULL = {
     "pdf": {"warm": 20},
     "lifecycle": {"rounds": 30, "warmup": 5},
     "http": {"clients": [1, 4, 16], "lifecycles": {"1": 20, "4": 40, "16": 64}},
-    "year": {"cases": 163_506, "chunk": 20_000, "samples": 200, "status_samples": 2000, "stats_runs": 5},
+    "year": {
+        "cases": 163_506,
+        "chunk": 20_000,
+        "samples": 200,
+        "status_samples": 2000,
+        "stats_runs": 5,
+        "view_samples": 60,
+    },
 }
 QUICK = {
     "state": {"departments": [1, 3, 5, 10], "rounds": [0, 1, 3]},
     "pdf": {"warm": 5},
     "lifecycle": {"rounds": 8, "warmup": 2},
     "http": {"clients": [1, 4, 16], "lifecycles": {"1": 4, "4": 8, "16": 16}},
-    "year": {"cases": 5_000, "chunk": 2_500, "samples": 40, "status_samples": 300, "stats_runs": 3},
+    "year": {"cases": 5_000, "chunk": 2_500, "samples": 40, "status_samples": 300, "stats_runs": 3, "view_samples": 10},
 }
 
 

@@ -12,6 +12,9 @@ in flight, the rest are final. Clones are read-only data: their audit hash chain
 Reads measured, each as the API does it:
 - the department inbox: ``selectors.task_list`` + page 1 (the brief's figure), and the whole ``GET /api/tasks``
   view (selector, pagination, the tab counts, serializer, JSON), for every reviewer, window and supervisor;
+- every staff list and page as a whole view (``_views``: Django's whole request cycle with authentication — a
+  token for the API, a session for the screens): the inboxes (API and screen), the window's worklist, the case
+  page and the task page (API and screen), the statistics API, the dashboard and its CSV;
 - the applicant's status lookup: ``selectors.case_for_applicant`` for random cases of the year, and with the
   reads of the status page (tasks and events);
 - the year's statistics: ``workflow.selectors.statistics.statistics`` for the year — the call the supervisor's dashboard
@@ -89,14 +92,6 @@ RECENT = {
     "correction_required": 0.12,
     "approved": 0.13,
     "approved_concluded": 0.20,
-}
-# Indexes the models do not have (yet), tried at the end on this throwaway database to show what they would
-# change; the figures of the verdict are those without them. Each matches an ORDER BY/WHERE of a read above.
-# (The department inbox's index is the model's task_inbox_due since migration 0003, the statistics' covering
-# indexes case_opened_stats and task_case_state since 0008.)
-PROPOSED_INDEXES = {
-    "bench_task_lane_due": "workflow_humantask (lane, state, due_date, created_at, id)",
-    "bench_task_state_due": "workflow_humantask (state, due_date, created_at, id)",
 }
 OPINIONS = {
     "approve": "经审查，材料齐全，符合法定条件，准予办理",
@@ -563,10 +558,23 @@ def _plans(users: dict, plan: list[tuple], statistics: dict) -> dict[str, str]:
 
     reviewer = users["market1"]
     _, _, _, case_no = plan[len(plan) // 2]
+    window, supervisor = users["window1"], users["supervisor1"]
+    finished = ["concluded", "not_accepted", "withdrawn"]
     queries = {
-        "inbox page (market_regulation, open)": selectors.task_list(user=reviewer, state="open")[:20],
-        "inbox page (market_regulation, all)": selectors.task_list(user=reviewer, state=None)[:20],
-        "inbox page (window, open)": selectors.task_list(user=users["window1"], state="open")[:20],
+        "inbox page (market_regulation, open)": selectors.task_list(user=reviewer, state="open")[:21],
+        "inbox page (market_regulation, all)": selectors.task_list(user=reviewer, state=None)[:21],
+        "inbox page (window, open)": selectors.task_list(user=window, state="open")[:21],
+        "inbox page (supervisor, open)": selectors.task_list(user=supervisor, state="open")[:21],
+        "tab count, completed, up to 1,000 (window)": selectors.task_list(user=window, state="completed")
+        .order_by()
+        .values("pk")[: selectors.COUNT_CAP],
+        "最近已办 (market_regulation)": selectors.task_list(user=reviewer, state="completed").order_by("-completed_at")[
+            :20
+        ],
+        "window worklist: in flight, decided here, received elsewhere": Case.objects.filter(deciding_hall_id=1)
+        .exclude(accepting_hall_id=1)
+        .exclude(status__in=finished)
+        .order_by("-updated_at")[:50],
         "status lookup": Case.objects.filter(case_no=case_no),
     }
     plans = {name: query.explain(analyze=True, buffers=True) for name, query in queries.items()}
@@ -579,35 +587,6 @@ def _plans(users: dict, plan: list[tuple], statistics: dict) -> dict[str, str]:
             text = "\n".join(row[0] for row in cursor.fetchall())
         plans[f"statistics, statement {number} of the slowest ({statement['ms']:.0f} ms)"] = text
     return plans
-
-
-def _with_proposed_indexes(users: dict, params: dict) -> dict:
-    from django.db import connection
-
-    started = time.monotonic()
-    with connection.cursor() as cursor:
-        for name, definition in PROPOSED_INDEXES.items():
-            cursor.execute(f"CREATE INDEX {name} ON {definition}")
-        cursor.execute("ANALYZE workflow_humantask")
-        cursor.execute("ANALYZE workflow_case")
-    built = time.monotonic() - started
-    try:
-        inbox = _inbox(users, max(params["samples"] // 2, 10))
-        statistics = _statistics(users, params["stats_runs"], pages=False)
-    finally:  # a kept database keeps the schema of the migrations only
-        with connection.cursor() as cursor:
-            for name in PROPOSED_INDEXES:
-                cursor.execute(f"DROP INDEX IF EXISTS {name}")
-    log(
-        f"year, with the proposed indexes: inbox p95 {inbox['reviewers_open_selector']['p95']:.1f} ms, "
-        f"statistics {statistics['times']['median']:.0f} ms"
-    )
-    return {
-        "indexes": PROPOSED_INDEXES,
-        "build_seconds": built,
-        "inbox": inbox,
-        "statistics": {"first_ms": statistics["first_ms"], "times": statistics["times"]},
-    }
 
 
 def _loaded_year(cases: int) -> dict | None:
@@ -676,8 +655,10 @@ def run(params: dict) -> dict:
         f"year: statistics {statistics['times']['median']:.0f} ms, dashboard page {statistics['dashboard_ms']:.0f} ms, "
         f"CSV {statistics['csv_ms']:.0f} ms ({statistics['csv_rows']:,} rows)"
     )
+    views = _views(users, plan, params.get("view_samples", 30))
+    worst = max((v for v in views.values() if v["kind"] != "board"), key=lambda v: v["p95"])
+    log(f"year: whole views, worst list/page p95 {worst['p95']:.1f} ms")
     plans = _plans(users, plan, statistics)
-    proposed = _with_proposed_indexes(users, params)
     return {
         "cases": params["cases"],
         "schema": schema,
@@ -686,6 +667,6 @@ def run(params: dict) -> dict:
         "inbox": inbox,
         "status": status,
         "statistics": statistics,
+        "views": views,
         "plans": plans,
-        "proposed_indexes": proposed,
     }

@@ -101,6 +101,13 @@ class Case(FSMModelMixin, models.Model):
                 ],
                 name="case_opened_stats",
             ),
+            # 收受分离: the cases other halls received for this hall to decide, still in flight (the window's
+            # worklist) — the year's finished cases are not in this index.
+            models.Index(
+                fields=["deciding_hall", "updated_at"],
+                condition=~models.Q(status__in=["concluded", "not_accepted", "withdrawn"]),
+                name="case_in_flight_deciding",
+            ),
             # The few cases with a provisional date: what import_calendar recomputes and the dashboard counts.
             models.Index(
                 fields=["status"],
