@@ -1,6 +1,6 @@
 """Window staff: open a case, accept or refuse it, key in a correction, conclude it; staff read a case."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,12 +16,64 @@ def _case_response(user, case, *, http_status=status.HTTP_200_OK) -> Response:
     return Response(CaseSerializer(selectors.case_view(user=user, case=case)).data, status=http_status)
 
 
+class IntakeEntrySerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="材料编码（GET /api/one-things/{key} 的 materials）")
+    status = serializers.ChoiceField(
+        choices=[("received", "已收取"), ("not_applicable", "不适用")],
+        required=False,
+        help_text="收取情况，默认 received；容缺承诺用 promises，电子证照免提交由系统登记",
+    )
+    form = serializers.ChoiceField(
+        choices=[("original", "原件"), ("copy", "复印件")], required=False, help_text="已收取时：原件或复印件，默认原件"
+    )
+    count = serializers.IntegerField(min_value=1, max_value=99, required=False, help_text="已收取的份数，默认 1")
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": 64, "description": "材料编码：已收取，原件 1 份"},
+            {
+                "type": "object",
+                "required": ["code"],
+                "properties": {
+                    "code": {"type": "string", "maxLength": 64, "description": "材料编码"},
+                    "status": {
+                        "type": "string",
+                        "enum": ["received", "not_applicable"],
+                        "description": "收取情况：received 已收取（默认），not_applicable 不适用",
+                    },
+                    "form": {"type": "string", "enum": ["original", "copy"], "description": "原件（默认）或复印件"},
+                    "count": {"type": "integer", "minimum": 1, "maximum": 99, "description": "份数，默认 1"},
+                },
+            },
+        ]
+    }
+)
+class IntakeEntryField(serializers.Field):
+    """One material of the intake record: a plain code (received, the original, one copy) or an object."""
+
+    default_error_messages = {"invalid": "应为材料编码或 {code, status, form, count}"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return serializers.CharField(max_length=64).run_validation(data)
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        entry = IntakeEntrySerializer(data=data)
+        entry.is_valid(raise_exception=True)
+        return dict(entry.validated_data)
+
+    def to_representation(self, value):
+        return value
+
+
 MATERIALS = serializers.ListField(
-    child=serializers.CharField(max_length=64),
+    child=IntakeEntryField(),
     required=False,
     default=list,
     max_length=100,
-    help_text="收到的材料：材料清单中的编码（GET /api/one-things/{key} 的 materials）",
+    help_text="收件登记：每项材料一条，材料编码（= 已收取、原件 1 份）或 {code, status, form, count}",
 )
 
 

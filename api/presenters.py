@@ -9,6 +9,7 @@ from workflow.labels import (
     PROGRESS_LABELS,
     PROVISIONAL_NOTE,
     CaseStatus,
+    Channel,
     Decision,
     DocumentKind,
     HumanTaskState,
@@ -16,7 +17,7 @@ from workflow.labels import (
     RectificationState,
     Supervision,
 )
-from workflow.selectors import ACTION_CHOICES
+from workflow.selectors import ACTION_CHOICES, INTAKE_STATUS_LABELS
 
 # Next to every due date (docs/clock.md "Provisional dates").
 PROVISIONAL_HELP = (
@@ -235,6 +236,25 @@ class ReusedMaterialSerializer(serializers.Serializer):
     licence_no = serializers.CharField()
 
 
+class IntakeRowSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="材料编码")
+    name = serializers.CharField(help_text="材料名称")
+    required = serializers.BooleanField(help_text="必交")
+    status = serializers.ChoiceField(
+        choices=list(INTAKE_STATUS_LABELS.items()),
+        help_text=(
+            "received 已收取；reused 电子证照免提交；promised 容缺承诺后补；not_applicable 不适用；missing 未提交"
+        ),
+    )
+    status_label = serializers.CharField()
+    form = serializers.CharField(help_text="已收取时：original（原件）或 copy（复印件）；否则为空")
+    count = serializers.IntegerField(help_text="已收取的份数（否则为 0）")
+    due_date = serializers.DateField(allow_null=True, help_text="容缺：承诺补交日期")
+    licence_no = serializers.CharField(help_text="免提交：替代它的既有电子证照编号（电子证照库调取的为空）")
+    fulfilled = serializers.BooleanField(help_text="容缺：承诺的材料已补交")
+    text = serializers.CharField(help_text="受理回执上印出的收取情况，如“复印件 2 份”")
+
+
 class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     """A case as staff see it: progress, tasks, timeline, unified result, clock and what the caller may do."""
 
@@ -255,6 +275,10 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     applicant_id_number = serializers.CharField()
     applicant_id_type = serializers.CharField(help_text="证件类型代码（resident_id 居民身份证 等）")
     applicant_phone = serializers.CharField(allow_blank=True)
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, help_text="申办渠道：window 窗口 / online 网上 / kiosk 自助终端"
+    )
+    channel_label = serializers.CharField()
     form = serializers.DictField()
     opened_at = serializers.DateTimeField()
     concluded_at = serializers.DateTimeField(allow_null=True)
@@ -264,6 +288,9 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     results = ItemResultSerializer(many=True, help_text="统一反馈：各事项的办理结果（形成结果后）")
     reused_materials = ReusedMaterialSerializer(
         many=True, help_text="免提交：以既有电子证照替代的材料（材料编码、名称、证照编号）"
+    )
+    intake = IntakeRowSerializer(
+        many=True, help_text="收件登记：每项材料窗口登记的收取情况（受理回执按此印出）", read_only=True
     )
     extensions = ExtensionSerializer(source="clock.extensions", many=True, help_text="经批准的延期")
     allowed_actions = ACTIONS

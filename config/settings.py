@@ -121,6 +121,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "status_lookup_ip": env_str("THROTTLE_STATUS_LOOKUP_IP", "30/min"),
         "status_lookup_case": env_str("THROTTLE_STATUS_LOOKUP_CASE", "10/hour"),
+        "status_lookup_addr_case": env_str("THROTTLE_STATUS_LOOKUP_ADDR_CASE", "5/hour"),
         "login": env_str("THROTTLE_LOGIN", "20/min"),
         "document_verify": env_str("THROTTLE_DOCUMENT_VERIFY", "20/min"),
     },
@@ -198,6 +199,16 @@ ONETHING_ISSUE_DOCUMENTS = env_bool("ONETHING_ISSUE_DOCUMENTS", True)
 ONETHING_PRIVATE_MEDIA_ROOT = env_str("ONETHING_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private"))
 ONETHING_PUBLIC_BASE_URL = env_str("ONETHING_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ONETHING_HALL_PHONE = env_str("ONETHING_HALL_PHONE", "12345")
+# Verifying a posted PDF (docs/security.md): refused unparsed above these sizes and counts, then checked in a child
+# process with hard CPU/memory/time limits; at most ONETHING_VERIFY_CONCURRENCY at once across every web process
+# (slots in the shared cache) — keep it below the number of web workers so pages always have one.
+ONETHING_VERIFY_MAX_BYTES = env_int("ONETHING_VERIFY_MAX_BYTES", 10 * 1024 * 1024)
+ONETHING_VERIFY_MAX_OBJECTS = env_int("ONETHING_VERIFY_MAX_OBJECTS", 5000)
+ONETHING_VERIFY_MAX_REFERENCES = env_int("ONETHING_VERIFY_MAX_REFERENCES", 20000)
+ONETHING_VERIFY_CPU_SECONDS = env_int("ONETHING_VERIFY_CPU_SECONDS", 5)
+ONETHING_VERIFY_MEMORY_MB = env_int("ONETHING_VERIFY_MEMORY_MB", 768)
+ONETHING_VERIFY_WALL_SECONDS = float(env_str("ONETHING_VERIFY_WALL_SECONDS", "15"))
+ONETHING_VERIFY_CONCURRENCY = env_int("ONETHING_VERIFY_CONCURRENCY", 1)
 # Material files (docs/configuration.md): one file's limit, and how many / how much one case may hold.
 ONETHING_UPLOAD_MAX_BYTES = env_int("ONETHING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 ONETHING_UPLOAD_MAX_FILES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_FILES_PER_CASE", 100)

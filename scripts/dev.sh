@@ -186,8 +186,14 @@ with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
 PY
   "$VENV/bin/python" manage.py migrate --noinput -v0
   if [[ ${ONETHING_LOAD_DEMO:-1} == 1 ]]; then
-    log "loading demo data (ONETHING_LOAD_DEMO=0 to skip)"
-    "$VENV/bin/python" manage.py load_demo
+    if [[ ${ONETHING_DEMO_USERS:-0} == 1 ]]; then
+      log "loading demo data with the demo users (their published password: never on a real hall's server)"
+      "$VENV/bin/python" manage.py load_demo
+    else
+      log "loading the demo catalogue without users (ONETHING_LOAD_DEMO=0 to skip; ONETHING_DEMO_USERS=1 adds them)"
+      "$VENV/bin/python" manage.py load_demo --no-users
+      echo "No demo users: create an administrator with  $VENV/bin/python manage.py createsuperuser" >&2
+    fi
   fi
   log "starting web (gunicorn), worker and beat (Celery) with honcho: Ctrl-C stops all three"
   export PATH="$PWD/$VENV/bin:$PATH"

@@ -116,6 +116,8 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "hall": "accepting hall code",
             "deciding_hall": "deciding hall code (收受分离 only)",
             "materials": "codes of the materials the window received at intake",
+            "intake": "the intake record entered: [{code, status received|not_applicable, form, count}]",
+            "channel": "申办渠道 code (window / online / kiosk; absent on cases opened before channels)",
         },
     ),
     EventKind.MATERIALS_REUSED: EventSpec(
@@ -133,6 +135,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "opinion": "the window's opinion (window decisions only)",
             "review_round": "review round (department decisions)",
             "materials": "codes of the materials received (the window's acceptance)",
+            "intake": "the intake record at acceptance (as at opening), promised materials excepted",
         },
     ),
     EventKind.ACCEPT: EventSpec("已受理", _APPLICANT, _STATUS),

@@ -18,6 +18,7 @@ from .models import (
     CASE_NO_PATTERN,
     DIMENSIONS,
     SPECIAL_PROCEDURES,
+    Channel,
     Decision,
     ExtensionRequestState,
     HumanTaskState,
@@ -26,6 +27,7 @@ from .models import (
     RatingLevel,
     RectificationState,
     StaffRole,
+    normalise_case_no,
 )
 
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
@@ -49,6 +51,7 @@ __all__ = [
     "SPECIAL_PROCEDURES",
     "Audience",
     "CaseStatus",
+    "Channel",
     "Decision",
     "DocumentKind",
     "EventKind",
@@ -60,4 +63,5 @@ __all__ = [
     "RectificationState",
     "StaffRole",
     "Supervision",
+    "normalise_case_no",
 ]

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .compositions import composition_of, materials_checklist
+from .licence_numbers import default_licence_number
 from .models import Case, Decision, ELicence, HumanTask, MaterialReuse
 
 
@@ -77,7 +78,7 @@ def issue_licences(case: Case) -> list[ELicence]:
         result = task.result or {}
         licences.append(
             ELicence(
-                number=result.get("licence_no") or f"{case.case_no}-{item.code[-6:]}",
+                number=result.get("licence_no") or default_licence_number(case.case_no, item.code),
                 case=case,
                 task=task,
                 item_id=item.item_id,

@@ -69,14 +69,17 @@ def materials_checklist(
     names: dict[str, str],
     promised: dict[str, str] | None = None,
     answers: dict | None = None,
+    entered: list[dict] | None = None,
 ) -> list[dict]:
     """The merged materials (一次告知) with what the window ticked. E-licence ones need nothing handed in;
     a deferrable (容缺) one may instead carry the date the applicant promises to bring it.
 
     With the form's ``answers``, a material only items that do not apply need is ``hidden`` and the others are
     recombined over the items that apply (``forms.materials_required``, the checklist a case gets: 必交 only if
-    one of those requires it); ``uses`` (JSON) lets app.js do the same as the answers change."""
+    one of those requires it); ``uses`` (JSON) lets app.js do the same as the answers change. ``entered``: the
+    intake record as posted (``intake_from_post``), to show the form, count and 不适用 again."""
     promised = promised or {}
+    entered_by_code = {entry["code"]: entry for entry in entered or []}
     due = None
     if answers is not None:
         due = {m.code: m for m in selectors.checklist(one_form.materials_required(merged_form, answers), names)}
@@ -91,6 +94,10 @@ def materials_checklist(
                 "e_licence": e_licence,
                 "promised": promised.get(material.code, ""),
                 "ticked": e_licence or material.code in ticked,
+                "entered_form": entered_by_code.get(material.code, {}).get("form")
+                or ("original" if material.original else "copy"),
+                "entered_count": entered_by_code.get(material.code, {}).get("count") or 1,
+                "not_applicable": entered_by_code.get(material.code, {}).get("status") == "not_applicable",
                 "hidden": due is not None and listed.code not in due,
                 "uses": json.dumps({"uses": uses, "produced_by": listed.produced_by}, ensure_ascii=False),
             }
@@ -120,6 +127,29 @@ def promised_dates(post, merged_form: dict) -> dict[str, str]:
         if material.get("deferrable") and value:
             dates[material["code"]] = value
     return dates
+
+
+def intake_from_post(post) -> list[dict]:
+    """The intake record as the screen posts it: ticked materials (``material``) with their form
+    (``form_<code>``: original / copy) and count (``count_<code>``), and those marked not applicable
+    (``not_applicable``). What the service checks (``services.cases.intake_entries``)."""
+    entries = []
+    for code in dict.fromkeys(post.getlist("material")):
+        entry: dict = {"code": code}
+        form = post.get(f"form_{code}", "").strip()
+        count = post.get(f"count_{code}", "").strip()
+        if form:
+            entry["form"] = form
+        if count:
+            entry["count"] = int(count) if count.isdigit() else count
+        entries.append(entry)
+    ticked = {entry["code"] for entry in entries}
+    entries += [
+        {"code": code, "status": "not_applicable"}
+        for code in dict.fromkeys(post.getlist("not_applicable"))
+        if code not in ticked
+    ]
+    return entries
 
 
 def _promises(dates: dict[str, str]) -> list[dict]:
@@ -174,7 +204,7 @@ def case_new(request, key: str):
                     applicant=applicant.cleaned_data,
                     form=data,
                     deciding_hall=request.POST.get("deciding_hall") or None,
-                    materials=sorted(ticked),
+                    materials=intake_from_post(request.POST),
                 )
             except ValidationFailed as exc:
                 errors, _ = schema_form.field_errors_of(exc.field_errors)
@@ -189,7 +219,7 @@ def case_new(request, key: str):
             except Conflict as exc:
                 form_errors = [exc.message]
             else:
-                return _after_open(request, opened, ticked, promised)
+                return _after_open(request, opened, promised)
         else:
             # Show every problem at once: the service's own check, run on what could be converted.
             checked, _ = schema_form.field_errors_of(
@@ -212,7 +242,12 @@ def case_new(request, key: str):
             "sections": sections,
             "form_logic": schema_form.form_logic(merged),
             "materials": materials_checklist(
-                merged, ticked, names, promised_dates(request.POST, merged), answers=answers
+                merged,
+                ticked,
+                names,
+                promised_dates(request.POST, merged),
+                answers=answers,
+                entered=intake_from_post(request.POST) if request.method == "POST" else None,
             ),
             "form_errors": form_errors,
             "error_summary": summary,
@@ -251,9 +286,9 @@ def _identity(request) -> tuple[bool, str]:
     return request.POST.get("identity_verified") == "on" and method in IDENTITY_METHODS, method
 
 
-def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
+def _after_open(request, opened, promised: dict[str, str]):
     case = opened.case
-    request.session[RECEIPT_KEY] = {"case_no": case.case_no, "query_code": opened.query_code, "ticked": sorted(ticked)}
+    request.session[RECEIPT_KEY] = {"case_no": case.case_no, "query_code": opened.query_code}
     if request.POST.get("action") == "accept":
         try:
             verified, method = _identity(request)
@@ -263,7 +298,6 @@ def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
                 promises=_promises(promised),
                 identity_verified=verified,
                 identity_method=method,
-                materials=sorted(ticked),
             )
         except ValidationFailed as exc:
             messages.error(request, f"已收件，但未受理：{_messages_of(exc)}")
@@ -281,9 +315,9 @@ def receipt(request, case_no: str):
     """The receipt to print. The query code is on it only the first time it is shown."""
     case = selectors.case_get(user=request.user, case_no=case_no)
     stash = request.session.get(RECEIPT_KEY) or {}
-    query_code, ticked = None, set()
+    query_code = None
     if stash.get("case_no") == case.case_no:
-        query_code, ticked = stash["query_code"], set(stash.get("ticked", []))
+        query_code = stash["query_code"]
         del request.session[RECEIPT_KEY]
     names = selectors.department_names()
     merged = selectors.case_merged_form(case)
@@ -295,13 +329,7 @@ def receipt(request, case_no: str):
             "case": case,
             "query_code": query_code,
             "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
-            "materials": [
-                m
-                for m in materials_checklist(merged, ticked, names, answers=case.form_data)
-                if m["ticked"] and not m["hidden"]
-            ]
-            if query_code
-            else [],
+            "intake": selectors.intake_record(case),
             "status_url": status_url,
             "halls": selectors.case_summary(case),
             "qr_svg": mark_safe(segno.make(status_url, error="m").svg_inline(scale=4, border=1, omitsize=True)),
@@ -324,7 +352,7 @@ def case_accept(request, case_no: str):
             promises=_promises(promised),
             identity_verified=verified,
             identity_method=method,
-            materials=request.POST.getlist("material"),
+            materials=intake_from_post(request.POST),
         )
     except ValidationFailed as exc:
         messages.error(request, _messages_of(exc))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0013_composition_field_order'),
+        ('workflow', '0015_case_channel'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

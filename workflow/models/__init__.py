@@ -1,6 +1,16 @@
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
-from .case import CASE_NO_PATTERN, Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState
+from .case import (
+    CASE_NO_PATTERN,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Channel,
+    Decision,
+    HumanTask,
+    HumanTaskState,
+    normalise_case_no,
+)
 from .catalogue import (
     Department,
     HandlingLevel,
@@ -47,6 +57,7 @@ __all__ = [
     "CaseNumberCounter",
     "CatalogueChange",
     "CatalogueChangeKind",
+    "Channel",
     "ClockPause",
     "CompositionVersion",
     "DeadlineExtension",
@@ -79,4 +90,5 @@ __all__ = [
     "Staff",
     "StaffRole",
     "TimerKind",
+    "normalise_case_no",
 ]

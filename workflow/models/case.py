@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models, router
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -16,9 +18,25 @@ from .halls import Hall
 CASE_NO_PATTERN = "[0-9]{20}"
 
 
+def normalise_case_no(value: str) -> str:
+    """The one normaliser of a typed case number, used by every lookup and every limit keyed on it: full-width
+    forms to ASCII (NFKC: ０１２ → 012, the ideographic space → a space), then every whitespace character and
+    hyphen (- – — －) dropped. ``" 1101０5-2026…"`` → ``"110105…"``. The result may still not be 20 digits."""
+    text = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑‒–—―−")
+
+
 def _edge(name: str) -> dict:
     sources, target = TRANSITIONS[name]
     return {"field": "status", "source": list(sources), "target": target}
+
+
+class Channel(models.TextChoices):
+    """How the application came in (申办渠道): a fact of the case, counted by the statistics."""
+
+    WINDOW = "window", "窗口"
+    ONLINE = "online", "网上"
+    KIOSK = "kiosk", "自助终端"
 
 
 class Case(FSMModelMixin, models.Model):
@@ -40,6 +58,7 @@ class Case(FSMModelMixin, models.Model):
         "证件类型", max_length=32, default="resident_id", help_text="forms.ID_TYPES 的代码，默认居民身份证"
     )
     applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
+    channel = models.CharField("申办渠道", max_length=16, choices=Channel.choices, default=Channel.WINDOW)
     form_data = models.JSONField("申请表数据", default=dict)
     status = FSMField("办件状态", default=CaseStatus.RECEIVED, choices=CaseStatus.choices, protected=True)
     outcome = models.CharField("办理结果", max_length=20, blank=True)
@@ -98,6 +117,7 @@ class Case(FSMModelMixin, models.Model):
                     "promised_due_date",
                     "accepting_hall",
                     "deciding_hall",
+                    "channel",
                 ],
                 name="case_opened_stats",
             ),

@@ -57,10 +57,13 @@ from .catalogue import (
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
 from .extensions import extension_request_list, extension_request_view
 from .materials import (
+    INTAKE_STATUS_LABELS,
+    IntakeRow,
     Material,
     MaterialGroup,
     MaterialsBlock,
     checklist,
+    intake_record,
     material_file_content,
     material_groups,
     missing_required_materials,
@@ -106,6 +109,7 @@ __all__ = [
     "ACTION_CHOICES",
     "APPLICANT_ACTION_CHOICES",
     "COUNT_CAP",
+    "INTAKE_STATUS_LABELS",
     "POST_REVIEW_FILTERS",
     "Action",
     "ApplicantView",
@@ -116,6 +120,7 @@ __all__ = [
     "DepartmentProgress",
     "DocumentRow",
     "ExtensionRequestRow",
+    "IntakeRow",
     "ItemNotApplicable",
     "ItemResult",
     "Material",
@@ -156,6 +161,7 @@ __all__ = [
     "extension_request_view",
     "hall_list",
     "inbox",
+    "intake_record",
     "material_file_content",
     "material_file_get",
     "material_groups",

@@ -21,7 +21,7 @@ from ..models import StaffRole as Role
 from ..results import case_results, latest_reviews
 from .catalogue import department_names
 from .documents import case_documents
-from .materials import Material, MaterialsBlock, checklist, materials_block
+from .materials import IntakeRow, Material, MaterialsBlock, checklist, intake_record, materials_block, recorded_intake
 from .permissions import Facts, Viewer, allowed_actions
 from .timeline import TimelineRow, case_timeline
 
@@ -142,6 +142,8 @@ class CaseSummary:
     outcome: str
     outcome_label: str
     applicant_name: str
+    channel: str  # 申办渠道: window / online / kiosk
+    channel_label: str
     opened_at: dt.datetime
     concluded_at: dt.datetime | None
     promised_due_date: dt.date | None
@@ -163,6 +165,8 @@ def case_summary(case: Case) -> CaseSummary:
         outcome=case.outcome,
         outcome_label=OUTCOME_LABELS.get(case.outcome, ""),
         applicant_name=case.applicant_name,
+        channel=case.channel,
+        channel_label=case.get_channel_display(),
         opened_at=case.opened_at,
         concluded_at=case.concluded_at,
         promised_due_date=case.promised_due_date,
@@ -374,6 +378,7 @@ class CaseView(CaseSummary):
     clock: object  # supervision.ClockView
     checklist: list[Material]  # the case's materials checklist (一次告知) for its answers
     materials_received: list[str]  # codes the window recorded as handed in (at opening, at acceptance)
+    intake: list[IntakeRow]  # the intake record (收件登记): per material, what the window recorded
     materials: MaterialsBlock
     documents: list  # documents.DocumentRow
     my_open_tasks: list[CaseTask]  # a reviewer's own department's open tasks on the case
@@ -400,6 +405,7 @@ def case_view(*, user, case: Case) -> CaseView:
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
     rows = [case_task(task, case, viewer) for task in tasks]
     events = case_events(case)
+    reused = list(case.reused_materials.select_related("licence"))
     return CaseView(
         **case_summary(case).__dict__,
         composition_version=composition_of(case).number,
@@ -411,16 +417,14 @@ def case_view(*, user, case: Case) -> CaseView:
         tasks=rows,
         timeline=case_timeline(events, viewer, names),
         results=item_results(case, tasks, viewer),
-        reused_materials=[
-            ReusedMaterial(r.material_code, r.material_name, r.licence.number)
-            for r in case.reused_materials.select_related("licence")
-        ],
+        reused_materials=[ReusedMaterial(r.material_code, r.material_name, r.licence.number) for r in reused],
         promises=[
             PromiseRow(p.material_code, p.material_name, p.due_date, p.fulfilled_at, p.lapsed_at) for p in promises
         ],
         clock=clock_view,
         checklist=checklist(materials, names),
         materials_received=materials_received(events),
+        intake=intake_record(case, checklist=materials, events=events, promises=promises, reused=reused),
         materials=materials_block(case, materials, viewer, facts),
         documents=case_documents(case),
         my_open_tasks=[
@@ -433,15 +437,13 @@ def case_view(*, user, case: Case) -> CaseView:
 
 
 def materials_received(events: Iterable[CaseEvent]) -> list[str]:
-    """Codes of the materials the trail records as handed in: at opening, at acceptance, and those an earlier
-    e-licence stands for (免提交)."""
-    received: set[str] = set()
+    """Codes of the materials the window's latest intake recording (at acceptance, else at opening) records as
+    received, and those an earlier e-licence stands for (免提交)."""
+    events = list(events)
+    received = {code for code, entry in recorded_intake(events).items() if entry["status"] == "received"}
     for event in events:
-        data = event.data or {}
-        if event.kind in ("opened", "task_completed"):
-            received |= set(data.get("materials") or [])
-        elif event.kind == "materials_reused":
-            received |= set(data.get("codes") or [])
+        if event.kind == "materials_reused":
+            received |= set((event.data or {}).get("codes") or [])
     return sorted(received)
 
 

@@ -42,6 +42,7 @@ from .deployment import Deployed, process_versions_deploy
 from .documents import document_issue
 from .extensions import case_extension_request, extension_request_decide
 from .halls import halls_import
+from .lookups import applicant_lookup
 from .post_review import auto_approval_review
 from .promises import case_promise_fulfil, promises_lapse
 from .query_codes import case_query_code_reissue
@@ -57,6 +58,7 @@ __all__ = [
     "ItemLink",
     "OpenedCase",
     "Recomputed",
+    "applicant_lookup",
     "auto_approval_review",
     "case_accept",
     "case_conclude",

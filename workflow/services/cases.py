@@ -22,10 +22,28 @@ from ..errors import (
     ValidationFailed,
 )
 from ..events import EventKind, case_event
-from ..models import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Channel,
+    Decision,
+    HumanTask,
+    HumanTaskState,
+    OneThing,
+    StaffRole,
+)
 from ..results import reuse_licences
-from ..selectors.cases import case_checklist, materials_received
-from ..selectors.materials import missing_required_materials, unknown_materials
+from ..selectors.cases import case_checklist
+from ..selectors.materials import (
+    ENTERED_STATUSES,
+    FORM_LABELS,
+    MAX_COPIES,
+    RECEIVED,
+    intake_entry,
+    missing_required_materials,
+    recorded_intake,
+)
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
 from .engine import begin_step, complete_engine_task, lock_case, model_for, persist_step, save_status
@@ -46,7 +64,8 @@ def case_open(
     applicant: dict,
     form: dict,
     deciding_hall: str | None = None,
-    materials: Iterable[str] = (),
+    materials: Iterable[str | dict] = (),
+    channel: str = Channel.WINDOW,
 ) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
 
@@ -57,9 +76,14 @@ def case_open(
 
     The case is received at the clerk's hall (the default hall for a clerk without one). ``deciding_hall``, a
     hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
-    hall's do. ``materials``: codes of the checklist's materials the applicant handed in at the window,
-    recorded with the opening; acceptance needs every required one (``case_accept``).
+    hall's do. ``materials``: the intake record the window enters at the counter (``intake_entries``): per
+    material of the one-thing, received (original or copy, how many) or not applicable; a plain code means
+    received, the original, one copy. Recorded with the opening; acceptance needs every required one
+    (``case_accept``) and may record it again. ``channel``: how the application came in (``Channel``: 窗口 by
+    default, 网上 or 自助终端), recorded on the case and in its opening event.
     """
+    if channel not in Channel.values:
+        raise ValidationFailed(field_errors={"channel": ["申办渠道只能是：" + "、".join(Channel.labels)]})
     staff = require_role(user, StaffRole.WINDOW)
     accepting = halls.hall_of(staff)
     if accepting is None or not accepting.is_active:
@@ -89,7 +113,7 @@ def case_open(
     composition = composition_by_id(pinned.pk)
     applicant_errors = applicant_problems(applicant)
     checked = forms.check_answers(composition.merged_form, form)
-    material_errors = _unknown_materials(composition.materials, materials)
+    entries, material_errors = intake_entries(composition.materials, materials)
     if checked.errors or hall_errors or applicant_errors or material_errors:
         raise ValidationFailed(
             field_errors={
@@ -121,6 +145,7 @@ def case_open(
         applicant_id_type=applicant.get("id_type") or forms.DEFAULT_ID_TYPE,
         applicant_phone=applicant.get("phone", ""),
         form_data=form,
+        channel=channel,
         opened_by=user,
         accepting_hall=accepting,
         deciding_hall=deciding,
@@ -134,7 +159,8 @@ def case_open(
         composition=pinned.number,
         hall=accepting.code,
         **halls_data,
-        materials=sorted(set(materials)),
+        **_intake_data(entries),
+        channel=str(channel),
     )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
@@ -195,13 +221,14 @@ def case_accept(
     promises: list[dict] | None = None,
     identity_verified: bool = False,
     identity_method: str = "",
-    materials: Iterable[str] | None = None,
+    materials: Iterable[str | dict] | None = None,
 ) -> Case:
     """受理: the window's formal check passed; the departments' parallel review starts.
 
-    Every required material of the checklist must be in: handed in (``materials``: codes, with those recorded
-    when the case was opened), fetched from the e-licence library (免提交: the checklist's e-licence materials
-    and the earlier e-licences attached at opening) or promised. Missing ones are refused with the list (400,
+    Every required material of the checklist must be in: handed in (``materials``: the intake record as
+    ``case_open`` takes it; entries for materials it leaves out are taken from the opening's record when this
+    one does not complete the checklist), fetched from the e-licence library (免提交: the checklist's e-licence
+    materials and the earlier e-licences attached at opening) or promised. Missing ones are refused with the list (400,
     ``errors.materials``).
 
     ``promises`` ([{"material": code, "due_date": date}]) is 容缺受理: non-key materials the applicant
@@ -261,7 +288,7 @@ def _window_decision(
     complete_engine_task(step.instance, task, {"intake": intake})
     task.decision, task.opinion = decision, opinion
     step.completed.append(task)
-    handed_in = {"materials": received} if received is not None else {}
+    handed_in = _intake_data(received) if received is not None else {}
     step.event(
         "task_completed", department="window", task=task.name, decision=str(decision), opinion=opinion, **handed_in
     )
@@ -289,28 +316,83 @@ def _verified_identity(case: Case, identity: dict) -> dict | None:
     return {"method": method, "method_label": halls.IDENTITY_METHODS[method]}
 
 
-def _unknown_materials(materials: Iterable[dict], codes: Iterable[str]) -> dict[str, list[str]]:
-    unknown = unknown_materials(materials, codes)
-    return {"materials": [f"“{code}”不在本一件事的材料清单中" for code in unknown]} if unknown else {}
+def intake_entries(materials: Iterable[dict], given: Iterable) -> tuple[list[dict], dict[str, list[str]]]:
+    """The window's intake record as entered: each a material code (received, the original, one copy) or
+    ``{"code", "status": "received"|"not_applicable", "form": "original"|"copy", "count": 1..99}``, checked
+    against the one-thing's materials (``materials``). Returns the completed entries (``intake_entry``) and
+    the problems keyed ``materials`` / ``materials.<i>.<field>``."""
+    known = {entry["code"] for entry in materials or []}
+    errors: dict[str, list[str]] = {}
+    entries: dict[str, dict] = {}
+    for i, value in enumerate(given or ()):
+        if isinstance(value, str):
+            value = {"code": value}
+        if not isinstance(value, dict):
+            errors[f"materials.{i}"] = ["应为材料编码或 {code, status, form, count}"]
+            continue
+        code, status = value.get("code"), value.get("status") or RECEIVED
+        form, count = value.get("form"), value.get("count")
+        if not isinstance(code, str) or code not in known:
+            errors[f"materials.{i}.code"] = [f"“{code}”不在本一件事的材料清单中"]
+        elif code in entries:
+            errors[f"materials.{i}.code"] = ["同一材料只能登记一次"]
+        if status not in ENTERED_STATUSES:
+            errors[f"materials.{i}.status"] = ["收件情况只能是 received（已收取）或 not_applicable（不适用）"]
+        if form not in (None, "", *FORM_LABELS):
+            errors[f"materials.{i}.form"] = ["材料形式只能是 original（原件）或 copy（复印件）"]
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COPIES
+        ):
+            errors[f"materials.{i}.count"] = [f"份数应为 1 至 {MAX_COPIES} 的整数"]
+        if status != RECEIVED and (form or count is not None):
+            errors.setdefault(f"materials.{i}.status", ["只有已收取的材料才有形式和份数"])
+        if not any(key.startswith(f"materials.{i}") for key in errors):
+            entries[code] = intake_entry(value)
+    if errors:
+        unknown = [m for key, ms in errors.items() if key.endswith(".code") for m in ms]
+        if unknown:  # the summary the screens show, as before the record had forms and counts
+            errors["materials"] = unknown
+    return list(entries.values()), errors
 
 
-def _received_materials(case: Case, *, materials: list[str], promised: list[str]) -> list[str]:
-    """The required-materials rule of acceptance (材料齐全): the codes received, or the error listing what is
-    missing. What the window recorded at opening is read only when this call's materials do not complete it.
-    Required are the checklist's materials for the case's answers (the items that apply: ``case_checklist``)."""
-    errors = _unknown_materials(composition_of(case).materials, materials)
+def _intake_data(entries: list[dict]) -> dict:
+    """The event data of an intake recording: ``intake`` is the record; ``materials`` the codes received."""
+    return {
+        "materials": sorted(e["code"] for e in entries if e["status"] == RECEIVED),
+        "intake": sorted(entries, key=lambda e: e["code"]),
+    }
+
+
+def _received_materials(case: Case, *, materials: list, promised: list[str]) -> list[dict]:
+    """The required-materials rule of acceptance (材料齐全) over the intake record entered now (``materials``):
+    the entries to record, or the error listing what is missing. The opening's record is read only when this
+    call's entries do not complete the checklist; then it fills in the materials this call leaves out. Required
+    are the checklist's materials for the case's answers (the items that apply: ``case_checklist``); a
+    promised material is recorded by its promise, not here."""
+    entries, errors = intake_entries(composition_of(case).materials, materials)
     if errors:
         raise ValidationFailed(field_errors=errors)
+    by_code = {entry["code"]: entry for entry in entries}
     checklist = case_checklist(case)
-    received = set(materials) | set(promised)
-    if missing_required_materials(checklist, received):
-        recorded = CaseEvent.objects.filter(case_id=case.pk, kind__in=["opened", "materials_reused"])
-        received |= set(materials_received(recorded.only("kind", "data")))
-    missing = missing_required_materials(checklist, received)
+
+    def covered() -> set[str]:
+        return {code for code, entry in by_code.items() if entry["status"] == RECEIVED} | set(promised)
+
+    reused: set[str] = set()
+    if missing_required_materials(checklist, covered()):
+        recorded = list(
+            CaseEvent.objects.filter(case_id=case.pk, kind__in=["opened", "materials_reused"]).only("kind", "data")
+        )
+        for code, entry in recorded_intake(recorded).items():
+            by_code.setdefault(code, entry)
+        reused = {
+            code for event in recorded if event.kind == "materials_reused" for code in event.data.get("codes", [])
+        }
+    missing = missing_required_materials(checklist, covered() | reused)
     if missing:
         message = "请核对并勾选必交材料：" + "、".join(missing)
         raise ValidationFailed(message, field_errors={"materials": [message]})
-    return sorted(received - set(promised))
+    return [entry for code, entry in sorted(by_code.items()) if code not in promised]
 
 
 @transaction.atomic
