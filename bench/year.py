@@ -357,7 +357,10 @@ def _inbox(users: dict, samples: int) -> dict:
 # Whole views as people wait for them: each through Django's full request cycle (middleware, authentication —
 # a token for the API, a session for the screens — the view, the serializer or template, the rendered body).
 VIEW_GROUPS = {
-    # name: (kind, label) — kind "list" (goal p95 ≤ 50 ms) or "page" (same goal) or "board" (≤ 1 s)
+    # name: (kind, label) — kind "list" (goal p95 ≤ 50 ms) or "page" (same goal) or "board" (≤ 1 s); "floor":
+    # the cheapest authenticated request, measured in the same rotation, so that each view's time can also be read
+    # as a multiple of what any request costs on the machine at that moment (the machine is shared and noisy)
+    "api_me": ("floor", "`GET /api/auth/me` (the floor: authentication and one small answer)"),
     "api_tasks_reviewer": ("list", "`GET /api/tasks`, reviewers, open tab"),
     "api_tasks_reviewer_all": ("list", "`GET /api/tasks?state=all`, reviewers"),
     "api_tasks_window": ("list", "`GET /api/tasks`, window staff"),
@@ -425,6 +428,7 @@ def _views(users: dict, plan: list[tuple], samples: int) -> dict:
         task_id = open_tasks[reviewer][i % len(open_tasks[reviewer])]
         case_no = case_nos[i]
         out = {
+            "api_me": lambda: get(api[reviewer], "/api/auth/me"),
             "api_tasks_reviewer": lambda: get(api[reviewer], "/api/tasks"),
             "api_tasks_reviewer_all": lambda: get(api[reviewer], "/api/tasks?state=all"),
             "api_tasks_window": lambda: get(api["window1"], "/api/tasks"),
@@ -656,7 +660,7 @@ def run(params: dict) -> dict:
         f"CSV {statistics['csv_ms']:.0f} ms ({statistics['csv_rows']:,} rows)"
     )
     views = _views(users, plan, params.get("view_samples", 30))
-    worst = max((v for v in views.values() if v["kind"] != "board"), key=lambda v: v["p95"])
+    worst = max((v for v in views.values() if v["kind"] in ("list", "page")), key=lambda v: v["p95"])
     log(f"year: whole views, worst list/page p95 {worst['p95']:.1f} ms")
     plans = _plans(users, plan, statistics)
     return {
