@@ -19,12 +19,14 @@ from pathlib import Path
 from . import report
 from .common import ROOT
 
-SECTIONS = ("state", "pdf", "lifecycle", "http", "year")
-NEEDS_DATABASE = {"lifecycle", "http", "year"}
+SECTIONS = ("state", "pdf", "lifecycle", "viewflow", "http", "year")
+NEEDS_DATABASE = {"lifecycle", "viewflow", "http", "year"}
+SETTINGS = {"viewflow": "bench.viewflow_peer.settings"}  # the peer's section adds viewflow to the settings
 FULL = {
     "state": {"departments": [1, 3, 5, 10], "rounds": [0, 1, 3, 10]},
     "pdf": {"warm": 20},
     "lifecycle": {"rounds": 30, "warmup": 5},
+    "viewflow": {"rounds": 20, "warmup": 3},
     "http": {"clients": [1, 4, 16], "lifecycles": {"1": 20, "4": 40, "16": 64}},
     "year": {
         "cases": 163_506,
@@ -39,6 +41,7 @@ QUICK = {
     "state": {"departments": [1, 3, 5, 10], "rounds": [0, 1, 3]},
     "pdf": {"warm": 5},
     "lifecycle": {"rounds": 8, "warmup": 2},
+    "viewflow": {"rounds": 6, "warmup": 2},
     "http": {"clients": [1, 4, 16], "lifecycles": {"1": 4, "4": 8, "16": 16}},
     "year": {"cases": 5_000, "chunk": 2_500, "samples": 40, "status_samples": 300, "stats_runs": 3, "view_samples": 10},
 }
@@ -54,7 +57,7 @@ def _admin(pg_url: str, statement: str) -> None:
 def _run_section(name: str, params: dict, pg_url: str, keep: bool, scratch: Path, database: str | None = None) -> dict:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": SETTINGS.get(name, "config.settings"),
         "DJANGO_DEBUG": "0",
         # Documents are issued by Celery workers after commit; section 4 measures them on their own.
         "ONETHING_ISSUE_DOCUMENTS": "0",

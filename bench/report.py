@@ -13,6 +13,7 @@ GOAL_STATEMENTS = 50
 GOAL_INBOX_P95 = 50.0
 GOAL_STATUS_P99 = 20.0
 GOAL_STATISTICS = 1000.0
+GOAL_PEER = 0.5  # issue 19: ours ÷ viewflow
 GOAL_VIEW_P95 = 50.0  # issue 19: every staff list and page as a whole view
 GOAL_BOARD = 1000.0  # issue 19: the dashboard and its CSV
 GOAL_PDF_WARM = 300.0
@@ -116,6 +117,21 @@ def goals(results: dict) -> list[tuple[str, str, str, bool | None]]:
                 "–",
                 f"{sql['ours']} ({sql['ours_statements']} statements + {sql['ours_transactions']} × BEGIN/COMMIT)",
                 None,
+            )
+        )
+    peer = results.get("viewflow")
+    if peer and not peer.get("skipped"):
+        ours = flows.get(FOUR, {}).get("ratio_postgres")
+        rows.append(
+            (
+                f"Side by side with viewflow {peer['version']} (same four-department flow): ours ÷ viewflow, "
+                "read as (ours ÷ floor) ÷ (viewflow ÷ floor), each measured interleaved with the floor (bare "
+                "SpiffWorkflow, JSON in one PostgreSQL row)",
+                f"≤ {GOAL_PEER:g}",
+                (f"{ours / peer['ratio_floor']:.2f} (ours {ours:.1f}× the floor, " if ours else "– (")
+                + f"viewflow {peer['ratio_floor']:.1f}×; statements {peer['sql']['viewflow']} against the "
+                f"floor's {peer['sql']['floor']})",
+                (ours / peer["ratio_floor"] <= GOAL_PEER) if ours else None,
             )
         )
     year = results.get("year")
@@ -300,6 +316,8 @@ def markdown(results: dict, params: dict, machine: dict, *, quick: bool) -> str:
         parts.append(_http_md(results["http"]))
     if "year" in results:
         parts.append(_year_md(results["year"]))
+    if "viewflow" in results:
+        parts.append(_viewflow_md(results["viewflow"], results.get("lifecycle", {})))
     if "pdf" in results:
         parts.append(_pdf_md(results["pdf"]))
     if "state" in results:
@@ -619,6 +637,54 @@ def _year_md(result: dict) -> str:
     for name, plan in result["plans"].items():
         out.append(f"**{name}** — {_top_node(plan)}\n\n```\n{plan}\n```\n\n")
     out.append("</details>\n")
+    return "".join(out)
+
+
+def _viewflow_md(result: dict, lifecycle: dict) -> str:
+    out = ["\n## 6. Side by side: viewflow\n\n"]
+    if result.get("skipped"):
+        return out[0] + f"Skipped: {result['skipped']}.\n"
+    t = result["times"]
+    out.append(
+        f"The bench's four-department flow in viewflow {result['version']} (`bench/viewflow_peer/flows.py`: a start "
+        "handle, the window's view task, a parallel split into four department view tasks assigned on creation, "
+        "the join; the form and the decisions in the process row's JSON; `select_for_update` locking), each step "
+        "as viewflow's task view runs it on a POST, without HTTP — interleaved in its own process and database "
+        f"with the floor (bare SpiffWorkflow, its JSON in one PostgreSQL row), {result['rounds']} rounds "
+        "(`bench/viewflow.py`).\n\n"
+    )
+    rows = [
+        [
+            f"viewflow {result['version']}",
+            f"{t['viewflow']['median']:.1f} ({t['viewflow']['p95']:.1f})",
+            f"{result['ratio_floor']:.1f}×",
+            str(result["sql"]["viewflow"]),
+        ],
+        [
+            "floor: bare SpiffWorkflow, JSON in a PG row",
+            f"{t['floor']['median']:.1f} ({t['floor']['p95']:.1f})",
+            "1×",
+            str(result["sql"]["floor"]),
+        ],
+    ]
+    four = lifecycle.get("flows", {}).get(FOUR)
+    if four:
+        rows.append(
+            [
+                "ours (section 1, its own run)",
+                f"{four['times']['ours']['median']:.1f} ({four['times']['ours']['p95']:.1f})",
+                f"{four['ratio_postgres']:.1f}×",
+                f"{four['sql']['scenario']} (to the last review)",
+            ]
+        )
+    out.append(_table(["lifecycle", "median ms (p95)", "÷ floor", "statements"], rows, "lrrr"))
+    if four:
+        out.append(
+            f"\nOurs ÷ viewflow = {four['ratio_postgres']:.1f} ÷ {result['ratio_floor']:.1f} = "
+            f"**{four['ratio_postgres'] / result['ratio_floor']:.2f}** (goal ≤ {GOAL_PEER:g}). Ours does more per "
+            "step than the peer: task rows with due dates on the legal clock, the hash-chained audit trail, the "
+            "lifecycle, the sandboxed engine.\n"
+        )
     return "".join(out)
 
 
