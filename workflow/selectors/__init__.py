@@ -78,10 +78,12 @@ from .sms import SmsRow, sms_counts, sms_outbox, sms_row
 from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
 from .tasks import (
+    COUNT_CAP,
     POST_REVIEW_FILTERS,
     TaskPage,
     TaskRow,
     inbox,
+    overdue_count,
     overdue_tasks,
     post_review_pending_count,
     reassign_candidates,
@@ -110,6 +112,7 @@ def case_material_files(*, user, case_no: str) -> tuple:
 __all__ = [
     "ACTION_CHOICES",
     "APPLICANT_ACTION_CHOICES",
+    "COUNT_CAP",
     "INTAKE_STATUS_LABELS",
     "POST_REVIEW_FILTERS",
     "Action",
@@ -184,6 +187,7 @@ __all__ = [
     "one_thing_list",
     "one_things",
     "open_cases_with_provisional_dates",
+    "overdue_count",
     "overdue_tasks",
     "own_case",
     "own_cases",
