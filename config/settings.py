@@ -29,7 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "workflow",
-    "api",
+    "api.apps.ApiConfig",
     "web",
 ]
 
@@ -100,6 +100,11 @@ USE_TZ = True
 
 # The hall's screens (web/): staff log in there; the API keeps its own token and session login.
 LOGIN_URL = "web:login"
+# Staff sessions end after a working day without a request (docs/security.md): every request renews the expiry.
+SESSION_COOKIE_AGE = env_int("ONETHING_SESSION_IDLE_SECONDS", 8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+# API tokens (Authorization: Token …) expire this many hours after login, and die with a password change.
+ONETHING_API_TOKEN_HOURS = env_int("ONETHING_API_TOKEN_HOURS", 10)
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
@@ -115,7 +120,7 @@ REST_FRAMEWORK = {
     # Never Basic auth: Django's password hash costs about a second per request on these machines.
     # Token first: DRF answers an anonymous request with the first class's challenge, so 401 (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
