@@ -227,6 +227,15 @@ ONETHING_AUDIT_KEY = env_str("ONETHING_AUDIT_KEY", "")
 ONETHING_AUDIT_CHECKPOINT_DIR = env_str("ONETHING_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
 ONETHING_AUDIT_CHECKPOINT_SECONDS = env_int("ONETHING_AUDIT_CHECKPOINT_SECONDS", 300)
 ONETHING_AUDIT_CHECKPOINT_KEEP = env_int("ONETHING_AUDIT_CHECKPOINT_KEEP", 1000)
+# Documents whose Celery message was lost are queued again by beat (workflow/services/documents.py).
+ONETHING_DOCUMENT_SWEEP_SECONDS = env_int("ONETHING_DOCUMENT_SWEEP_SECONDS", 300)
+ONETHING_DOCUMENT_SWEEP_GRACE_SECONDS = env_int("ONETHING_DOCUMENT_SWEEP_GRACE_SECONDS", 600)
+ONETHING_DOCUMENT_SWEEP_LOOKBACK_HOURS = env_int("ONETHING_DOCUMENT_SWEEP_LOOKBACK_HOURS", 48)
+CELERY_BEAT_SCHEDULE["documents-missing"] = {
+    "task": "workflow.tasks.documents.sweep_missing_documents",
+    "schedule": float(ONETHING_DOCUMENT_SWEEP_SECONDS),
+    "options": {"expires": ONETHING_DOCUMENT_SWEEP_SECONDS},
+}
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "workflow.tasks.audit.write_audit_checkpoint",
     "schedule": float(ONETHING_AUDIT_CHECKPOINT_SECONDS),
