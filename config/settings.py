@@ -42,7 +42,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "web.csp.ContentSecurityPolicyMiddleware",
 ]
+# Content-Security-Policy (web/csp.py, docs/security.md): empty = the built-in policy; "off" = no header.
+ONETHING_CSP = env_str("ONETHING_CSP", "")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
