@@ -74,6 +74,15 @@ MIGRATE_DATABASE_URL = env_str("MIGRATE_DATABASE_URL", "")
 OWNER_COMMANDS = {"migrate", "grant_app_role"}
 if MIGRATE_DATABASE_URL and len(sys.argv) > 1 and sys.argv[1] in OWNER_COMMANDS:
     DATABASES = {"default": database_from_url(MIGRATE_DATABASE_URL, base_dir=BASE_DIR)}
+# A read replica for the status lookups and the statistics (docs/scaling.md, workflow/replica.py); unset: none.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **database_from_url(DATABASE_REPLICA_URL, base_dir=BASE_DIR),
+        "TEST": {"MIRROR": "default"},  # a test run reads its own test database through the alias
+    }
+    DATABASE_ROUTERS = ["workflow.replica.ReplicaRouter"]
+    MIDDLEWARE.append("workflow.replica.ReplicaReadsMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
@@ -196,6 +205,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ONETHING_CLOCK_SWEEP_SECONDS),
         "options": {"expires": ONETHING_CLOCK_SWEEP_SECONDS},
     },
+    "sms-outbox": {
+        "task": "workflow.tasks.sms.sweep_sms_outbox",
+        "schedule": float(env_int("ONETHING_SMS_SWEEP_SECONDS", 60)),
+        "options": {"expires": env_int("ONETHING_SMS_SWEEP_SECONDS", 60)},
+    },
     "promises-lapse": {
         "task": "workflow.tasks.promises.promises_lapse_sweep",
         "schedule": float(ONETHING_CLOCK_SWEEP_SECONDS),
@@ -248,6 +262,30 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
 ONETHING_UPLOAD_MAX_BYTES = env_int("ONETHING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 ONETHING_UPLOAD_MAX_FILES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_FILES_PER_CASE", 100)
 ONETHING_UPLOAD_MAX_BYTES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_BYTES_PER_CASE", 200 * 1024 * 1024)
+# SMS (docs/configuration.md "SMS"): the provider, and the outbox's sending after commit.
+ONETHING_SMS_BACKEND = env_str("ONETHING_SMS_BACKEND", "console")  # console | tencent
+ONETHING_SMS_DISPATCH = env_bool("ONETHING_SMS_DISPATCH", True)  # queue each outbox row's sending after commit
+# A row a sender claimed and never finished after this long is marked 待核实 (never resent by itself).
+ONETHING_SMS_CLAIM_SECONDS = env_int("ONETHING_SMS_CLAIM_SECONDS", 600)
+ONETHING_SMS_TENCENT = {
+    "secret_id": env_str("ONETHING_SMS_TENCENT_SECRET_ID", ""),
+    "secret_key": env_str("ONETHING_SMS_TENCENT_SECRET_KEY", ""),
+    "sdk_app_id": env_str("ONETHING_SMS_TENCENT_SDK_APP_ID", ""),
+    "sign_name": env_str("ONETHING_SMS_TENCENT_SIGN_NAME", ""),
+    "region": env_str("ONETHING_SMS_TENCENT_REGION", "ap-guangzhou"),
+    "endpoint": env_str("ONETHING_SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com"),
+    # accepted:123456,correction:123457,pickup:123458,concluded:123459,login_code:123460
+    "templates": dict(
+        pair.split(":", 1) for pair in env_str("ONETHING_SMS_TENCENT_TEMPLATES", "").split(",") if ":" in pair
+    ),
+}
+# The applicant's door (docs/api.md "Applicant"): one-time codes, sessions, kiosks.
+ONETHING_APPLICANT_CODE_SECONDS = env_int("ONETHING_APPLICANT_CODE_SECONDS", 300)
+ONETHING_APPLICANT_SESSION_SECONDS = env_int("ONETHING_APPLICANT_SESSION_SECONDS", 1800)
+ONETHING_KIOSK_IDLE_SECONDS = env_int("ONETHING_KIOSK_IDLE_SECONDS", 120)
+# Kiosk devices allowed to sign applicants in with their ID-card reader: "id:key,id:key".
+ONETHING_KIOSKS = dict(pair.split(":", 1) for pair in env_str("ONETHING_KIOSKS", "").split(",") if ":" in pair)
+
 # 好差评: working days a department has to rectify after a bad rating.
 ONETHING_RECTIFICATION_DAYS = env_int("ONETHING_RECTIFICATION_DAYS", 5)
 

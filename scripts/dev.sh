@@ -112,6 +112,7 @@ cmd_demo() {
   setup_python
   setup_frontend
   export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
+  export ONETHING_KIOSKS=${ONETHING_KIOSKS:-kiosk-01:demo-kiosk-key}  # the demo kiosk (/apply/kiosk/…)
   mkdir -p var
   log "migrating the SQLite database (var/onething.sqlite3)"
   "$VENV/bin/python" manage.py migrate --noinput -v0
@@ -123,6 +124,8 @@ cmd_demo() {
 
 OneThing 一件事 is running on http://$addr/
   The hall's screens (window1 …):  http://$addr/          applicant status page: http://$addr/status/
+  Apply online (phone):            http://$addr/apply/    (the SMS code is printed in this terminal)
+  Self-service kiosk (1080×1920):  http://$addr/apply/kiosk/?device=kiosk-01&key=demo-kiosk-key
   API documentation (Swagger UI):  http://$addr/api/docs/
   OpenAPI schema:                  http://$addr/api/schema/
   Django admin (user admin):       http://$addr/admin/
@@ -220,6 +223,7 @@ cmd_bench() {
   # `make bench ARGS=--quick` for a smoke run; the full run loads a district's year (a few minutes).
   setup_system
   setup_python
+  "$VENV/bin/pip" install -q -e ".[bench]"  # the peer of section 6 (viewflow), a bench-only extra
   start_services
   "$VENV/bin/python" -m bench "$@"
 }

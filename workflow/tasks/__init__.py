@@ -9,4 +9,5 @@ from . import (
     clock,  # noqa: F401
     documents,  # noqa: F401
     promises,  # noqa: F401
+    sms,  # noqa: F401
 )
