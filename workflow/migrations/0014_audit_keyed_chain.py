@@ -1,5 +1,4 @@
-# The document sweep reads recent events by time (an index on CaseEvent.created_at), and the audit chain's content
-# digests become HMAC-SHA256 keyed with ONETHING_AUDIT_KEY (issue 18): the existing trail
+# The audit chain's content digests become HMAC-SHA256 keyed with ONETHING_AUDIT_KEY (issue 18): the existing trail
 # is re-chained once with the key configured when this migration runs (as the owner role: it switches the
 # append-only trigger off for the rewrite and on again). Written by hand; the number was given by the lead.
 
@@ -9,7 +8,7 @@ import hmac
 import json
 
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -73,10 +72,4 @@ class Migration(migrations.Migration):
         ("workflow", "0015_case_channel"),
     ]
 
-    operations = [
-        migrations.RunPython(rechain, migrations.RunPython.noop),
-        migrations.AddIndex(
-            model_name="caseevent",
-            index=models.Index(fields=["created_at"], name="caseevent_created"),
-        ),
-    ]
+    operations = [migrations.RunPython(rechain, migrations.RunPython.noop)]
