@@ -1,7 +1,21 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import auth, cases, catalogue, clock, documents, files, halls, query_codes, ratings, statistics, status, tasks
+from . import (
+    auth,
+    cases,
+    catalogue,
+    clock,
+    commitments,
+    documents,
+    files,
+    halls,
+    query_codes,
+    ratings,
+    statistics,
+    status,
+    tasks,
+)
 from .converters import CaseNumberConverter
 
 register_converter(CaseNumberConverter, "case_no")
@@ -32,6 +46,12 @@ urlpatterns = [
     path("tasks/<int:task_id>/unclaim", tasks.TaskUnclaimApi.as_view(), name="task-unclaim"),
     path("tasks/<int:task_id>/reassign", tasks.TaskReassignApi.as_view(), name="task-reassign"),
     path("tasks/<int:task_id>/post-review", tasks.TaskPostReviewApi.as_view(), name="task-post-review"),
+    path("commitment-checks", commitments.CommitmentCheckListApi.as_view(), name="commitment-checks"),
+    path(
+        "commitment-checks/<int:check_id>/decide",
+        commitments.CommitmentCheckDecideApi.as_view(),
+        name="commitment-check-decide",
+    ),
     path("status", status.CaseStatusApi.as_view(), name="case-status"),
     path("status/correction", status.ApplicantCorrectionApi.as_view(), name="case-status-correction"),
     path("status/withdraw", status.ApplicantWithdrawApi.as_view(), name="case-status-withdraw"),

@@ -38,7 +38,7 @@ from .compositions import CatalogueChange, CatalogueChangeKind, CompositionVersi
 from .documents import Document
 from .halls import Hall
 from .licences import ELicence, MaterialReuse
-from .promises import MaterialPromise
+from .promises import CommitmentCheck, CommitmentCheckOutcome, MaterialCommitment, MaterialPromise
 from .ratings import BAD_LEVELS, DIMENSIONS, GOOD_LEVELS, Rating, RatingLevel, RectificationOrder, RectificationState
 from .uploads import MaterialFile
 
@@ -59,6 +59,8 @@ __all__ = [
     "CatalogueChangeKind",
     "Channel",
     "ClockPause",
+    "CommitmentCheck",
+    "CommitmentCheckOutcome",
     "CompositionVersion",
     "DeadlineExtension",
     "Decision",
@@ -73,6 +75,7 @@ __all__ = [
     "HumanTask",
     "HumanTaskState",
     "ItemType",
+    "MaterialCommitment",
     "MaterialFile",
     "MaterialPromise",
     "MaterialReuse",

@@ -55,6 +55,7 @@ from .catalogue import (
     one_thing_list,
     one_things,
 )
+from .commitments import CheckRow, CommitmentRow, case_commitments, commitment_checks
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
 from .extensions import extension_request_list, extension_request_view
 from .materials import (
@@ -113,7 +114,9 @@ __all__ = [
     "ApplicantView",
     "CaseSummary",
     "CaseView",
+    "CheckRow",
     "ClockView",
+    "CommitmentRow",
     "CorrectionRequest",
     "DepartmentProgress",
     "DocumentRow",
@@ -137,6 +140,7 @@ __all__ = [
     "asked_materials",
     "case_applicant_view",
     "case_checklist",
+    "case_commitments",
     "case_document",
     "case_documents",
     "case_events",
@@ -148,6 +152,7 @@ __all__ = [
     "case_tasks",
     "case_view",
     "checklist",
+    "commitment_checks",
     "corrected_fields",
     "correction_history",
     "correction_item_label",
