@@ -3,7 +3,6 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +10,7 @@ from workflow import selectors, services
 from workflow.labels import HumanTaskState
 
 from .errors import error_responses
+from .pagination import CappedPageNumberPagination
 from .presenters import (
     CorrectionItemSerializer,
     DepartmentProgressSerializer,
@@ -36,10 +36,14 @@ class TaskListApi(APIView):
         post_review = serializers.ChoiceField(choices=selectors.POST_REVIEW_FILTERS, required=False)
 
     class OutputSerializer(serializers.Serializer):
-        count = serializers.IntegerField()
+        count = serializers.IntegerField(
+            help_text=f"任务数：最多计到 {selectors.COUNT_CAP}（为 {selectors.COUNT_CAP} 时表示不少于此数）"
+        )
         next = serializers.URLField(allow_null=True)
         previous = serializers.URLField(allow_null=True)
-        counts = serializers.DictField(child=serializers.IntegerField(), help_text="各状态的任务数")
+        counts = serializers.DictField(
+            child=serializers.IntegerField(), help_text=f"各状态的任务数，每项最多计到 {selectors.COUNT_CAP}"
+        )
         results = TaskSerializer(many=True)
 
     @extend_schema(
@@ -68,7 +72,7 @@ class TaskListApi(APIView):
         if filters.validated_data.get("post_review") and "state" not in request.query_params:
             state = "all"  # 秒批 tasks are completed ones: the open-only default would hide them all
         rows = selectors.inbox(user=request.user, state=None if state == "all" else state, **filters.validated_data)
-        paginator = PageNumberPagination()
+        paginator = CappedPageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         response = paginator.get_paginated_response(TaskSerializer(page, many=True).data)
         response.data["counts"] = selectors.task_counts(

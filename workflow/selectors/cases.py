@@ -598,7 +598,9 @@ def window_worklist(*, user, limit: int = 50) -> WindowLists:
     if staff is None or staff.role != Role.WINDOW:
         raise PermissionDenied()
     hall_id = staff.hall_id
-    cases = Case.objects.select_related("one_thing", "process_version").defer(*_CASE_LIGHT, "form_data")
+    cases = Case.objects.select_related("one_thing", "process_version").defer(
+        *_CASE_LIGHT, "form_data", "one_thing__merged_form"
+    )
     decided_here = []
     if hall_id is not None:
         decided_here = list(

@@ -1,5 +1,6 @@
 """Every state change, one typed function each, one transaction each."""
 
+from . import applicant_apply, applicant_identity  # noqa: F401 - services.applicant_apply.…
 from .calendar import Recomputed, due_dates_recompute
 from .case_migration import CaseMigration, case_migrate, migration_candidates
 from .cases import (
@@ -49,6 +50,7 @@ from .post_review import auto_approval_review
 from .promises import case_promise_fulfil, promises_lapse
 from .query_codes import case_query_code_reissue
 from .ratings import case_rate, rectification_resolve
+from .sms import sms_deliver, sms_resend, sms_sweep
 from .tasks import human_task_complete
 from .uploads import material_file_remove, material_file_upload
 
@@ -107,5 +109,8 @@ __all__ = [
     "promises_lapse",
     "rectification_resolve",
     "service_item_save",
+    "sms_deliver",
+    "sms_resend",
+    "sms_sweep",
     "supervision_sweep",
 ]

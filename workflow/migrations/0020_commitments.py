@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0015_case_channel'),
+        ('workflow', '0019_inbox_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
