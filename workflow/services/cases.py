@@ -301,16 +301,16 @@ def case_accept(
             materials=[{"name": m["name"], "text": m["commitment"]} for m in signed],
         ).save()
     if promises:
-        case = Case.objects.select_related("one_thing", "process_version").filter(case_no=case_no).first()
-        if case is None:
-            raise NotFound("未找到该办件")
-        require(Action.ACCEPT, Viewer.of(user), case)
-        checked = check_promises(case, promises)
+        # Recorded under the lock before the review starts: a review approved at once (秒批) already sees them
+        # (容缺 at the end: the licence of an item needing a promised material is held).
+        locked = lock_case(case_no=case_no)
+        require(Action.ACCEPT, Viewer.of(user), locked)
+        checked = check_promises(locked, promises)
         intake["promised"] = [material["code"] for material, _ in checked]
+        record_promises(locked, checked)
         case = _window_decision(
             user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity, intake=intake
         )
-        record_promises(case, checked)
         case_event(
             case,
             EventKind.ACCEPTED_ON_PROMISE,
