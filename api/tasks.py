@@ -119,8 +119,30 @@ class TaskDetailApi(APIView):
         def get_needed_by(self, material):
             return TaskDetailApi.MaterialUseSerializer(material.needed_by, many=True).data
 
+    class ResubmittedMaterialSerializer(serializers.Serializer):
+        code = serializers.CharField(help_text="材料编码")
+        name = serializers.CharField(help_text="材料名称")
+        files = serializers.ListField(
+            child=serializers.CharField(), help_text="随补正提交的文件标识（GET /api/files/{id}）"
+        )
+
+    class ResubmissionSerializer(serializers.Serializer):
+        form_fields = serializers.ListField(
+            source="fields", child=serializers.CharField(), help_text="补正提交的字段名"
+        )
+        field_titles = serializers.ListField(child=serializers.CharField(), help_text="字段名称")
+        materials = serializers.SerializerMethodField()
+        at = serializers.DateTimeField(allow_null=True, help_text="补正提交时间")
+
+        @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+        def get_materials(self, resubmission):
+            return TaskDetailApi.ResubmittedMaterialSerializer(resubmission.materials, many=True).data
+
     class OutputSerializer(TaskSerializer):
         fields_for_review = serializers.SerializerMethodField()
+        resubmitted = serializers.SerializerMethodField(
+            help_text="第二轮起：最近一次补正提交的内容（字段和随补正上传的材料文件）；首轮为 null"
+        )
         materials = serializers.SerializerMethodField()
         other_departments = DepartmentProgressSerializer(many=True, help_text="其他部门的进度（不含决定和意见）")
         timeline = EventSerializer(many=True)
@@ -133,6 +155,11 @@ class TaskDetailApi(APIView):
         def get_materials(self, page):
             return TaskDetailApi.MaterialSerializer(page["materials"], many=True).data
 
+        @extend_schema_field(serializers.DictField(allow_null=True))
+        def get_resubmitted(self, page):
+            resubmitted = page.get("resubmitted")
+            return TaskDetailApi.ResubmissionSerializer(resubmitted).data if resubmitted is not None else None
+
     @extend_schema(operation_id="task_detail", responses={200: OutputSerializer, **error_responses(401, 403, 404)})
     def get(self, request, task_id: int):
         page = selectors.task_page(user=request.user, task_id=task_id)
@@ -142,6 +169,7 @@ class TaskDetailApi(APIView):
             "materials": page.materials,
             "other_departments": page.other_departments,
             "timeline": page.timeline,
+            "resubmitted": page.resubmitted,
             "allowed_actions": page.allowed_actions,
         }
         return Response(self.OutputSerializer(body).data)

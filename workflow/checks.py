@@ -12,6 +12,20 @@ def secret_key_is_not_the_development_key(app_configs, **kwargs):
 
 
 @checks.register(checks.Tags.security, deploy=True)
+def the_audit_chain_has_its_own_key(app_configs, **kwargs):
+    if not getattr(settings, "ONETHING_AUDIT_KEY", ""):
+        return [
+            checks.Error(
+                "ONETHING_AUDIT_KEY 未设置：审计事件链的密钥由 SECRET_KEY 派生，轮换 SECRET_KEY 会使既有事件链无法校验",
+                hint="生成一个随机密钥（如 python -c 'import secrets; print(secrets.token_urlsafe(48))'），"
+                "只放在环境变量中并妥善备份；它不进入数据库",
+                id="onething.E003",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
 def no_user_has_the_demo_password(app_configs, **kwargs):
     """Any active user whose password is the published demo password (or ONETHING_DEMO_PASSWORD) is an error.
 

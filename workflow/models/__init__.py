@@ -1,3 +1,4 @@
+from .applicant import ApplicantBinding, ApplicantCode, ApplicantSession, ApplicationDraft, IdentityMethod
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
 from .case import (
@@ -40,6 +41,7 @@ from .halls import Hall
 from .licences import ELicence, MaterialReuse
 from .promises import MaterialPromise
 from .ratings import BAD_LEVELS, DIMENSIONS, GOOD_LEVELS, Rating, RatingLevel, RectificationOrder, RectificationState
+from .sms import SmsMessage, SmsState
 from .uploads import MaterialFile
 
 __all__ = [
@@ -48,6 +50,10 @@ __all__ = [
     "DIMENSIONS",
     "GOOD_LEVELS",
     "SPECIAL_PROCEDURES",
+    "ApplicantBinding",
+    "ApplicantCode",
+    "ApplicantSession",
+    "ApplicationDraft",
     "AuditChainHead",
     "CalendarDay",
     "CalendarDayKind",
@@ -72,6 +78,7 @@ __all__ = [
     "HandlingLevel",
     "HumanTask",
     "HumanTaskState",
+    "IdentityMethod",
     "ItemType",
     "MaterialFile",
     "MaterialPromise",
@@ -87,6 +94,8 @@ __all__ = [
     "RectificationOrder",
     "RectificationState",
     "ServiceItem",
+    "SmsMessage",
+    "SmsState",
     "Staff",
     "StaffRole",
     "TimerKind",

@@ -68,8 +68,14 @@ class Case(FSMModelMixin, models.Model):
     # The format ``process_state`` is written in (bpmn.STATE_FORMAT); loading an older one runs bpmn's upgrades.
     state_format = models.PositiveSmallIntegerField("流程状态格式版本")
     version = models.PositiveIntegerField("乐观锁版本", default=0)
+    # None: the applicant submitted it (online or at a kiosk); the window accepts it from its 预审 queue.
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="收件人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="收件人",
     )
     opened_at = models.DateTimeField("收件时间", auto_now_add=True)
     # 收受分离: the hall whose window received and formally checked the case, and the hall whose region's

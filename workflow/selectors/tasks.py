@@ -292,6 +292,7 @@ class TaskPage:
     history: list[TaskRow]
     own_corrections: list[cases.CorrectionItem]
     corrected_fields: list[str]  # the fields the applicant changed in the latest correction (round > 1)
+    resubmitted: cases.Resubmission | None  # what the latest correction carried: fields given, materials' files
     timeline: list[TimelineRow]
     clock: object  # supervision.ClockView
     allowed_actions: list[str]
@@ -337,6 +338,7 @@ def task_page(*, user, task_id: int) -> TaskPage:
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
     actions = allowed_actions(viewer, case, task=task, facts=facts)
     rows_by_pk = {t.pk: t for t in tasks}
+    events = cases.case_events(case)
     return TaskPage(
         task=task_row(task, viewer, case=case),
         case=cases.case_summary(case),
@@ -352,7 +354,8 @@ def task_page(*, user, task_id: int) -> TaskPage:
         ],
         own_corrections=cases.correction_items(task.corrections, merged),
         corrected_fields=cases.corrected_fields(case) if task.review_round > 1 else [],
-        timeline=case_timeline(cases.case_events(case), viewer, names),
+        resubmitted=cases.latest_resubmission(events, merged) if task.review_round > 1 else None,
+        timeline=case_timeline(events, viewer, names),
         clock=clock_view,
         allowed_actions=sorted(actions),
     )
