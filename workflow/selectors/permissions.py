@@ -35,7 +35,17 @@ from ..errors import (
     TaskClaimedByOther,
 )
 from ..lifecycle import CaseStatus
-from ..models import Case, ExtensionRequest, ExtensionRequestState, HumanTask, HumanTaskState, MaterialPromise, Staff
+from ..models import (
+    SPECIAL_PROCEDURES,
+    Case,
+    ClockPause,
+    ExtensionRequest,
+    ExtensionRequestState,
+    HumanTask,
+    HumanTaskState,
+    MaterialPromise,
+    Staff,
+)
 from ..models import StaffRole as Role
 
 
@@ -142,6 +152,15 @@ class Facts:
     pending_extension: bool | None = None
     promised: set[str] | None = None  # codes of outstanding 容缺 promises
     outstanding: list[MaterialPromise] | None = None  # the outstanding promises themselves
+    procedures: list[ClockPause] | None = None  # the special procedures running on the case
+
+    def running_procedures(self, case: Case) -> list[ClockPause]:
+        if self.procedures is None and case.paused_since is None:
+            self.procedures = []  # no pause is open: no statement
+        if self.procedures is None:
+            rows = ClockPause.objects.filter(case_id=case.pk, ended_at=None, kind__in=SPECIAL_PROCEDURES)
+            self.procedures = list(rows.only("pk", "department_id", "ended_at"))
+        return self.procedures
 
     def open_task_departments(self, case: Case) -> tuple[set[str], set[str]]:
         """(departments with any task on the case, departments with an open one)."""
@@ -202,6 +221,14 @@ def acting_department(viewer: Viewer, case: Case, facts: Facts | None = None) ->
     if viewer.department not in open_:
         raise PermissionDenied("本部门在该办件上没有在办任务")
     return viewer.department
+
+
+def _running_procedure(case: Case, department: str | None, facts: Facts) -> ClockPause:
+    """A special procedure running on ``case`` that ``department`` (None: the window) may end; none → 409."""
+    for pause in facts.running_procedures(case):
+        if department is None or pause.department_id == department:
+            return pause
+    raise Conflict("该办件没有正在进行的特别程序")
 
 
 def _status(case: Case, allowed, message: str | None = None) -> None:
@@ -287,6 +314,8 @@ def check(
         _status(case, (CaseStatus.IN_REVIEW,), "只有审查中的办件可以启动特别程序")
     elif action == Action.END_PROCEDURE:
         department = acting_department(viewer, case, facts)
+        if pause is None:  # the case's question: is there a running procedure this viewer may end?
+            pause = _running_procedure(case, department, facts)
         if pause is not None:
             if department is not None and pause.department_id != department:
                 raise PermissionDenied("只能结束本部门启动的特别程序")
