@@ -380,7 +380,12 @@ def promise_fulfil(request, case_no: str, code: str):
 @staff_view(*WINDOW)
 def case_refuse(request, case_no: str):
     try:
-        services.case_refuse(user=request.user, case_no=case_no, reasons=request.POST.get("reasons", "").strip())
+        services.case_refuse(
+            user=request.user,
+            case_no=case_no,
+            reasons=request.POST.get("reasons", "").strip(),
+            legal_basis=request.POST.get("legal_basis", "").strip(),
+        )
     except ValidationFailed as exc:
         messages.error(request, _messages_of(exc))
     except Conflict as exc:
