@@ -17,11 +17,12 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.utils import timezone
 
-from . import calendar, halls
+from . import calendar, halls, licence_kinds
 from .compositions import composition_of
 from .documents import REVIEW_RIGHTS, DocumentKind
 from .errors import DocumentDamaged, NotFound, NotIssuable
@@ -83,6 +84,16 @@ def extension_key(extension_id: int) -> str:
 
 def procedure_key(pause_id: int) -> str:
     return f"procedure_notice:{pause_id}"
+
+
+HOLDER_LABELS = {"enterprise": "持证主体（企业）", "newborn": "新生儿", "applicant": "持证人"}
+
+
+def licence_check_url(number: str, code: str) -> str:
+    """The public check of a licence (/licences/): printed on it and encoded in its QR code, with the short
+    verification code printed next to its number."""
+    query = urlencode({"no": number, "code": code} if code else {"no": number})
+    return f"{settings.ONETHING_PUBLIC_BASE_URL.rstrip('/')}/licences/?{query}"
 
 
 def status_url(case_no: str) -> str:
@@ -274,6 +285,17 @@ def _validity(row: dict) -> str:
     return f"{start_text} 至 {end_text}" if start_text else end_text
 
 
+def _decision_text(case: Case, row: dict) -> str:
+    if not row.get("applicable", True):
+        return f"不再适用（{row['not_applicable_reason']}）"
+    item = composition_of(case).item(row.get("item_code", ""))
+    kind = licence_kinds.result_kind(item.snapshot.get("result") if item else None)
+    if row["decision"] == Decision.APPROVE and not kind.issues_licence:
+        # 备案/登记: a result, not a licence
+        return "准予备案" if "备案" in kind.title else "准予登记" if "登记" in kind.title else "已办理"
+    return DECISION_TEXT.get(row["decision"], row.get("decision_label") or "未办理")
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in re.split(r"[\r\n]+", text or "") if line.strip()]
 
@@ -289,11 +311,7 @@ def _conclusion(case: Case) -> Notice:
         {
             "item": row["item"],
             "department": row["department_name"],
-            "decision": (
-                f"不再适用（{row['not_applicable_reason']}）"
-                if not row.get("applicable", True)
-                else DECISION_TEXT.get(row["decision"], row.get("decision_label") or "未办理")
-            ),
+            "decision": _decision_text(case, row),
             "licence_no": row.get("licence_no") or "",
             "validity": _validity(row),
         }
@@ -390,16 +408,21 @@ def _licence(case: Case, item_code: str) -> Notice:
     context = {
         "hall_name": settings.ONETHING_HALL_NAME,
         "case_no": case.case_no,
-        "status_url": status_url(case.case_no),
+        # The licence's QR code opens the public check of this licence, not the case (docs/documents.md).
+        "status_url": licence_check_url(licence.number, licence.verification_code),
         "issued_at": licence.issued_at,
         "licence_no": licence.number,
         "holder": licence.holder_name,
-        "item": licence.item_name,
+        "holder_label": HOLDER_LABELS.get(licence.holder_kind, "持证者"),
+        "item": licence.title or licence.item_name,
         "issuer": licence.issuer.name,
+        "issuer_code": licence.issuer_id,
         "valid_from": licence.valid_from,
         "valid_to": licence.valid_to or "长期",
+        "verification_code": licence.verification_code,
+        "face": [{"label": label, "value": value} for label, value in licence.face or []],
     }
-    return Notice(DocumentKind.E_LICENCE, f"电子证照（{licence.item_name}）", context)
+    return Notice(DocumentKind.E_LICENCE, f"电子证照（{licence.title or licence.item_name}）", context)
 
 
 # --- reads of issued documents ---------------------------------------------------------------------------

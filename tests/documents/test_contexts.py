@@ -81,5 +81,5 @@ def test_dates_print_in_chinese_in_the_local_zone():
         "issued_at": datetime.datetime(2025, 3, 4, 17, 0, tzinfo=datetime.UTC),  # already 5 March in Beijing
     }
     html = render_html(DocumentKind.E_LICENCE, context)
-    assert "2025年3月5日 至 长期" in html
+    assert '2025年3月5日</span> 至 <span class="token">长期' in html
     assert "<td>2025年3月5日</td>" in html  # 发证日期

@@ -48,10 +48,15 @@ conclusion_notice 办结通知书 — every kind's keys, and:
 e_licence 电子证照 — every kind's keys, and:
     licence_no      str   证照编号
     holder          str   持证者
-    item            str   证照名称 / the item that issued it
-    issuer          str   发证机关
+    item            str   证照名称 (the licence kind's title, e.g. 营业执照) or the item that issued it
+    issuer          str   发证机关: the department that signs it; its name is on the seal
     valid_from      date  有效期自
     valid_to        date  有效期至 (or a str such as 长期)
+    holder_label    str   optional; what the holder is called on its face (持证人 / 新生儿 / 持证主体（企业）)
+    verification_code  str  optional; the short code that, with the number, checks the licence at /licences/
+    face            list  optional; [{label, value}] the fields printed on its face, in order
+    issuer_code     str   optional; the issuing department's code (picks its signing certificate)
+    status_url here is the licence's public check URL (its QR code)
 
 extension_notice 延期告知书 (Art. 42 / Art. 26) — every kind's keys, and:
     one_thing_name, applicant_name   as above
@@ -150,7 +155,8 @@ SPECS: dict[str, ContextSpec] = {
         blank_in_rows=frozenset({"licence_no", "validity"}),
     ),
     DocumentKind.E_LICENCE: ContextSpec(
-        required=(*COMMON, "licence_no", "holder", "item", "issuer", "valid_from", "valid_to")
+        required=(*COMMON, "licence_no", "holder", "item", "issuer", "valid_from", "valid_to"),
+        optional=("holder_label", "verification_code", "issuer_code"),
     ),
 }
 

@@ -54,6 +54,13 @@ def _texts(value):
             yield from _texts(item)
 
 
+def signer_name(kind: str, context: dict) -> str:
+    """Who issues and seals the document: a licence's issuing department, else the hall."""
+    if kind == DocumentKind.E_LICENCE and context.get("issuer"):
+        return str(context["issuer"])
+    return str(context["hall_name"])
+
+
 def render_html(kind: str, context: dict) -> str:
     validate_context(kind, context)
     kind = DocumentKind(kind)
@@ -65,7 +72,8 @@ def render_html(kind: str, context: dict) -> str:
         "issued_date": _display(issued_at),
         "issued_at_iso": issued_at.isoformat() if isinstance(issued_at, datetime.datetime) else "",
         "qr_data_uri": qr_data_uri(context["status_url"]),
-        "seal_data_uri": seal_data_uri(context["hall_name"]),
+        "seal_data_uri": seal_data_uri(signer_name(kind, context)),
+        "signer_name": signer_name(kind, context),
         "provisional_label": PROVISIONAL_LABEL,
         "provisional_note": PROVISIONAL_NOTE,
     }
