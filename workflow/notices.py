@@ -300,6 +300,17 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in re.split(r"[\r\n]+", text or "") if line.strip()]
 
 
+def _validity_ends(row: dict) -> dict:
+    """The two ends of a validity, each printed whole (a date never breaks across lines)."""
+    if not row.get("licence_no") or not isinstance(row.get("valid_from"), dt.date):
+        return {}
+    start, end = row["valid_from"], row.get("valid_to")
+    return {
+        "valid_from": f"{start.year}年{start.month}月{start.day}日",
+        "valid_to": f"{end.year}年{end.month}月{end.day}日" if isinstance(end, dt.date) else "长期",
+    }
+
+
 def _conclusion(case: Case) -> Notice:
     if case.outcome not in ("approved", "rejected"):
         raise NotIssuable("办件尚未形成统一办理结果")
@@ -314,6 +325,7 @@ def _conclusion(case: Case) -> Notice:
             "decision": _decision_text(case, row),
             "licence_no": row.get("licence_no") or "",
             "validity": _validity(row),
+            **_validity_ends(row),
         }
         for row in rows
     ]

@@ -40,7 +40,8 @@ correction_notice 补正告知书 (一次性告知) — every kind's keys, and:
 conclusion_notice 办结通知书 — every kind's keys, and:
     one_thing_name, applicant_name   as above
     results         list  [{item, department, decision, licence_no, validity}]  one row per item;
-                          licence_no and validity may be blank (an item that issues nothing, or a refusal)
+                          licence_no and validity may be blank (an item that issues nothing, or a refusal);
+                          a row may also give valid_from / valid_to (str) to print the two ends unbroken
     review_rights   str   optional; printed when given (e.g. REVIEW_RIGHTS when an item was refused)
     refusals        list  optional; [{item, department, reasons: [str], legal_basis}] one per 不予许可 (Art. 38)
     licences_issued bool  optional; True prints where the e-licences are downloaded (only when some exist)
