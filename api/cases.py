@@ -53,7 +53,7 @@ class IntakeEntrySerializer(serializers.Serializer):
 class IntakeEntryField(serializers.Field):
     """One material of the intake record: a plain code (received, the original, one copy) or an object."""
 
-    default_error_messages = {"invalid": "应为材料编码或 {code, status, form, count}"}
+    default_error_messages = {"invalid": "应为材料编码，或含 code、status、form、count 的对象"}
 
     def to_internal_value(self, data):
         if isinstance(data, str):

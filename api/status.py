@@ -8,8 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workflow import selectors, services
-from workflow.errors import NotFound
-from workflow.labels import CaseStatus
+from workflow.labels import CaseStatus, normalise_case_no
 from workflow.selectors import APPLICANT_ACTION_CHOICES
 
 from .cases import CorrectionInputSerializer
@@ -25,7 +24,7 @@ from .presenters import (
     ItemResultSerializer,
     RatingStateSerializer,
 )
-from .throttles import CASE_NO_RE, StatusLookupCaseThrottle, StatusLookupIpThrottle
+from .throttles import CASE_NO_RE, StatusLookupIpThrottle
 
 
 class StrictStringField(serializers.CharField):
@@ -37,11 +36,19 @@ class StrictStringField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class CaseNoField(StrictStringField):
+    """A case number as typed, normalised (``normalise_case_no``: full-width digits, spaces, hyphens) then checked."""
+
+    def to_internal_value(self, data):
+        return normalise_case_no(super().to_internal_value(data))
+
+
 class LookupSerializer(serializers.Serializer):
-    case_no = StrictStringField(
+    case_no = CaseNoField(
+        max_length=64,
         trim_whitespace=False,
         validators=[RegexValidator(f"^{CASE_NO_RE.pattern}\\Z", "办件编号应为 20 位数字")],
-        help_text="办件编号（20 位数字）",
+        help_text="办件编号（20 位数字；全角数字、空格和连字符会被忽略）",
     )
     query_code = StrictStringField(max_length=32, help_text="受理回执上的查询码")
 
@@ -95,26 +102,16 @@ def _status_body(case) -> dict:
 
 
 class LookupThrottledApi(APIView):
-    """Public lookups: the per-case throttle counts only wrong case number / query code pairs."""
+    """Public lookups: every lookup counts per address (the throttle); wrong codes count per address and case and
+    per case (``services.applicant_lookup``, docs/security.md)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [StatusLookupIpThrottle, StatusLookupCaseThrottle]
-
-    def check_throttles(self, request):
-        self._throttles = self.get_throttles()
-        waits = [throttle.wait() for throttle in self._throttles if not throttle.allow_request(request, self)]
-        if waits:
-            self.throttled(request, max((w for w in waits if w is not None), default=None))
+    throttle_classes = [StatusLookupIpThrottle]
 
     def lookup(self, *, case_no: str, query_code: str):
-        try:
-            return selectors.case_for_applicant(case_no=case_no, query_code=query_code)
-        except NotFound:
-            for throttle in self._throttles:
-                if isinstance(throttle, StatusLookupCaseThrottle):
-                    throttle.record_failure()
-            raise
+        address = StatusLookupIpThrottle().get_ident(self.request)
+        return services.applicant_lookup(case_no=case_no, query_code=query_code, address=address)
 
     def act(self, data: dict, action) -> Response:
         """Check the code (a miss counts for the throttle), then ``action(case_no)``; answer with the status."""

@@ -38,7 +38,15 @@ from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ModelInvalid, ModelProblem
-from .sandbox import ALLOWED_BUILTIN_NAMES, RestrictedEnvironment, _Budget, check_source, compile_source
+from .sandbox import (
+    ALLOWED_BUILTIN_NAMES,
+    RestrictedEnvironment,
+    _Budget,
+    _measured,
+    check_source,
+    compile_source,
+    contained,
+)
 
 # What a decision table's expressions may read (docs/engine-contract.md, "秒批").
 DECISION_VARIABLES = frozenset({"form", "licences"})
@@ -292,7 +300,9 @@ class _DecisionEnvironment(RestrictedEnvironment):
         self.budget = _Budget()
 
     def evaluate(self, expression, context, external_context=None):
-        result = eval(compile_source(expression, "eval"), self._globals(context, external_context, self.budget))
+        scope = self._globals(context, external_context, self.budget)
+        with _measured(self.budget):
+            result = contained(eval, compile_source(expression, "eval"), scope)
         self.budget.check_rendered(result, "表达式的结果")
         return result
 

@@ -136,3 +136,23 @@ class AlreadyPostReviewed(Conflict):
 class PostReviewTooEarly(Conflict):
     code = "post_review_too_early"
     message = "办件尚未形成统一办理结果，暂不能撤销；可先复核确认，或待统一反馈后再撤销"
+
+
+class DocumentTooComplex(DomainError):
+    code = "document_too_complex"
+    message = "文件过于复杂，超出核验的资源限制；本系统出具的文书不会如此"
+    http_status = 413
+
+
+class Busy(DomainError):
+    """A bounded resource is in use by others; the client may retry after ``retry_after`` seconds."""
+
+    code = "busy"
+    message = "系统繁忙，请稍后重试"
+    http_status = 503
+
+
+class LookupThrottled(DomainError):
+    code = "throttled"
+    message = "查询过于频繁，请稍后再试"
+    http_status = 429

@@ -88,6 +88,8 @@ class EventSpec:
     data: dict[str, str]  # key → what it holds
     # False: the entry is caused by a step (the process moved on), not done by the step's actor; no name is shown.
     shows_actor: bool = True
+    # The SMS template (workflow.sms.TEMPLATES) the applicant's phone gets for this kind; "" sends nothing.
+    sms: str = ""
 
     @property
     def for_applicant(self) -> bool:
@@ -118,6 +120,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "materials": "codes of the materials the window received at intake",
             "intake": "the intake record entered: [{code, status received|not_applicable, form, count}]",
             "channel": "申办渠道 code (window / online / kiosk; absent on cases opened before channels)",
+            "identity": "an applicant's own submission: {method: sms / id_card_reader, kiosk?: device id}",
         },
     ),
     EventKind.MATERIALS_REUSED: EventSpec(
@@ -138,7 +141,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "intake": "the intake record at acceptance (as at opening), promised materials excepted",
         },
     ),
-    EventKind.ACCEPT: EventSpec("已受理", _APPLICANT, _STATUS),
+    EventKind.ACCEPT: EventSpec("已受理", _APPLICANT, _STATUS, sms="accepted"),
     EventKind.ACCEPTED_ON_PROMISE: EventSpec(
         "容缺受理（承诺补交材料）", _STAFF, {"materials": "[{name, due_date}] promised materials"}
     ),
@@ -146,7 +149,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
         "收件窗口核验申请人身份（收受分离）", _STAFF, {"method": "method code", "method_label": "method label"}
     ),
     EventKind.REFUSE: EventSpec("不予受理", _APPLICANT, _STATUS),
-    EventKind.REQUIRE_CORRECTION: EventSpec("一次性告知补正", _APPLICANT, _STATUS, shows_actor=False),
+    EventKind.REQUIRE_CORRECTION: EventSpec("一次性告知补正", _APPLICANT, _STATUS, shows_actor=False, sms="correction"),
     EventKind.CORRECTED: EventSpec("申请人已补正", _APPLICANT, {"fields": "names of the fields resubmitted"}),
     EventKind.REOPENED: EventSpec(
         "补正修改了本部门需要的字段，重新审查",
@@ -194,12 +197,12 @@ REGISTRY: dict[EventKind, EventSpec] = {
         },
     ),
     EventKind.RESUBMIT: EventSpec("补正后重新审查", _APPLICANT, _STATUS, shows_actor=False),
-    EventKind.APPROVE: EventSpec("统一反馈：准予许可", _APPLICANT, _STATUS, shows_actor=False),
-    EventKind.REJECT: EventSpec("统一反馈：不予许可", _APPLICANT, _STATUS, shows_actor=False),
+    EventKind.APPROVE: EventSpec("统一反馈：准予许可", _APPLICANT, _STATUS, shows_actor=False, sms="pickup"),
+    EventKind.REJECT: EventSpec("统一反馈：不予许可", _APPLICANT, _STATUS, shows_actor=False, sms="pickup"),
     EventKind.LICENCE_ISSUED: EventSpec(
         "电子证照签发", _STAFF, {"number": "licence number", "item": "item name"}, shows_actor=False
     ),
-    EventKind.CONCLUDE: EventSpec("办结", _APPLICANT, _STATUS),
+    EventKind.CONCLUDE: EventSpec("办结", _APPLICANT, _STATUS, sms="concluded"),
     EventKind.WITHDRAW: EventSpec("申请人撤回", _STAFF, {**_STATUS, "reason": "why"}),
     EventKind.TASK_CLAIMED: EventSpec("任务认领", _STAFF, _TASK),
     EventKind.TASK_UNCLAIMED: EventSpec("退回认领", _STAFF, _TASK),

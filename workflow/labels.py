@@ -27,6 +27,7 @@ from .models import (
     RatingLevel,
     RectificationState,
     StaffRole,
+    normalise_case_no,
 )
 
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
@@ -62,4 +63,5 @@ __all__ = [
     "RectificationState",
     "StaffRole",
     "Supervision",
+    "normalise_case_no",
 ]

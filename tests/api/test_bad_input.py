@@ -285,6 +285,18 @@ def test_an_extra_form_field_is_400_and_the_message_names_it(client_for):
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("entry", [123, ["premises_proof"], None])
+def test_an_intake_entry_that_is_neither_a_code_nor_an_object_is_400(client_for, entry):
+    # schemathesis found it: the message's braces were read as format fields (a 500).
+    body = case_body()
+    body["materials"] = [entry]
+    before = snapshot()
+    response = post(client_for("window1"), "/api/cases", body)
+    assert response.status_code == 400
+    assert "materials" in " ".join(field_errors(response)), response.json()
+    assert snapshot() == before
+
+
 @pytest.mark.parametrize("who", ["window", "applicant"])
 @pytest.mark.parametrize(
     ("changes", "field"),

@@ -132,7 +132,7 @@ def test_an_extension_is_told_with_its_reason_its_days_and_article_26_or_42(user
     (document,) = issued(
         issuing,
         lambda: services.case_deadline_extend(
-            user=users["window1"], case_no=ref.case_no, days=5, reason="需现场核查经营场所", approver="supervisor1"
+            user=users["supervisor1"], case_no=ref.case_no, days=5, reason="需现场核查经营场所", approver="supervisor1"
         ),
     )
     assert document.kind == DocumentKind.EXTENSION_NOTICE and document.title == "延期告知书"

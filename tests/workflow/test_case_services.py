@@ -195,7 +195,9 @@ def test_a_whole_lifecycle_stays_within_the_statement_budget(users):
     # PostgreSQL appends a step's audit events in one statement (34; 40 before, a head lock then the INSERT);
     # SQLite's Python path reads the newest event, then inserts. 32 since the case's composition version comes
     # from the per-process cache (issue 13): the item limits and the review → item mapping no longer query.
-    budget = 32 if connection.vendor == "postgresql" else 40
+    # 35 since the SMS outbox (issue 16): the applicant's 受理, 领取 and 办结 messages are one INSERT each, in the
+    # step's own transaction (an outbox written after the commit could be lost; in the event INSERT it cannot).
+    budget = 35 if connection.vendor == "postgresql" else 43
     assert len(statements) - helper_reads <= budget, [sql[:80] for sql in statements]
 
 

@@ -147,6 +147,7 @@ def dashboard(request):
             "one_thing_chart": one_thing_chart,
             "department_chart": department_chart,
             "provisional_cases": selectors.open_cases_with_provisional_dates(user=request.user),
+            "sms_counts": selectors.sms_counts(user=request.user),
         },
     )
 

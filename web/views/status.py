@@ -9,11 +9,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from workflow import selectors, services
-from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.labels import DIMENSIONS, RatingLevel
+from workflow.errors import Conflict, LookupThrottled, NotFound, ValidationFailed
+from workflow.labels import DIMENSIONS, RatingLevel, normalise_case_no
 
 from .. import schema_form
-from ..throttles import CASE_NO_RE, StatusCaseThrottle, StatusIpThrottle
+from ..throttles import CASE_NO_RE, StatusIpThrottle
 from .cases import pdf_response
 
 NOT_FOUND = "办件编号或查询码不正确，请核对受理回执"
@@ -21,29 +21,29 @@ THROTTLED = "查询过于频繁，请稍后再试"
 
 
 class LookupForm(django_forms.Form):
-    case_no = django_forms.CharField(label="办件编号", max_length=40, error_messages={"required": "请填写办件编号"})
+    case_no = django_forms.CharField(label="办件编号", max_length=64, error_messages={"required": "请填写办件编号"})
     query_code = django_forms.CharField(label="查询码", max_length=32, error_messages={"required": "请填写查询码"})
 
     def clean_case_no(self):
-        value = "".join(self.cleaned_data["case_no"].split())
+        value = normalise_case_no(self.cleaned_data["case_no"])
         if not CASE_NO_RE.fullmatch(value):
             raise django_forms.ValidationError("办件编号应为 20 位数字")
         return value
 
 
 def _lookup(request):
-    """(case, form, error message, HTTP status). Both throttles are consulted on every lookup."""
+    """(case, form, error message, HTTP status): the API's lookup under the API's limits (``applicant_lookup``)."""
     form = LookupForm(request.POST)
-    case_throttle = StatusCaseThrottle()
-    allowed = [StatusIpThrottle().check(request), case_throttle.check(request)]
-    if not all(allowed):
+    ip_throttle = StatusIpThrottle()
+    if not ip_throttle.check(request):
         return None, form, THROTTLED, 429
     if not form.is_valid():
         return None, form, "", 400
     try:
-        case = selectors.case_for_applicant(**form.cleaned_data)
+        case = services.applicant_lookup(**form.cleaned_data, address=ip_throttle.get_ident(request))
+    except LookupThrottled:
+        return None, form, THROTTLED, 429
     except NotFound:
-        case_throttle.record_failure()
         return None, form, NOT_FOUND, 404
     return case, form, "", 200
 
@@ -128,6 +128,11 @@ def status_correction(request):
     return _render(request, form=form, case=case, correction=correction, status=400)
 
 
+def _ascii_number(value: str | None) -> bool:
+    """ "3" yes; "²" or "٣" no (str.isdigit accepts them, int() refuses them)."""
+    return bool(value) and len(value) <= 3 and value.isascii() and value.isdigit()
+
+
 @require_POST
 def status_rating(request):
     """好差评: once the case is over; a bad rating opens a rectification order for the department."""
@@ -136,9 +141,9 @@ def status_rating(request):
         return _render(request, form=form, error=error, status=code)
     level = request.POST.get("level", "")
     dimensions = {
-        name: int(request.POST[f"dim_{name}"]) for name in DIMENSIONS if request.POST.get(f"dim_{name}", "").isdigit()
+        name: int(request.POST[f"dim_{name}"]) for name in DIMENSIONS if _ascii_number(request.POST.get(f"dim_{name}"))
     }
-    if not level.isdigit():
+    if not _ascii_number(level):
         return _render(request, form=form, case=case, rating_errors=["请选择评价等级"], status=400)
     try:
         services.case_rate(

@@ -1,6 +1,17 @@
+from .applicant import ApplicantBinding, ApplicantCode, ApplicantSession, ApplicationDraft, IdentityMethod
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
-from .case import CASE_NO_PATTERN, Case, CaseEvent, CaseNumberCounter, Channel, Decision, HumanTask, HumanTaskState
+from .case import (
+    CASE_NO_PATTERN,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Channel,
+    Decision,
+    HumanTask,
+    HumanTaskState,
+    normalise_case_no,
+)
 from .catalogue import (
     Department,
     HandlingLevel,
@@ -30,6 +41,7 @@ from .halls import Hall
 from .licences import ELicence, MaterialReuse
 from .promises import MaterialPromise
 from .ratings import BAD_LEVELS, DIMENSIONS, GOOD_LEVELS, Rating, RatingLevel, RectificationOrder, RectificationState
+from .sms import SmsMessage, SmsState
 from .uploads import MaterialFile
 
 __all__ = [
@@ -38,6 +50,10 @@ __all__ = [
     "DIMENSIONS",
     "GOOD_LEVELS",
     "SPECIAL_PROCEDURES",
+    "ApplicantBinding",
+    "ApplicantCode",
+    "ApplicantSession",
+    "ApplicationDraft",
     "AuditChainHead",
     "CalendarDay",
     "CalendarDayKind",
@@ -62,6 +78,7 @@ __all__ = [
     "HandlingLevel",
     "HumanTask",
     "HumanTaskState",
+    "IdentityMethod",
     "ItemType",
     "MaterialFile",
     "MaterialPromise",
@@ -77,7 +94,10 @@ __all__ = [
     "RectificationOrder",
     "RectificationState",
     "ServiceItem",
+    "SmsMessage",
+    "SmsState",
     "Staff",
     "StaffRole",
     "TimerKind",
+    "normalise_case_no",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models, router
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -14,6 +16,14 @@ from .halls import Hall
 
 # 办件编号: the accepting hall's code (6 digits) + the date (8) + the day's sequence (6); see services/cases.py.
 CASE_NO_PATTERN = "[0-9]{20}"
+
+
+def normalise_case_no(value: str) -> str:
+    """The one normaliser of a typed case number, used by every lookup and every limit keyed on it: full-width
+    forms to ASCII (NFKC: ０１２ → 012, the ideographic space → a space), then every whitespace character and
+    hyphen (- – — －) dropped. ``" 1101０5-2026…"`` → ``"110105…"``. The result may still not be 20 digits."""
+    text = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑‒–—―−")
 
 
 def _edge(name: str) -> dict:
@@ -58,8 +68,14 @@ class Case(FSMModelMixin, models.Model):
     # The format ``process_state`` is written in (bpmn.STATE_FORMAT); loading an older one runs bpmn's upgrades.
     state_format = models.PositiveSmallIntegerField("流程状态格式版本")
     version = models.PositiveIntegerField("乐观锁版本", default=0)
+    # None: the applicant submitted it (online or at a kiosk); the window accepts it from its 预审 queue.
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="收件人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="收件人",
     )
     opened_at = models.DateTimeField("收件时间", auto_now_add=True)
     # 收受分离: the hall whose window received and formally checked the case, and the hall whose region's

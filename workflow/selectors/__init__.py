@@ -20,7 +20,7 @@ templates both render (docs/architecture.md "The read side"). One module per con
 from ..provisional import open_cases_with_provisional_dates
 from ..ratings import rating_state, rectification_get, rectification_list
 from . import statistics
-from .applicant import ApplicantView, case_applicant_view
+from .applicant import ApplicantView, OwnCase, case_applicant_view, own_case, own_cases
 from .cases import (
     CaseSummary,
     CaseView,
@@ -55,6 +55,7 @@ from .catalogue import (
     one_things,
 )
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
+from .drafts import DraftFile, DraftView, draft_precheck, draft_view, own_drafts
 from .extensions import extension_request_list, extension_request_view
 from .materials import (
     INTAKE_STATUS_LABELS,
@@ -71,6 +72,8 @@ from .materials import (
 )
 from .materials import material_file_get as _material_file_get
 from .permissions import ACTION_CHOICES, APPLICANT_ACTION_CHOICES, Action, Me, Viewer, allowed_actions, me
+from .precheck import Precheck, Prefilled, Problem, precheck, prefill
+from .sms import SmsRow, sms_counts, sms_outbox, sms_row
 from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
 from .tasks import (
@@ -116,6 +119,8 @@ __all__ = [
     "CorrectionRequest",
     "DepartmentProgress",
     "DocumentRow",
+    "DraftFile",
+    "DraftView",
     "ExtensionRequestRow",
     "IntakeRow",
     "ItemNotApplicable",
@@ -126,6 +131,11 @@ __all__ = [
     "Me",
     "OneThingBrief",
     "OneThingView",
+    "OwnCase",
+    "Precheck",
+    "Prefilled",
+    "Problem",
+    "SmsRow",
     "TaskPage",
     "TaskRow",
     "TimelineRow",
@@ -154,6 +164,8 @@ __all__ = [
     "diagram",
     "document_content",
     "document_verification",
+    "draft_precheck",
+    "draft_view",
     "extension_request_list",
     "extension_request_view",
     "hall_list",
@@ -171,13 +183,21 @@ __all__ = [
     "one_things",
     "open_cases_with_provisional_dates",
     "overdue_tasks",
+    "own_case",
+    "own_cases",
+    "own_drafts",
     "post_review_pending_count",
+    "precheck",
+    "prefill",
     "rating_state",
     "rating_statistics",
     "reassign_candidates",
     "recent_completed_tasks",
     "rectification_get",
     "rectification_list",
+    "sms_counts",
+    "sms_outbox",
+    "sms_row",
     "statistics",
     "task_counts",
     "task_get",

@@ -183,7 +183,7 @@ def material_file_get(*, user, public_id, case_get) -> MaterialFile:
         raise NotFound("未找到该文件") from None
     if staff_of(user) is None:
         raise PermissionDenied()
-    row = MaterialFile.objects.select_related("case").filter(public_id=key).first()
+    row = MaterialFile.objects.select_related("case").filter(public_id=key, case__isnull=False).first()
     if row is None:
         raise NotFound("未找到该文件")
     try:

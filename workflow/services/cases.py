@@ -11,7 +11,7 @@ from django.utils import timezone
 import bpmn
 import forms
 
-from .. import halls, query_codes, reactions
+from .. import halls, query_codes, reactions, sms
 from ..access import require_role
 from ..compositions import composition_by_id, composition_of
 from ..errors import (
@@ -88,6 +88,35 @@ def case_open(
     accepting = halls.hall_of(staff)
     if accepting is None or not accepting.is_active:
         raise Conflict("本窗口所属大厅未启用，不能收件")
+    return open_case_at(
+        actor=user,
+        accepting=accepting,
+        one_thing_key=one_thing_key,
+        applicant=applicant,
+        form=form,
+        deciding_hall=deciding_hall,
+        materials=materials,
+        channel=channel,
+    )
+
+
+def open_case_at(
+    *,
+    actor,
+    accepting,
+    one_thing_key: str,
+    applicant: dict,
+    form: dict,
+    deciding_hall: str | None = None,
+    materials: Iterable[str] = (),
+    channel: str = Channel.WINDOW,
+    identity: dict | None = None,
+) -> OpenedCase:
+    """The opening itself, for a window clerk (``case_open``) or the applicant's own submission (``actor`` None,
+    ``services.applicant_apply``): the case is received at ``accepting`` and waits in its window's 预审 list.
+    ``identity``: how the submitting applicant proved who they are (``{"method", "kiosk"?}``), kept in the
+    opening event."""
+    user = actor
     deciding, hall_errors = accepting, {}
     if deciding_hall and deciding_hall != accepting.code:
         deciding = halls.hall_by_code(deciding_hall)
@@ -161,6 +190,7 @@ def case_open(
         **halls_data,
         **_intake_data(entries),
         channel=str(channel),
+        **({"identity": identity} if identity else {}),
     )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
@@ -573,6 +603,7 @@ def case_conclude(*, user, case_no: str) -> Case:
     step = Step(case=case, instance=None, actor=user)
     step.event("conclude", status=str(case.status))
     step.save_events()
+    sms.write_outbox(case, step.events)
     reactions.after_conclude(case)  # the conclusion notice, if its first issuing failed
     return case
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import bpmn
 
-from .. import clock, reactions
+from .. import clock, reactions, sms
 from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
 from ..models import Case, CaseEvent, HumanTask, HumanTaskState, ProcessVersion
@@ -161,6 +161,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     if before_events is not None:
         before_events(step)
     CaseEvent.objects.bulk_create(step.events)
+    sms.write_outbox(case, step.events)  # the applicant's SMS, in this transaction; sent after the commit
     reactions.after_step(step)  # documents, queued for after the commit
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .. import licence_kinds
 from ..access import require_role
 from ..compositions import composition_of
 from ..errors import ValidationFailed
+from ..licence_numbers import licence_number_reserve
 from ..models import Case, Decision, HumanTask, HumanTaskState
 from ..selectors import permissions
 from ..selectors.permissions import Action, Viewer
@@ -48,9 +48,12 @@ def human_task_complete(
     task = next((t for t in open_tasks if t.pk == task_id), None)
     # 收受分离 (another region's case: not found), a suspended case, a decided task, a colleague's claim
     permissions.require(Action.COMPLETE, Viewer.of(user), case, task=task)
+    if result.get("licence_no"):
+        item = composition_of(case).item_of_task(task)
+        snapshot = item.snapshot if item is not None else {}
+        licence_number_reserve(case=case, task=task, item_snapshot=snapshot, number=result["licence_no"])
     step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=open_tasks)
     department = task.lane
-    _check_licence_number(case, task, result)
     reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
     # Each department writes only its own key: branch data is deep-merged at the join.
     complete_engine_task(step.instance, task, {"reviews": {**reviews, department: str(decision)}})
@@ -68,20 +71,6 @@ def human_task_complete(
     persist_step(step)
     task.state = HumanTaskState.COMPLETED
     return task
-
-
-def _check_licence_number(case: Case, task: HumanTask | None, result: dict) -> None:
-    """A typed licence number follows its licence kind's number format (the case's composition pins the kind)."""
-    number = (result or {}).get("licence_no")
-    if not number or task is None:
-        return
-    item = composition_of(case).item_of_task(task)
-    kind = licence_kinds.result_kind(item.snapshot.get("result") if item else None)
-    if not kind.issues_licence:
-        raise ValidationFailed(field_errors={"result.licence_no": [f"“{kind.title}”办结不发证照，无需填写证照编号"]})
-    problem = licence_kinds.number_problem(kind, number)
-    if problem:
-        raise ValidationFailed(field_errors={"result.licence_no": [problem]})
 
 
 def _check_decision(decision: str, opinion: str, corrections: list[dict], result: dict) -> None:

@@ -264,3 +264,47 @@ def _uuid(value) -> uuid.UUID | None:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def draft_file_upload(*, draft, materials: list[dict], material_code: str, file: BinaryIO) -> MaterialFile:
+    """A material file for an applicant's draft (网上申报): the same size limit, content sniffing, digest storage and
+    per-case limits as the window's; the row joins the case when the draft is submitted. ``draft`` is the
+    applicant's own (checked by ``services.applicant_apply``), ``materials`` its one-thing's checklist."""
+    if material_code not in {m.get("code") for m in materials}:
+        raise ValidationFailed(field_errors={"material_code": [f"“{material_code}”不在本一件事的材料清单中"]})
+    size = _size_of(file)
+    if size > upload_limits.max_bytes():
+        raise upload_limits.too_large()
+    try:
+        sniffed = uploads.sniff(file)
+    except uploads.Rejected as exc:
+        raise FileTypeNotAllowed(exc.message, field_errors={"file": [exc.message]}) from None
+    digest = _sha256(file)
+    name = uploads.normalised_name(str(getattr(file, "name", "") or ""), sniffed)
+    with transaction.atomic():
+        type(draft).objects.select_for_update().filter(pk=draft.pk).first()
+        existing = MaterialFile.objects.filter(draft=draft, material_code=material_code, sha256=digest).first()
+        if existing is not None:
+            existing.is_new = False
+            return existing
+        held = MaterialFile.objects.filter(draft=draft).aggregate(n=Count("id"), total=Sum("size"))
+        max_files = int(settings.ONETHING_UPLOAD_MAX_FILES_PER_CASE)
+        max_total = int(settings.ONETHING_UPLOAD_MAX_BYTES_PER_CASE)
+        if held["n"] + 1 > max_files or (held["total"] or 0) + size > max_total:
+            raise CaseFilesLimit(
+                f"材料文件已达上限（最多 {max_files} 个、共 {upload_limits.human_size(max_total)}），"
+                "请删除不需要的文件后再上传"
+            )
+        storage_name = f"materials/draft-{draft.pk}/{digest}{sniffed.extension}"
+        _write_blob(storage_name, file, digest)
+        row = MaterialFile.objects.create(
+            draft=draft,
+            material_code=material_code,
+            original_name=name,
+            content_type=sniffed.content_type,
+            size=size,
+            sha256=digest,
+            storage_name=storage_name,
+        )
+    row.is_new = True
+    return row
