@@ -78,6 +78,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/reassign", tasks.TaskReassignApi.as_view(), name="task-reassign"),
     path("tasks/<int:task_id>/post-review", tasks.TaskPostReviewApi.as_view(), name="task-post-review"),
     path("status", status.CaseStatusApi.as_view(), name="case-status"),
+    path("licences/check", status.LicenceCheckApi.as_view(), name="licence-check"),
     path("status/correction", status.ApplicantCorrectionApi.as_view(), name="case-status-correction"),
     path("status/withdraw", status.ApplicantWithdrawApi.as_view(), name="case-status-withdraw"),
     # documents (docs/documents.md), query-code re-issue, 好差评

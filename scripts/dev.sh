@@ -120,6 +120,8 @@ cmd_demo() {
   "$VENV/bin/python" manage.py load_demo
   "$VENV/bin/python" manage.py make_dev_certificate
   local addr=${ONETHING_ADDR:-127.0.0.1:8000}
+  # The QR codes and printed links on notices and licences point to the address the demo serves on.
+  export ONETHING_PUBLIC_BASE_URL=${ONETHING_PUBLIC_BASE_URL:-http://$addr}
   cat <<TXT
 
 OneThing 一件事 is running on http://$addr/
