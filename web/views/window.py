@@ -321,7 +321,8 @@ def receipt(request, case_no: str):
         del request.session[RECEIPT_KEY]
     names = selectors.department_names()
     merged = selectors.case_merged_form(case)
-    status_url = request.build_absolute_uri(reverse("web:status"))
+    # The QR code opens the status page with this case's number filled in (the code is on this slip).
+    status_url = request.build_absolute_uri(reverse("web:status")) + f"?case_no={case.case_no}"
     return render(
         request,
         "web/receipt.html",
