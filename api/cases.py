@@ -1,14 +1,20 @@
 """Window staff: open a case, accept or refuse it, key in a correction, conclude it; staff read a case."""
 
+import json
+
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workflow import labels, selectors, services
+from workflow.errors import ValidationFailed
 from workflow.labels import IDENTITY_METHODS
 
 from .errors import error_responses
+from .files import UploadMixin
+from .parsers import StrictJSONParser
 from .presenters import CaseSerializer
 
 
@@ -216,22 +222,91 @@ class CaseRefuseApi(APIView):
         return _case_response(request.user, case)
 
 
+class FormObjectField(serializers.DictField):
+    """The corrected fields: a JSON object, or in a multipart body the JSON text of one."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, serializers.empty)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("form 应为 JSON 对象（字段名到值）") from None
+        return super().to_internal_value(data)
+
+
 class CorrectionInputSerializer(serializers.Serializer):
-    form = serializers.DictField(help_text="补正后的字段（只需提交要改的字段）")
+    form = FormObjectField(
+        required=False,
+        default=dict,
+        help_text="补正的字段：字段名到值；须包含补正告知点名的每个字段。只补交材料时可省略。"
+        "multipart/form-data 提交时为该对象的 JSON 文本",
+    )
 
 
-class CaseCorrectionApi(APIView):
-    """窗口代申请人提交一次性补正。"""
+def correction_multipart_schema(**extra: dict) -> dict:
+    """The multipart body of a correction: ``form`` (JSON text) and file parts named ``materials.<code>``."""
+    return {
+        "type": "object",
+        "properties": {
+            **extra,
+            "form": {"type": "string", "description": '补正字段对象的 JSON 文本，如 {"address": "……"}'},
+        },
+        "additionalProperties": {
+            "type": "string",
+            "format": "binary",
+            "description": "补交的材料文件：部分名为 materials.<材料编码>（如 materials.residence_proof），同一材料可有"
+            f"多个文件；一次最多 {services.CORRECTION_MAX_FILES} 个文件，类型和大小规则与上传材料文件相同",
+        },
+    }
+
+
+CORRECTION_DESCRIPTION = (
+    "一次提交补正的字段和材料文件：application/json（只有字段）或 multipart/form-data（字段 form 为 JSON 文本，"
+    "文件部分名为 materials.<材料编码>）。补正告知点名的字段必须出现在 form 中，点名的材料必须随本次提交上传文件"
+    "（或自补正告知以来已由窗口上传），否则 400，errors 中 form.<字段> / materials.<材料编码> 逐项列出缺少的内容。"
+    "可以只补交材料（不带 form）。"
+)
+
+
+def correction_files(request) -> dict[str, list]:
+    """The files of a correction, by material code (parts named ``materials.<code>``); another part name is
+    refused (400)."""
+    files: dict[str, list] = {}
+    for key in request.FILES:
+        code = key.removeprefix("materials.")
+        if code == key or not code:
+            raise ValidationFailed(
+                "文件部分名应为 materials.<材料编码>", field_errors={key: ["文件部分名应为 materials.<材料编码>"]}
+            )
+        files[code] = request.FILES.getlist(key)
+    return files
+
+
+class CaseCorrectionApi(UploadMixin, APIView):
+    """窗口代申请人提交一次性补正（字段和材料文件一次提交）。"""
+
+    parser_classes = [StrictJSONParser, MultiPartParser]
+    max_files = services.CORRECTION_MAX_FILES
+    unsupported_message = "请以 application/json 或 multipart/form-data 提交补正"
 
     @extend_schema(
         operation_id="case_correction",
-        request=CorrectionInputSerializer,
-        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+        request={
+            "application/json": CorrectionInputSerializer,
+            "multipart/form-data": correction_multipart_schema(),
+        },
+        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409, 413, 415)},
+        description=CORRECTION_DESCRIPTION,
     )
     def post(self, request, case_no: str):
         data = CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_correction_submit(case_no=case_no, changes=data.validated_data["form"], actor=request.user)
+        case = services.case_correction_submit(
+            case_no=case_no, changes=data.validated_data["form"], files=correction_files(request), actor=request.user
+        )
         return _case_response(request.user, case)
 
 

@@ -236,6 +236,12 @@ class ReusedMaterialSerializer(serializers.Serializer):
     licence_no = serializers.CharField()
 
 
+class BlockedActionSerializer(serializers.Serializer):
+    action = serializers.CharField(help_text="操作，如 conclude")
+    code = serializers.CharField(help_text="不能进行的原因代码，与该操作返回的 409 错误代码相同")
+    message = serializers.CharField(help_text="原因（中文），如缺哪些容缺材料、承诺何日补交")
+
+
 class IntakeRowSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="材料编码")
     name = serializers.CharField(help_text="材料名称")
@@ -294,6 +300,10 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     )
     extensions = ExtensionSerializer(source="clock.extensions", many=True, help_text="经批准的延期")
     allowed_actions = ACTIONS
+    blocked_actions = BlockedActionSerializer(
+        many=True,
+        help_text="时机已到但现在不能进行的操作及原因：如容缺承诺的材料尚未补交时的办结（code promise_outstanding）",
+    )
 
 
 # --- documents and 好差评, shared by the staff and applicant views ---------------------------------------

@@ -3,6 +3,7 @@
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,8 +12,10 @@ from workflow import selectors, services
 from workflow.labels import CaseStatus, normalise_case_no
 from workflow.selectors import APPLICANT_ACTION_CHOICES
 
-from .cases import CorrectionInputSerializer
+from .cases import CORRECTION_DESCRIPTION, CorrectionInputSerializer, correction_files, correction_multipart_schema
 from .errors import error_responses
+from .files import UploadMixin
+from .parsers import StrictJSONParser
 from .presenters import (
     CaseHallsSerializer,
     ClockFieldsSerializer,
@@ -138,23 +141,36 @@ class CaseStatusApi(LookupThrottledApi):
         return Response(_status_body(case))
 
 
-class ApplicantCorrectionApi(LookupThrottledApi):
-    """申请人提交一次性补正（无需登录，凭办件编号 + 查询码）。"""
+class ApplicantCorrectionApi(UploadMixin, LookupThrottledApi):
+    """申请人提交一次性补正（无需登录，凭办件编号 + 查询码；字段和材料文件一次提交）。"""
+
+    parser_classes = [StrictJSONParser, MultiPartParser]
+    max_files = services.CORRECTION_MAX_FILES
+    unsupported_message = "请以 application/json 或 multipart/form-data 提交补正"
 
     class InputSerializer(LookupSerializer, CorrectionInputSerializer):
         pass
 
     @extend_schema(
         operation_id="case_status_correction",
-        request=InputSerializer,
-        responses={200: StatusSerializer, **error_responses(400, 404, 409, 429)},
+        request={
+            "application/json": InputSerializer,
+            "multipart/form-data": correction_multipart_schema(
+                case_no={"type": "string", "description": "办件编号（20 位数字）"},
+                query_code={"type": "string", "description": "受理回执上的查询码"},
+            ),
+        },
+        responses={200: StatusSerializer, **error_responses(400, 404, 409, 413, 415, 429)},
+        description=CORRECTION_DESCRIPTION,
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         form = data.validated_data["form"]
+        files = correction_files(request)
         return self.act(
-            data.validated_data, lambda case_no: services.case_correction_submit(case_no=case_no, changes=form)
+            data.validated_data,
+            lambda case_no: services.case_correction_submit(case_no=case_no, changes=form, files=files),
         )
 
 

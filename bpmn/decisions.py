@@ -49,7 +49,7 @@ from .sandbox import (
 )
 
 # What a decision table's expressions may read (docs/engine-contract.md, "秒批").
-DECISION_VARIABLES = frozenset({"form", "licences"})
+DECISION_VARIABLES = frozenset({"form", "licences", "results"})
 APPROVE_OUTPUT = "approve"
 HIT_POLICIES = ("UNIQUE", "FIRST")
 _INPUT_PLACEHOLDER = "dmninputexpr"  # what DMNEngine substitutes for "?" in a cell
@@ -86,7 +86,7 @@ class Decision:
     table: object = field(repr=False)  # SpiffWorkflow's DecisionTable
 
     def evaluate(self, inputs: dict) -> DecisionOutcome:
-        """Decide over ``inputs`` (``form``, ``licences``). Raises DecisionFailed on any failure."""
+        """Decide over ``inputs`` (``form``, ``licences``, ``results``). Raises DecisionFailed on any failure."""
         environment = _DecisionEnvironment()
         engine = DMNEngine(self.table)
         task = _task(self.name, copy.deepcopy(inputs), _DecisionScriptEngine(environment))

@@ -71,6 +71,15 @@ MIGRATE_DATABASE_URL = env_str("MIGRATE_DATABASE_URL", "")
 OWNER_COMMANDS = {"migrate", "grant_app_role"}
 if MIGRATE_DATABASE_URL and len(sys.argv) > 1 and sys.argv[1] in OWNER_COMMANDS:
     DATABASES = {"default": database_from_url(MIGRATE_DATABASE_URL, base_dir=BASE_DIR)}
+# A read replica for the status lookups and the statistics (docs/scaling.md, workflow/replica.py); unset: none.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **database_from_url(DATABASE_REPLICA_URL, base_dir=BASE_DIR),
+        "TEST": {"MIRROR": "default"},  # a test run reads its own test database through the alias
+    }
+    DATABASE_ROUTERS = ["workflow.replica.ReplicaRouter"]
+    MIDDLEWARE.append("workflow.replica.ReplicaReadsMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")

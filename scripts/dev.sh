@@ -225,6 +225,7 @@ cmd_bench() {
   # `make bench ARGS=--quick` for a smoke run; the full run loads a district's year (a few minutes).
   setup_system
   setup_python
+  "$VENV/bin/pip" install -q -e ".[bench]"  # the peer of section 6 (viewflow), a bench-only extra
   start_services
   "$VENV/bin/python" -m bench "$@"
 }

@@ -54,6 +54,14 @@ class CaseSuspended(Conflict):
     message = "办件因容缺承诺逾期已中止，补交材料后方可继续审查"
 
 
+class PromiseOutstanding(Conflict):
+    """容缺 at the end: an approved case with a promised material still outstanding neither concludes nor issues
+    the licences of the items needing that material; ``field_errors`` names each (``materials.<code>``)."""
+
+    code = "promise_outstanding"
+    message = "容缺承诺的材料尚未补交，不能办结"
+
+
 class NoTaskToComplete(Conflict):
     code = "no_ready_task"
     message = "当前没有可办理的任务"

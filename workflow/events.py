@@ -47,6 +47,7 @@ class EventKind(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     LICENCE_ISSUED = "licence_issued"
+    LICENCE_WITHHELD = "licence_withheld"
     CONCLUDE = "conclude"
     WITHDRAW = "withdraw"
     TASK_CLAIMED = "task_claimed"
@@ -201,6 +202,12 @@ REGISTRY: dict[EventKind, EventSpec] = {
     EventKind.REJECT: EventSpec("统一反馈：不予许可", _APPLICANT, _STATUS, shows_actor=False, sms="pickup"),
     EventKind.LICENCE_ISSUED: EventSpec(
         "电子证照签发", _STAFF, {"number": "licence number", "item": "item name"}, shows_actor=False
+    ),
+    EventKind.LICENCE_WITHHELD: EventSpec(
+        "证照暂缓签发（容缺材料未补交）",
+        _APPLICANT,
+        {"item": "item name", "materials": "the promised material names still missing", "reason": "why"},
+        shows_actor=False,
     ),
     EventKind.CONCLUDE: EventSpec("办结", _APPLICANT, _STATUS, sms="concluded"),
     EventKind.WITHDRAW: EventSpec("申请人撤回", _STAFF, {**_STATUS, "reason": "why"}),

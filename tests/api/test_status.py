@@ -181,7 +181,7 @@ def test_under_attack_the_applicant_still_corrects_once(correction_case):
         correction_case.query_code,
         ip=rotating_ip(fresh),
         path="/api/status/correction",
-        form={"seal_count": 2, "seal_types": ["单位公章"]},
+        form={"seal_count": 2, "seal_types": ["单位公章"], "address": "示范区创新大道 99 号"},  # every asked field
     )
     assert response.status_code != 429, response.content[:300]
     assert correction_case.status == "in_review"

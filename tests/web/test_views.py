@@ -3,7 +3,9 @@
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests import upload_samples
 from tests.conftest import APPLICANT, ENTERPRISE_FORM
 from workflow import services
 from workflow.lifecycle import CaseStatus
@@ -328,7 +330,8 @@ def test_correction_item_without_reason(web_client, accepted):
 
 
 @pytest.fixture
-def correction_required(accepted, users):
+def correction_required(accepted, users, settings, tmp_path):
+    settings.ONETHING_PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     case = accepted.case
     for department, username in (("market_regulation", "market1"), ("tax", "tax1")):
         services.human_task_complete(user=users[username], task_id=open_task(case, department).pk, decision="approve")
@@ -355,7 +358,15 @@ def test_combined_correction_view_and_window_keyed_correction(web_client, correc
     assert response.status_code == 400
     assert "刻制印章数量不能小于 1" in response.content.decode()
 
+    assert 'name="materials.articles_of_association"' in body  # the asked material has its upload
+
     response = client.post(f"/cases/{case.case_no}/correction/", {"f_seal_count": "3"})
+    assert response.status_code == 400  # the asked material is missing, and named
+    assert "补正不完整" in response.content.decode() and "请上传需补正的材料“公司章程”" in response.content.decode()
+
+    response = client.post(
+        f"/cases/{case.case_no}/correction/", {"f_seal_count": "3", "materials.articles_of_association": _pdf()}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_REVIEW and case.form_data["seal_count"] == 3
@@ -367,9 +378,15 @@ def test_combined_correction_view_and_window_keyed_correction(web_client, correc
     assert "申请人已补正" in body and "补正后重新审查" in body
 
 
+def _pdf(name="公司章程.pdf"):
+    return SimpleUploadedFile(name, upload_samples.pdf(), content_type="application/pdf")
+
+
 def test_conclude(web_client, correction_required, users):
     case = correction_required.case
-    services.case_correction_submit(case_no=case.case_no, changes={"seal_count": 3})
+    services.case_correction_submit(
+        case_no=case.case_no, changes={"seal_count": 3}, files={"articles_of_association": [_pdf()]}
+    )
     services.human_task_complete(
         user=users["police1"], task_id=open_task(case, "public_security").pk, decision="approve"
     )
@@ -474,13 +491,17 @@ def test_applicant_correction_through_the_status_page(client, correction_require
     body = client.post("/status/", lookup).content.decode()
     assert "补正告知" in body and "印章数量不一致" in body and 'name="f_seal_count"' in body
     assert 'name="f_enterprise_name"' not in body  # only the fields the departments named
-    assert "请携带材料到综合窗口" in body and "公司章程" in body
-
-    response = client.post("/status/correction/", {**lookup, "f_seal_count": "2"})
-    assert response.status_code == 400
-    assert "您还没有修改任何需要补正的内容" in response.content.decode()
+    assert 'name="materials.articles_of_association"' in body and "公司章程" in body  # uploaded on the phone
+    # the note about the material sits above the submit button
+    assert body.index("data-material-note") < body.index("提交补正</button>")
 
     response = client.post("/status/correction/", {**lookup, "f_seal_count": "4"})
+    assert response.status_code == 400
+    assert "请上传需补正的材料“公司章程”" in response.content.decode()
+
+    response = client.post(
+        "/status/correction/", {**lookup, "f_seal_count": "4", "materials.articles_of_association": _pdf()}
+    )
     assert response.status_code == 200
     assert "补正已提交" in response.content.decode()
     case.refresh_from_db()
@@ -619,7 +640,9 @@ def test_rating_after_conclusion(client, correction_required, users):
     case = correction_required.case
     lookup = {"case_no": case.case_no, "query_code": correction_required.query_code}
     assert "服务评价" not in client.post("/status/", lookup).content.decode()  # not before the end
-    services.case_correction_submit(case_no=case.case_no, changes={"seal_count": 3})
+    services.case_correction_submit(
+        case_no=case.case_no, changes={"seal_count": 3}, files={"articles_of_association": [_pdf()]}
+    )
     services.human_task_complete(
         user=users["police1"], task_id=open_task(case, "public_security").pk, decision="approve"
     )

@@ -11,14 +11,15 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 import forms as one_form
 from workflow import labels, selectors, services
-from workflow.errors import Conflict, ValidationFailed
+from workflow.errors import Conflict, FileTooLarge, ValidationFailed
 from workflow.labels import IDENTITY_METHODS, CaseStatus
 
-from .. import schema_form
+from .. import corrections, schema_form
 from ..access import WINDOW, staff_view
 
 RECEIPT_KEY = "web.receipt"  # the query code waits here, in the window's session, until the receipt shows it
@@ -408,9 +409,27 @@ def case_conclude(request, case_no: str):
     return redirect("web:case", case_no=case_no)
 
 
-@staff_view(*WINDOW)
+@csrf_exempt  # checked inside, once the size limit is the first upload handler (the check reads the body)
 def case_correction(request, case_no: str):
-    """The combined correction (一次性告知): what each department asked, and the window keying in the answer."""
+    """The combined correction page; a POST carries fields and files, so the size limit goes first."""
+    if request.method == "POST":
+        refused = corrections.install_limit(request)
+        if refused:
+            messages.error(request, refused)
+            return redirect("web:case-correction", case_no=case_no)
+        try:
+            return _case_correction(request, case_no=case_no)
+        except (FileTooLarge, ValidationFailed) as exc:  # raised while the body was parsed
+            messages.error(request, exc.message)
+            return redirect("web:case-correction", case_no=case_no)
+    return _case_correction(request, case_no=case_no)
+
+
+@staff_view(*WINDOW)  # the role first: only then is the body read (by the CSRF check)
+@csrf_protect
+def _case_correction(request, case_no: str):
+    """The combined correction (一次性告知): what each department asked, and the window keying in the answer —
+    the asked fields and the asked materials' files in one submission."""
     case = selectors.case_get(user=request.user, case_no=case_no)
     merged = selectors.case_merged_form(case)
     schema = merged.get("schema") or {}
@@ -421,6 +440,7 @@ def case_correction(request, case_no: str):
     open_for_correction = case.status == CaseStatus.CORRECTION_REQUIRED
     raw = schema_form.raw_from_data(schema, case.form_data)
     errors: dict[str, list[str]] = {}
+    material_errors: dict[str, list[str]] = {}
     form_errors: list[str] = []
 
     if request.method == "POST":
@@ -429,13 +449,21 @@ def case_correction(request, case_no: str):
             return redirect("web:case", case_no=case.case_no)
         raw = {**raw, **schema_form.raw_from_post(schema, request.POST)}
         data, errors = schema_form.parse(schema, raw)
-        changes = {name: value for name, value in data.items() if case.form_data.get(name) != value}
+        changes = {name: value for name, value in data.items() if name in asked or case.form_data.get(name) != value}
         if not errors:
             try:
-                services.case_correction_submit(case_no=case.case_no, changes=changes, actor=request.user)
+                services.case_correction_submit(
+                    case_no=case.case_no,
+                    changes=changes,
+                    files=corrections.posted_files(request),
+                    actor=request.user,
+                )
             except ValidationFailed as exc:
                 errors, form_errors = schema_form.field_errors_of(exc.field_errors)
-            except Conflict as exc:
+                material_errors = corrections.material_errors(exc.field_errors)
+                if exc.message != ValidationFailed.message:  # 补正不完整：… names every missing one
+                    form_errors = [exc.message]
+            except (Conflict, FileTooLarge) as exc:
                 messages.error(request, exc.message)
                 return redirect("web:case", case_no=case.case_no)
             else:
@@ -468,6 +496,8 @@ def case_correction(request, case_no: str):
             "other_has_errors": any(f.errors for s in other_sections for f in s.fields),
             "form_errors": form_errors,
             "history": history,
+            "materials": corrections.asked_materials(notice, merged, material_errors),
+            **corrections.accept_attributes(),
         },
         status=400 if form_errors else 200,
     )

@@ -127,6 +127,13 @@ class Case(FSMModelMixin, models.Model):
                 ],
                 name="case_opened_stats",
             ),
+            # 收受分离: the cases other halls received for this hall to decide, still in flight (the window's
+            # worklist) — the year's finished cases are not in this index.
+            models.Index(
+                fields=["deciding_hall", "updated_at"],
+                condition=~models.Q(status__in=["concluded", "not_accepted", "withdrawn"]),
+                name="case_in_flight_deciding",
+            ),
             # The few cases with a provisional date: what import_calendar recomputes and the dashboard counts.
             models.Index(
                 fields=["status"],
@@ -280,6 +287,18 @@ class HumanTask(models.Model):
             # the tasks of a period's cases is an index-only scan.
             models.Index(fields=["case", "state"], include=["department", "decision"], name="task_case_state"),
             models.Index(fields=["case"], condition=models.Q(due_date_provisional=True), name="task_provisional_due"),
+            # The window's and the supervisor's inboxes in the inbox order (a page is read in index order, never
+            # the year's tasks sorted), and their tabs' counts per state as index range scans.
+            models.Index(fields=["lane", "state", "due_date", "created_at", "id"], name="task_lane_due"),
+            models.Index(fields=["state", "due_date", "created_at", "id"], name="task_state_due"),
+            # 最近已办 (the inbox's latest decided tasks): read backwards from the newest completion.
+            models.Index(fields=["completed_at"], condition=models.Q(state="completed"), name="task_completed_at"),
+            # 待复核: a department's 秒批 tasks not yet post-reviewed (a work queue: few rows).
+            models.Index(
+                fields=["department"],
+                condition=models.Q(auto_approved=True, post_review_outcome="", not_applicable_reason=""),
+                name="task_post_review_pending",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ from .cases import (
     ItemResult,
     WindowLists,
     asked_fields,
+    asked_materials,
     case_checklist,
     case_events,
     case_for_applicant,
@@ -78,10 +79,12 @@ from .sms import SmsRow, sms_counts, sms_outbox, sms_row
 from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
 from .tasks import (
+    COUNT_CAP,
     POST_REVIEW_FILTERS,
     TaskPage,
     TaskRow,
     inbox,
+    overdue_count,
     overdue_tasks,
     post_review_pending_count,
     reassign_candidates,
@@ -110,6 +113,7 @@ def case_material_files(*, user, case_no: str) -> tuple:
 __all__ = [
     "ACTION_CHOICES",
     "APPLICANT_ACTION_CHOICES",
+    "COUNT_CAP",
     "INTAKE_STATUS_LABELS",
     "POST_REVIEW_FILTERS",
     "Action",
@@ -145,6 +149,7 @@ __all__ = [
     "WindowLists",
     "allowed_actions",
     "asked_fields",
+    "asked_materials",
     "case_applicant_view",
     "case_checklist",
     "case_document",
@@ -185,6 +190,7 @@ __all__ = [
     "one_thing_list",
     "one_things",
     "open_cases_with_provisional_dates",
+    "overdue_count",
     "overdue_tasks",
     "own_case",
     "own_cases",

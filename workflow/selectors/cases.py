@@ -22,7 +22,7 @@ from ..results import case_results, latest_reviews
 from .catalogue import department_names
 from .documents import case_documents
 from .materials import IntakeRow, Material, MaterialsBlock, checklist, intake_record, materials_block, recorded_intake
-from .permissions import Facts, Viewer, allowed_actions
+from .permissions import BlockedAction, Facts, Viewer, allowed_actions, blocked_actions
 from .timeline import TimelineRow, case_timeline
 
 _CASE_LIGHT = ("process_state", "process_version__compiled", "process_version__bpmn_xml")
@@ -383,6 +383,7 @@ class CaseView(CaseSummary):
     documents: list  # documents.DocumentRow
     my_open_tasks: list[CaseTask]  # a reviewer's own department's open tasks on the case
     allowed_actions: list[str]
+    blocked_actions: list[BlockedAction]  # at the right moment but refused now, with the reason (容缺 at the end)
 
     def may(self, action: str) -> bool:
         return action in self.allowed_actions
@@ -401,7 +402,8 @@ def case_view(*, user, case: Case) -> CaseView:
     tasks = case_tasks(case)
     materials = case_checklist(case)
     promises = list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
-    facts = Facts(tasks=tasks, promised={p.material_code for p in promises if p.fulfilled_at is None})
+    outstanding = [p for p in promises if p.fulfilled_at is None]
+    facts = Facts(tasks=tasks, promised={p.material_code for p in outstanding}, outstanding=outstanding)
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
     rows = [case_task(task, case, viewer) for task in tasks]
     events = case_events(case)
@@ -433,6 +435,7 @@ def case_view(*, user, case: Case) -> CaseView:
             if viewer.department and task.lane == viewer.department and task.state == HumanTaskState.OPEN
         ],
         allowed_actions=sorted(allowed_actions(viewer, case, facts=facts)),
+        blocked_actions=blocked_actions(viewer, case, facts=facts),
     )
 
 
@@ -502,6 +505,60 @@ def asked_fields(notice: Iterable[CorrectionRequest], merged_form: Mapping) -> d
     return asked
 
 
+def asked_materials(notice: Iterable[CorrectionRequest], merged_form: Mapping) -> dict[str, str]:
+    """Materials named by the correction items (by code or by name) → the reasons: what the answer must carry
+    a file for."""
+    materials = merged_form.get("materials") or []
+    codes = {m.get("code") for m in materials}
+    by_name = {m.get("name"): m.get("code") for m in materials}
+    asked: dict[str, str] = {}
+    for row in notice:
+        for item in row.items:
+            code = item.item if item.item in codes else by_name.get(item.item)
+            if code:
+                reason = f"{row.department_name}：{item.reason}"
+                asked[code] = f"{asked[code]}；{reason}" if code in asked else reason
+    return asked
+
+
+@dataclass(frozen=True)
+class ResubmittedMaterial:
+    code: str
+    name: str
+    files: list[str]  # public ids of the files handed in with the correction
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """What the latest correction carried: the fields the applicant gave and the materials handed in with it."""
+
+    fields: list[str]
+    field_titles: list[str]
+    materials: list[ResubmittedMaterial]
+    at: dt.datetime | None
+
+
+def latest_resubmission(events: Iterable[CaseEvent], merged_form: Mapping) -> Resubmission | None:
+    """The latest ``corrected`` entry of ``events`` as a view, or None before any correction."""
+    latest = None
+    for event in events:
+        if event.kind == "corrected":
+            latest = event
+    if latest is None:
+        return None
+    data = latest.data or {}
+    fields = list(data.get("fields") or [])
+    return Resubmission(
+        fields=fields,
+        field_titles=[correction_item_label(name, merged_form) for name in fields],
+        materials=[
+            ResubmittedMaterial(code=m.get("code", ""), name=m.get("name", ""), files=list(m.get("files") or []))
+            for m in data.get("materials") or []
+        ],
+        at=latest.created_at,
+    )
+
+
 # --------------------------------------------------------------------------- the window's lists
 
 
@@ -521,7 +578,9 @@ def window_worklist(*, user, limit: int = 50) -> WindowLists:
     if staff is None or staff.role != Role.WINDOW:
         raise PermissionDenied()
     hall_id = staff.hall_id
-    cases = Case.objects.select_related("one_thing", "process_version").defer(*_CASE_LIGHT, "form_data")
+    cases = Case.objects.select_related("one_thing", "process_version").defer(
+        *_CASE_LIGHT, "form_data", "one_thing__merged_form"
+    )
     decided_here = []
     if hall_id is not None:
         decided_here = list(

@@ -4,6 +4,7 @@ from . import applicant_apply, applicant_identity  # noqa: F401 - services.appli
 from .calendar import Recomputed, due_dates_recompute
 from .case_migration import CaseMigration, case_migrate, migration_candidates
 from .cases import (
+    CORRECTION_MAX_FILES,
     OpenedCase,
     case_accept,
     case_conclude,
@@ -53,6 +54,7 @@ from .tasks import human_task_complete
 from .uploads import material_file_remove, material_file_upload
 
 __all__ = [
+    "CORRECTION_MAX_FILES",
     "CaseMigration",
     "CatalogueImportPreview",
     "CompositionImpact",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -30,11 +31,19 @@ from ..models import (
     Decision,
     HumanTask,
     HumanTaskState,
+    MaterialFile,
     OneThing,
     StaffRole,
 )
 from ..results import reuse_licences
-from ..selectors.cases import case_checklist
+from ..selectors.cases import (
+    asked_fields,
+    asked_materials,
+    case_checklist,
+    case_tasks,
+    correction_item_label,
+    correction_notice,
+)
 from ..selectors.materials import (
     ENTERED_STATUSES,
     FORM_LABELS,
@@ -46,6 +55,7 @@ from ..selectors.materials import (
 )
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
+from . import uploads
 from .engine import begin_step, complete_engine_task, lock_case, model_for, persist_step, save_status
 from .promises import check_promises, record_promises
 
@@ -435,13 +445,24 @@ def _received_materials(case: Case, *, materials: list, promised: list[str]) -> 
     return [entry for code, entry in sorted(by_code.items()) if code not in promised]
 
 
-@transaction.atomic
-def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
-    """The applicant's one resubmission after a combined correction notice.
+# The most files one correction may carry (each within the upload limit).
+CORRECTION_MAX_FILES = 10
 
-    ``changes`` are the corrected form fields; the form must validate against the case's own composition
-    (the one it was opened with, not today's). Then the items that apply are recomputed from the corrected
-    form, with the conditions of the case's composition evaluated as the engine evaluates them:
+
+def case_correction_submit(
+    *, case_no: str, changes: dict, files: Mapping[str, Sequence[BinaryIO]] | None = None, actor=None
+) -> Case:
+    """The applicant's one resubmission after a combined correction notice: fields and files together.
+
+    ``changes``: the form fields given with the correction; ``files``: material code → file objects handed in
+    with it. The answer must cover what the departments asked: every field a correction item names must be in
+    ``changes``, and every material it names must come with a file (here, or uploaded by the window since the
+    request). A submission that leaves one out is refused (400) with each missing one named (``form.<field>``,
+    ``materials.<code>``); a correction of materials only (``changes`` empty) is possible.
+
+    The files are checked (type, size) before the case is locked; the form must validate against the case's own
+    composition (the one it was opened with, not today's). Then the items that apply are recomputed from the
+    corrected form, with the conditions of the case's composition evaluated as the engine evaluates them:
 
     - an item that stops applying is recorded as 不再适用 with the reason (``item_not_applicable``; its
       review's latest task keeps its decision but issues nothing) and its review is taken out of the
@@ -452,20 +473,66 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     - the reviews that asked for correction re-open (the model routes that).
 
     ``reopened`` and ``item_applicable`` name only reviews the engine actually opened. ``actor`` is the window
-    user when staff key it in for the applicant, else None.
+    user when staff key it in for the applicant, else None. The ``corrected`` entry names the fields given and
+    the materials (with their files) handed in: what the departments see as resubmitted.
     """
     if actor is not None:
         require_role(actor, *ROLES[Action.CORRECT])
+    if not isinstance(changes, dict):
+        raise ValidationFailed(field_errors={"form": ["补正内容应为字段名到值的对象"]})
+    prepared = _prepared_files(files or {})
+    with transaction.atomic():
+        return _correction_submit(case_no=case_no, changes=changes, prepared=prepared, actor=actor)
+
+
+def _prepared_files(files: Mapping[str, Sequence[BinaryIO]]) -> dict[str, list[uploads.PreparedFile]]:
+    count = sum(len(list(group)) for group in files.values())
+    if count > CORRECTION_MAX_FILES:
+        message = f"一次补正最多上传 {CORRECTION_MAX_FILES} 个文件"
+        raise ValidationFailed(message, field_errors={"materials": [message]})
+    return {
+        code: [uploads.prepare_file(f, field=f"materials.{code}") for f in group]
+        for code, group in files.items()
+        if group
+    }
+
+
+def _correction_submit(*, case_no: str, changes: dict, prepared: dict, actor) -> Case:
     case = lock_case(case_no=case_no)
     require(Action.CORRECT, Viewer.of(actor) if actor is not None else Viewer.applicant(), case)
-    if not isinstance(changes, dict) or not changes:
-        raise ValidationFailed(field_errors={"form": ["请填写需要补正的内容"]})
     composition = composition_of(case)
+    materials = {}
+    material_errors: dict[str, list[str]] = {}
+    for code in prepared:
+        try:
+            materials[code] = uploads.material_of(case, code, field=f"materials.{code}")
+        except ValidationFailed as exc:
+            material_errors.update(exc.field_errors)
     checked = forms.check_answers(composition.merged_form, {**case.form_data, **changes})
-    if checked.errors:
-        raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()})
+    errors = {f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()}
+    errors.update(material_errors)
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    missing, uploaded_earlier = _uncovered(case, composition.merged_form, changes, set(prepared))
+    empty = not changes and not prepared and not uploaded_earlier
+    if missing or empty:
+        message = "补正不完整：" + "；".join(m for ms in missing.values() for m in ms) if missing else None
+        nothing = {"form": ["请填写需要补正的内容或上传需要补正的材料"]} if empty else {}
+        raise ValidationFailed(message, field_errors={**nothing, **missing})
     form = checked.answers  # answers to questions that no longer apply are dropped (docs/forms.md)
+    department = "window" if actor is not None else "applicant"
+    handed_in = []
+    upload_events = []
+    for code, group in prepared.items():
+        ids = []
+        for item in group:
+            row, event = uploads.store_file(case, materials[code], item, user=actor, department=department)
+            ids.append(str(row.public_id))
+            if event is not None:
+                upload_events.append(event)
+        handed_in.append({"code": code, "name": materials[code]["name"], "files": ids})
     step = begin_step(case, actor)
+    step.events.extend(upload_events)
     task = _open_task_in_lane(step, "applicant")
     data = step.instance.task_data(task.engine_task_id)
     changed = sorted(name for name in set(changes) | set(case.form_data) if case.form_data.get(name) != form.get(name))
@@ -480,13 +547,42 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
         },
     )
     task.decision = Decision.CORRECTED
-    task.corrections = [{"item": name, "reason": "已补正"} for name in sorted(changes)]
+    task.corrections = [{"item": name, "reason": "已补正"} for name in sorted(changes)] + [
+        {"item": m["code"], "reason": "已补交材料"} for m in handed_in
+    ]
     step.completed.append(task)
     case.form_data = form
-    step.event("corrected", department="applicant", fields=sorted(changes))
+    step.event("corrected", department="applicant", fields=sorted(changes), materials=handed_in)
     _record_correction_effects(step, composition, plan)
     persist_step(step)
     return case
+
+
+def _uncovered(
+    case: Case, merged_form: dict, changes: dict, handed_in: set[str]
+) -> tuple[dict[str, list[str]], set[str]]:
+    """The asked-for fields and materials the submission leaves out, each named with what was asked; and the
+    asked materials the window uploaded since the request (they count as handed in)."""
+    notice = correction_notice(case, case_tasks(case))
+    fields = asked_fields(notice, merged_form)
+    materials = asked_materials(notice, merged_form)
+    errors: dict[str, list[str]] = {}
+    for name, reason in fields.items():
+        if name not in changes:
+            errors[f"form.{name}"] = [f"请补正“{correction_item_label(name, merged_form)}”（{reason}）"]
+    wanted = set(materials) - handed_in
+    uploaded_earlier: set[str] = set()
+    if wanted:
+        since = max((r.completed_at for r in notice if r.completed_at is not None), default=None)
+        uploaded = MaterialFile.objects.filter(case=case, material_code__in=wanted)
+        if since is not None:
+            uploaded = uploaded.filter(uploaded_at__gte=since)
+        uploaded_earlier = set(uploaded.values_list("material_code", flat=True))
+        wanted -= uploaded_earlier
+    for code in sorted(wanted):
+        label = correction_item_label(code, merged_form)
+        errors[f"materials.{code}"] = [f"请上传需补正的材料“{label}”（{materials[code]}）"]
+    return errors, uploaded_earlier
 
 
 @dataclass

@@ -15,6 +15,7 @@ from ..errors import NotFound, ValidationFailed
 from ..events import case_event
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, MaterialPromise, PauseKind
+from ..results import issue_licences
 from ..selectors.cases import case_checklist
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from .engine import lock_case, save_status
@@ -80,6 +81,19 @@ def case_promise_fulfil(*, user, case_no: str, material_code: str) -> Case:
     promise.fulfilled_at, promise.fulfilled_by = now, user
     promise.save(update_fields=["fulfilled_at", "fulfilled_by"])
     events = [_event(case, "promise_fulfilled", user, material=promise.material_name)]
+    if case.status == CaseStatus.APPROVED:  # 容缺 at the end: the licences held for this material now issue
+        for licence in issue_licences(case):
+            events.append(
+                case_event(
+                    case,
+                    "licence_issued",
+                    None,
+                    department=licence.issuer_id,
+                    nobody="系统",
+                    number=licence.number,
+                    item=licence.item_name,
+                )
+            )
     lapsed_left = MaterialPromise.objects.filter(case=case, fulfilled_at=None, lapsed_at__isnull=False).exists()
     if case.status == CaseStatus.SUSPENDED and not lapsed_left:
         case.resume()
