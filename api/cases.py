@@ -213,7 +213,14 @@ class CaseRefuseApi(APIView):
     """不予受理：须写明理由。"""
 
     class InputSerializer(serializers.Serializer):
-        reasons = serializers.CharField(max_length=2000, help_text="不予受理的理由")
+        reasons = serializers.CharField(max_length=2000, help_text="不予受理的理由（每行一条）")
+        legal_basis = serializers.CharField(
+            max_length=500,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="法律依据；不填时通知书写明《中华人民共和国行政许可法》第三十二条第一款",
+        )
 
     @extend_schema(
         operation_id="case_refuse",
@@ -223,7 +230,7 @@ class CaseRefuseApi(APIView):
     def post(self, request, case_no: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_refuse(user=request.user, case_no=case_no, reasons=data.validated_data["reasons"])
+        case = services.case_refuse(user=request.user, case_no=case_no, **data.validated_data)
         return _case_response(request.user, case)
 
 

@@ -85,6 +85,7 @@ urlpatterns = [
         name="commitment-check-decide",
     ),
     path("status", status.CaseStatusApi.as_view(), name="case-status"),
+    path("licences/check", status.LicenceCheckApi.as_view(), name="licence-check"),
     path("status/correction", status.ApplicantCorrectionApi.as_view(), name="case-status-correction"),
     path("status/withdraw", status.ApplicantWithdrawApi.as_view(), name="case-status-withdraw"),
     # documents (docs/documents.md), query-code re-issue, 好差评

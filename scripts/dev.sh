@@ -120,10 +120,13 @@ cmd_demo() {
   "$VENV/bin/python" manage.py load_demo
   "$VENV/bin/python" manage.py make_dev_certificate
   local addr=${ONETHING_ADDR:-127.0.0.1:8000}
+  # The QR codes and printed links on notices and licences point to the address the demo serves on.
+  export ONETHING_PUBLIC_BASE_URL=${ONETHING_PUBLIC_BASE_URL:-http://$addr}
   cat <<TXT
 
 OneThing 一件事 is running on http://$addr/
   The hall's screens (window1 …):  http://$addr/          applicant status page: http://$addr/status/
+  Licence check (证照核验):         http://$addr/licences/  (number + the 核验码 printed on the licence)
   Apply online (phone):            http://$addr/apply/    (the SMS code is printed in this terminal)
   Self-service kiosk (1080×1920):  http://$addr/apply/kiosk/?device=kiosk-01&key=demo-kiosk-key
   API documentation (Swagger UI):  http://$addr/api/docs/

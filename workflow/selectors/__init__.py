@@ -59,6 +59,7 @@ from .commitments import CheckRow, CommitmentRow, case_commitments, commitment_c
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
 from .drafts import DraftFile, DraftView, draft_precheck, draft_view, own_drafts
 from .extensions import extension_request_list, extension_request_view
+from .licences import LicenceCheck, mask_name
 from .materials import (
     INTAKE_STATUS_LABELS,
     IntakeRow,
@@ -132,6 +133,7 @@ __all__ = [
     "IntakeRow",
     "ItemNotApplicable",
     "ItemResult",
+    "LicenceCheck",
     "Material",
     "MaterialGroup",
     "MaterialsBlock",
@@ -181,6 +183,7 @@ __all__ = [
     "hall_list",
     "inbox",
     "intake_record",
+    "mask_name",
     "material_file_content",
     "material_file_get",
     "material_groups",

@@ -325,16 +325,26 @@ def case_accept(
 
 
 @transaction.atomic
-def case_refuse(*, user, case_no: str, reasons: str) -> Case:
-    """不予受理, with the reasons the notice will state."""
+def case_refuse(*, user, case_no: str, reasons: str, legal_basis: str = "") -> Case:
+    """不予受理, with the reasons the notice will state and, when entered, the legal basis (else the notice
+    cites 行政许可法第三十二条)."""
     require_role(user, *ROLES[Action.REFUSE])
     if not reasons.strip():
         raise ValidationFailed(field_errors={"reasons": ["请填写不予受理的理由"]})
-    return _window_decision(user=user, case_no=case_no, decision=Decision.REFUSE, opinion=reasons)
+    return _window_decision(
+        user=user, case_no=case_no, decision=Decision.REFUSE, opinion=reasons, legal_basis=legal_basis
+    )
 
 
 def _window_decision(
-    *, user, case_no: str, decision: str, opinion: str, identity: dict | None = None, intake: dict | None = None
+    *,
+    user,
+    case_no: str,
+    decision: str,
+    opinion: str,
+    identity: dict | None = None,
+    intake: dict | None = None,
+    legal_basis: str = "",
 ) -> Case:
     case = lock_case(case_no=case_no)
     require(Action.ACCEPT if decision == Decision.ACCEPT else Action.REFUSE, Viewer.of(user), case)
@@ -346,7 +356,7 @@ def _window_decision(
     if decision == Decision.REFUSE:
         intake["reasons"] = opinion
     complete_engine_task(step.instance, task, {"intake": intake})
-    task.decision, task.opinion = decision, opinion
+    task.decision, task.opinion, task.legal_basis = decision, opinion, legal_basis.strip()
     step.completed.append(task)
     handed_in = _intake_data(received) if received is not None else {}
     step.event(

@@ -196,7 +196,7 @@ def _task_row(case: Case, task: bpmn.ReadyTask, review_round: int) -> HumanTask:
 
 
 _COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by"]
-_COMPLETED_FIELDS += ["completed_at"]
+_COMPLETED_FIELDS += ["completed_at", "legal_basis"]
 
 
 def save_status(case: Case, **fields) -> None:
