@@ -38,6 +38,21 @@ def _as_dba(*statements):
         cursor.execute("SET LOCAL session_replication_role = origin")
 
 
+def _referencing(condition: str) -> list[tuple[str, list]]:
+    """Statements that delete the rows of other tables pointing at the events ``condition`` selects (SMS messages
+    name their event), as a DBA cutting the trail would have to."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+            "WHERE c.contype = 'f' AND c.confrelid = 'workflow_caseevent'::regclass"
+        )
+        return [
+            (f'DELETE FROM {table} WHERE "{column}" IN (SELECT id FROM workflow_caseevent WHERE {condition})', [])
+            for table, column in cursor.fetchall()
+        ]
+
+
 def _unkeyed_digest(row) -> str:
     """The digest anyone can compute: plain SHA-256 of the canonical JSON (the chain before issue 18)."""
     case_id, kind, actor_id, actor_label, department, data, created_at = row
@@ -89,6 +104,7 @@ def test_a_cut_tail_with_the_head_moved_back_is_caught_by_the_checkpoint(lifecyc
     events = list(CaseEvent.objects.order_by("seq"))
     keep = events[-3]
     _as_dba(
+        *_referencing(f"seq > {int(keep.seq)}"),
         ("DELETE FROM workflow_caseevent WHERE seq > %s", [keep.seq]),
         ("UPDATE workflow_auditchainhead SET seq = %s, hash = %s WHERE id = 1", [keep.seq, keep.hash]),
     )
