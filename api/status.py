@@ -19,6 +19,7 @@ from .parsers import StrictJSONParser
 from .presenters import (
     CaseHallsSerializer,
     ClockFieldsSerializer,
+    CommitmentSerializer,
     CorrectionItemSerializer,
     DepartmentProgressSerializer,
     DocumentSerializer,
@@ -94,6 +95,7 @@ class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     documents = DocumentSerializer(many=True, help_text="可下载的文书：POST /api/status/documents/{id}/download")
     files = ApplicantFileSerializer(many=True, help_text="已提交的材料文件（仅名称、类型与大小）")
     rating = RatingStateSerializer(help_text="好差评")
+    commitments = CommitmentSerializer(many=True, help_text="告知承诺及其事中事后核查（核查不实时证照撤销）")
     allowed_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=APPLICANT_ACTION_CHOICES),
         help_text="申请人现在可以进行的操作：correct（一次性补正）、withdraw（撤回）",

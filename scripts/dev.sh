@@ -168,7 +168,7 @@ cmd_prod() {
   setup_system
   setup_python
   start_services
-  # Two roles (docs/security.md → "Database roles"): the owner migrates and grants; the app connects as a role that
+  # Two roles (docs/security.md → "The audit trail"): the owner migrates and grants; the app connects as a role that
   # owns nothing, so it cannot disable the audit trail's triggers, truncate or alter tables.
   export MIGRATE_DATABASE_URL=${MIGRATE_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/onething}
   export DATABASE_URL=${DATABASE_URL:-postgresql://onething_app@127.0.0.1:5432/onething}

@@ -132,9 +132,14 @@ def licence_keys(case_id: int) -> list[str]:
 def expected_keys(case: Case) -> list[str]:
     """Every document the case's history calls for so far (e-licences excluded: the conclusion notice's task
     issues those). For recovery: what ``manage.py issue_documents`` issues when a queued task was lost."""
+    return expected_keys_of(CaseEvent.objects.filter(case=case).order_by("id").values_list("kind", "data"))
+
+
+def expected_keys_of(events) -> list[str]:
+    """``expected_keys`` over one case's (kind, data) events in order."""
     keys: list[str] = []
     review_round = 0
-    for kind, data in CaseEvent.objects.filter(case=case).order_by("id").values_list("kind", "data"):
+    for kind, data in events:
         if kind == "task_completed" and data.get("review_round"):
             review_round = data["review_round"]  # the department decisions of the round being decided
         for key in keys_for_event(kind, review_round):

@@ -342,7 +342,7 @@ def receipt(request, case_no: str):
 @require_POST
 @staff_view(*WINDOW)
 def case_accept(request, case_no: str):
-    """受理, or 容缺受理 when deferrable materials carry a promised date."""
+    """受理, or 容缺受理 when deferrable materials carry a promised date; 告知承诺 for those ticked ``commit``."""
     case = selectors.case_get(user=request.user, case_no=case_no)
     promised = promised_dates(request.POST, selectors.case_merged_form(case))
     verified, method = _identity(request)
@@ -355,6 +355,7 @@ def case_accept(request, case_no: str):
             identity_verified=verified,
             identity_method=method,
             materials=intake_from_post(request.POST),
+            commitments=[{"material": code} for code in dict.fromkeys(request.POST.getlist("commit"))],
         )
     except ValidationFailed as exc:
         messages.error(request, _messages_of(exc))

@@ -40,6 +40,7 @@ from .clock import (
     notification_deliver,
     supervision_sweep,
 )
+from .commitments import commitment_check_decide
 from .deployment import Deployed, process_versions_deploy
 from .documents import document_issue
 from .extensions import case_extension_request, extension_request_decide
@@ -82,6 +83,7 @@ __all__ = [
     "catalogue_export",
     "catalogue_import",
     "catalogue_import_preview",
+    "commitment_check_decide",
     "deemed_acceptance_sweep",
     "document_issue",
     "due_dates_recompute",
