@@ -248,7 +248,8 @@ class SubmittedSerializer(serializers.Serializer):
     replayed = serializers.BooleanField(help_text="同一幂等键的重复提交：返回同一办件")
     status = serializers.CharField()
     status_label = serializers.CharField()
-    channel = serializers.CharField()
+    channel = serializers.CharField(help_text="online 网上 / kiosk 自助终端")
+    channel_label = serializers.CharField()
 
 
 class DraftSubmitApi(ApplicantApi):
@@ -280,5 +281,6 @@ class DraftSubmitApi(ApplicantApi):
             "status": case.status,
             "status_label": case.get_status_display(),
             "channel": case.channel,
+            "channel_label": case.get_channel_display(),
         }
         return Response(SubmittedSerializer(body).data, status=200 if submitted.replayed else 201)
