@@ -54,7 +54,11 @@ def test_a_draft_is_saved_resumed_by_code_and_prechecked_into_one_list(users):
     fields = {p["target"]: p for p in check["problems"] if p["kind"] == "field"}
     assert {"business_scope", "address", "registered_capital"} <= set(fields)
     assert all("请" in p["message"] or "填写" in p["message"] for p in fields.values())
-    assert "区市场监督管理局" in fields["business_scope"]["departments"]
+    # departments by code, their names beside them (docs/api.md "Vocabulary")
+    assert "market_regulation" in fields["business_scope"]["departments"]
+    assert "区市场监督管理局" in fields["business_scope"]["department_names"]
+    assert all(len(p["departments"]) == len(p["department_names"]) for p in check["problems"])
+    assert {i["department"] for i in check["items"]} == {"market_regulation", "public_security", "tax"}
     materials = {p["target"] for p in check["problems"] if p["kind"] == "material"}
     assert materials == {m for m in handed_in() if m in materials} and materials  # every required one is listed
     assert check["estimated_completion_date"] and check["promised_limit_days"] >= 1
