@@ -242,6 +242,13 @@ class TaskCompleteApi(APIView):
         opinion = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
         corrections = CorrectionItemSerializer(many=True, required=False, default=list, max_length=100)
         result = serializers.DictField(required=False, default=dict, help_text="准予时的办理结果")
+        legal_basis = serializers.CharField(
+            max_length=500,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="不予许可的法律依据（办结通知书写明；不填时写事项的设定依据）",
+        )
 
         def validate_result(self, value):
             serializer = TaskCompleteApi.ResultSerializer(data=value)

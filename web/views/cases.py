@@ -9,7 +9,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from workflow import selectors
-from workflow.labels import IDENTITY_METHODS
+from workflow.labels import IDENTITY_METHODS, normalise_case_no
 
 from .. import schema_form
 from ..access import staff_view
@@ -22,7 +22,7 @@ from .clock import PROCEDURE_CHOICES
 @staff_view()
 def case_find(request):
     """The header's search box: a case number goes straight to its page."""
-    case_no = "".join(request.GET.get("case_no", "").split())
+    case_no = normalise_case_no(request.GET.get("case_no", ""))
     if not CASE_NO_RE.fullmatch(case_no):
         messages.error(request, "办件编号应为 20 位数字")
         return redirect("web:home")

@@ -55,9 +55,11 @@ from .catalogue import (
     one_thing_list,
     one_things,
 )
+from .commitments import CheckRow, CommitmentRow, case_commitments, commitment_checks
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
 from .drafts import DraftFile, DraftView, draft_precheck, draft_view, own_drafts
 from .extensions import extension_request_list, extension_request_view
+from .licences import LicenceCheck, mask_name
 from .materials import (
     INTAKE_STATUS_LABELS,
     IntakeRow,
@@ -119,7 +121,9 @@ __all__ = [
     "ApplicantView",
     "CaseSummary",
     "CaseView",
+    "CheckRow",
     "ClockView",
+    "CommitmentRow",
     "CorrectionRequest",
     "DepartmentProgress",
     "DocumentRow",
@@ -129,6 +133,7 @@ __all__ = [
     "IntakeRow",
     "ItemNotApplicable",
     "ItemResult",
+    "LicenceCheck",
     "Material",
     "MaterialGroup",
     "MaterialsBlock",
@@ -150,6 +155,7 @@ __all__ = [
     "asked_materials",
     "case_applicant_view",
     "case_checklist",
+    "case_commitments",
     "case_document",
     "case_documents",
     "case_events",
@@ -161,6 +167,7 @@ __all__ = [
     "case_tasks",
     "case_view",
     "checklist",
+    "commitment_checks",
     "corrected_fields",
     "correction_history",
     "correction_item_label",
@@ -176,6 +183,7 @@ __all__ = [
     "hall_list",
     "inbox",
     "intake_record",
+    "mask_name",
     "material_file_content",
     "material_file_get",
     "material_groups",

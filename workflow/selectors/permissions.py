@@ -70,6 +70,7 @@ class Action(StrEnum):
     REASSIGN = "reassign"
     COMPLETE = "complete"  # decide: approve, reject, need correction
     POST_REVIEW = "post_review"  # 秒批事后复核
+    CHECK_COMMITMENT = "check_commitment"  # 告知承诺的事中事后核查
 
 
 ACTION_CHOICES = [(str(action), str(action)) for action in Action]
@@ -97,6 +98,7 @@ ROLES: dict[Action, tuple[str, ...]] = {
     Action.CLAIM: (Role.REVIEWER,),
     Action.COMPLETE: (Role.REVIEWER,),
     Action.POST_REVIEW: (Role.REVIEWER,),
+    Action.CHECK_COMMITMENT: (Role.REVIEWER,),
     Action.UNCLAIM: (Role.REVIEWER, Role.SUPERVISOR, Role.ADMINISTRATOR),
     Action.REASSIGN: (Role.REVIEWER, Role.SUPERVISOR, Role.ADMINISTRATOR),
 }
@@ -269,6 +271,7 @@ def check(
     facts: Facts | None = None,
     material_code: str | None = None,
     pause=None,
+    commitment_check=None,
 ) -> None:
     """Raise the domain error that refuses ``action`` by ``viewer`` on ``case`` (and ``task``), if any.
 
@@ -362,6 +365,14 @@ def check(
             raise AlreadyPostReviewed()
         if task.not_applicable_reason:  # its item stopped applying (不再适用): the approval issued nothing
             raise Conflict("该事项补正后已不再适用，秒批结果未产生证照，无需事后复核")
+    elif action == Action.CHECK_COMMITMENT:
+        _role(viewer, action)
+        if commitment_check is None or commitment_check.department_id != viewer.department:
+            raise NotFound("未找到该核查")
+        if not halls.sees_case(viewer.staff, case):
+            raise NotFound("未找到该核查")
+        if commitment_check.outcome:
+            raise Conflict("该告知承诺已核查，不能重复核查")
     else:  # pragma: no cover - every action has its rule
         raise ValueError(action)
 
