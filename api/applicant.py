@@ -175,6 +175,7 @@ class OwnCaseSerializer(serializers.Serializer):
     one_thing_name = serializers.CharField()
     status = serializers.CharField()
     status_label = serializers.CharField()
+    outcome = serializers.CharField(allow_blank=True, help_text="办理结果：approved 准予 / rejected 不予；尚无结果为空")
     outcome_label = serializers.CharField(allow_blank=True)
     channel = serializers.CharField()
     channel_label = serializers.CharField()

@@ -201,13 +201,17 @@ class ProblemSerializer(serializers.Serializer):
     target = serializers.CharField(help_text="字段名、材料编码或事项编码")
     label = serializers.CharField()
     message = serializers.CharField()
-    departments = serializers.ListField(child=serializers.CharField(), help_text="涉及的部门")
+    departments = serializers.ListField(child=serializers.CharField(), help_text="涉及的部门（部门编码）")
+    department_names = serializers.ListField(
+        child=serializers.CharField(), help_text="涉及的部门名称（与 departments 同序）"
+    )
     blocking = serializers.BooleanField(help_text="true：不改正将无法受理；false：提示（不影响提交）")
 
 
 class ItemOutlookSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
+    department = serializers.CharField(help_text="审查部门编码")
     department_name = serializers.CharField()
     auto_approval = serializers.CharField(
         allow_blank=True, help_text="approve：秒批规则将自动准予；manual：转人工审查；空：人工审查的事项"
@@ -248,7 +252,8 @@ class SubmittedSerializer(serializers.Serializer):
     replayed = serializers.BooleanField(help_text="同一幂等键的重复提交：返回同一办件")
     status = serializers.CharField()
     status_label = serializers.CharField()
-    channel = serializers.CharField()
+    channel = serializers.CharField(help_text="online 网上 / kiosk 自助终端")
+    channel_label = serializers.CharField()
 
 
 class DraftSubmitApi(ApplicantApi):
@@ -280,5 +285,6 @@ class DraftSubmitApi(ApplicantApi):
             "status": case.status,
             "status_label": case.get_status_display(),
             "channel": case.channel,
+            "channel_label": case.get_channel_display(),
         }
         return Response(SubmittedSerializer(body).data, status=200 if submitted.replayed else 201)

@@ -14,7 +14,8 @@ from .tasks import TaskDetailApi
 class OneThingSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
-    lead_department = serializers.CharField(allow_null=True, help_text="牵头部门名称")
+    lead_department = serializers.CharField(allow_null=True, help_text="牵头部门编码")
+    lead_department_name = serializers.CharField(allow_null=True, help_text="牵头部门名称")
     promised_limit_days = serializers.IntegerField()
     version = serializers.IntegerField()
     departments = serializers.ListField(child=serializers.CharField())

@@ -143,7 +143,8 @@ class DocumentVerifyApi(APIView):
         sha256 = serializers.CharField()
         known = serializers.BooleanField(help_text="本系统出具过这份文件（SHA-256 一致）")
         case_no = serializers.CharField(allow_null=True)
-        kind = serializers.CharField(allow_null=True)
+        kind = serializers.CharField(allow_null=True, help_text="文书类型编码")
+        kind_label = serializers.CharField(allow_null=True, help_text="文书类型名称")
         title = serializers.CharField(allow_null=True)
 
     def handle_exception(self, exc):
@@ -170,6 +171,7 @@ class DocumentVerifyApi(APIView):
                     "known": True,
                     "case_no": "11010520261126000001",
                     "kind": "acceptance_receipt",
+                    "kind_label": "受理回执",
                     "title": "受理回执",
                 },
             )

@@ -74,7 +74,10 @@ class ApplicantFileSerializer(serializers.Serializer):
 
 class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     case_no = serializers.CharField()
+    one_thing = serializers.CharField(help_text="一件事标识")
     one_thing_name = serializers.CharField()
+    channel = serializers.CharField(help_text="申办渠道：window 窗口 / online 网上 / kiosk 自助终端")
+    channel_label = serializers.CharField()
     status = serializers.ChoiceField(choices=CaseStatus.choices)
     status_label = serializers.CharField()
     outcome = serializers.CharField(allow_blank=True)

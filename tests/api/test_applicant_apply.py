@@ -54,7 +54,11 @@ def test_a_draft_is_saved_resumed_by_code_and_prechecked_into_one_list(users):
     fields = {p["target"]: p for p in check["problems"] if p["kind"] == "field"}
     assert {"business_scope", "address", "registered_capital"} <= set(fields)
     assert all("请" in p["message"] or "填写" in p["message"] for p in fields.values())
-    assert "区市场监督管理局" in fields["business_scope"]["departments"]
+    # departments by code, their names beside them (docs/api.md "Vocabulary")
+    assert "market_regulation" in fields["business_scope"]["departments"]
+    assert "区市场监督管理局" in fields["business_scope"]["department_names"]
+    assert all(len(p["departments"]) == len(p["department_names"]) for p in check["problems"])
+    assert {i["department"] for i in check["items"]} == {"market_regulation", "public_security", "tax"}
     materials = {p["target"] for p in check["problems"] if p["kind"] == "material"}
     assert materials == {m for m in handed_in() if m in materials} and materials  # every required one is listed
     assert check["estimated_completion_date"] and check["promised_limit_days"] >= 1
@@ -92,6 +96,7 @@ def test_a_submission_is_one_case_in_the_windows_queue_whatever_the_taps(users, 
     assert first.status_code == 201, first.content
     body = first.json()
     assert body["query_code"] and body["replayed"] is False and body["channel"] == "online"
+    assert body["channel_label"] == "网上"  # a code field comes with its label (docs/api.md "Vocabulary")
     # A double tap: the same key answers the same case, without the query code again.
     second = wang.post(f"/api/applicant/drafts/{draft['id']}/submit", headers={"Idempotency-Key": key})
     assert second.status_code == 200 and second.json()["case_no"] == body["case_no"]
@@ -112,13 +117,17 @@ def test_a_submission_is_one_case_in_the_windows_queue_whatever_the_taps(users, 
     assert set(case.files.values_list("material_code", flat=True)) == set(handed_in())
     opened = CaseEvent.objects.get(case=case, kind="opened")
     assert opened.actor_label == "申请人" and opened.data["identity"] == {"method": "sms"}
-    # The query code works for the status lookup, like a window's receipt.
-    assert (
-        client_for(None)
-        .post("/api/status", {"case_no": case.case_no, "query_code": body["query_code"]}, format="json")
-        .status_code
-        == 200
+    # The query code works for the status lookup, like a window's receipt; the one-thing by key and name.
+    status = client_for(None).post(
+        "/api/status", {"case_no": case.case_no, "query_code": body["query_code"]}, format="json"
     )
+    assert status.status_code == 200
+    assert {k: status.json()[k] for k in ("one_thing", "one_thing_name", "channel", "channel_label")} == {
+        "one_thing": "enterprise_start",
+        "one_thing_name": "企业开办一件事",
+        "channel": "online",
+        "channel_label": "网上",
+    }
     # It waits in the window's 预审 list; the window accepts it with the existing path (materials from the files).
     assert case.case_no in [c.case_no for c in selectors.window_worklist(user=users["window1"]).received]
     window = client_for("window1").get(f"/api/cases/{case.case_no}").json()
@@ -126,7 +135,8 @@ def test_a_submission_is_one_case_in_the_windows_queue_whatever_the_taps(users, 
     services.case_accept(user=users["window1"], case_no=case.case_no)
     assert SmsMessage.objects.filter(case=case, template="accepted").count() == 1
     # My cases shows it.
-    assert [c["case_no"] for c in wang.get("/api/applicant/cases").json()] == [case.case_no]
+    [mine] = wang.get("/api/applicant/cases").json()
+    assert mine["case_no"] == case.case_no and (mine["outcome"], mine["outcome_label"]) == ("", "")
 
 
 def test_anothers_draft_and_draft_code_are_unreachable(users):

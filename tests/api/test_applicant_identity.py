@@ -92,6 +92,7 @@ def test_codes_are_throttled_per_number_and_per_address(users):
     throttled = post(client, "/api/applicant/identity/code", MOTHER)
     assert_error(throttled, 429, "throttled")
     assert "1 分钟" in throttled.json()["message"]
+    assert 1 <= int(throttled["Retry-After"]) <= 60  # 429 always says when to come back (docs/api.md "Errors")
     same_phone_other_id = {"id_number": "440524198801010011", "phone": MOTHER["phone"]}
     assert post(client, "/api/applicant/identity/code", same_phone_other_id).status_code == 429
     # One address asking for many numbers.
@@ -101,6 +102,7 @@ def test_codes_are_throttled_per_number_and_per_address(users):
         assert post(client, "/api/applicant/identity/code", person, REMOTE_ADDR="10.9.9.9").status_code == 202
     last = post(client, "/api/applicant/identity/code", {**MOTHER, "phone": "13300000000"}, REMOTE_ADDR="10.9.9.9")
     assert_error(last, 429, "throttled")
+    assert int(last["Retry-After"]) >= 1
 
 
 def test_bad_input_is_a_clear_400(users):

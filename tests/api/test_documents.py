@@ -164,6 +164,7 @@ def test_the_original_verifies_as_valid_and_known_and_a_one_byte_change_as_inval
     body = original.json()
     assert body["valid"] is True and body["intact"] is True and body["reason"] == "有效，未被篡改"
     assert body["known"] is True and body["case_no"] == ref.case_no and body["kind"] == "acceptance_receipt"
+    assert body["kind_label"] == "受理回执"
     assert body["sha256"] == document.sha256 and settings.ONETHING_HALL_NAME in body["signer"]
     assert body["signed_at"]
 

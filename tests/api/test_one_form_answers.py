@@ -99,6 +99,10 @@ def test_signboard_measurements_are_numbers_of_metres_within_bounds(client_for):
 
 def test_the_one_thing_publishes_its_conditions_and_what_each_field_is_asked_for(client_for):
     body = get(client_for("window1"), "/api/one-things/restaurant_start").json()
+    # the lead department by code, its name beside it (docs/api.md "Vocabulary"), in the list as in the detail
+    assert (body["lead_department"], body["lead_department_name"]) == ("market_regulation", "区市场监督管理局")
+    [brief] = [o for o in get(client_for("window1"), "/api/one-things").json() if o["key"] == "restaurant_start"]
+    assert (brief["lead_department"], brief["lead_department_name"]) == ("market_regulation", "区市场监督管理局")
 
     conditions = {item["item_code"]: item.get("condition") for item in body["items"]}
     assert conditions["000120501000"] == {"field": "outdoor_signboard", "equals": True}

@@ -92,6 +92,7 @@ class OwnCase:
     one_thing_name: str
     status: str
     status_label: str
+    outcome: str  # approved / rejected / "" (no result yet)
     outcome_label: str
     channel: str
     channel_label: str
@@ -128,6 +129,7 @@ def own_cases(*, id_number: str) -> list[OwnCase]:
             one_thing_name=case.one_thing.name,
             status=case.status,
             status_label=case.get_status_display(),
+            outcome=case.outcome,
             outcome_label=OUTCOME_LABELS.get(case.outcome, ""),
             channel=case.channel,
             channel_label=case.get_channel_display(),

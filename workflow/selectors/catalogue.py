@@ -37,7 +37,8 @@ class OneThingBrief:
 
     key: str
     name: str
-    lead_department: str | None  # name
+    lead_department: str | None  # code
+    lead_department_name: str | None
     promised_limit_days: int
     version: int
     departments: list[str]
@@ -47,7 +48,8 @@ def _brief(one_thing: OneThing) -> dict:
     return {
         "key": one_thing.key,
         "name": one_thing.name,
-        "lead_department": one_thing.lead_department.name if one_thing.lead_department_id else None,
+        "lead_department": one_thing.lead_department_id or None,
+        "lead_department_name": one_thing.lead_department.name if one_thing.lead_department_id else None,
         "promised_limit_days": one_thing.promised_limit_days,
         "version": one_thing.current_version.number,
         "departments": list(one_thing.current_version.departments),

@@ -63,6 +63,7 @@ class DocumentVerification:
     known: bool
     case_no: str | None
     kind: str | None
+    kind_label: str | None
     title: str | None
 
 
@@ -87,5 +88,6 @@ def document_verification(content: bytes) -> DocumentVerification:
         known=document is not None,
         case_no=document.case.case_no if document else None,
         kind=document.kind if document else None,
+        kind_label=document.get_kind_display() if document else None,
         title=document.title if document else None,
     )

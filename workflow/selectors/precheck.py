@@ -67,7 +67,8 @@ class Problem:
     target: str  # field name, material code, item code
     label: str  # the field's title, the material's or the item's name
     message: str
-    departments: list[str] = field(default_factory=list)  # names of the departments concerned
+    departments: list[str] = field(default_factory=list)  # codes of the departments concerned
+    department_names: list[str] = field(default_factory=list)  # their names, in the same order
     blocking: bool = True  # False: it will not stop the application, but the applicant should know
 
     @property
@@ -88,6 +89,7 @@ PROBLEM_KINDS = {
 class ItemOutlook:
     code: str
     name: str
+    department: str  # code
     department_name: str
     auto_approval: str  # "" (a person reviews), "approve" (秒批 will approve), "manual" (rules send it to a person)
     rule: str
@@ -105,9 +107,14 @@ class Precheck:
     estimated_provisional: bool  # the date runs into a year whose holiday arrangement is not published yet
 
 
-def _field_departments(composition: Composition, name: str, names: Mapping[str, str]) -> list[str]:
-    uses = composition.provenance.get(name) or []
-    return list(dict.fromkeys(names.get(u.get("department", ""), u.get("department", "")) for u in uses))
+def _departments(codes: Iterable[str], names: Mapping[str, str]) -> dict[str, list[str]]:
+    """``departments`` (codes) and ``department_names`` of a problem, each department once, in order."""
+    codes = [code for code in dict.fromkeys(codes) if code]
+    return {"departments": codes, "department_names": [names.get(code, code) for code in codes]}
+
+
+def _field_departments(composition: Composition, name: str, names: Mapping[str, str]) -> dict[str, list[str]]:
+    return _departments((u.get("department", "") for u in composition.provenance.get(name) or []), names)
 
 
 def precheck(
@@ -130,7 +137,7 @@ def precheck(
     for name, messages in checked.errors.items():
         title = composition.field_title(name) if name != "form" else "申请表"
         for message in messages:
-            problems.append(Problem("field", name, title, message, _field_departments(composition, name, names)))
+            problems.append(Problem("field", name, title, message, **_field_departments(composition, name, names)))
     answers = checked.answers
 
     # Materials for these answers: uploaded, an e-licence the applicant holds (免提交), or fetched by the system.
@@ -149,7 +156,7 @@ def precheck(
     ]
     for material in required:
         code = material["code"]
-        departments = list(dict.fromkeys(names.get(u.get("department", ""), "") for u in material.get("needed_by", [])))
+        departments = _departments((u.get("department", "") for u in material.get("needed_by", [])), names)
         if code in uploaded or code in held:
             continue
         if material.get("source") == "e_licence":
@@ -159,7 +166,7 @@ def precheck(
                     code,
                     material["name"],
                     "将由窗口从电子证照库调取；如库中没有，受理时会请您补交",
-                    [d for d in departments if d],
+                    **departments,
                     blocking=False,
                 )
             )
@@ -167,7 +174,7 @@ def precheck(
             message = "请上传" + ("（原件扫描件）" if material.get("original") else "")
             if material.get("deferrable"):
                 message += "；可容缺：也可承诺日后补交，由窗口决定是否容缺受理"
-            problems.append(Problem("material", code, material["name"], message, [d for d in departments if d]))
+            problems.append(Problem("material", code, material["name"], message, **departments))
 
     # The items that apply, and what their 秒批 decision tables say on this draft.
     applying = {item["item_code"] for item in forms.items_that_apply(merged, answers)}
@@ -193,13 +200,14 @@ def precheck(
                             item.code,
                             item.name,
                             f"不符合秒批（即时自动准予）条件：{reason}；将转人工审查",
-                            [names.get(item.department, item.department)],
+                            **_departments([item.department], names),
                             blocking=False,
                         )
                     )
             except (bpmn.ModelInvalid, bpmn.DecisionFailed):
                 outlook = "manual"
-        items.append(ItemOutlook(item.code, item.name, names.get(item.department, item.department), outlook, rule))
+        department = names.get(item.department, item.department)
+        items.append(ItemOutlook(item.code, item.name, item.department, department, outlook, rule))
 
     limits = clock.limits_of(composition)
     calendar = clock.working_calendar()

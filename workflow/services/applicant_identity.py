@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -88,15 +89,24 @@ def bound_phone(id_number: str) -> str | None:
 
 def _throttle(id_number: str, phone: str, address: str | None, now: dt.datetime) -> None:
     codes = ApplicantCode.objects
+
+    def retry_after(rows, seconds: int, most: int) -> int:
+        """Seconds until the window holds fewer than ``most`` codes again (the 429's Retry-After)."""
+        times = list(rows.order_by("-created_at").values_list("created_at", flat=True)[:most])
+        return max(1, math.ceil((times[-1] + dt.timedelta(seconds=seconds) - now).total_seconds()))
+
     for seconds, most in PER_NUMBER:
-        since = now - dt.timedelta(seconds=seconds)
-        if codes.filter(Q(id_number=id_number) | Q(phone=phone), created_at__gte=since).count() >= most:
+        rows = codes.filter(
+            Q(id_number=id_number) | Q(phone=phone), created_at__gte=now - dt.timedelta(seconds=seconds)
+        )
+        if rows.count() >= most:
             wait = "1 分钟" if seconds == 60 else ("1 小时" if seconds == 3600 else "明天")
-            raise TooManyCodes(f"获取验证码过于频繁，请{wait}后再试")
+            raise TooManyCodes(f"获取验证码过于频繁，请{wait}后再试", retry_after=retry_after(rows, seconds, most))
     if address:
         for seconds, most in PER_ADDRESS:
-            if codes.filter(address=address, created_at__gte=now - dt.timedelta(seconds=seconds)).count() >= most:
-                raise TooManyCodes("本网络获取验证码过于频繁，请稍后再试")
+            rows = codes.filter(address=address, created_at__gte=now - dt.timedelta(seconds=seconds))
+            if rows.count() >= most:
+                raise TooManyCodes("本网络获取验证码过于频繁，请稍后再试", retry_after=retry_after(rows, seconds, most))
 
 
 def _one_at_a_time(*keys: str) -> None:
