@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from workflow import labels, selectors, services
 from workflow.labels import IDENTITY_METHODS
 
+from .delivery import DeliveryChoiceSerializer
 from .errors import error_responses
 from .presenters import CaseSerializer
 
@@ -37,6 +38,15 @@ class ApplicantSerializer(serializers.Serializer):
     phone = serializers.RegexField(r"^1[3-9][0-9]{9}$", required=False, allow_blank=True, help_text="手机号码")
 
 
+class AgentInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="经办人姓名")
+    id_type = serializers.ChoiceField(
+        choices=list(labels.ID_TYPE_LABELS.items()), required=False, default=labels.DEFAULT_ID_TYPE
+    )
+    id_number = serializers.CharField(max_length=32, help_text="经办人证件号码")
+    phone = serializers.RegexField(r"^1[3-9][0-9]{9}$", required=False, allow_blank=True)
+
+
 class HallCodeField(serializers.CharField):
     """A hall code as a JSON string: a number is refused, not turned into text."""
 
@@ -61,6 +71,14 @@ class CaseOpenApi(APIView):
             help_text="审批地大厅编码（GET /api/halls）；与本大厅不同即为收受分离办件，默认本大厅",
         )
         materials = MATERIALS
+        delivery = DeliveryChoiceSerializer(
+            required=False,
+            help_text="结果送达方式（默认 pickup 窗口领取）；邮寄送达须填写地址。受理后、结果寄出或交付前可变更",
+        )
+        agent = AgentInputSerializer(
+            required=False,
+            help_text="帮办代办：经办人代申请人办理；须在 materials 中登记授权委托书（authorisation_letter）",
+        )
 
     class OutputSerializer(CaseSerializer):
         query_code = serializers.CharField(help_text="查询码：打印在受理回执上，系统只保存其摘要")
@@ -80,6 +98,8 @@ class CaseOpenApi(APIView):
             form=data.validated_data["form"],
             deciding_hall=data.validated_data["deciding_hall"] or None,
             materials=data.validated_data["materials"],
+            delivery=data.validated_data.get("delivery"),
+            agent=data.validated_data.get("agent"),
         )
         body = CaseSerializer(selectors.case_view(user=request.user, case=opened.case)).data
         return Response({**body, "query_code": opened.query_code}, status=status.HTTP_201_CREATED)
@@ -177,7 +197,8 @@ class CaseCorrectionApi(APIView):
 
 
 class CaseConcludeApi(APIView):
-    """办结：统一办理结果已送达申请人。"""
+    """办结：统一办理结果已送达申请人。送达未得到证明（窗口签收、邮件妥投、申请人下载）时为 409 delivery_not_proven；
+    送达得到证明时办件已自动办结，此接口只用于当时未能办结的办件。"""
 
     @extend_schema(
         operation_id="case_conclude",

@@ -1,7 +1,21 @@
 from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import auth, cases, catalogue, clock, documents, files, halls, query_codes, ratings, statistics, status, tasks
+from . import (
+    auth,
+    cases,
+    catalogue,
+    clock,
+    delivery,
+    documents,
+    files,
+    halls,
+    query_codes,
+    ratings,
+    statistics,
+    status,
+    tasks,
+)
 from .converters import CaseNumberConverter
 
 register_converter(CaseNumberConverter, "case_no")
@@ -20,6 +34,11 @@ urlpatterns = [
     path("cases/<case_no:case_no>/correction", cases.CaseCorrectionApi.as_view(), name="case-correction"),
     path("cases/<case_no:case_no>/conclude", cases.CaseConcludeApi.as_view(), name="case-conclude"),
     path("cases/<case_no:case_no>/withdraw", cases.CaseWithdrawApi.as_view(), name="case-withdraw"),
+    # 结果送达 (docs/api.md "Delivery")
+    path("cases/<case_no:case_no>/delivery", delivery.CaseDeliveryApi.as_view(), name="case-delivery"),
+    path("cases/<case_no:case_no>/handover", delivery.CaseHandoverApi.as_view(), name="case-handover"),
+    path("cases/<case_no:case_no>/mail", delivery.CaseMailApi.as_view(), name="case-mail"),
+    path("delivery/webhook", delivery.DeliveryWebhookApi.as_view(), name="delivery-webhook"),
     path(
         "cases/<case_no:case_no>/promises/<slug:material>/fulfil",
         cases.CasePromiseFulfilApi.as_view(),

@@ -193,6 +193,9 @@ ONETHING_HALL_PHONE = env_str("ONETHING_HALL_PHONE", "12345")
 ONETHING_UPLOAD_MAX_BYTES = env_int("ONETHING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 ONETHING_UPLOAD_MAX_FILES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_FILES_PER_CASE", 100)
 ONETHING_UPLOAD_MAX_BYTES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_BYTES_PER_CASE", 200 * 1024 * 1024)
+# 邮寄送达: the shared secret carriers sign their status webhook with (HMAC-SHA256 of the body); empty refuses every
+# call (docs/api.md "Delivery").
+ONETHING_DELIVERY_WEBHOOK_SECRET = env_str("ONETHING_DELIVERY_WEBHOOK_SECRET", "")
 # 好差评: working days a department has to rectify after a bad rating.
 ONETHING_RECTIFICATION_DAYS = env_int("ONETHING_RECTIFICATION_DAYS", 5)
 

@@ -136,3 +136,8 @@ class AlreadyPostReviewed(Conflict):
 class PostReviewTooEarly(Conflict):
     code = "post_review_too_early"
     message = "办件尚未形成统一办理结果，暂不能撤销；可先复核确认，或待统一反馈后再撤销"
+
+
+class DeliveryNotProven(Conflict):
+    code = "delivery_not_proven"
+    message = "办理结果尚未证明送达（窗口签收、邮件妥投或申请人下载），不能办结"

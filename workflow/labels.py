@@ -10,6 +10,7 @@ import forms
 
 from .calendar import PROVISIONAL_LABEL, PROVISIONAL_NOTE
 from .clock import Supervision
+from .delivery import POST_STATUSES, RECIPIENT_KINDS, SIGNATURE_METHODS, VISIT_REASONS
 from .documents import DocumentKind
 from .events import Audience, EventKind
 from .halls import IDENTITY_METHODS
@@ -19,6 +20,8 @@ from .models import (
     DIMENSIONS,
     SPECIAL_PROCEDURES,
     Decision,
+    DeliveryMethod,
+    DeliveryStatus,
     ExtensionRequestState,
     HumanTaskState,
     NotificationKind,
@@ -43,13 +46,19 @@ __all__ = [
     "ID_TYPE_LABELS",
     "OUTCOME_LABELS",
     "POST_REVIEW_OUTCOMES",
+    "POST_STATUSES",
     "PROGRESS_LABELS",
     "PROVISIONAL_LABEL",
     "PROVISIONAL_NOTE",
+    "RECIPIENT_KINDS",
+    "SIGNATURE_METHODS",
     "SPECIAL_PROCEDURES",
+    "VISIT_REASONS",
     "Audience",
     "CaseStatus",
     "Decision",
+    "DeliveryMethod",
+    "DeliveryStatus",
     "DocumentKind",
     "EventKind",
     "ExtensionRequestState",

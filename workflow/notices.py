@@ -12,6 +12,7 @@ code in it would be the code kept in clear. The receipt says where the code is (
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import logging
@@ -26,6 +27,7 @@ from .compositions import composition_of, materials_checklist
 from .documents import REVIEW_RIGHTS, DocumentKind
 from .errors import DocumentDamaged, NotFound, NotIssuable
 from .models import Case, CaseEvent, Decision, Document, ELicence, HumanTask
+from .models.documents import private_storage
 from .results import case_results
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 RECEIPT = "acceptance_receipt"
 REFUSAL = "refusal_notice"
 CONCLUSION = "conclusion_notice"
+DELIVERY_RECEIPT = "delivery_receipt"
 _CORRECTION = re.compile(r"correction_notice:round-(\d{1,4})")
 _LICENCE = re.compile(r"e_licence:([A-Za-z0-9_-]{1,64})")
 
@@ -78,6 +81,8 @@ def notice_for(case: Case, key: str) -> Notice:
         return _refusal(case)
     if key == CONCLUSION:
         return _conclusion(case)
+    if key == DELIVERY_RECEIPT:
+        return _delivery_receipt(case)
     if match := _CORRECTION.fullmatch(key):
         return _correction(case, int(match[1]))
     if match := _LICENCE.fullmatch(key):
@@ -115,6 +120,8 @@ def keys_for_event(kind: str, review_round: int = 0) -> list[str]:
         return [correction_key(review_round)]
     if kind in ("approve", "reject", "conclude"):
         return [CONCLUSION]
+    if kind == "handed_over":
+        return [DELIVERY_RECEIPT]
     return []
 
 
@@ -273,6 +280,49 @@ def _conclusion(case: Case) -> Notice:
     if case.outcome == "rejected":
         context["review_rights"] = REVIEW_RIGHTS
     return Notice(DocumentKind.CONCLUSION_NOTICE, DocumentKind.CONCLUSION_NOTICE.label, context)
+
+
+def _delivery_receipt(case: Case) -> Notice:
+    """送达回证: the handover at the window as the trail records it, with the recipient's signature."""
+    event = CaseEvent.objects.filter(case=case, kind="handed_over").order_by("id").first()
+    if event is None:
+        raise NotIssuable("办理结果尚未在窗口交付，不出具送达回证")
+    data = event.data
+    recipient = data.get("recipient") or {}
+    kind = "经办人，凭授权委托书" if recipient.get("kind") == "agent" else "申请人本人"
+    signature = data.get("signature") or {}
+    context = {
+        **_common(case, event.created_at),
+        "recipient": f"{recipient.get('name') or case.applicant_name}（{kind}）",
+        "identity_method": halls.IDENTITY_METHODS.get(data.get("identity_method"), data.get("identity_method") or "—"),
+        "items": list(data.get("items") or []),
+        "handed_over_at": event.created_at,
+        "window_name": WINDOW_NAME,
+        "officer_name": event.actor_label or WINDOW_NAME,
+        "signature_method": {"pad": "签名板电子签名", "scan": "纸质签收单扫描件"}.get(signature.get("method"), "签收"),
+        "signature_sha256": signature.get("sha256") or "—",
+        "agent_name": case.agent_name,
+    }
+    image = _signature_image(signature)
+    if image:
+        context["signature_image"] = image
+    return Notice(DocumentKind.DELIVERY_RECEIPT, DocumentKind.DELIVERY_RECEIPT.label, context)
+
+
+def _signature_image(signature: dict) -> str:
+    """The signature as a data: URI when it is an image kept intact (its digest matches), else ""."""
+    name, content_type = signature.get("file"), signature.get("content_type")
+    if not name or content_type not in ("image/png", "image/jpeg"):
+        return ""
+    storage = private_storage()
+    if not storage.exists(name):
+        return ""
+    with storage.open(name, "rb") as handle:
+        content = handle.read()
+    if hashlib.sha256(content).hexdigest() != signature.get("sha256"):
+        logger.error("signature %s does not match its sha256", name)
+        return ""
+    return f"data:{content_type};base64,{base64.b64encode(content).decode()}"
 
 
 def _licence(case: Case, item_code: str) -> Notice:

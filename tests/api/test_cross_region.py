@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.api.helpers import CJK, CaseRef, assert_error, case_body, field_errors, get, post, snapshot
+from tests.api.helpers import CJK, CaseRef, assert_error, case_body, field_errors, get, handover_body, post, snapshot
 from tests.conftest import DEPARTMENTS, REVIEWER_OF
 from workflow import halls, services
 from workflow.models import Hall, HumanTask, Staff, StaffRole
@@ -153,8 +153,8 @@ def test_accepted_away_decided_at_home_followed_by_both_halls_and_the_applicant(
     for client in (window1, window2):
         case = get(client, f"/api/cases/{case_no}").json()
         assert case["status"] == "approved" and case["cross_region"] is True
-    assert_error(post(window1, f"/api/cases/{case_no}/conclude"), 403, "permission_denied")
-    assert post(window2, f"/api/cases/{case_no}/conclude").json()["status"] == "concluded"
+    assert_error(post(window1, f"/api/cases/{case_no}/handover", handover_body()), 403, "permission_denied")
+    assert post(window2, f"/api/cases/{case_no}/handover", handover_body()).json()["status"] == "concluded"
 
     status = _status(CaseRef(case_no, code, 0))
     assert status["status"] == "concluded" and status["cross_region"] is True
@@ -223,7 +223,7 @@ ENDPOINTS = {
         "market_regulation",
         {"decision": "approve"},
     ),
-    "conclude": ("POST", "/api/cases/{case_no}/conclude", "cross_approved", None, None),
+    "hand over": ("POST", "/api/cases/{case_no}/handover", "cross_approved", None, handover_body()),
 }
 # fmt: off
 MATRIX = {
@@ -235,7 +235,7 @@ MATRIX = {
     "read market task":     (404, 404, 404, 200, 404, 200, 200,  404,  200),
     "claim market task":    (403, 403, 403, 200, 404, 200, 403,  403,  403),
     "complete market task": (403, 403, 403, 200, 404, 200, 403,  403,  403),
-    "conclude":             (403, 200, 404, 403, 403, 403, 403,  403,  403),
+    "hand over":            (403, 200, 404, 403, 403, 403, 403,  403,  403),
 }
 # fmt: on
 ERROR_CODES = {403: "permission_denied", 404: "not_found"}

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import APPLICANT, ENTERPRISE_FORM
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, hand_over
 from workflow import services
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, HumanTask, HumanTaskState
@@ -618,7 +618,7 @@ def test_rating_after_conclusion(client, correction_required, users):
     services.human_task_complete(
         user=users["police1"], task_id=open_task(case, "public_security").pk, decision="approve"
     )
-    services.case_conclude(user=users["window1"], case_no=case.case_no)
+    hand_over(users["window1"], case.case_no)
     body = client.post("/status/", lookup).content.decode()
     assert "服务评价（好差评）" in body and "非常满意" in body
     response = client.post("/status/rating/", lookup)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from tests.conftest import APPLICANT, ENTERPRISE_FORM, handed_in
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, hand_over, handed_in
 from tests.workflow.helpers import decide, open_and_accept, open_case, open_task
 from workflow import selectors, services
 from workflow.errors import DomainError, ValidationFailed
@@ -78,6 +78,7 @@ CASE_CALLS = {
     Action.ACCEPT: lambda user, case: services.case_accept(user=user, case_no=case.case_no, materials=handed_in()),
     Action.REFUSE: lambda user, case: services.case_refuse(user=user, case_no=case.case_no, reasons="不符合条件"),
     Action.CONCLUDE: lambda user, case: services.case_conclude(user=user, case_no=case.case_no),
+    Action.HAND_OVER: lambda user, case: hand_over(user, case.case_no),
     Action.WITHDRAW: lambda user, case: services.case_withdraw(case_no=case.case_no, reason="不办了", actor=user),
     Action.REISSUE_QUERY_CODE: lambda user, case: services.case_query_code_reissue(user=user, case_no=case.case_no),
     Action.START_PROCEDURE: lambda user, case: services.case_procedure_start(

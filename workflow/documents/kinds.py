@@ -46,6 +46,18 @@ e_licence 电子证照 — every kind's keys, and:
     valid_from      date  有效期自
     valid_to        date  有效期至 (or a str such as 长期)
 
+delivery_receipt 送达回证 (一窗通取) — every kind's keys, and:
+    one_thing_name, applicant_name   as above
+    recipient       str   领取人 (name, and 申请人本人 or 经办人（凭授权委托书）)
+    identity_method str   身份核验方式
+    items           list  [str]  what was handed over, one per entry
+    handed_over_at  date  送达（签收）时间
+    officer_name    str   交付人 (the clerk)
+    signature_method str  签收方式 (签名板电子签名 / 纸质签收单扫描件)
+    signature_sha256 str  the signature file's SHA-256 (printed; the file is kept privately)
+    signature_image str   optional; a data:image/png or data:image/jpeg URI of the signature, printed as signed
+    agent_name      str   optional; the case's agent (经办人) when one acts for the applicant
+
 Optional on the four notices (printed when given): query_code, window_name, officer_name, contact_phone, and for a
 case decided in another region (收受分离) accepting_place (收件地) and deciding_place (审批地), both str.
 """
@@ -66,6 +78,7 @@ class DocumentKind(models.TextChoices):
     CORRECTION_NOTICE = "correction_notice", "补正告知书"
     CONCLUSION_NOTICE = "conclusion_notice", "办结通知书"
     E_LICENCE = "e_licence", "电子证照"
+    DELIVERY_RECEIPT = "delivery_receipt", "送达回证"
 
 
 # Administrative Reconsideration Law (2023) Art. 20: 60 days; Administrative Litigation Law Art. 46: 6 months.
@@ -115,6 +128,19 @@ SPECS: dict[str, ContextSpec] = {
         rows={"results": ("item", "department", "decision", "licence_no", "validity")},
         optional=(*NOTICE_OPTIONAL, "review_rights"),
         blank_in_rows=frozenset({"licence_no", "validity"}),
+    ),
+    DocumentKind.DELIVERY_RECEIPT: ContextSpec(
+        required=(
+            *NOTICE,
+            "recipient",
+            "identity_method",
+            "handed_over_at",
+            "officer_name",
+            "signature_method",
+            "signature_sha256",
+        ),
+        lists_of_text=("items",),
+        optional=(*NOTICE_OPTIONAL, "signature_image", "agent_name"),
     ),
     DocumentKind.E_LICENCE: ContextSpec(
         required=(*COMMON, "licence_no", "holder", "item", "issuer", "valid_from", "valid_to")

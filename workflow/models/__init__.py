@@ -1,6 +1,18 @@
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
-from .case import CASE_NO_PATTERN, Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState
+from .case import (
+    CASE_NO_PATTERN,
+    PROVEN_DELIVERY,
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Decision,
+    DeliveryMethod,
+    DeliveryStatus,
+    DeliveryUpdate,
+    HumanTask,
+    HumanTaskState,
+)
 from .catalogue import (
     Department,
     HandlingLevel,
@@ -37,6 +49,7 @@ __all__ = [
     "CASE_NO_PATTERN",
     "DIMENSIONS",
     "GOOD_LEVELS",
+    "PROVEN_DELIVERY",
     "SPECIAL_PROCEDURES",
     "AuditChainHead",
     "CalendarDay",
@@ -51,6 +64,9 @@ __all__ = [
     "CompositionVersion",
     "DeadlineExtension",
     "Decision",
+    "DeliveryMethod",
+    "DeliveryStatus",
+    "DeliveryUpdate",
     "Department",
     "Document",
     "DueTimer",

@@ -54,6 +54,7 @@ from .catalogue import (
     one_thing_list,
     one_things,
 )
+from .delivery import DeliveryView, TripsView, case_trips, delivery_view
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
 from .extensions import extension_request_list, extension_request_view
 from .materials import (
@@ -110,6 +111,7 @@ __all__ = [
     "CaseView",
     "ClockView",
     "CorrectionRequest",
+    "DeliveryView",
     "DepartmentProgress",
     "DocumentRow",
     "ExtensionRequestRow",
@@ -124,6 +126,7 @@ __all__ = [
     "TaskPage",
     "TaskRow",
     "TimelineRow",
+    "TripsView",
     "Viewer",
     "WindowLists",
     "allowed_actions",
@@ -139,12 +142,14 @@ __all__ = [
     "case_merged_form",
     "case_summary",
     "case_tasks",
+    "case_trips",
     "case_view",
     "checklist",
     "corrected_fields",
     "correction_history",
     "correction_item_label",
     "correction_notice",
+    "delivery_view",
     "department_names",
     "diagram",
     "document_content",

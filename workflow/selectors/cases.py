@@ -20,6 +20,7 @@ from ..models import Case, CaseEvent, Decision, HumanTask, HumanTaskState, Mater
 from ..models import StaffRole as Role
 from ..results import case_results, latest_reviews
 from .catalogue import department_names
+from .delivery import DeliveryView, TripsView, case_trips, delivery_view
 from .documents import case_documents
 from .materials import Material, MaterialsBlock, checklist, materials_block
 from .permissions import Facts, Viewer, allowed_actions
@@ -364,6 +365,9 @@ class CaseView(CaseSummary):
     applicant_id_type: str
     applicant_id_number: str
     applicant_phone: str
+    agent: dict | None  # 帮办代办: {name, id_type, id_number, phone} of the agent (经办人), or None
+    delivery: DeliveryView
+    trips: TripsView
     form: dict
     departments: list[DepartmentProgress]
     tasks: list[CaseTask]
@@ -406,6 +410,9 @@ def case_view(*, user, case: Case) -> CaseView:
         applicant_id_type=case.applicant_id_type,
         applicant_id_number=case.applicant_id_number,
         applicant_phone=case.applicant_phone,
+        agent=case_agent(case),
+        delivery=delivery_view(case, tasks),
+        trips=case_trips(events),
         form=case.form_data,
         departments=progress_rows(case, tasks, viewer, names),
         tasks=rows,
@@ -430,6 +437,18 @@ def case_view(*, user, case: Case) -> CaseView:
         ],
         allowed_actions=sorted(allowed_actions(viewer, case, facts=facts)),
     )
+
+
+def case_agent(case: Case) -> dict | None:
+    """帮办代办: the agent (经办人) acting for the applicant, or None."""
+    if not case.agent_name:
+        return None
+    return {
+        "name": case.agent_name,
+        "id_type": case.agent_id_type,
+        "id_number": case.agent_id_number,
+        "phone": case.agent_phone,
+    }
 
 
 def materials_received(events: Iterable[CaseEvent]) -> list[str]:

@@ -19,12 +19,13 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from .. import calendar as cal
-from .. import halls
+from .. import delivery, halls
 from ..access import staff_of
 from ..errors import (
     AlreadyPostReviewed,
     CaseSuspended,
     Conflict,
+    DeliveryNotProven,
     DomainError,
     InvalidTransition,
     NotAutoApproved,
@@ -34,7 +35,16 @@ from ..errors import (
     TaskClaimedByOther,
 )
 from ..lifecycle import CaseStatus
-from ..models import Case, ExtensionRequest, ExtensionRequestState, HumanTask, HumanTaskState, MaterialPromise, Staff
+from ..models import (
+    Case,
+    DeliveryMethod,
+    ExtensionRequest,
+    ExtensionRequestState,
+    HumanTask,
+    HumanTaskState,
+    MaterialPromise,
+    Staff,
+)
 from ..models import StaffRole as Role
 
 
@@ -53,6 +63,10 @@ class Action(StrEnum):
     START_PROCEDURE = "start_procedure"
     END_PROCEDURE = "end_procedure"
     REQUEST_EXTENSION = "request_extension"
+    # the window, on the result's delivery (结果送达)
+    CHANGE_DELIVERY = "change_delivery"
+    HAND_OVER = "hand_over"  # 一窗通取: hand the result over at the window
+    MAIL = "mail"  # record the carrier and waybill of a mailed result
     # on a department task
     CLAIM = "claim"
     UNCLAIM = "unclaim"
@@ -75,6 +89,9 @@ CASE_ACTIONS = (
     Action.START_PROCEDURE,
     Action.END_PROCEDURE,
     Action.REQUEST_EXTENSION,
+    Action.CHANGE_DELIVERY,
+    Action.HAND_OVER,
+    Action.MAIL,
 )
 TASK_ACTIONS = (Action.CLAIM, Action.UNCLAIM, Action.REASSIGN, Action.COMPLETE, Action.POST_REVIEW)
 # Who may call each action at all: the services check this first, before reading anything.
@@ -83,6 +100,7 @@ ROLES: dict[Action, tuple[str, ...]] = {
     **dict.fromkeys(
         (Action.START_PROCEDURE, Action.END_PROCEDURE, Action.REQUEST_EXTENSION), (Role.WINDOW, Role.REVIEWER)
     ),
+    **dict.fromkeys((Action.CHANGE_DELIVERY, Action.HAND_OVER, Action.MAIL), (Role.WINDOW,)),
     Action.CLAIM: (Role.REVIEWER,),
     Action.COMPLETE: (Role.REVIEWER,),
     Action.POST_REVIEW: (Role.REVIEWER,),
@@ -93,6 +111,9 @@ UPLOAD_STATES = (CaseStatus.RECEIVED, CaseStatus.CORRECTION_REQUIRED)
 PROMISE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.SUSPENDED)  # files only for a promised (容缺) material
 EXTENDABLE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUIRED)
 RESULT_STATES = (CaseStatus.APPROVED, CaseStatus.REJECTED)
+NOT_ENDED_STATES = tuple(
+    s for s in CaseStatus if s not in (CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN)
+)
 
 
 @dataclass(frozen=True)
@@ -247,6 +268,27 @@ def check(
     elif action == Action.CONCLUDE:
         _window(viewer, case, action)
         _status(case, RESULT_STATES, "办件尚未形成统一办理结果")
+        if not delivery.is_proven(case):  # 办结 only once the result is proven delivered
+            raise DeliveryNotProven()
+    elif action == Action.CHANGE_DELIVERY:
+        _window(viewer, case, action)
+        _status(case, NOT_ENDED_STATES, "办件已结束，不能变更送达方式")
+        if not delivery.may_change_method(case):
+            raise Conflict("办理结果已寄出或已送达，不能变更送达方式（邮件退回后可重新选择）")
+    elif action == Action.HAND_OVER:
+        _window(viewer, case, action)
+        _status(case, RESULT_STATES, "办件尚未形成统一办理结果，没有可交付的结果")
+        if case.delivery_method != DeliveryMethod.PICKUP:
+            raise Conflict("送达方式不是窗口领取：请先变更送达方式为窗口领取")
+        if delivery.is_proven(case):
+            raise Conflict("办理结果已送达")
+    elif action == Action.MAIL:
+        _window(viewer, case, action)
+        _status(case, RESULT_STATES, "办件尚未形成统一办理结果，没有可寄出的结果")
+        if case.delivery_method != DeliveryMethod.POST:
+            raise Conflict("送达方式不是邮寄送达：请先变更送达方式并填写邮寄地址")
+        if not delivery.may_change_method(case):
+            raise Conflict("办理结果已寄出或已送达")
     elif action == Action.WITHDRAW:
         _applicant_or_window(viewer, case, action)
         if not can_proceed(case.withdraw):

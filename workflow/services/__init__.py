@@ -38,6 +38,15 @@ from .clock import (
     notification_deliver,
     supervision_sweep,
 )
+from .delivery import (
+    DeliveryUpdateResult,
+    Signature,
+    case_delivery_change,
+    case_handover,
+    case_mail,
+    delivery_status_update,
+    result_download_record,
+)
 from .deployment import Deployed, process_versions_deploy
 from .documents import document_issue
 from .extensions import case_extension_request, extension_request_decide
@@ -53,16 +62,21 @@ __all__ = [
     "CaseMigration",
     "CatalogueImportPreview",
     "CompositionImpact",
+    "DeliveryUpdateResult",
     "Deployed",
     "ItemLink",
     "OpenedCase",
     "Recomputed",
+    "Signature",
     "auto_approval_review",
     "case_accept",
     "case_conclude",
     "case_correction_submit",
     "case_deadline_extend",
+    "case_delivery_change",
     "case_extension_request",
+    "case_handover",
+    "case_mail",
     "case_migrate",
     "case_open",
     "case_procedure_end",
@@ -77,6 +91,7 @@ __all__ = [
     "catalogue_import",
     "catalogue_import_preview",
     "deemed_acceptance_sweep",
+    "delivery_status_update",
     "document_issue",
     "due_dates_recompute",
     "due_timer_fire",
@@ -100,6 +115,7 @@ __all__ = [
     "process_xml",
     "promises_lapse",
     "rectification_resolve",
+    "result_download_record",
     "service_item_save",
     "supervision_sweep",
 ]

@@ -14,6 +14,7 @@ import forms
 from .. import halls, query_codes, reactions
 from ..access import require_role
 from ..compositions import composition_by_id, composition_of
+from ..delivery import AUTHORISATION_LETTER, VISIT_REASONS
 from ..errors import (
     Conflict,
     NoTaskToComplete,
@@ -22,12 +23,23 @@ from ..errors import (
     ValidationFailed,
 )
 from ..events import EventKind, case_event
-from ..models import Case, CaseEvent, CaseNumberCounter, Decision, HumanTask, HumanTaskState, OneThing, StaffRole
+from ..models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    Decision,
+    DeliveryMethod,
+    HumanTask,
+    HumanTaskState,
+    OneThing,
+    StaffRole,
+)
 from ..results import reuse_licences
 from ..selectors.cases import case_checklist, materials_received
 from ..selectors.materials import missing_required_materials, unknown_materials
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
+from .delivery import agent_problems, delivery_problems
 from .engine import begin_step, complete_engine_task, lock_case, model_for, persist_step, save_status
 from .promises import check_promises, record_promises
 
@@ -47,6 +59,8 @@ def case_open(
     form: dict,
     deciding_hall: str | None = None,
     materials: Iterable[str] = (),
+    delivery: dict | None = None,
+    agent: dict | None = None,
 ) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
 
@@ -59,6 +73,12 @@ def case_open(
     hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
     hall's do. ``materials``: codes of the checklist's materials the applicant handed in at the window,
     recorded with the opening; acceptance needs every required one (``case_accept``).
+
+    ``delivery``: how the result will be delivered (``method`` pickup — the default —, post with an ``address``
+    {recipient, phone, address}, or electronic); changeable until the result leaves the hall. ``agent``: 帮办代办,
+    the agent (经办人: name, id_type, id_number, phone) acting for the applicant, with the authorisation letter
+    among ``materials`` (code ``authorisation_letter``). The submission at the window is the case's first trip
+    (a ``visit`` event).
     """
     staff = require_role(user, StaffRole.WINDOW)
     accepting = halls.hall_of(staff)
@@ -89,13 +109,21 @@ def case_open(
     composition = composition_by_id(pinned.pk)
     applicant_errors = applicant_problems(applicant)
     checked = forms.check_answers(composition.merged_form, form)
+    materials = list(materials)
     material_errors = _unknown_materials(composition.materials, materials)
-    if checked.errors or hall_errors or applicant_errors or material_errors:
+    delivery = delivery or {}
+    address, delivery_errors = delivery_problems(
+        delivery.get("method") or DeliveryMethod.PICKUP, delivery.get("address")
+    )
+    agent_row, agent_errors = agent_problems(agent, materials)
+    if checked.errors or hall_errors or applicant_errors or material_errors or delivery_errors or agent_errors:
         raise ValidationFailed(
             field_errors={
                 **applicant_errors,
+                **agent_errors,
                 **hall_errors,
                 **material_errors,
+                **delivery_errors,
                 **{f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()},
             }
         )
@@ -124,6 +152,13 @@ def case_open(
         opened_by=user,
         accepting_hall=accepting,
         deciding_hall=deciding,
+        delivery_method=delivery.get("method") or DeliveryMethod.PICKUP,
+        delivery_address=address,
+        trips=1,  # the submission at the window (its visit event below)
+        agent_name=agent_row.get("name", ""),
+        agent_id_type=agent_row.get("id_type", ""),
+        agent_id_number=agent_row.get("id_number", ""),
+        agent_phone=agent_row.get("phone", ""),
     )
     step = Step(case=case, instance=instance, actor=user, open_tasks=[])
     halls_data = {"deciding_hall": deciding.code} if deciding != accepting else {}
@@ -135,6 +170,15 @@ def case_open(
         hall=accepting.code,
         **halls_data,
         materials=sorted(set(materials)),
+        delivery=case.delivery_method,
+        **({"agent": {"name": case.agent_name, "id_type": case.agent_id_type}} if agent_row else {}),
+    )
+    step.event(
+        "visit",
+        department="window",
+        reason="submission",
+        reason_label=VISIT_REASONS["submission"],
+        by="agent" if agent_row else "applicant",
     )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
@@ -290,7 +334,8 @@ def _verified_identity(case: Case, identity: dict) -> dict | None:
 
 
 def _unknown_materials(materials: Iterable[dict], codes: Iterable[str]) -> dict[str, list[str]]:
-    unknown = unknown_materials(materials, codes)
+    """Codes not on the one-thing's checklist; the agent's authorisation letter (帮办代办) is always known."""
+    unknown = unknown_materials(materials, [code for code in codes if code != AUTHORISATION_LETTER])
     return {"materials": [f"“{code}”不在本一件事的材料清单中" for code in unknown]} if unknown else {}
 
 
@@ -362,6 +407,9 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     step.completed.append(task)
     case.form_data = form
     step.event("corrected", department="applicant", fields=sorted(changes))
+    if actor is not None:  # keyed in at the window: the applicant came to correct (a trip)
+        step.case.trips += 1
+        step.event("visit", department="window", reason="correction", reason_label=VISIT_REASONS["correction"])
     _record_correction_effects(step, composition, plan)
     persist_step(step)
     return case
@@ -471,7 +519,9 @@ def _record_correction_effects(step: Step, composition, plan: _CorrectionPlan) -
 
 @transaction.atomic
 def case_conclude(*, user, case_no: str) -> Case:
-    """办结: the unified result has been handed to the applicant."""
+    """办结: the unified result has been handed to the applicant. Refused (409 ``delivery_not_proven``) until the
+    delivery is proven; a proof concludes the case by itself (services/delivery.py), so this is for a case whose
+    proof could not conclude it at that moment."""
     require_role(user, *ROLES[Action.CONCLUDE])
     case = lock_case(case_no=case_no)
     require(Action.CONCLUDE, Viewer.of(user), case)
@@ -479,7 +529,7 @@ def case_conclude(*, user, case_no: str) -> Case:
     case.concluded_at = timezone.now()
     save_status(case, concluded_at=case.concluded_at)
     step = Step(case=case, instance=None, actor=user)
-    step.event("conclude", status=str(case.status))
+    step.event("conclude", status=str(case.status), delivery=case.delivery_method)
     step.save_events()
     reactions.after_conclude(case)  # the conclusion notice, if its first issuing failed
     return case
