@@ -10,6 +10,7 @@ from workflow.labels import (
     PROVISIONAL_NOTE,
     VISIT_REASONS,
     CaseStatus,
+    Channel,
     Decision,
     DeliveryMethod,
     DeliveryStatus,
@@ -310,6 +311,10 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     agent = AgentSerializer(allow_null=True, help_text="帮办代办：经办人（凭授权委托书代为办理），没有则为 null")
     delivery = DeliverySerializer()
     trips = TripsSerializer(help_text="跑动次数与每次到现场的原因")
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, help_text="申办渠道：window 窗口 / online 网上 / kiosk 自助终端"
+    )
+    channel_label = serializers.CharField()
     form = serializers.DictField()
     opened_at = serializers.DateTimeField()
     concluded_at = serializers.DateTimeField(allow_null=True)

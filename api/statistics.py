@@ -134,6 +134,18 @@ class RatingStatisticsSerializer(serializers.Serializer):
     rectifications = RectificationStatsSerializer()
 
 
+class ChannelStatisticsSerializer(serializers.Serializer):
+    channel = serializers.CharField(help_text="申办渠道：window 窗口 / online 网上 / kiosk 自助终端")
+    label = serializers.CharField()
+    received = serializers.IntegerField(help_text="收件数")
+    share = _rate("占全部收件的比例")
+    accepted = serializers.IntegerField(help_text="受理件")
+    concluded = serializers.IntegerField(help_text="办结件")
+    timed = serializers.IntegerField(help_text="可计算用时的办结件")
+    immediate = serializers.IntegerField(help_text="即办件：用时 0 个工作日的办结件")
+    immediate_share = _rate("即办件占比 = 即办件 ÷ 可计算用时的办结件")
+
+
 class HallRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -149,6 +161,8 @@ class StatisticsSerializer(serializers.Serializer):
     one_things = OneThingStatisticsSerializer(many=True)
     departments = DepartmentStatisticsSerializer(many=True)
     ratings = RatingStatisticsSerializer()
+    channels = ChannelStatisticsSerializer(many=True, help_text="各申办渠道（窗口、网上、自助终端各一行）")
+    online_application_rate = _rate("网上申办率 = 网上及自助终端申办的办件 ÷ 收件数")
     calendar_gaps = serializers.ListField(
         child=serializers.IntegerField(), help_text="工作日历尚未录入的年份：其中的办件未计入用时"
     )

@@ -124,6 +124,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "materials": "codes of the materials the window received at intake",
             "delivery": "how the result will be delivered (pickup, post, electronic)",
             "agent": "{name, id_type} of the agent (经办人) acting for the applicant (帮办代办 only)",
+            "channel": "申办渠道 code (window / online / kiosk; absent on cases opened before channels)",
         },
     ),
     EventKind.MATERIALS_REUSED: EventSpec(

@@ -170,6 +170,7 @@ CSV_HEADER = [
     "承诺办结期限",
     "是否超期",
     "补正次数",
+    "申办渠道",
 ]
 
 
@@ -192,6 +193,7 @@ def _csv_row(row: statistics.CaseRow) -> list:
         row.promised_due_date.isoformat() if row.promised_due_date else "",
         "" if row.overdue is None else ("是" if row.overdue else "否"),
         row.correction_rounds,
+        row.channel_label,
     ]
 
 

@@ -21,6 +21,14 @@ def _edge(name: str) -> dict:
     return {"field": "status", "source": list(sources), "target": target}
 
 
+class Channel(models.TextChoices):
+    """How the application came in (申办渠道): a fact of the case, counted by the statistics."""
+
+    WINDOW = "window", "窗口"
+    ONLINE = "online", "网上"
+    KIOSK = "kiosk", "自助终端"
+
+
 class DeliveryMethod(models.TextChoices):
     PICKUP = "pickup", "窗口领取"
     POST = "post", "邮寄送达"
@@ -59,6 +67,7 @@ class Case(FSMModelMixin, models.Model):
         "证件类型", max_length=32, default="resident_id", help_text="forms.ID_TYPES 的代码，默认居民身份证"
     )
     applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
+    channel = models.CharField("申办渠道", max_length=16, choices=Channel.choices, default=Channel.WINDOW)
     form_data = models.JSONField("申请表数据", default=dict)
     status = FSMField("办件状态", default=CaseStatus.RECEIVED, choices=CaseStatus.choices, protected=True)
     outcome = models.CharField("办理结果", max_length=20, blank=True)
@@ -139,6 +148,7 @@ class Case(FSMModelMixin, models.Model):
                     "deciding_hall",
                     "trips",
                     "delivery_method",
+                    "channel",
                 ],
                 name="case_opened_stats_trips",
             ),

@@ -143,6 +143,8 @@ class CaseSummary:
     outcome: str
     outcome_label: str
     applicant_name: str
+    channel: str  # 申办渠道: window / online / kiosk
+    channel_label: str
     opened_at: dt.datetime
     concluded_at: dt.datetime | None
     promised_due_date: dt.date | None
@@ -164,6 +166,8 @@ def case_summary(case: Case) -> CaseSummary:
         outcome=case.outcome,
         outcome_label=OUTCOME_LABELS.get(case.outcome, ""),
         applicant_name=case.applicant_name,
+        channel=case.channel,
+        channel_label=case.get_channel_display(),
         opened_at=case.opened_at,
         concluded_at=case.concluded_at,
         promised_due_date=case.promised_due_date,

@@ -41,6 +41,7 @@ from ..lifecycle import CaseStatus
 from ..models import (
     GOOD_LEVELS,
     Case,
+    Channel,
     ClockPause,
     Decision,
     Department,
@@ -60,6 +61,7 @@ from ..models import (
 __all__ = [
     "CaseCounts",
     "CaseRow",
+    "ChannelStatistics",
     "DepartmentStatistics",
     "Indicators",
     "ItemLimit",
@@ -268,6 +270,46 @@ class StatusCount:
 
 
 @dataclass(frozen=True)
+class ChannelStatistics:
+    """The period's cases that came in through one channel (申办渠道: 窗口 / 网上 / 自助终端)."""
+
+    channel: str
+    label: str
+    received: int  # 收件
+    share: float | None  # of every case received (收件占比)
+    accepted: int
+    concluded: int
+    timed: int  # 办结件 whose working days used the calendar could count
+    immediate: int  # of them, 即办件 (0 working days used)
+    immediate_share: float | None  # 即办件占比 = immediate ÷ timed
+
+
+def _channel_rows(tallies: Mapping[str, _Tally]) -> tuple[ChannelStatistics, ...]:
+    total = sum(tally.received for tally in tallies.values())
+    rows = []
+    for channel in Channel:
+        tally = tallies.get(channel.value) or _Tally()
+        rows.append(
+            ChannelStatistics(
+                channel=channel.value,
+                label=channel.label,
+                received=tally.received,
+                share=_rate(tally.received, total),
+                accepted=tally.accepted,
+                concluded=tally.concluded,
+                timed=tally.timed,
+                immediate=tally.immediate,
+                immediate_share=_rate(tally.immediate, tally.timed),
+            )
+        )
+    return tuple(rows)
+
+
+# 网上申办率: the cases applied for without a clerk — online and at a self-service kiosk — of every case received.
+ONLINE_CHANNELS = frozenset({Channel.ONLINE, Channel.KIOSK})
+
+
+@dataclass(frozen=True)
 class Statistics:
     period: Period
     hall: Hall | None  # the hall the caller's view is limited to (收受分离), None: every case
@@ -278,6 +320,13 @@ class Statistics:
     departments: tuple[DepartmentStatistics, ...]
     ratings: RatingStatistics
     calendar_gaps: tuple[int, ...] = ()  # years the calendar does not know: their cases are not timed
+    channels: tuple[ChannelStatistics, ...] = ()  # one row per channel, in Channel's order
+
+    @property
+    def online_application_rate(self) -> float | None:
+        """网上申办率 = cases received online or at a kiosk ÷ every case received."""
+        online = sum(row.received for row in self.channels if row.channel in ONLINE_CHANNELS)
+        return _rate(online, self.counts.received)
 
     @property
     def total(self) -> int:
@@ -304,6 +353,8 @@ class CaseRow:
     promised_due_date: dt.date | None
     overdue: bool | None  # decided after the promised due date; None: no decision or no due date yet
     correction_rounds: int
+    channel: str = Channel.WINDOW
+    channel_label: str = Channel.WINDOW.label
 
 
 # --------------------------------------------------------------------------- working days in bulk
@@ -513,12 +564,41 @@ class _Tally:
         return CaseCounts(**{name: getattr(self, name) for name in self.__dataclass_fields__})
 
 
+def _count(
+    tally: _Tally, status, accepted, start, end, due, n: int, counter: WorkingDayCounter, gaps: set[int]
+) -> None:
+    """Adds a group of ``n`` cases to a tally; a year the calendar lacks goes into ``gaps``."""
+    tally.received += n
+    tally.not_accepted += n if status == CaseStatus.NOT_ACCEPTED else 0
+    tally.withdrawn += n if status == CaseStatus.WITHDRAWN else 0
+    if not accepted:
+        return
+    tally.accepted += n
+    if status not in FINAL:
+        tally.in_progress += n
+    if status != CaseStatus.CONCLUDED:
+        return
+    tally.concluded += n
+    if due is not None:
+        tally.with_due_date += n
+        tally.on_time += n if end <= due else 0
+    try:
+        days = counter.between(start, end)
+    except CalendarUnknown as exc:
+        gaps.add(exc.year)
+        return
+    tally.timed += n
+    tally.working_days += n * days
+    tally.immediate += n if days == 0 else 0
+
+
 def _case_tallies(
     population: _Population, counter: WorkingDayCounter
-) -> tuple[dict[int, _Tally], dict[str, int], set[int]]:
-    """Per one-thing tallies, counts per status, and the years the calendar lacked. Two queries: the cases
-    grouped by (one-thing, status, accepted?, acceptance date, decision date, promised due date) — the dates
-    for 办结件 only, so other cases collapse into a few groups — and the pauses of the 办结件."""
+) -> tuple[dict[int, _Tally], dict[str, int], set[int], dict[str, _Tally]]:
+    """Per one-thing tallies, counts per status, the years the calendar lacked and per channel tallies. Two
+    queries: the cases grouped by (one-thing, channel, status, accepted?, acceptance date, decision date, promised
+    due date) — the dates for 办结件 only, so other cases collapse into a few groups — and the pauses of the
+    办结件."""
     timed = Q(status=CaseStatus.CONCLUDED, accepted_at__isnull=False)
     groups = (
         population.cases()
@@ -529,37 +609,17 @@ def _case_tallies(
             end=Choose(When(timed, then=_local_date(Coalesce("decided_at", "concluded_at"))), output_field=DateField()),
             due=Choose(When(timed, then=F("promised_due_date")), output_field=DateField()),
         )
-        .values_list("one_thing_id", "status", "accepted", "start", "end", "due")
+        .values_list("one_thing_id", "channel", "status", "accepted", "start", "end", "due")
         .annotate(n=Count("*"))
     )
     tallies: dict[int, _Tally] = defaultdict(_Tally)
+    channels: dict[str, _Tally] = defaultdict(_Tally)
     by_status: dict[str, int] = defaultdict(int)
     gaps: set[int] = set()
-    for one_thing_id, status, accepted, start, end, due, n in groups:
-        tally = tallies[one_thing_id]
+    for one_thing_id, channel, status, accepted, start, end, due, n in groups:
         by_status[status] += n
-        tally.received += n
-        tally.not_accepted += n if status == CaseStatus.NOT_ACCEPTED else 0
-        tally.withdrawn += n if status == CaseStatus.WITHDRAWN else 0
-        if not accepted:
-            continue
-        tally.accepted += n
-        if status not in FINAL:
-            tally.in_progress += n
-        if status != CaseStatus.CONCLUDED:
-            continue
-        tally.concluded += n
-        if due is not None:
-            tally.with_due_date += n
-            tally.on_time += n if end <= due else 0
-        try:
-            days = counter.between(start, end)
-        except CalendarUnknown as exc:
-            gaps.add(exc.year)
-            continue
-        tally.timed += n
-        tally.working_days += n * days
-        tally.immediate += n if days == 0 else 0
+        _count(tallies[one_thing_id], status, accepted, start, end, due, n, counter, gaps)
+        _count(channels[channel], status, accepted, start, end, due, n, counter, gaps)
 
     # The 办结件 with pauses: their paused working days come off (a pause may turn a case into a 即办件).
     pauses = (
@@ -568,19 +628,20 @@ def _case_tallies(
         )
         .annotate(
             one_thing_id=F("case__one_thing_id"),
+            channel=F("case__channel"),
             start=_local_date("case__accepted_at"),
             end=_local_date(Coalesce("case__decided_at", "case__concluded_at")),
             stopped=_local_date("started_at"),
             resumed=_local_date("ended_at"),
         )
         .order_by()
-        .values_list("case_id", "one_thing_id", "start", "end", "stopped", "resumed")
+        .values_list("case_id", "one_thing_id", "channel", "start", "end", "stopped", "resumed")
     )
     by_case: dict[int, list] = defaultdict(list)
-    for case_id, one_thing_id, start, end, stopped, resumed in pauses:
-        by_case[case_id].append((one_thing_id, start, end, stopped, resumed))
+    for case_id, one_thing_id, channel, start, end, stopped, resumed in pauses:
+        by_case[case_id].append((one_thing_id, channel, start, end, stopped, resumed))
     for spans in by_case.values():
-        one_thing_id, start, end = spans[0][:3]
+        one_thing_id, channel, start, end = spans[0][:4]
         try:
             before = counter.between(start, end)
             after = (
@@ -588,10 +649,10 @@ def _case_tallies(
             )
         except CalendarUnknown:
             continue  # not timed above either
-        tally = tallies[one_thing_id]
-        tally.working_days -= before - after
-        tally.immediate += 1 if before > 0 and after == 0 else 0
-    return tallies, by_status, gaps
+        for tally in (tallies[one_thing_id], channels[channel]):
+            tally.working_days -= before - after
+            tally.immediate += 1 if before > 0 and after == 0 else 0
+    return tallies, by_status, gaps, channels
 
 
 def _rating_tallies(population: _Population) -> dict[int, tuple[int, int]]:
@@ -611,8 +672,8 @@ def _rating_tallies(population: _Population) -> dict[int, tuple[int, int]]:
 
 def _one_things(
     population: _Population, counter: WorkingDayCounter
-) -> tuple[tuple[OneThingStatistics, ...], CaseCounts, dict[str, int], set[int]]:
-    tallies, by_status, gaps = _case_tallies(population, counter)
+) -> tuple[tuple[OneThingStatistics, ...], CaseCounts, dict[str, int], set[int], tuple[ChannelStatistics, ...]]:
+    tallies, by_status, gaps, channels = _case_tallies(population, counter)
     for one_thing_id, (rated, good) in _rating_tallies(population).items():
         tallies[one_thing_id].rated += rated
         tallies[one_thing_id].rated_good += good
@@ -642,7 +703,7 @@ def _one_things(
                 indicators=Indicators.of(counts, reduction=reduction),
             )
         )
-    return tuple(rows), hall.frozen(), by_status, gaps
+    return tuple(rows), hall.frozen(), by_status, gaps, _channel_rows(channels)
 
 
 def _departments(population: _Population) -> tuple[DepartmentStatistics, ...]:
@@ -704,7 +765,7 @@ def statistics(
 ) -> Statistics:
     """Everything the supervisor's dashboard and ``GET /api/statistics`` show."""
     population = _population(user, period)
-    one_things, counts, by_status, gaps = _one_things(population, WorkingDayCounter(calendar))
+    one_things, counts, by_status, gaps, channels = _one_things(population, WorkingDayCounter(calendar))
     hall_id = population.staff.hall_id
     return Statistics(
         period=period,
@@ -716,6 +777,7 @@ def statistics(
         departments=_departments(population),
         ratings=_ratings(population, today or timezone.localdate()),
         calendar_gaps=tuple(sorted(gaps)),
+        channels=channels,
     )
 
 
@@ -774,10 +836,14 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
             "concluded_at",
             "updated_at",
             "promised_due_date",
+            "channel",
         )
         .iterator(chunk_size=2000)
     )
-    for pk, case_no, key, name, limit, status, outcome, opened, accepted, decided, concluded, updated, due in rows:
+    for row in rows:
+        pk, case_no, key, name, limit, status, outcome, opened, accepted, decided, concluded, updated, due, channel = (
+            row
+        )
         decided_or_concluded = decided or concluded
         used = None
         if accepted is not None:
@@ -806,6 +872,8 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
             promised_due_date=due,
             overdue=overdue,
             correction_rounds=rounds.get(pk, 0),
+            channel=channel,
+            channel_label=Channel(channel).label,
         )
 
 

@@ -27,6 +27,7 @@ from ..models import (
     Case,
     CaseEvent,
     CaseNumberCounter,
+    Channel,
     Decision,
     DeliveryMethod,
     HumanTask,
@@ -61,6 +62,7 @@ def case_open(
     materials: Iterable[str] = (),
     delivery: dict | None = None,
     agent: dict | None = None,
+    channel: str = Channel.WINDOW,
 ) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
 
@@ -72,7 +74,9 @@ def case_open(
     The case is received at the clerk's hall (the default hall for a clerk without one). ``deciding_hall``, a
     hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
     hall's do. ``materials``: codes of the checklist's materials the applicant handed in at the window,
-    recorded with the opening; acceptance needs every required one (``case_accept``).
+    recorded with the opening; acceptance needs every required one (``case_accept``). ``channel``: how the
+    application came in (``Channel``: 窗口 by default, 网上 or 自助终端), recorded on the case and in its
+    opening event.
 
     ``delivery``: how the result will be delivered (``method`` pickup — the default —, post with an ``address``
     {recipient, phone, address}, or electronic); changeable until the result leaves the hall. ``agent``: 帮办代办,
@@ -80,6 +84,8 @@ def case_open(
     among ``materials`` (code ``authorisation_letter``). The submission at the window is the case's first trip
     (a ``visit`` event).
     """
+    if channel not in Channel.values:
+        raise ValidationFailed(field_errors={"channel": ["申办渠道只能是：" + "、".join(Channel.labels)]})
     staff = require_role(user, StaffRole.WINDOW)
     accepting = halls.hall_of(staff)
     if accepting is None or not accepting.is_active:
@@ -149,12 +155,13 @@ def case_open(
         applicant_id_type=applicant.get("id_type") or forms.DEFAULT_ID_TYPE,
         applicant_phone=applicant.get("phone", ""),
         form_data=form,
+        channel=channel,
         opened_by=user,
         accepting_hall=accepting,
         deciding_hall=deciding,
         delivery_method=delivery.get("method") or DeliveryMethod.PICKUP,
         delivery_address=address,
-        trips=1,  # the submission at the window (its visit event below)
+        trips=1 if channel == Channel.WINDOW else 0,  # the submission at the window (its visit event below)
         agent_name=agent_row.get("name", ""),
         agent_id_type=agent_row.get("id_type", ""),
         agent_id_number=agent_row.get("id_number", ""),
@@ -172,14 +179,16 @@ def case_open(
         materials=sorted(set(materials)),
         delivery=case.delivery_method,
         **({"agent": {"name": case.agent_name, "id_type": case.agent_id_type}} if agent_row else {}),
+        channel=str(channel),
     )
-    step.event(
-        "visit",
-        department="window",
-        reason="submission",
-        reason_label=VISIT_REASONS["submission"],
-        by="agent" if agent_row else "applicant",
-    )
+    if case.channel == Channel.WINDOW:  # the submission at the window: the case's first trip (跑动)
+        step.event(
+            "visit",
+            department="window",
+            reason="submission",
+            reason_label=VISIT_REASONS["submission"],
+            by="agent" if agent_row else "applicant",
+        )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
 
