@@ -9,7 +9,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from workflow import selectors
-from workflow.labels import IDENTITY_METHODS
+from workflow.labels import ID_TYPE_LABELS, IDENTITY_METHODS, DeliveryMethod
 
 from .. import schema_form
 from ..access import staff_view
@@ -48,6 +48,12 @@ def case_detail(request, case_no: str):
             ),
             "procedure_choices": PROCEDURE_CHOICES,
             "materials_limits": files.upload_limits(),
+            "id_types": list(ID_TYPE_LABELS.items()),
+            "delivery_choices": {
+                "methods": list(DeliveryMethod.choices),
+                "method": view.delivery.method,
+                "address": view.delivery.address,
+            },
         },
     )
 

@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from .. import delivery
 from ..models import Case, CaseEvent, DeliveryMethod, DeliveryStatus, HumanTask
 
@@ -41,6 +43,7 @@ class DeliveryView:
 class TripsView:
     count: int  # 跑动次数: the visits the trail records
     visits: list[Visit]
+    visited_today: bool  # the latest visit was today: a handover now may be "in the same visit" (即办件)
 
 
 def delivery_view(case: Case, tasks: list[HumanTask] | None = None) -> DeliveryView:
@@ -76,4 +79,7 @@ def case_trips(events: Iterable[CaseEvent]) -> TripsView:
         for event in events
         if event.kind == "visit"
     ]
-    return TripsView(count=len(visits), visits=visits)
+    today = timezone.localdate()
+    return TripsView(
+        count=len(visits), visits=visits, visited_today=bool(visits) and timezone.localdate(visits[-1].at) == today
+    )
