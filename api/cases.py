@@ -138,6 +138,12 @@ class CaseAcceptApi(APIView):
             help_text="身份核验方式",
         )
         materials = MATERIALS
+        decide_on_the_spot = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="即办件当场办结：同时由窗口当场决定部门已授权窗口决定的即办件事项（其余事项照常并联审查）；"
+            "没有这样的事项为 409",
+        )
 
     @extend_schema(
         operation_id="case_accept",
@@ -155,6 +161,7 @@ class CaseAcceptApi(APIView):
             identity_verified=data.validated_data["identity_verified"],
             identity_method=data.validated_data["identity_method"],
             materials=data.validated_data["materials"],
+            decide_on_the_spot=data.validated_data["decide_on_the_spot"],
         )
         return _case_response(request.user, case)
 

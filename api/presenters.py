@@ -309,6 +309,10 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     applicant_id_type = serializers.CharField(help_text="证件类型代码（resident_id 居民身份证 等）")
     applicant_phone = serializers.CharField(allow_blank=True)
     agent = AgentSerializer(allow_null=True, help_text="帮办代办：经办人（凭授权委托书代为办理），没有则为 null")
+    on_the_spot_items = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="即办件：部门已授权窗口当场决定的事项名称（受理时 decide_on_the_spot 可当场决定）",
+    )
     delivery = DeliverySerializer()
     trips = TripsSerializer(help_text="跑动次数与每次到现场的原因")
     channel = serializers.ChoiceField(

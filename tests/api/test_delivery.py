@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from api.delivery import signature_of
 from tests.api.helpers import accept, assert_error, case_body, decide, field_errors, get, post, post_raw
-from tests.conftest import APPLICANT, DEPARTMENTS
+from tests.conftest import APPLICANT, DEPARTMENTS, handed_in
 from tests.upload_samples import pdf, png
 from workflow.models import Case, CaseEvent, Document
 
@@ -250,3 +250,95 @@ def test_a_correction_at_the_window_is_a_second_trip(window, users):
     trips = corrected.json()["trips"]
     assert trips["count"] == 2 and [v["reason"] for v in trips["visits"]] == ["submission", "correction"]
     assert Case.objects.get(case_no=body["case_no"]).trips == 2
+
+
+def _seal_only() -> str:
+    """A one-thing of one 即办件 its department delegated to the window (公章刻制备案)."""
+    from workflow.services import ItemLink, one_thing_compose
+
+    one_thing_compose(
+        key="seal_only",
+        name="公章刻制一件事",
+        lead_department="public_security",
+        items=[ItemLink("000105402000", None, ())],
+        promised_limit_days=0,
+        generate_process=True,
+    )
+    return "seal_only"
+
+
+def test_an_immediate_item_is_decided_and_handed_over_in_one_visit(window, users):
+    key = _seal_only()
+    from workflow.models import OneThing
+
+    asked = OneThing.objects.get(key=key).merged_form["schema"]["properties"]
+    body = {**case_body(one_thing=key), "materials": handed_in(key)}
+    body["form"] = {name: value for name, value in body["form"].items() if name in asked}
+    opened = post(window, "/api/cases", body)
+    assert opened.status_code == 201, opened.json()
+    case = opened.json()
+    assert case["on_the_spot_items"] == ["公章刻制备案"]
+    no = case["case_no"]
+    accepted = post(window, f"/api/cases/{no}/accept", {"decide_on_the_spot": True})
+    assert accepted.status_code == 200, accepted.json()
+    case = accepted.json()
+    assert case["status"] == "approved" and case["delivery"]["handover_items"] == [
+        "办结通知书",
+        "企业公章",
+        "财务专用章",
+        "发票专用章",
+    ]
+    decided = CaseEvent.objects.get(case__case_no=no, kind="task_completed", department="public_security")
+    assert decided.data["on_the_spot"] is True and decided.actor.username == "window1"
+    done = post(window, f"/api/cases/{no}/handover", _handover_body(case, same_visit=True))
+    assert done.status_code == 200, done.json()
+    assert done.json()["status"] == "concluded" and done.json()["trips"]["count"] == 1
+    concluded = CaseEvent.objects.get(case__case_no=no, kind="conclude")
+    assert concluded.data == {"status": "concluded", "delivery": "pickup", "one_visit": True}
+
+
+def test_on_the_spot_decides_only_what_was_delegated(window, users):
+    body = _open(window)
+    accepted = post(window, f"/api/cases/{body['case_no']}/accept", {"decide_on_the_spot": True}).json()
+    assert accepted["status"] == "in_review"
+    progress = {row["department"]: row["progress"] for row in accepted["departments"]}
+    assert progress == {"market_regulation": "reviewing", "public_security": "done", "tax": "reviewing"}
+    from tests.workflow.test_pinned_compositions import FULL_RESTAURANT
+
+    restaurant = {**case_body(one_thing="restaurant_start"), "materials": handed_in("restaurant_start")}
+    restaurant["form"] = dict(FULL_RESTAURANT)
+    opened = post(window, "/api/cases", restaurant)
+    assert opened.status_code == 201, opened.json()
+    no = opened.json()["case_no"]
+    assert opened.json()["on_the_spot_items"] == []
+    assert_error(post(window, f"/api/cases/{no}/accept", {"decide_on_the_spot": True}), 409, "conflict")
+    assert Case.objects.get(case_no=no).status == "received"  # nothing half-done
+
+
+def test_an_online_case_delivered_electronically_has_no_trip(users, issuing, client_for):
+    from tests.conftest import ENTERPRISE_FORM
+    from workflow import services
+
+    opened = services.case_open(
+        user=users["window1"],
+        one_thing_key="enterprise_start",
+        applicant=APPLICANT,
+        form=dict(ENTERPRISE_FORM),
+        materials=handed_in(),
+        channel="online",
+        delivery={"method": "electronic"},
+    )
+    ref = _Ref({"case_no": opened.case.case_no, "query_code": opened.query_code})
+    with issuing.committed():
+        accept(users, ref)
+        for department in DEPARTMENTS:
+            decide(users, ref, department)
+    issuing.run()
+    client = client_for(None)
+    lookup = {"case_no": ref.case_no, "query_code": ref.query_code}
+    notice = next(d for d in post(client, "/api/status", lookup).json()["documents"] if d["kind"] == "e_licence")
+    assert post(client, f"/api/status/documents/{notice['id']}/download", lookup).status_code == 200
+    case = Case.objects.get(pk=ref.pk)
+    assert case.status == "concluded" and case.trips == 0
+    assert not CaseEvent.objects.filter(case=case, kind="visit").exists()
+    assert post(client, "/api/status", lookup).json()["trips"] == 0

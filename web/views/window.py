@@ -358,13 +358,17 @@ def case_accept(request, case_no: str):
             identity_verified=verified,
             identity_method=method,
             materials=request.POST.getlist("material"),
+            decide_on_the_spot=request.POST.get("decide_on_the_spot") == "on",
         )
     except ValidationFailed as exc:
         messages.error(request, _messages_of(exc))
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "已容缺受理，各部门开始并联审查" if promised else "已受理，各部门开始并联审查")
+        if request.POST.get("decide_on_the_spot") == "on":
+            messages.success(request, "已受理，即办件已当场决定；结果可当场交付")
+        else:
+            messages.success(request, "已容缺受理，各部门开始并联审查" if promised else "已受理，各部门开始并联审查")
     return redirect("web:case", case_no=case_no)
 
 

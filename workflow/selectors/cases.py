@@ -370,6 +370,7 @@ class CaseView(CaseSummary):
     applicant_id_number: str
     applicant_phone: str
     agent: dict | None  # 帮办代办: {name, id_type, id_number, phone} of the agent (经办人), or None
+    on_the_spot_items: list[str]  # 即办件 the window may decide at acceptance (delegated by their departments)
     delivery: DeliveryView
     trips: TripsView
     form: dict
@@ -415,6 +416,7 @@ def case_view(*, user, case: Case) -> CaseView:
         applicant_id_number=case.applicant_id_number,
         applicant_phone=case.applicant_phone,
         agent=case_agent(case),
+        on_the_spot_items=on_the_spot_items(case),
         delivery=delivery_view(case, tasks),
         trips=case_trips(events),
         form=case.form_data,
@@ -441,6 +443,11 @@ def case_view(*, user, case: Case) -> CaseView:
         ],
         allowed_actions=sorted(allowed_actions(viewer, case, facts=facts)),
     )
+
+
+def on_the_spot_items(case: Case) -> list[str]:
+    """Names of the case's items that are 即办件 delegated to the window (decided at acceptance on request)."""
+    return [item.name for item in composition_of(case).items if item.window_decides]
 
 
 def case_agent(case: Case) -> dict | None:

@@ -41,7 +41,16 @@ from ..selectors.materials import missing_required_materials, unknown_materials
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
 from .delivery import agent_problems, delivery_problems
-from .engine import begin_step, complete_engine_task, lock_case, model_for, persist_step, save_status
+from .engine import (
+    begin_step,
+    complete_engine_task,
+    lock_case,
+    model_for,
+    open_tasks_of,
+    persist_step,
+    restore_instance,
+    save_status,
+)
 from .promises import check_promises, record_promises
 
 
@@ -249,8 +258,14 @@ def case_accept(
     identity_verified: bool = False,
     identity_method: str = "",
     materials: Iterable[str] | None = None,
+    decide_on_the_spot: bool = False,
 ) -> Case:
     """受理: the window's formal check passed; the departments' parallel review starts.
+
+    ``decide_on_the_spot`` (即办件当场办结): the window also decides, in the same transaction, every review whose
+    items are all 即办件 their department delegated to the window (the catalogue's ``window_decides``, as pinned
+    in the case's composition); when that decides them all, the case has its result at once and can be handed over
+    in the same visit (``case_handover(same_visit=True)``), concluded in one visit. Nothing delegated: 409.
 
     Every required material of the checklist must be in: handed in (``materials``: codes, with those recorded
     when the case was opened), fetched from the e-licence library (免提交: the checklist's e-licence materials
@@ -284,10 +299,42 @@ def case_accept(
             department="window",
             materials=[{"name": m["name"], "due_date": due.isoformat()} for m, due in checked],
         ).save()
-        return case
-    return _window_decision(
+        return _decide_on_the_spot(user, case) if decide_on_the_spot else case
+    case = _window_decision(
         user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity, intake=intake
     )
+    return _decide_on_the_spot(user, case) if decide_on_the_spot else case
+
+
+ON_THE_SPOT_OPINION = "即办件：经部门授权，由综合窗口受理时当场决定准予"
+
+
+def _decide_on_the_spot(user, case: Case) -> Case:
+    """即办件: the window approves, for their departments, the reviews whose items are all delegated to it."""
+    case = lock_case(case_no=case.case_no)  # as the acceptance saved it (its process state)
+    composition = composition_of(case)
+    open_tasks = open_tasks_of(case)
+    step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=open_tasks)
+    for task in open_tasks:
+        items = composition.items_of_element(task.element_id, task.lane) if task.department_id else []
+        if not items or not all(item.window_decides for item in items):
+            continue
+        reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
+        complete_engine_task(step.instance, task, {"reviews": {**reviews, task.lane: str(Decision.APPROVE)}})
+        task.decision, task.opinion, task.assignee = Decision.APPROVE, ON_THE_SPOT_OPINION, user
+        step.completed.append(task)
+        step.event(
+            "task_completed",
+            department=task.lane,
+            task=task.name,
+            decision=str(Decision.APPROVE),
+            review_round=task.review_round,
+            on_the_spot=True,
+        )
+    if not step.completed:
+        raise Conflict("本办件没有部门授权窗口当场决定的即办件事项")
+    persist_step(step)
+    return case
 
 
 @transaction.atomic
