@@ -171,6 +171,7 @@ CSV_HEADER = [
     "是否超期",
     "补正次数",
     "申办渠道",
+    "跑动次数",
 ]
 
 
@@ -194,6 +195,7 @@ def _csv_row(row: statistics.CaseRow) -> list:
         "" if row.overdue is None else ("是" if row.overdue else "否"),
         row.correction_rounds,
         row.channel_label,
+        row.trips,
     ]
 
 
