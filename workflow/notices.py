@@ -146,6 +146,7 @@ def _common(case: Case, issued_at: dt.datetime) -> dict:
         "applicant_name": case.applicant_name,
         "contact_phone": settings.ONETHING_HALL_PHONE,
         **_places(case),
+        **({"agent_name": case.agent_name} if case.agent_name else {}),  # 帮办代办: the agent acting for the applicant
     }
 
 

@@ -139,8 +139,16 @@ def test_an_agent_with_an_authorisation_letter_opens_and_collects(window, users)
     assert response.status_code == 201, response.json()
     opened = response.json()
     assert opened["agent"]["name"] == "李四" and opened["trips"]["visits"][0]["by"] == "agent"
-    assert "经办人" in opened["events"][1]["label"] or any("经办人" in e["label"] for e in opened["events"])
     ref = accept(users, _Ref(opened))
+    # The papers name the agent beside the applicant (帮办代办); the trail's opening says so too.
+    from workflow import notices
+    from workflow.documents.render import render_html
+
+    receipt = notices.notice_for(Case.objects.get(pk=ref.pk), "acceptance_receipt")
+    html = render_html(receipt.kind, receipt.context)
+    assert "王䶮" in html and "李四（经办人，凭申请人授权委托书）" in html
+    case = get(window, f"/api/cases/{opened['case_no']}").json()
+    assert "经办人李四凭授权委托书代为办理" in case["events"][0]["label"]
     for department in DEPARTMENTS:
         decide(users, ref, department)
     case = get(window, f"/api/cases/{opened['case_no']}").json()

@@ -16,6 +16,7 @@ def test_the_kinds_and_their_chinese_titles():
         "correction_notice": "补正告知书",
         "conclusion_notice": "办结通知书",
         "e_licence": "电子证照",
+        "delivery_receipt": "送达回证",
     }
     assert set(kinds.SPECS) == set(DocumentKind)
 

@@ -58,7 +58,8 @@ delivery_receipt 送达回证 (一窗通取) — every kind's keys, and:
     signature_image str   optional; a data:image/png or data:image/jpeg URI of the signature, printed as signed
     agent_name      str   optional; the case's agent (经办人) when one acts for the applicant
 
-Optional on the four notices (printed when given): query_code, window_name, officer_name, contact_phone, and for a
+Optional on the four notices (printed when given): query_code, window_name, officer_name, contact_phone, agent_name
+(帮办代办: the agent who acted for the applicant, with an authorisation letter), and for a
 case decided in another region (收受分离) accepting_place (收件地) and deciding_place (审批地), both str.
 """
 
@@ -109,13 +110,13 @@ class ContextSpec:
 
 COMMON = ("hall_name", "case_no", "status_url", "issued_at")
 NOTICE = (*COMMON, "one_thing_name", "applicant_name")
-NOTICE_OPTIONAL = ("query_code", "window_name", "officer_name", "contact_phone")
+NOTICE_OPTIONAL = ("query_code", "window_name", "officer_name", "contact_phone", "agent_name")
 
 SPECS: dict[str, ContextSpec] = {
     DocumentKind.ACCEPTANCE_RECEIPT: ContextSpec(
         required=(*NOTICE, "query_code", "promised_date", "window_name", "officer_name", "contact_phone"),
         rows={"items": ("name", "department"), "materials": ("name", "count", "original")},
-        optional=("promised_date_provisional",),
+        optional=("promised_date_provisional", "agent_name"),
     ),
     DocumentKind.REFUSAL_NOTICE: ContextSpec(
         required=NOTICE, lists_of_text=("reasons",), optional=(*NOTICE_OPTIONAL, "review_rights")

@@ -52,6 +52,8 @@ def _label(event: CaseEvent, kind: str, *, shows_decision: bool) -> str:
         label += "：" + "、".join(data.get("field_titles") or data["fields"])
     elif data.get("task"):
         label += f"：{data['task']}"
+    elif kind == EventKind.OPENED and isinstance(data.get("agent"), dict):
+        label += f"（经办人{data['agent'].get('name', '')}凭授权委托书代为办理）"
     elif kind == EventKind.VISIT and data.get("reason_label"):
         label += f"：{data['reason_label']}" + ("（经办人）" if data.get("by") == "agent" else "")
     elif kind == EventKind.POST_STATUS and data.get("status_label"):
