@@ -1,28 +1,87 @@
 """Window staff: open a case, accept or refuse it, key in a correction, conclude it; staff read a case."""
 
-from drf_spectacular.utils import extend_schema
+import json
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workflow import labels, selectors, services
+from workflow.errors import ValidationFailed
 from workflow.labels import IDENTITY_METHODS
 
 from .delivery import DeliveryChoiceSerializer
 from .errors import error_responses
+from .files import UploadMixin
+from .parsers import StrictJSONParser
 from .presenters import CaseSerializer
+from .search import FILTER_PARAMETERS, SearchPageSerializer, search_get
 
 
 def _case_response(user, case, *, http_status=status.HTTP_200_OK) -> Response:
     return Response(CaseSerializer(selectors.case_view(user=user, case=case)).data, status=http_status)
 
 
+class IntakeEntrySerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="材料编码（GET /api/one-things/{key} 的 materials）")
+    status = serializers.ChoiceField(
+        choices=[("received", "已收取"), ("not_applicable", "不适用")],
+        required=False,
+        help_text="收取情况，默认 received；容缺承诺用 promises，电子证照免提交由系统登记",
+    )
+    form = serializers.ChoiceField(
+        choices=[("original", "原件"), ("copy", "复印件")], required=False, help_text="已收取时：原件或复印件，默认原件"
+    )
+    count = serializers.IntegerField(min_value=1, max_value=99, required=False, help_text="已收取的份数，默认 1")
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": 64, "description": "材料编码：已收取，原件 1 份"},
+            {
+                "type": "object",
+                "required": ["code"],
+                "properties": {
+                    "code": {"type": "string", "maxLength": 64, "description": "材料编码"},
+                    "status": {
+                        "type": "string",
+                        "enum": ["received", "not_applicable"],
+                        "description": "收取情况：received 已收取（默认），not_applicable 不适用",
+                    },
+                    "form": {"type": "string", "enum": ["original", "copy"], "description": "原件（默认）或复印件"},
+                    "count": {"type": "integer", "minimum": 1, "maximum": 99, "description": "份数，默认 1"},
+                },
+            },
+        ]
+    }
+)
+class IntakeEntryField(serializers.Field):
+    """One material of the intake record: a plain code (received, the original, one copy) or an object."""
+
+    default_error_messages = {"invalid": "应为材料编码，或含 code、status、form、count 的对象"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return serializers.CharField(max_length=64).run_validation(data)
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        entry = IntakeEntrySerializer(data=data)
+        entry.is_valid(raise_exception=True)
+        return dict(entry.validated_data)
+
+    def to_representation(self, value):
+        return value
+
+
 MATERIALS = serializers.ListField(
-    child=serializers.CharField(max_length=64),
+    child=IntakeEntryField(),
     required=False,
     default=list,
     max_length=100,
-    help_text="收到的材料：材料清单中的编码（GET /api/one-things/{key} 的 materials）",
+    help_text="收件登记：每项材料一条，材料编码（= 已收取、原件 1 份）或 {code, status, form, count}",
 )
 
 
@@ -82,6 +141,17 @@ class CaseOpenApi(APIView):
 
     class OutputSerializer(CaseSerializer):
         query_code = serializers.CharField(help_text="查询码：打印在受理回执上，系统只保存其摘要")
+
+    @extend_schema(
+        operation_id="case_list",
+        description="办件查询（工作人员）：按申请人姓名、联系电话、统一社会信用代码、一件事、状态、申办渠道、收件日期、"
+        "大厅查询，最新收件在前，每页 50 件；范围与打开办件相同。按证件号码查询请用 POST /api/cases/search"
+        "（证件号码不能放在网址中：带 id_number 参数为 400）。",
+        parameters=FILTER_PARAMETERS,
+        responses={200: SearchPageSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        return search_get(request)
 
     @extend_schema(
         operation_id="case_open",
@@ -184,22 +254,91 @@ class CaseRefuseApi(APIView):
         return _case_response(request.user, case)
 
 
+class FormObjectField(serializers.DictField):
+    """The corrected fields: a JSON object, or in a multipart body the JSON text of one."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, serializers.empty)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("form 应为 JSON 对象（字段名到值）") from None
+        return super().to_internal_value(data)
+
+
 class CorrectionInputSerializer(serializers.Serializer):
-    form = serializers.DictField(help_text="补正后的字段（只需提交要改的字段）")
+    form = FormObjectField(
+        required=False,
+        default=dict,
+        help_text="补正的字段：字段名到值；须包含补正告知点名的每个字段。只补交材料时可省略。"
+        "multipart/form-data 提交时为该对象的 JSON 文本",
+    )
 
 
-class CaseCorrectionApi(APIView):
-    """窗口代申请人提交一次性补正。"""
+def correction_multipart_schema(**extra: dict) -> dict:
+    """The multipart body of a correction: ``form`` (JSON text) and file parts named ``materials.<code>``."""
+    return {
+        "type": "object",
+        "properties": {
+            **extra,
+            "form": {"type": "string", "description": '补正字段对象的 JSON 文本，如 {"address": "……"}'},
+        },
+        "additionalProperties": {
+            "type": "string",
+            "format": "binary",
+            "description": "补交的材料文件：部分名为 materials.<材料编码>（如 materials.residence_proof），同一材料可有"
+            f"多个文件；一次最多 {services.CORRECTION_MAX_FILES} 个文件，类型和大小规则与上传材料文件相同",
+        },
+    }
+
+
+CORRECTION_DESCRIPTION = (
+    "一次提交补正的字段和材料文件：application/json（只有字段）或 multipart/form-data（字段 form 为 JSON 文本，"
+    "文件部分名为 materials.<材料编码>）。补正告知点名的字段必须出现在 form 中，点名的材料必须随本次提交上传文件"
+    "（或自补正告知以来已由窗口上传），否则 400，errors 中 form.<字段> / materials.<材料编码> 逐项列出缺少的内容。"
+    "可以只补交材料（不带 form）。"
+)
+
+
+def correction_files(request) -> dict[str, list]:
+    """The files of a correction, by material code (parts named ``materials.<code>``); another part name is
+    refused (400)."""
+    files: dict[str, list] = {}
+    for key in request.FILES:
+        code = key.removeprefix("materials.")
+        if code == key or not code:
+            raise ValidationFailed(
+                "文件部分名应为 materials.<材料编码>", field_errors={key: ["文件部分名应为 materials.<材料编码>"]}
+            )
+        files[code] = request.FILES.getlist(key)
+    return files
+
+
+class CaseCorrectionApi(UploadMixin, APIView):
+    """窗口代申请人提交一次性补正（字段和材料文件一次提交）。"""
+
+    parser_classes = [StrictJSONParser, MultiPartParser]
+    max_files = services.CORRECTION_MAX_FILES
+    unsupported_message = "请以 application/json 或 multipart/form-data 提交补正"
 
     @extend_schema(
         operation_id="case_correction",
-        request=CorrectionInputSerializer,
-        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409)},
+        request={
+            "application/json": CorrectionInputSerializer,
+            "multipart/form-data": correction_multipart_schema(),
+        },
+        responses={200: CaseSerializer, **error_responses(400, 401, 403, 404, 409, 413, 415)},
+        description=CORRECTION_DESCRIPTION,
     )
     def post(self, request, case_no: str):
         data = CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_correction_submit(case_no=case_no, changes=data.validated_data["form"], actor=request.user)
+        case = services.case_correction_submit(
+            case_no=case_no, changes=data.validated_data["form"], files=correction_files(request), actor=request.user
+        )
         return _case_response(request.user, case)
 
 

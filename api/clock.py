@@ -49,14 +49,17 @@ class ProcedureEndApi(APIView):
 
 
 class DeadlineExtendApi(APIView):
-    """延期：经效能监督人员（负责人）批准，延长办件的法定和承诺期限；理由将告知申请人。
+    """直接延期：效能监督人员或系统管理员本人批准并记录，延长办件的法定和承诺期限；理由将告知申请人。
 
+    综合窗口和审查人员不能代为记录批准（403），须提交延期申请（POST cases/{case_no}/extension-requests）由负责人批准。
     联合办理合计不超过 15 个工作日，单一事项不超过 10 个工作日；法定期限届满后不能延期。"""
 
     class InputSerializer(serializers.Serializer):
         days = serializers.IntegerField(min_value=1, max_value=15, help_text="延长的工作日数")
         reason = serializers.CharField(max_length=2000, help_text="延期理由")
-        approver = serializers.CharField(max_length=150, help_text="批准人的用户名（效能监督人员或系统管理员）")
+        approver = serializers.CharField(
+            max_length=150, required=False, default="", help_text="可省略；若填写，须为本人的用户名（批准人即本人）"
+        )
 
     @extend_schema(
         operation_id="case_deadline_extend",

@@ -73,7 +73,7 @@ class RecipientSerializer(serializers.Serializer):
 
 class SignatureSerializer(serializers.Serializer):
     method = serializers.ChoiceField(
-        choices=list(labels.SIGNATURE_METHODS.items()), help_text="pad 签名板（PNG）；scan 纸质签收单扫描件"
+        choices=labels.SIGNATURE_METHOD_CHOICES, help_text="pad 签名板（PNG）；scan 纸质签收单扫描件"
     )
     content_base64 = serializers.CharField(
         max_length=2_100_000, help_text="签名文件的 Base64：签名板为 PNG；扫描件为 PDF、JPG 或 PNG；不超过 1.5 MB"

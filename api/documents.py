@@ -129,7 +129,9 @@ class DocumentVerifyThrottle(AnonRateThrottle):
 class DocumentVerifyApi(APIView):
     """核验文书（任何人，无需登录）：请求体为 PDF 文件本身（Content-Type: application/pdf，最大 10 MB）。
 
-    valid：由本大厅的电子印章签署且签署后未改动一个字节；known：与本系统出具时记录的 SHA-256 完全一致。"""
+    valid：由本大厅的电子印章签署且签署后未改动一个字节；known：与本系统出具时记录的 SHA-256 完全一致。
+    对象或引用过多、或核验超出 CPU/内存/时间限制的文件答 413 document_too_complex；同时进行的核验已满时答
+    503 busy（带 Retry-After），稍后重试即可（docs/security.md）。"""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -157,7 +159,7 @@ class DocumentVerifyApi(APIView):
     @extend_schema(
         operation_id="document_verify",
         request={"application/pdf": OpenApiTypes.BINARY},
-        responses={200: OutputSerializer, **error_responses(400, 413, 415, 429)},
+        responses={200: OutputSerializer, **error_responses(400, 413, 415, 429, 503)},
         examples=[
             OpenApiExample(
                 "有效",

@@ -57,7 +57,8 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(_body(exc.code, exc.message, exc.field_errors), status=exc.http_status)
+        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+        return Response(_body(exc.code, exc.message, exc.field_errors), status=exc.http_status, headers=headers)
     if isinstance(exc, Http404):
         return Response(_body("not_found", "未找到"), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):

@@ -46,21 +46,24 @@ class MaterialGroupSerializer(serializers.Serializer):
 class UploadMixin:
     """The size limit goes first among the upload handlers, before authentication: the session check for CSRF
     would otherwise parse the body with the default handlers. A declared Content-Length over the limit is
-    refused before a byte of the body is read."""
+    refused before a byte of the body is read. ``max_files``: how many files one request may carry."""
+
+    max_files = 1
+    unsupported_message = "请以 multipart/form-data 上传文件"
 
     def initialize_request(self, request, *args, **kwargs):
         if request.method == "POST":
-            upload_rules.install_size_limit(request)
+            upload_rules.install_size_limit(request, self.max_files)
         return super().initialize_request(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
-        if request.method == "POST" and upload_rules.declared_too_large(request.META):
+        if request.method == "POST" and upload_rules.declared_too_large(request.META, self.max_files):
             raise upload_rules.too_large()
         super().initial(request, *args, **kwargs)
 
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.UnsupportedMediaType):
-            body = {"code": "unsupported_media_type", "message": "请以 multipart/form-data 上传文件"}
+            body = {"code": "unsupported_media_type", "message": self.unsupported_message}
             return Response(body, status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
         if isinstance(exc, exceptions.ParseError):
             body = {"code": "malformed_request", "message": "请求体不是有效的 multipart/form-data"}

@@ -20,7 +20,7 @@ from workflow.labels import (
     RectificationState,
     Supervision,
 )
-from workflow.selectors import ACTION_CHOICES
+from workflow.selectors import ACTION_CHOICES, INTAKE_STATUS_LABELS
 
 # Next to every due date (docs/clock.md "Provisional dates").
 PROVISIONAL_HELP = (
@@ -288,6 +288,31 @@ class AgentSerializer(serializers.Serializer):
     phone = serializers.CharField(allow_blank=True)
 
 
+class BlockedActionSerializer(serializers.Serializer):
+    action = serializers.CharField(help_text="操作，如 conclude")
+    code = serializers.CharField(help_text="不能进行的原因代码，与该操作返回的 409 错误代码相同")
+    message = serializers.CharField(help_text="原因（中文），如缺哪些容缺材料、承诺何日补交")
+
+
+class IntakeRowSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="材料编码")
+    name = serializers.CharField(help_text="材料名称")
+    required = serializers.BooleanField(help_text="必交")
+    status = serializers.ChoiceField(
+        choices=list(INTAKE_STATUS_LABELS.items()),
+        help_text=(
+            "received 已收取；reused 电子证照免提交；promised 容缺承诺后补；not_applicable 不适用；missing 未提交"
+        ),
+    )
+    status_label = serializers.CharField()
+    form = serializers.CharField(help_text="已收取时：original（原件）或 copy（复印件）；否则为空")
+    count = serializers.IntegerField(help_text="已收取的份数（否则为 0）")
+    due_date = serializers.DateField(allow_null=True, help_text="容缺：承诺补交日期")
+    licence_no = serializers.CharField(help_text="免提交：替代它的既有电子证照编号（电子证照库调取的为空）")
+    fulfilled = serializers.BooleanField(help_text="容缺：承诺的材料已补交")
+    text = serializers.CharField(help_text="受理回执上印出的收取情况，如“复印件 2 份”")
+
+
 class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     """A case as staff see it: progress, tasks, timeline, unified result, clock and what the caller may do."""
 
@@ -329,8 +354,15 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     reused_materials = ReusedMaterialSerializer(
         many=True, help_text="免提交：以既有电子证照替代的材料（材料编码、名称、证照编号）"
     )
+    intake = IntakeRowSerializer(
+        many=True, help_text="收件登记：每项材料窗口登记的收取情况（受理回执按此印出）", read_only=True
+    )
     extensions = ExtensionSerializer(source="clock.extensions", many=True, help_text="经批准的延期")
     allowed_actions = ACTIONS
+    blocked_actions = BlockedActionSerializer(
+        many=True,
+        help_text="时机已到但现在不能进行的操作及原因：如容缺承诺的材料尚未补交时的办结（code promise_outstanding）",
+    )
 
 
 # --- documents and 好差评, shared by the staff and applicant views ---------------------------------------

@@ -3,17 +3,19 @@
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from workflow import selectors, services
-from workflow.errors import NotFound
-from workflow.labels import CaseStatus
+from workflow.labels import CaseStatus, normalise_case_no
 from workflow.selectors import APPLICANT_ACTION_CHOICES
 
-from .cases import CorrectionInputSerializer
+from .cases import CORRECTION_DESCRIPTION, CorrectionInputSerializer, correction_files, correction_multipart_schema
 from .errors import error_responses
+from .files import UploadMixin
+from .parsers import StrictJSONParser
 from .presenters import (
     CaseHallsSerializer,
     ClockFieldsSerializer,
@@ -26,7 +28,7 @@ from .presenters import (
     ItemResultSerializer,
     RatingStateSerializer,
 )
-from .throttles import CASE_NO_RE, StatusLookupCaseThrottle, StatusLookupIpThrottle
+from .throttles import CASE_NO_RE, StatusLookupIpThrottle
 
 
 class StrictStringField(serializers.CharField):
@@ -38,11 +40,19 @@ class StrictStringField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class CaseNoField(StrictStringField):
+    """A case number as typed, normalised (``normalise_case_no``: full-width digits, spaces, hyphens) then checked."""
+
+    def to_internal_value(self, data):
+        return normalise_case_no(super().to_internal_value(data))
+
+
 class LookupSerializer(serializers.Serializer):
-    case_no = StrictStringField(
+    case_no = CaseNoField(
+        max_length=64,
         trim_whitespace=False,
         validators=[RegexValidator(f"^{CASE_NO_RE.pattern}\\Z", "办件编号应为 20 位数字")],
-        help_text="办件编号（20 位数字）",
+        help_text="办件编号（20 位数字；全角数字、空格和连字符会被忽略）",
     )
     query_code = StrictStringField(max_length=32, help_text="受理回执上的查询码")
 
@@ -98,26 +108,16 @@ def _status_body(case) -> dict:
 
 
 class LookupThrottledApi(APIView):
-    """Public lookups: the per-case throttle counts only wrong case number / query code pairs."""
+    """Public lookups: every lookup counts per address (the throttle); wrong codes count per address and case and
+    per case (``services.applicant_lookup``, docs/security.md)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [StatusLookupIpThrottle, StatusLookupCaseThrottle]
-
-    def check_throttles(self, request):
-        self._throttles = self.get_throttles()
-        waits = [throttle.wait() for throttle in self._throttles if not throttle.allow_request(request, self)]
-        if waits:
-            self.throttled(request, max((w for w in waits if w is not None), default=None))
+    throttle_classes = [StatusLookupIpThrottle]
 
     def lookup(self, *, case_no: str, query_code: str):
-        try:
-            return selectors.case_for_applicant(case_no=case_no, query_code=query_code)
-        except NotFound:
-            for throttle in self._throttles:
-                if isinstance(throttle, StatusLookupCaseThrottle):
-                    throttle.record_failure()
-            raise
+        address = StatusLookupIpThrottle().get_ident(self.request)
+        return services.applicant_lookup(case_no=case_no, query_code=query_code, address=address)
 
     def act(self, data: dict, action) -> Response:
         """Check the code (a miss counts for the throttle), then ``action(case_no)``; answer with the status."""
@@ -144,23 +144,36 @@ class CaseStatusApi(LookupThrottledApi):
         return Response(_status_body(case))
 
 
-class ApplicantCorrectionApi(LookupThrottledApi):
-    """申请人提交一次性补正（无需登录，凭办件编号 + 查询码）。"""
+class ApplicantCorrectionApi(UploadMixin, LookupThrottledApi):
+    """申请人提交一次性补正（无需登录，凭办件编号 + 查询码；字段和材料文件一次提交）。"""
+
+    parser_classes = [StrictJSONParser, MultiPartParser]
+    max_files = services.CORRECTION_MAX_FILES
+    unsupported_message = "请以 application/json 或 multipart/form-data 提交补正"
 
     class InputSerializer(LookupSerializer, CorrectionInputSerializer):
         pass
 
     @extend_schema(
         operation_id="case_status_correction",
-        request=InputSerializer,
-        responses={200: StatusSerializer, **error_responses(400, 404, 409, 429)},
+        request={
+            "application/json": InputSerializer,
+            "multipart/form-data": correction_multipart_schema(
+                case_no={"type": "string", "description": "办件编号（20 位数字）"},
+                query_code={"type": "string", "description": "受理回执上的查询码"},
+            ),
+        },
+        responses={200: StatusSerializer, **error_responses(400, 404, 409, 413, 415, 429)},
+        description=CORRECTION_DESCRIPTION,
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         form = data.validated_data["form"]
+        files = correction_files(request)
         return self.act(
-            data.validated_data, lambda case_no: services.case_correction_submit(case_no=case_no, changes=form)
+            data.validated_data,
+            lambda case_no: services.case_correction_submit(case_no=case_no, changes=form, files=files),
         )
 
 

@@ -3,7 +3,6 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +10,7 @@ from workflow import selectors, services
 from workflow.labels import HumanTaskState
 
 from .errors import error_responses
+from .pagination import CappedPageNumberPagination
 from .presenters import (
     CorrectionItemSerializer,
     DepartmentProgressSerializer,
@@ -36,10 +36,14 @@ class TaskListApi(APIView):
         post_review = serializers.ChoiceField(choices=selectors.POST_REVIEW_FILTERS, required=False)
 
     class OutputSerializer(serializers.Serializer):
-        count = serializers.IntegerField()
+        count = serializers.IntegerField(
+            help_text=f"任务数：最多计到 {selectors.COUNT_CAP}（为 {selectors.COUNT_CAP} 时表示不少于此数）"
+        )
         next = serializers.URLField(allow_null=True)
         previous = serializers.URLField(allow_null=True)
-        counts = serializers.DictField(child=serializers.IntegerField(), help_text="各状态的任务数")
+        counts = serializers.DictField(
+            child=serializers.IntegerField(), help_text=f"各状态的任务数，每项最多计到 {selectors.COUNT_CAP}"
+        )
         results = TaskSerializer(many=True)
 
     @extend_schema(
@@ -68,7 +72,7 @@ class TaskListApi(APIView):
         if filters.validated_data.get("post_review") and "state" not in request.query_params:
             state = "all"  # 秒批 tasks are completed ones: the open-only default would hide them all
         rows = selectors.inbox(user=request.user, state=None if state == "all" else state, **filters.validated_data)
-        paginator = PageNumberPagination()
+        paginator = CappedPageNumberPagination()
         page = paginator.paginate_queryset(rows, request, view=self)
         response = paginator.get_paginated_response(TaskSerializer(page, many=True).data)
         response.data["counts"] = selectors.task_counts(
@@ -115,8 +119,30 @@ class TaskDetailApi(APIView):
         def get_needed_by(self, material):
             return TaskDetailApi.MaterialUseSerializer(material.needed_by, many=True).data
 
+    class ResubmittedMaterialSerializer(serializers.Serializer):
+        code = serializers.CharField(help_text="材料编码")
+        name = serializers.CharField(help_text="材料名称")
+        files = serializers.ListField(
+            child=serializers.CharField(), help_text="随补正提交的文件标识（GET /api/files/{id}）"
+        )
+
+    class ResubmissionSerializer(serializers.Serializer):
+        form_fields = serializers.ListField(
+            source="fields", child=serializers.CharField(), help_text="补正提交的字段名"
+        )
+        field_titles = serializers.ListField(child=serializers.CharField(), help_text="字段名称")
+        materials = serializers.SerializerMethodField()
+        at = serializers.DateTimeField(allow_null=True, help_text="补正提交时间")
+
+        @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+        def get_materials(self, resubmission):
+            return TaskDetailApi.ResubmittedMaterialSerializer(resubmission.materials, many=True).data
+
     class OutputSerializer(TaskSerializer):
         fields_for_review = serializers.SerializerMethodField()
+        resubmitted = serializers.SerializerMethodField(
+            help_text="第二轮起：最近一次补正提交的内容（字段和随补正上传的材料文件）；首轮为 null"
+        )
         materials = serializers.SerializerMethodField()
         other_departments = DepartmentProgressSerializer(many=True, help_text="其他部门的进度（不含决定和意见）")
         timeline = EventSerializer(many=True)
@@ -129,6 +155,11 @@ class TaskDetailApi(APIView):
         def get_materials(self, page):
             return TaskDetailApi.MaterialSerializer(page["materials"], many=True).data
 
+        @extend_schema_field(serializers.DictField(allow_null=True))
+        def get_resubmitted(self, page):
+            resubmitted = page.get("resubmitted")
+            return TaskDetailApi.ResubmissionSerializer(resubmitted).data if resubmitted is not None else None
+
     @extend_schema(operation_id="task_detail", responses={200: OutputSerializer, **error_responses(401, 403, 404)})
     def get(self, request, task_id: int):
         page = selectors.task_page(user=request.user, task_id=task_id)
@@ -138,6 +169,7 @@ class TaskDetailApi(APIView):
             "materials": page.materials,
             "other_departments": page.other_departments,
             "timeline": page.timeline,
+            "resubmitted": page.resubmitted,
             "allowed_actions": page.allowed_actions,
         }
         return Response(self.OutputSerializer(body).data)

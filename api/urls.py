@@ -2,6 +2,8 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import (
+    applicant,
+    applicant_apply,
     auth,
     cases,
     catalogue,
@@ -12,6 +14,8 @@ from . import (
     halls,
     query_codes,
     ratings,
+    search,
+    sms,
     statistics,
     status,
     tasks,
@@ -21,6 +25,35 @@ from .converters import CaseNumberConverter
 register_converter(CaseNumberConverter, "case_no")
 
 urlpatterns = [
+    # the applicant's own door (docs/api.md "Applicant"): its own authentication, separate from staff
+    path("applicant/identity/code", applicant.CodeRequestApi.as_view(), name="applicant-identity-code"),
+    path("applicant/identity/verify", applicant.CodeVerifyApi.as_view(), name="applicant-identity-verify"),
+    path("applicant/identity/kiosk", applicant.KioskIdentifyApi.as_view(), name="applicant-identity-kiosk"),
+    path("applicant/sign-out", applicant.SignOutApi.as_view(), name="applicant-sign-out"),
+    path("applicant/me", applicant.MeApi.as_view(), name="applicant-me"),
+    path("applicant/cases", applicant.OwnCaseListApi.as_view(), name="applicant-cases"),
+    path("applicant/one-things", applicant_apply.OneThingListApi.as_view(), name="applicant-one-things"),
+    path("applicant/one-things/<slug:key>", applicant_apply.OneThingDetailApi.as_view(), name="applicant-one-thing"),
+    path("applicant/drafts", applicant_apply.DraftListApi.as_view(), name="applicant-drafts"),
+    path("applicant/drafts/resume", applicant_apply.DraftResumeApi.as_view(), name="applicant-draft-resume"),
+    path("applicant/drafts/<int:draft_id>", applicant_apply.DraftDetailApi.as_view(), name="applicant-draft"),
+    path("applicant/drafts/<int:draft_id>/files", applicant_apply.DraftFileApi.as_view(), name="applicant-draft-files"),
+    path(
+        "applicant/drafts/<int:draft_id>/precheck",
+        applicant_apply.DraftPrecheckApi.as_view(),
+        name="applicant-draft-precheck",
+    ),
+    path(
+        "applicant/drafts/<int:draft_id>/submit",
+        applicant_apply.DraftSubmitApi.as_view(),
+        name="applicant-draft-submit",
+    ),
+    path("applicant/cases/<case_no:case_no>", applicant.OwnCaseDetailApi.as_view(), name="applicant-case"),
+    path(
+        "applicant/cases/<case_no:case_no>/correction",
+        applicant.OwnCaseCorrectionApi.as_view(),
+        name="applicant-case-correction",
+    ),
     path("auth/login", auth.LoginApi.as_view(), name="auth-login"),
     path("auth/logout", auth.LogoutApi.as_view(), name="auth-logout"),
     path("auth/me", auth.MeApi.as_view(), name="auth-me"),
@@ -28,6 +61,7 @@ urlpatterns = [
     path("one-things/<slug:key>", catalogue.OneThingDetailApi.as_view(), name="one-thing-detail"),
     path("halls", halls.HallListApi.as_view(), name="hall-list"),
     path("cases", cases.CaseOpenApi.as_view(), name="case-open"),
+    path("cases/search", search.CaseSearchApi.as_view(), name="case-search"),
     path("cases/<case_no:case_no>", cases.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<case_no:case_no>/accept", cases.CaseAcceptApi.as_view(), name="case-accept"),
     path("cases/<case_no:case_no>/refuse", cases.CaseRefuseApi.as_view(), name="case-refuse"),
@@ -79,6 +113,9 @@ urlpatterns = [
         ratings.RectificationResolveApi.as_view(),
         name="rectification-resolve",
     ),
+    # the SMS outbox (docs/configuration.md "SMS")
+    path("sms", sms.SmsListApi.as_view(), name="sms-list"),
+    path("sms/<int:message_id>/resend", sms.SmsResendApi.as_view(), name="sms-resend"),
     # 效能监督 statistics (docs/statistics.md)
     path("statistics", statistics.StatisticsApi.as_view(), name="statistics"),
     path("statistics/one-things", statistics.OneThingStatisticsApi.as_view(), name="statistics-one-things"),

@@ -19,21 +19,31 @@ from pathlib import Path
 from . import report
 from .common import ROOT
 
-SECTIONS = ("state", "pdf", "lifecycle", "http", "year")
-NEEDS_DATABASE = {"lifecycle", "http", "year"}
+SECTIONS = ("state", "pdf", "lifecycle", "viewflow", "http", "year")
+NEEDS_DATABASE = {"lifecycle", "viewflow", "http", "year"}
+SETTINGS = {"viewflow": "bench.viewflow_peer.settings"}  # the peer's section adds viewflow to the settings
 FULL = {
     "state": {"departments": [1, 3, 5, 10], "rounds": [0, 1, 3, 10]},
     "pdf": {"warm": 20},
     "lifecycle": {"rounds": 30, "warmup": 5},
+    "viewflow": {"rounds": 20, "warmup": 3},
     "http": {"clients": [1, 4, 16], "lifecycles": {"1": 20, "4": 40, "16": 64}},
-    "year": {"cases": 163_506, "chunk": 20_000, "samples": 200, "status_samples": 2000, "stats_runs": 5},
+    "year": {
+        "cases": 163_506,
+        "chunk": 20_000,
+        "samples": 200,
+        "status_samples": 2000,
+        "stats_runs": 5,
+        "view_samples": 60,
+    },
 }
 QUICK = {
     "state": {"departments": [1, 3, 5, 10], "rounds": [0, 1, 3]},
     "pdf": {"warm": 5},
     "lifecycle": {"rounds": 8, "warmup": 2},
+    "viewflow": {"rounds": 6, "warmup": 2},
     "http": {"clients": [1, 4, 16], "lifecycles": {"1": 4, "4": 8, "16": 16}},
-    "year": {"cases": 5_000, "chunk": 2_500, "samples": 40, "status_samples": 300, "stats_runs": 3},
+    "year": {"cases": 5_000, "chunk": 2_500, "samples": 40, "status_samples": 300, "stats_runs": 3, "view_samples": 10},
 }
 
 
@@ -44,10 +54,10 @@ def _admin(pg_url: str, statement: str) -> None:
         connection.execute(statement)
 
 
-def _run_section(name: str, params: dict, pg_url: str, keep: bool, scratch: Path) -> dict:
+def _run_section(name: str, params: dict, pg_url: str, keep: bool, scratch: Path, database: str | None = None) -> dict:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": SETTINGS.get(name, "config.settings"),
         "DJANGO_DEBUG": "0",
         # Documents are issued by Celery workers after commit; section 4 measures them on their own.
         "ONETHING_ISSUE_DOCUMENTS": "0",
@@ -57,8 +67,15 @@ def _run_section(name: str, params: dict, pg_url: str, keep: bool, scratch: Path
         "LOG_LEVEL": "ERROR",
         "DATABASE_URL": f"sqlite:///{scratch / 'unused.sqlite3'}",
     }
-    database = f"onething_bench_{name}"
-    if name in NEEDS_DATABASE:
+    if database:  # a kept database of one's own: created if missing, never dropped, its year reused
+        keep = True
+        params = {**params, "reuse": True}
+        with __import__("psycopg").connect(f"{pg_url}/postgres", autocommit=True) as connection:
+            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+                connection.execute(f'CREATE DATABASE "{database}"')
+        env["DATABASE_URL"] = f"{pg_url}/{database}"
+    database = database or f"onething_bench_{name}"
+    if name in NEEDS_DATABASE and not keep:
         _admin(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         _admin(pg_url, f'CREATE DATABASE "{database}"')
         env["DATABASE_URL"] = f"{pg_url}/{database}"
@@ -88,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432"))
     parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"), help="'-' to write no file")
     parser.add_argument("--keep-databases", action="store_true")
+    parser.add_argument(
+        "--year-database",
+        help="run the year section in this database, kept between runs: the year is loaded once and reused",
+    )
     args = parser.parse_args(argv)
 
     params = {name: dict(values) for name, values in (QUICK if args.quick else FULL).items()}
@@ -103,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="onething-bench-") as scratch:
         for name in sections:
             sys.stderr.write(f"== {name}\n")
-            results[name] = _run_section(name, params[name], args.pg.rstrip("/"), args.keep_databases, Path(scratch))
+            results[name] = _run_section(
+                name,
+                params[name],
+                args.pg.rstrip("/"),
+                args.keep_databases,
+                Path(scratch),
+                args.year_database if name == "year" else None,
+            )
     machine["load_after"] = report.load_average()
     sys.stdout.write(report.terminal(results, params, machine))
     if args.output != "-":

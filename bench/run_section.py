@@ -19,6 +19,7 @@ MODULES = {
     "year": "bench.year",
     "pdf": "bench.documents",
     "state": "bench.state",
+    "viewflow": "bench.viewflow",
 }
 
 

@@ -12,6 +12,9 @@ in flight, the rest are final. Clones are read-only data: their audit hash chain
 Reads measured, each as the API does it:
 - the department inbox: ``selectors.task_list`` + page 1 (the brief's figure), and the whole ``GET /api/tasks``
   view (selector, pagination, the tab counts, serializer, JSON), for every reviewer, window and supervisor;
+- every staff list and page as a whole view (``_views``: Django's whole request cycle with authentication — a
+  token for the API, a session for the screens): the inboxes (API and screen), the window's worklist, the case
+  page and the task page (API and screen), the statistics API, the dashboard and its CSV;
 - the applicant's status lookup: ``selectors.case_for_applicant`` for random cases of the year, and with the
   reads of the status page (tasks and events);
 - the year's statistics: ``workflow.selectors.statistics.statistics`` for the year — the call the supervisor's dashboard
@@ -21,6 +24,7 @@ Reads measured, each as the API does it:
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import time
 from zoneinfo import ZoneInfo
@@ -90,14 +94,6 @@ RECENT = {
     "approved": 0.13,
     "approved_concluded": 0.20,
 }
-# Indexes the models do not have (yet), tried at the end on this throwaway database to show what they would
-# change; the figures of the verdict are those without them. Each matches an ORDER BY/WHERE of a read above.
-# (The department inbox's index is the model's task_inbox_due since migration 0003, the statistics' covering
-# indexes case_opened_stats and task_case_state since 0008.)
-PROPOSED_INDEXES = {
-    "bench_task_lane_due": "workflow_humantask (lane, state, due_date, created_at, id)",
-    "bench_task_state_due": "workflow_humantask (state, due_date, created_at, id)",
-}
 OPINIONS = {
     "approve": "经审查，材料齐全，符合法定条件，准予办理",
     "reject": "经营范围含需前置审批项目，未取得许可",
@@ -156,11 +152,17 @@ def _drive(users: dict, key: str, path: str) -> tuple[int, str]:
     decide(*tasks[0], first)
     for task_id, lane in tasks[1:]:
         decide(task_id, lane, "approve")
+
+    def approve_the_rest():  # later stages (the newborn's departments review in batches) open as earlier ones end
+        while tasks := open_tasks():
+            for task_id, lane in tasks:
+                decide(task_id, lane, "approve")
+
     if path == "corrected_concluded":
         address = FORMS[key]["address"].replace("3", "5", 1)
         services.case_correction_submit(case_no=case_no, changes={"address": address}, actor=window)
-        for task_id, lane in open_tasks():
-            decide(task_id, lane, "approve")
+    if path not in ("rejected_concluded", "correction_required"):
+        approve_the_rest()
     if path.endswith("_concluded"):
         services.case_conclude(user=window, case_no=case_no)
     return pk, opened.query_code
@@ -236,7 +238,17 @@ def _clone(plan: list[tuple], chunk: int) -> dict:
         case_cols = _columns(cursor, "workflow_case")
         task_cols = _columns(cursor, "workflow_humantask")
         event_cols = _columns(cursor, "workflow_caseevent")
-    case_select = _select_list(case_cols, {"case_no": "p.case_no", "opened_at": "p.opened_at"}, "tc")
+    # The year's dates are on a known calendar: none is provisional (a template opened today may have one).
+    known = {name: "false" for name, _ in case_cols if name.endswith("_provisional")}
+    # Each cloned case its own applicant (name, ID number, phone), so the staff case search finds one, not the year.
+    applicants = {
+        "applicant_name": "'申请人' || p.n",
+        "applicant_id_number": "lpad(p.n::text, 18, '0')",
+        "applicant_phone": "'139' || lpad(p.n::text, 8, '0')",
+    }
+    case_select = _select_list(
+        case_cols, {"case_no": "p.case_no", "opened_at": "p.opened_at", **known, **applicants}, "tc"
+    )
     task_select = _select_list(
         task_cols, {"case_id": "m.case_id", "engine_task_id": "md5(m.case_id || ':' || t.id)::uuid::text"}, "t"
     )
@@ -351,6 +363,148 @@ def _inbox(users: dict, samples: int) -> dict:
     return {"open_tasks_per_department": open_counts, **{name: summary(values) for name, values in groups.items()}}
 
 
+# Whole views as people wait for them: each through Django's full request cycle (middleware, authentication —
+# a token for the API, a session for the screens — the view, the serializer or template, the rendered body).
+VIEW_GROUPS = {
+    # name: (kind, label) — kind "list" (goal p95 ≤ 50 ms) or "page" (same goal) or "board" (≤ 1 s); "floor":
+    # the cheapest authenticated request, measured in the same rotation, so that each view's time can also be read
+    # as a multiple of what any request costs on the machine at that moment (the machine is shared and noisy)
+    "api_me": ("floor", "`GET /api/auth/me` (the floor: authentication and one small answer)"),
+    "api_tasks_reviewer": ("list", "`GET /api/tasks`, reviewers, open tab"),
+    "api_tasks_reviewer_all": ("list", "`GET /api/tasks?state=all`, reviewers"),
+    "api_tasks_window": ("list", "`GET /api/tasks`, window staff"),
+    "api_tasks_supervisor": ("list", "`GET /api/tasks`, supervisor (every department)"),
+    "screen_inbox_reviewer": ("list", "inbox screen `/tasks/`, reviewers"),
+    "screen_inbox_window": ("list", "inbox screen `/tasks/`, window staff"),
+    "screen_inbox_supervisor": ("list", "inbox screen `/tasks/`, supervisor"),
+    "screen_window_home": ("list", "window's worklist screen `/window/`"),
+    "api_case": ("page", "case page `GET /api/cases/{no}`, window staff"),
+    "screen_case": ("page", "case page screen `/cases/{no}/`, window staff"),
+    "api_task": ("page", "task page `GET /api/tasks/{id}`, reviewers"),
+    "screen_task": ("page", "task page screen `/tasks/{id}/`, reviewers"),
+    "api_search_name": ("list", "case search `GET /api/cases?applicant_name=` (a name's prefix), window staff"),
+    "api_search_id": ("list", "case search `POST /api/cases/search` by ID number, window staff"),
+    "api_search_status_hall": ("list", "case search `GET /api/cases?status=concluded&hall=` (a year's page 1)"),
+    "api_search_reviewer": ("list", "case search `GET /api/cases?applicant_name=`, reviewers (their department's)"),
+    "screen_search": ("list", "search screen `POST /cases/search/` by ID number, window staff"),
+    "api_statistics": ("board", "`GET /api/statistics`, every case (the year)"),
+    "screen_dashboard": ("board", "dashboard screen `/dashboard/?period=all` (the year)"),
+    "csv_export": ("board", "dashboard CSV `/dashboard/cases.csv?period=all` (the year), read to the end"),
+}
+
+
+def _views(users: dict, plan: list[tuple], samples: int) -> dict:
+    """Each whole view ``samples`` times (the dashboard rows a few times), interleaved, with the statements each
+    sends (the most of its samples)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from workflow.models import Case, HumanTask, HumanTaskState
+
+    def api_client(name):
+        token = Token.objects.get_or_create(user=users[name])[0].key
+        return Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+    def screen_client(name):
+        client = Client()
+        client.force_login(users[name])
+        return client
+
+    reviewers = [name for name in REVIEWER_OF.values() if name in users]
+    api = {name: api_client(name) for name in [*reviewers, "window1", "supervisor1"]}
+    screen = {name: screen_client(name) for name in [*reviewers, "window1", "supervisor1"]}
+    rng = random.Random(11)
+    # Case pages: cases of the year at random; task pages: each reviewer's open tasks at random.
+    case_nos = [plan[rng.randrange(len(plan))][3] for _ in range(samples)]
+    open_tasks = {
+        name: list(
+            HumanTask.objects.filter(state=HumanTaskState.OPEN, department__staff__user=users[name])
+            .order_by("?")
+            .values_list("pk", flat=True)[:samples]
+        )
+        for name in reviewers
+    }
+    reviewers = [name for name in reviewers if open_tasks[name]]
+    assert Case.objects.filter(case_no=case_nos[0]).exists()
+
+    def get(client, path, stream=False):
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        if stream:
+            return sum(len(chunk) for chunk in response.streaming_content)
+        return len(response.content)
+
+    def post(client, path, body, *, json_body=True):
+        if json_body:
+            response = client.post(path, json.dumps(body), content_type="application/json")
+        else:
+            response = client.post(path, body)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        return len(response.content)
+
+    numbers = [rng.randrange(1, len(plan)) for _ in range(samples)]
+    hall_code = settings.ONETHING_HALL_CODE
+
+    def calls(i):
+        reviewer = reviewers[i % len(reviewers)]
+        number = numbers[i]
+        id_number = str(number).zfill(18)
+        task_id = open_tasks[reviewer][i % len(open_tasks[reviewer])]
+        case_no = case_nos[i]
+        out = {
+            "api_me": lambda: get(api[reviewer], "/api/auth/me"),
+            "api_tasks_reviewer": lambda: get(api[reviewer], "/api/tasks"),
+            "api_tasks_reviewer_all": lambda: get(api[reviewer], "/api/tasks?state=all"),
+            "api_tasks_window": lambda: get(api["window1"], "/api/tasks"),
+            "api_tasks_supervisor": lambda: get(api["supervisor1"], "/api/tasks"),
+            "screen_inbox_reviewer": lambda: get(screen[reviewer], "/tasks/"),
+            "screen_inbox_window": lambda: get(screen["window1"], "/tasks/"),
+            "screen_inbox_supervisor": lambda: get(screen["supervisor1"], "/tasks/"),
+            "screen_window_home": lambda: get(screen["window1"], "/window/"),
+            "api_case": lambda: get(api["window1"], f"/api/cases/{case_no}"),
+            "screen_case": lambda: get(screen["window1"], f"/cases/{case_no}/"),
+            "api_task": lambda: get(api[reviewer], f"/api/tasks/{task_id}"),
+            "screen_task": lambda: get(screen[reviewer], f"/tasks/{task_id}/"),
+            "api_search_name": lambda: get(api["window1"], f"/api/cases?applicant_name=申请人{number}"),
+            "api_search_id": lambda: post(api["window1"], "/api/cases/search", {"id_number": id_number}),
+            "api_search_status_hall": lambda: get(api["window1"], f"/api/cases?status=concluded&hall={hall_code}"),
+            "api_search_reviewer": lambda: get(api[reviewer], f"/api/cases?applicant_name=申请人{number}"),
+            "screen_search": lambda: post(
+                screen["window1"], "/cases/search/", {"id_number": id_number}, json_body=False
+            ),
+        }
+        if i % max(samples // 5, 1) == 0:  # the boards: about five times each
+            out["api_statistics"] = lambda: get(api["supervisor1"], "/api/statistics")
+            out["screen_dashboard"] = lambda: get(screen["supervisor1"], "/dashboard/?period=all")
+            out["csv_export"] = lambda: get(screen["supervisor1"], "/dashboard/cases.csv?period=all", stream=True)
+        return out
+
+    times: dict[str, list[float]] = {name: [] for name in VIEW_GROUPS}
+    statements: dict[str, int] = dict.fromkeys(VIEW_GROUPS, 0)
+    sizes: dict[str, int] = dict.fromkeys(VIEW_GROUPS, 0)
+    for name, call in calls(0).items():  # warm: templates, compiled forms, the calendar cache
+        if name in VIEW_GROUPS:
+            call()
+    for i in range(samples):
+        items = [(name, call) for name, call in calls(i).items() if name in VIEW_GROUPS]
+        rotation = i % len(items)
+        for name, call in items[rotation:] + items[:rotation]:
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                sizes[name] = call()
+                times[name].append((time.perf_counter() - started) * 1000)
+            statements[name] = max(statements[name], len(queries.captured_queries))
+    return {
+        name: {**summary(values), "statements": statements[name], "bytes": sizes[name], "kind": VIEW_GROUPS[name][0]}
+        for name, values in times.items()
+    }
+
+
 def _status(plan: list[tuple], codes: dict[int, str], samples: int) -> dict:
     from workflow import selectors
 
@@ -444,10 +598,23 @@ def _plans(users: dict, plan: list[tuple], statistics: dict) -> dict[str, str]:
 
     reviewer = users["market1"]
     _, _, _, case_no = plan[len(plan) // 2]
+    window, supervisor = users["window1"], users["supervisor1"]
+    finished = ["concluded", "not_accepted", "withdrawn"]
     queries = {
-        "inbox page (market_regulation, open)": selectors.task_list(user=reviewer, state="open")[:20],
-        "inbox page (market_regulation, all)": selectors.task_list(user=reviewer, state=None)[:20],
-        "inbox page (window, open)": selectors.task_list(user=users["window1"], state="open")[:20],
+        "inbox page (market_regulation, open)": selectors.task_list(user=reviewer, state="open")[:21],
+        "inbox page (market_regulation, all)": selectors.task_list(user=reviewer, state=None)[:21],
+        "inbox page (window, open)": selectors.task_list(user=window, state="open")[:21],
+        "inbox page (supervisor, open)": selectors.task_list(user=supervisor, state="open")[:21],
+        "tab count, completed, up to 1,000 (window)": selectors.task_list(user=window, state="completed")
+        .order_by()
+        .values("pk")[: selectors.COUNT_CAP],
+        "最近已办 (market_regulation)": selectors.task_list(user=reviewer, state="completed").order_by("-completed_at")[
+            :20
+        ],
+        "window worklist: in flight, decided here, received elsewhere": Case.objects.filter(deciding_hall_id=1)
+        .exclude(accepting_hall_id=1)
+        .exclude(status__in=finished)
+        .order_by("-updated_at")[:50],
         "status lookup": Case.objects.filter(case_no=case_no),
     }
     plans = {name: query.explain(analyze=True, buffers=True) for name, query in queries.items()}
@@ -462,40 +629,63 @@ def _plans(users: dict, plan: list[tuple], statistics: dict) -> dict[str, str]:
     return plans
 
 
-def _with_proposed_indexes(users: dict, params: dict) -> dict:
+def _loaded_year(cases: int) -> dict | None:
+    """The year a previous run left in this (kept) database: its templates and load figures, or None."""
+    import json
+
     from django.db import connection
 
-    started = time.monotonic()
     with connection.cursor() as cursor:
-        for name, definition in PROPOSED_INDEXES.items():
-            cursor.execute(f"CREATE INDEX {name} ON {definition}")
-        cursor.execute("ANALYZE workflow_humantask")
-        cursor.execute("ANALYZE workflow_case")
-    built = time.monotonic() - started
-    inbox = _inbox(users, max(params["samples"] // 2, 10))
-    statistics = _statistics(users, params["stats_runs"], pages=False)
-    log(
-        f"year, with the proposed indexes: inbox p95 {inbox['reviewers_open_selector']['p95']:.1f} ms, "
-        f"statistics {statistics['times']['median']:.0f} ms"
-    )
-    return {
-        "indexes": PROPOSED_INDEXES,
-        "build_seconds": built,
-        "inbox": inbox,
-        "statistics": {"first_ms": statistics["first_ms"], "times": statistics["times"]},
-    }
+        cursor.execute("SELECT to_regclass('bench_year_info') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute("SELECT info FROM bench_year_info WHERE cases = %s", [cases])
+        row = cursor.fetchone()
+    return json.loads(row[0]) if row else None
 
 
-def run(params: dict) -> dict:
+def _remember_year(cases: int, info: dict) -> None:
+    import json
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_year_info (cases integer PRIMARY KEY, info text NOT NULL)")
+        cursor.execute("INSERT INTO bench_year_info VALUES (%s, %s)", [cases, json.dumps(info, default=str)])
+
+
+def _load_year(params: dict) -> tuple[str, dict, dict, dict]:
+    """Schema, demo data, templates and the cloned year — or, with ``reuse`` (a kept database, ``python -m
+    bench --database``), the year an earlier run loaded there. Returns (schema, users, templates, load)."""
+    from django.contrib.auth import get_user_model
+
+    if params.get("reuse"):
+        info = _loaded_year(params["cases"])
+        if info is not None:
+            build_schema()  # the migrations added since (new indexes) apply to the kept year
+            users = {user.username: user for user in get_user_model().objects.filter(staff__isnull=False)}
+            templates = {tuple(key.split("|")): tuple(value) for key, value in info["templates"].items()}
+            log(f"year: reusing the {params['cases']:,} cases loaded before in this database")
+            return info["schema"], users, templates, info["load"]
     schema = build_schema()
     users = load_demo_data(four_departments=False)
     started = time.monotonic()
     templates = _templates(users)
     log(f"year: {len(templates)} template cases through the services in {time.monotonic() - started:.1f} s")
+    load = _clone(_plan(params["cases"], templates), params["chunk"])
+    log(f"year: loaded in {load['load_seconds']:.0f} s (+ vacuum {load['vacuum_seconds']:.0f} s): {load['tables']}")
+    if params.get("reuse"):
+        _remember_year(
+            params["cases"],
+            {"schema": schema, "load": load, "templates": {"|".join(k): list(v) for k, v in templates.items()}},
+        )
+    return schema, users, templates, load
+
+
+def run(params: dict) -> dict:
+    schema, users, templates, load = _load_year(params)
     codes = {pk: code for pk, code in templates.values()}
     plan = _plan(params["cases"], templates)
-    load = _clone(plan, params["chunk"])
-    log(f"year: loaded in {load['load_seconds']:.0f} s (+ vacuum {load['vacuum_seconds']:.0f} s): {load['tables']}")
     inbox = _inbox(users, params["samples"])
     log(f"year: inbox p95 {inbox['reviewers_open_view']['p95']:.1f} ms")
     status = _status(plan, codes, params["status_samples"])
@@ -505,8 +695,10 @@ def run(params: dict) -> dict:
         f"year: statistics {statistics['times']['median']:.0f} ms, dashboard page {statistics['dashboard_ms']:.0f} ms, "
         f"CSV {statistics['csv_ms']:.0f} ms ({statistics['csv_rows']:,} rows)"
     )
+    views = _views(users, plan, params.get("view_samples", 30))
+    worst = max((v for v in views.values() if v["kind"] in ("list", "page")), key=lambda v: v["p95"])
+    log(f"year: whole views, worst list/page p95 {worst['p95']:.1f} ms")
     plans = _plans(users, plan, statistics)
-    proposed = _with_proposed_indexes(users, params)
     return {
         "cases": params["cases"],
         "schema": schema,
@@ -515,6 +707,6 @@ def run(params: dict) -> dict:
         "inbox": inbox,
         "status": status,
         "statistics": statistics,
+        "views": views,
         "plans": plans,
-        "proposed_indexes": proposed,
     }

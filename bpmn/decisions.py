@@ -38,10 +38,18 @@ from SpiffWorkflow.dmn.parser.DMNParser import DMNParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ModelInvalid, ModelProblem
-from .sandbox import ALLOWED_BUILTIN_NAMES, RestrictedEnvironment, _Budget, check_source, compile_source
+from .sandbox import (
+    ALLOWED_BUILTIN_NAMES,
+    RestrictedEnvironment,
+    _Budget,
+    _measured,
+    check_source,
+    compile_source,
+    contained,
+)
 
 # What a decision table's expressions may read (docs/engine-contract.md, "秒批").
-DECISION_VARIABLES = frozenset({"form", "licences"})
+DECISION_VARIABLES = frozenset({"form", "licences", "results"})
 APPROVE_OUTPUT = "approve"
 HIT_POLICIES = ("UNIQUE", "FIRST")
 _INPUT_PLACEHOLDER = "dmninputexpr"  # what DMNEngine substitutes for "?" in a cell
@@ -78,7 +86,7 @@ class Decision:
     table: object = field(repr=False)  # SpiffWorkflow's DecisionTable
 
     def evaluate(self, inputs: dict) -> DecisionOutcome:
-        """Decide over ``inputs`` (``form``, ``licences``). Raises DecisionFailed on any failure."""
+        """Decide over ``inputs`` (``form``, ``licences``, ``results``). Raises DecisionFailed on any failure."""
         environment = _DecisionEnvironment()
         engine = DMNEngine(self.table)
         task = _task(self.name, copy.deepcopy(inputs), _DecisionScriptEngine(environment))
@@ -292,7 +300,9 @@ class _DecisionEnvironment(RestrictedEnvironment):
         self.budget = _Budget()
 
     def evaluate(self, expression, context, external_context=None):
-        result = eval(compile_source(expression, "eval"), self._globals(context, external_context, self.budget))
+        scope = self._globals(context, external_context, self.budget)
+        with _measured(self.budget):
+            result = contained(eval, compile_source(expression, "eval"), scope)
         self.budget.check_rendered(result, "表达式的结果")
         return result
 

@@ -39,9 +39,16 @@ _EXPRESSION_ELEMENTS = (
     ("timeCycle", BPMN_NS, "eval"),
     ("loopCardinality", BPMN_NS, "eval"),
     ("completionCondition", BPMN_NS, "eval"),
+    ("loopCondition", BPMN_NS, "eval"),  # standard loop characteristics
+    ("condition", BPMN_NS, "eval"),  # a conditional event's condition
+    ("formalExpression", BPMN_NS, "eval"),  # correlation property retrieval expressions
     ("preScript", SPIFF_NS, "exec"),
     ("postScript", SPIFF_NS, "exec"),
+    ("messagePayload", SPIFF_NS, "eval"),
+    ("expression", SPIFF_NS, "eval"),  # spiffworkflow:processVariableCorrelation
 )
+# (tag, namespace, attribute): expressions SpiffWorkflow evaluates from an attribute (service task parameters).
+_EXPRESSION_ATTRIBUTES = (("parameter", SPIFF_NS, "value"),)
 _SAFE_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
 
 
@@ -144,6 +151,12 @@ def compile_model(filename: str, content: bytes, *, departments: Iterable[str]) 
             source = (node.text or "").strip()
             if source:
                 expressions.append((owner.get("id", "") if owner is not None else "", source, mode))
+    for tag, namespace, attribute in _EXPRESSION_ATTRIBUTES:
+        for node in process.iter(f"{{{namespace}}}{tag}"):
+            owner = next((a for a in node.iterancestors() if a.get("id")), None)
+            source = (node.get(attribute) or "").strip()
+            if source:
+                expressions.append((owner.get("id", "") if owner is not None else "", source, "eval"))
     defined = set(CONTRACT_VARIABLES) | set(ALLOWED_BUILTIN_NAMES)
     for _, source, mode in expressions:
         if mode == "exec":

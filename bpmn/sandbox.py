@@ -30,10 +30,17 @@ the limits are checked *inside* the code a model runs, through hooks the compile
   ``"x" * 10**10``, ``[0] * 10**9`` or ``2 ** 10**8`` in a model is refused with a message, and refuses a
   ``while`` loop whose condition is constantly true and which has no ``break``.
 
+- **Memory, measured.** While an evaluation runs, ``tracemalloc`` traces the process's allocations (started for
+  the evaluation, stopped after it unless someone else traces; ~1 µs), and every step compares the memory
+  allocated since the evaluation began and still held with ``MAX_ALLOCATION``: what comprehensions and loops
+  accumulate is counted as it is, not estimated. What one C-level call would allocate before the next step —
+  ``list(range(10**8))``, ``sorted``/``set``/``dict``/``tuple``/``min``/``max``/``any``/``all`` of a huge range,
+  ``dict.fromkeys``, ``set.update`` and the other methods that consume an iterable — is refused before the call when
+  its argument has a length over ``MAX_ITEMS``; an argument without a length is consumed through the step counter.
+
 Not bounded here: a single C-level call on a large structure built within the limits (hashing a tuple of a
 million references to one big tuple, sorting 10**6 items) runs to its end before the next step can check
-the clock; memory held by structures that comprehensions build within the step budget (up to
-``STEP_LIMIT`` elements) is not counted. The outer bounds are the worker's: Celery's
+the clock. The outer bounds are the worker's: Celery's
 ``CELERY_TASK_SOFT_TIME_LIMIT``/``CELERY_TASK_TIME_LIMIT`` (240/300 s), gunicorn's worker ``--timeout``
 (the master replaces a stuck worker) and the service manager's memory limit.
 """
@@ -41,9 +48,12 @@ the clock; memory held by structures that comprehensions build within the step b
 from __future__ import annotations
 
 import ast
+import contextvars
 import operator
 import re
+import threading
 import time
+import tracemalloc
 from functools import lru_cache
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted, limited_builtins
@@ -74,30 +84,101 @@ class SandboxLimitExceeded(Exception):
     SpiffWorkflow turns it into a task error (and the service into a refused, rolled-back step)."""
 
 
+class SandboxEscape(Exception):
+    """A model's code raised something that is not an ``Exception`` (``BaseException`` reached through a generator's
+    ``throw``, say): turned into an ordinary error, so every ``except Exception`` between the model and the worker
+    holds — the step fails cleanly, a decision table falls back to a person. ``SystemExit`` and
+    ``KeyboardInterrupt`` are the process's own signals (a worker being stopped) and pass unchanged."""
+
+
+def contained(run, *args):
+    """``run(*args)``, with any non-``Exception`` the model raises turned into ``SandboxEscape``."""
+    try:
+        return run(*args)
+    except Exception:
+        raise
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        raise SandboxEscape(f"表达式引发了不允许的异常类型（{type(exc).__name__}）") from None
+
+
 class _Sequence:
     TEXT = (str, bytes)
     LISTS = (list, tuple)
     ALL = (str, bytes, list, tuple)
 
 
+_CURRENT_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("sandbox_budget", default=None)
+_tracing_lock = threading.Lock()
+_tracing_users = 0
+_tracing_ours = False
+
+
+class _measured:
+    """Trace allocations while an evaluation runs (``tracemalloc``), and make ``budget`` the current one (the
+    guarded builtins find it there). Re-entrant and thread-safe: tracing stops when the last evaluation ends,
+    and never if someone else (a profiler) had started it."""
+
+    def __init__(self, budget: _Budget):
+        self.budget = budget
+
+    def __enter__(self):
+        global _tracing_users, _tracing_ours
+        with _tracing_lock:
+            if _tracing_users == 0 and not tracemalloc.is_tracing():
+                tracemalloc.start()
+                _tracing_ours = True
+            _tracing_users += 1
+        self.budget.memory_base = tracemalloc.get_traced_memory()[0]
+        self.token = _CURRENT_BUDGET.set(self.budget)
+        return self.budget
+
+    def __exit__(self, *exc):
+        global _tracing_users, _tracing_ours
+        _CURRENT_BUDGET.reset(self.token)
+        with _tracing_lock:
+            _tracing_users -= 1
+            if _tracing_users == 0 and _tracing_ours:
+                tracemalloc.stop()
+                _tracing_ours = False
+        return False
+
+
 class _Budget:
     """The per-evaluation budget and every runtime guard that charges it."""
 
-    __slots__ = ("allocated", "deadline", "steps")
+    __slots__ = ("allocated", "deadline", "memory_base", "steps")
 
     def __init__(self):
         self.deadline = time.monotonic() + TIME_LIMIT_SECONDS
         self.steps = 0
         self.allocated = 0
+        self.memory_base = None  # traced bytes when the evaluation began (None: not measured)
 
-    # -- time --------------------------------------------------------------------------------------
+    # -- time and memory ---------------------------------------------------------------------------
     def tick(self, value=None):
         self.steps += 1
         if self.steps > STEP_LIMIT:
             raise SandboxLimitExceeded(f"脚本执行步数超过限制（{STEP_LIMIT:,} 步），可能是死循环")
         if time.monotonic() > self.deadline:
             raise SandboxLimitExceeded(f"脚本执行超过时间限制（{TIME_LIMIT_SECONDS:g} 秒），可能是死循环")
+        if self.memory_base is not None and tracemalloc.is_tracing():
+            held = tracemalloc.get_traced_memory()[0] - self.memory_base
+            if held > MAX_ALLOCATION:
+                raise SandboxLimitExceeded(f"脚本占用的内存超过 {MAX_ALLOCATION // 2**20} MB")
         return value
+
+    def bounded(self, iterable):
+        """An iterable a C-level call will consume whole: refused over ``MAX_ITEMS`` when it has a length, else
+        consumed through the step counter."""
+        try:
+            length = len(iterable)
+        except TypeError:
+            return self.getiter(iterable)
+        if length > MAX_ITEMS:
+            raise SandboxLimitExceeded(f"数据过大：{length:,} 个元素，上限 {MAX_ITEMS:,}")
+        return iterable
 
     def getiter(self, ob):
         return self._counted(iter(ob))
@@ -218,7 +299,11 @@ class _Budget:
 
     # -- methods that grow a value -----------------------------------------------------------------
     def getattr(self, obj, name):
+        if name in _REFUSED_ATTRIBUTES:  # mro() hands out BaseException; format() reaches attributes
+            raise AttributeError(f"不允许访问属性：{name}")
         value = safer_getattr(obj, name)
+        if name in _CONSUMING_METHODS and callable(value):
+            return _Consuming(self, value)
         if name in _GROWING_METHODS:
             if isinstance(obj, _GROWING_TYPES):
                 return _BoundGuard(self, name, obj)
@@ -263,6 +348,78 @@ class _Budget:
 
 _GROWING_TYPES = (str, bytes, list)
 _GROWING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "extend"})
+
+
+# Methods that consume a whole iterable argument in one C-level call.
+_CONSUMING_METHODS = frozenset(
+    {
+        "fromkeys",
+        "update",
+        "union",
+        "intersection",
+        "difference",
+        "symmetric_difference",
+        "intersection_update",
+        "difference_update",
+        "symmetric_difference_update",
+        "issubset",
+        "issuperset",
+        "isdisjoint",
+        "count",
+        "index",
+    }
+)
+
+
+class _Consuming:
+    __slots__ = ("budget", "method")
+
+    def __init__(self, budget: _Budget, method):
+        self.budget, self.method = budget, method
+
+    def __call__(self, *args, **kwargs):
+        return self.method(
+            *(self.budget.bounded(a) if not isinstance(a, str | int | float) else a for a in args), **kwargs
+        )
+
+
+class _Materializing(type):
+    """A builtin type for models whose call bounds its iterable argument (``_Budget.bounded``) first; it is
+    still the type for ``isinstance`` and its other attributes."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, cls._real)
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, cls._real)
+
+    def __call__(cls, *args, **kwargs):
+        budget = _CURRENT_BUDGET.get()
+        if budget is not None and args:
+            args = (budget.bounded(args[0]), *args[1:])
+        return cls._real(*args, **kwargs)
+
+    def __getattr__(cls, name):
+        value = getattr(cls._real, name)
+        budget = _CURRENT_BUDGET.get()
+        if budget is not None and name in _CONSUMING_METHODS and callable(value):
+            return _Consuming(budget, value)
+        return value
+
+
+def _materializing(real: type) -> type:
+    return _Materializing(real.__name__, (), {"_real": real})
+
+
+def _bounded_function(function):
+    def call(*args, **kwargs):
+        budget = _CURRENT_BUDGET.get()
+        if budget is not None and len(args) == 1:
+            args = (budget.bounded(args[0]),)
+        return function(*args, **kwargs)
+
+    call.__name__ = function.__name__
+    return call
 
 
 class _BoundGuard:
@@ -379,15 +536,17 @@ class _GuardedStr(str, metaclass=_StrType):
 
 
 _EXTRA_BUILTINS = {
-    "all": all,
-    "any": any,
-    "sorted": sorted,
-    "min": min,
-    "max": max,
+    "all": _bounded_function(all),
+    "any": _bounded_function(any),
+    "sorted": _bounded_function(sorted),
+    "min": _bounded_function(min),
+    "max": _bounded_function(max),
     "sum": sum,  # replaced per evaluation by the guarded one
-    "dict": dict,
-    "list": list,
-    "set": set,
+    "dict": _materializing(dict),
+    "list": _materializing(list),
+    "tuple": _materializing(tuple),
+    "set": _materializing(set),
+    "frozenset": _materializing(frozenset),
     "enumerate": enumerate,
     "reversed": reversed,
     "str": _GuardedStr,
@@ -404,7 +563,8 @@ BUILTINS = {
 ALLOWED_BUILTIN_NAMES = frozenset(name for name in BUILTINS if not name.startswith("_"))
 # str.format reaches attributes through its format string ("{0.__class__}"); RestrictedPython refuses
 # it at run time, so refuse it at deploy time too.
-_REFUSED_ATTRIBUTES = {"format", "format_map"}
+# ``mro()`` hands out ``BaseException`` (``Exception.mro()[1]``), which would get past every ``except Exception``.
+_REFUSED_ATTRIBUTES = {"format", "format_map", "mro"}
 _INPLACE_OPERATORS = {
     "+=": operator.iadd,
     "-=": operator.isub,
@@ -498,7 +658,9 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
     def evaluate(self, expression, context, external_context=None):
         budget = _Budget()
-        result = eval(compile_source(expression, "eval"), self._globals(context, external_context, budget))
+        scope = self._globals(context, external_context, budget)
+        with _measured(budget):
+            result = contained(eval, compile_source(expression, "eval"), scope)
         budget.check_rendered(result, "表达式的结果")
         return result
 
@@ -506,7 +668,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
         budget = _Budget()
         scope = self._globals(context, external_context, budget)
         before = dict(scope)
-        exec(compile_source(script, "exec"), scope)
+        with _measured(budget):
+            contained(exec, compile_source(script, "exec"), scope)
         # Copy back only plain data the script created or changed; never functions or guards.
         data = {name: value for name, value in scope.items() if not name.startswith("_") and not callable(value)}
         # Checked whether rebound or changed in place: this is what the case's state will hold as JSON.
@@ -551,7 +714,9 @@ def check_source(source: str, mode: str, allowed_names: frozenset[str] | set[str
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
             problems.append(f"不允许访问下划线属性：{node.attr}")
         elif isinstance(node, ast.Attribute) and node.attr in _REFUSED_ATTRIBUTES:
-            problems.append(f"不允许使用字符串 {node.attr}()，请用 + 拼接")
+            problems.append(
+                "不允许使用 mro()" if node.attr == "mro" else f"不允许使用字符串 {node.attr}()，请用 + 拼接"
+            )
         elif isinstance(node, ast.AugAssign) and type(node.op) not in _AUG_OPS:
             problems.append("不支持该复合赋值运算")
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):

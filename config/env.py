@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -53,6 +53,7 @@ def database_from_url(url: str, *, base_dir) -> dict:
             "PORT": str(parsed.port or 5432),
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {"connect_timeout": 5},
+            # libpq parameters from the query string, e.g. ?sslmode=require&application_name=onething-web
+            "OPTIONS": {"connect_timeout": 5, **dict(parse_qsl(parsed.query))},
         }
     raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {parsed.scheme!r}")

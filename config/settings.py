@@ -4,6 +4,7 @@ With nothing set this is the embedded default: SQLite under var/, in-process cac
 in-process. Production and the test suite set DATABASE_URL (PostgreSQL), REDIS_URL and CELERY_BROKER_URL.
 """
 
+import sys
 from pathlib import Path
 
 from .env import database_from_url, env_bool, env_int, env_list, env_str
@@ -62,11 +63,35 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/onething.sqlite3"), base_dir=BASE_DIR)}
+# Two PostgreSQL roles (docs/security.md): the application connects as DATABASE_URL's role, which may read and write
+# rows but owns nothing — it cannot disable triggers, truncate or alter tables. The owner role, MIGRATE_DATABASE_URL,
+# is used only by the commands that change the schema or the grants (`manage.py migrate`, `grant_app_role`).
+# Unset, everything uses DATABASE_URL (the demo, the tests).
+MIGRATE_DATABASE_URL = env_str("MIGRATE_DATABASE_URL", "")
+OWNER_COMMANDS = {"migrate", "grant_app_role"}
+if MIGRATE_DATABASE_URL and len(sys.argv) > 1 and sys.argv[1] in OWNER_COMMANDS:
+    DATABASES = {"default": database_from_url(MIGRATE_DATABASE_URL, base_dir=BASE_DIR)}
+# A read replica for the status lookups and the statistics (docs/scaling.md, workflow/replica.py); unset: none.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **database_from_url(DATABASE_REPLICA_URL, base_dir=BASE_DIR),
+        "TEST": {"MIRROR": "default"},  # a test run reads its own test database through the alias
+    }
+    DATABASE_ROUTERS = ["workflow.replica.ReplicaRouter"]
+    MIDDLEWARE.append("workflow.replica.ReplicaReadsMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # JSON, never pickle: unpickling what someone wrote into Redis would run their code (config/cache_serializer.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"serializer": "config.cache_serializer.JSONSerializer"},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -112,6 +137,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "status_lookup_ip": env_str("THROTTLE_STATUS_LOOKUP_IP", "30/min"),
         "status_lookup_case": env_str("THROTTLE_STATUS_LOOKUP_CASE", "10/hour"),
+        "status_lookup_addr_case": env_str("THROTTLE_STATUS_LOOKUP_ADDR_CASE", "5/hour"),
         "login": env_str("THROTTLE_LOGIN", "20/min"),
         "document_verify": env_str("THROTTLE_DOCUMENT_VERIFY", "20/min"),
     },
@@ -135,6 +161,8 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "workflow.models.HumanTaskState",  # the name it had before other "state" enums
         "ActionEnum": "workflow.selectors.permissions.ACTION_CHOICES",
         "ApplicantActionEnum": "workflow.selectors.permissions.APPLICANT_ACTION_CHOICES",
+        "DeliveryMethodEnum": "workflow.models.DeliveryMethod",
+        "SignatureMethodEnum": "workflow.labels.SIGNATURE_METHOD_CHOICES",
     },
 }
 
@@ -171,6 +199,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ONETHING_CLOCK_SWEEP_SECONDS),
         "options": {"expires": ONETHING_CLOCK_SWEEP_SECONDS},
     },
+    "sms-outbox": {
+        "task": "workflow.tasks.sms.sweep_sms_outbox",
+        "schedule": float(env_int("ONETHING_SMS_SWEEP_SECONDS", 60)),
+        "options": {"expires": env_int("ONETHING_SMS_SWEEP_SECONDS", 60)},
+    },
     "promises-lapse": {
         "task": "workflow.tasks.promises.promises_lapse_sweep",
         "schedule": float(ONETHING_CLOCK_SWEEP_SECONDS),
@@ -189,6 +222,27 @@ ONETHING_ISSUE_DOCUMENTS = env_bool("ONETHING_ISSUE_DOCUMENTS", True)
 ONETHING_PRIVATE_MEDIA_ROOT = env_str("ONETHING_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private"))
 ONETHING_PUBLIC_BASE_URL = env_str("ONETHING_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ONETHING_HALL_PHONE = env_str("ONETHING_HALL_PHONE", "12345")
+# Verifying a posted PDF (docs/security.md): refused unparsed above these sizes and counts, then checked in a child
+# process with hard CPU/memory/time limits; at most ONETHING_VERIFY_CONCURRENCY at once across every web process
+# (slots in the shared cache) — keep it below the number of web workers so pages always have one.
+ONETHING_VERIFY_MAX_BYTES = env_int("ONETHING_VERIFY_MAX_BYTES", 10 * 1024 * 1024)
+ONETHING_VERIFY_MAX_OBJECTS = env_int("ONETHING_VERIFY_MAX_OBJECTS", 5000)
+ONETHING_VERIFY_MAX_REFERENCES = env_int("ONETHING_VERIFY_MAX_REFERENCES", 20000)
+ONETHING_VERIFY_CPU_SECONDS = env_int("ONETHING_VERIFY_CPU_SECONDS", 5)
+ONETHING_VERIFY_MEMORY_MB = env_int("ONETHING_VERIFY_MEMORY_MB", 768)
+ONETHING_VERIFY_WALL_SECONDS = float(env_str("ONETHING_VERIFY_WALL_SECONDS", "15"))
+ONETHING_VERIFY_CONCURRENCY = env_int("ONETHING_VERIFY_CONCURRENCY", 1)
+# The audit trail (docs/security.md): the chain's HMAC key (never in the database; unset = derived from SECRET_KEY,
+# which `check --deploy` refuses), and the folder of signed chain-head checkpoints, outside the database.
+ONETHING_AUDIT_KEY = env_str("ONETHING_AUDIT_KEY", "")
+ONETHING_AUDIT_CHECKPOINT_DIR = env_str("ONETHING_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
+ONETHING_AUDIT_CHECKPOINT_SECONDS = env_int("ONETHING_AUDIT_CHECKPOINT_SECONDS", 300)
+ONETHING_AUDIT_CHECKPOINT_KEEP = env_int("ONETHING_AUDIT_CHECKPOINT_KEEP", 1000)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "workflow.tasks.audit.write_audit_checkpoint",
+    "schedule": float(ONETHING_AUDIT_CHECKPOINT_SECONDS),
+    "options": {"expires": ONETHING_AUDIT_CHECKPOINT_SECONDS},
+}
 # Material files (docs/configuration.md): one file's limit, and how many / how much one case may hold.
 ONETHING_UPLOAD_MAX_BYTES = env_int("ONETHING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 ONETHING_UPLOAD_MAX_FILES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_FILES_PER_CASE", 100)
@@ -196,6 +250,30 @@ ONETHING_UPLOAD_MAX_BYTES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_BYTES_PER_CASE
 # 邮寄送达: the shared secret carriers sign their status webhook with (HMAC-SHA256 of the body); empty refuses every
 # call (docs/api.md "Delivery").
 ONETHING_DELIVERY_WEBHOOK_SECRET = env_str("ONETHING_DELIVERY_WEBHOOK_SECRET", "")
+# SMS (docs/configuration.md "SMS"): the provider, and the outbox's sending after commit.
+ONETHING_SMS_BACKEND = env_str("ONETHING_SMS_BACKEND", "console")  # console | tencent
+ONETHING_SMS_DISPATCH = env_bool("ONETHING_SMS_DISPATCH", True)  # queue each outbox row's sending after commit
+# A row a sender claimed and never finished after this long is marked 待核实 (never resent by itself).
+ONETHING_SMS_CLAIM_SECONDS = env_int("ONETHING_SMS_CLAIM_SECONDS", 600)
+ONETHING_SMS_TENCENT = {
+    "secret_id": env_str("ONETHING_SMS_TENCENT_SECRET_ID", ""),
+    "secret_key": env_str("ONETHING_SMS_TENCENT_SECRET_KEY", ""),
+    "sdk_app_id": env_str("ONETHING_SMS_TENCENT_SDK_APP_ID", ""),
+    "sign_name": env_str("ONETHING_SMS_TENCENT_SIGN_NAME", ""),
+    "region": env_str("ONETHING_SMS_TENCENT_REGION", "ap-guangzhou"),
+    "endpoint": env_str("ONETHING_SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com"),
+    # accepted:123456,correction:123457,pickup:123458,concluded:123459,login_code:123460
+    "templates": dict(
+        pair.split(":", 1) for pair in env_str("ONETHING_SMS_TENCENT_TEMPLATES", "").split(",") if ":" in pair
+    ),
+}
+# The applicant's door (docs/api.md "Applicant"): one-time codes, sessions, kiosks.
+ONETHING_APPLICANT_CODE_SECONDS = env_int("ONETHING_APPLICANT_CODE_SECONDS", 300)
+ONETHING_APPLICANT_SESSION_SECONDS = env_int("ONETHING_APPLICANT_SESSION_SECONDS", 1800)
+ONETHING_KIOSK_IDLE_SECONDS = env_int("ONETHING_KIOSK_IDLE_SECONDS", 120)
+# Kiosk devices allowed to sign applicants in with their ID-card reader: "id:key,id:key".
+ONETHING_KIOSKS = dict(pair.split(":", 1) for pair in env_str("ONETHING_KIOSKS", "").split(",") if ":" in pair)
+
 # 好差评: working days a department has to rectify after a bad rating.
 ONETHING_RECTIFICATION_DAYS = env_int("ONETHING_RECTIFICATION_DAYS", 5)
 

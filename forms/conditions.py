@@ -280,9 +280,10 @@ def condition_schema(condition: Any, fields: Mapping[str, Mapping] | None = None
         text = {"type": "string", "pattern": _literal_pattern(needle)}
         listed = {"type": "array", "contains": {"const": needle}}
         kinds = _types_of((fields or {}).get(field))
-        if kinds is not None and "array" not in kinds:
+        # narrowed only for a text or a list field (a condition on another type is refused by check_condition)
+        if kinds is not None and "string" in kinds and "array" not in kinds:
             test = text
-        elif kinds is not None and "string" not in kinds:
+        elif kinds is not None and "array" in kinds and "string" not in kinds:
             test = listed
         else:
             test = {"anyOf": [text, listed]}

@@ -112,6 +112,7 @@ cmd_demo() {
   setup_python
   setup_frontend
   export DJANGO_DEBUG=${DJANGO_DEBUG:-1}
+  export ONETHING_KIOSKS=${ONETHING_KIOSKS:-kiosk-01:demo-kiosk-key}  # the demo kiosk (/apply/kiosk/…)
   mkdir -p var
   log "migrating the SQLite database (var/onething.sqlite3)"
   "$VENV/bin/python" manage.py migrate --noinput -v0
@@ -123,6 +124,8 @@ cmd_demo() {
 
 OneThing 一件事 is running on http://$addr/
   The hall's screens (window1 …):  http://$addr/          applicant status page: http://$addr/status/
+  Apply online (phone):            http://$addr/apply/    (the SMS code is printed in this terminal)
+  Self-service kiosk (1080×1920):  http://$addr/apply/kiosk/?device=kiosk-01&key=demo-kiosk-key
   API documentation (Swagger UI):  http://$addr/api/docs/
   OpenAPI schema:                  http://$addr/api/schema/
   Django admin (user admin):       http://$addr/admin/
@@ -162,7 +165,10 @@ cmd_prod() {
   setup_system
   setup_python
   start_services
-  export DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/onething}
+  # Two roles (docs/security.md → "Database roles"): the owner migrates and grants; the app connects as a role that
+  # owns nothing, so it cannot disable the audit trail's triggers, truncate or alter tables.
+  export MIGRATE_DATABASE_URL=${MIGRATE_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/onething}
+  export DATABASE_URL=${DATABASE_URL:-postgresql://onething_app@127.0.0.1:5432/onething}
   export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
   export CELERY_BROKER_URL=${CELERY_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//}
   export CELERY_TASK_ALWAYS_EAGER=0
@@ -175,7 +181,7 @@ from urllib.parse import unquote, urlparse
 
 import psycopg
 
-url = urlparse(os.environ["DATABASE_URL"])
+url = urlparse(os.environ["MIGRATE_DATABASE_URL"])
 name = unquote(url.path.lstrip("/")) or "onething"
 server = {"host": url.hostname or "127.0.0.1", "port": url.port or 5432, "user": unquote(url.username or "postgres")}
 if url.password:
@@ -184,10 +190,22 @@ with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
     if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
         conn.execute(f'CREATE DATABASE "{name}"')
 PY
-  "$VENV/bin/python" manage.py migrate --noinput -v0
+  "$VENV/bin/python" manage.py migrate --noinput -v0   # as the owner (MIGRATE_DATABASE_URL)
+  if [[ $DATABASE_URL != "$MIGRATE_DATABASE_URL" ]]; then
+    log "granting the application role its rights (grant_app_role, as the owner)"
+    "$VENV/bin/python" manage.py grant_app_role --create --password-env ONETHING_APP_DB_PASSWORD
+  else
+    echo "DATABASE_URL is the owner's: the app could disable the audit trail's triggers (docs/security.md)" >&2
+  fi
   if [[ ${ONETHING_LOAD_DEMO:-1} == 1 ]]; then
-    log "loading demo data (ONETHING_LOAD_DEMO=0 to skip)"
-    "$VENV/bin/python" manage.py load_demo
+    if [[ ${ONETHING_DEMO_USERS:-0} == 1 ]]; then
+      log "loading demo data with the demo users (their published password: never on a real hall's server)"
+      "$VENV/bin/python" manage.py load_demo
+    else
+      log "loading the demo catalogue without users (ONETHING_LOAD_DEMO=0 to skip; ONETHING_DEMO_USERS=1 adds them)"
+      "$VENV/bin/python" manage.py load_demo --no-users
+      echo "No demo users: create an administrator with  $VENV/bin/python manage.py createsuperuser" >&2
+    fi
   fi
   log "starting web (gunicorn), worker and beat (Celery) with honcho: Ctrl-C stops all three"
   export PATH="$PWD/$VENV/bin:$PATH"
@@ -205,6 +223,7 @@ cmd_bench() {
   # `make bench ARGS=--quick` for a smoke run; the full run loads a district's year (a few minutes).
   setup_system
   setup_python
+  "$VENV/bin/pip" install -q -e ".[bench]"  # the peer of section 6 (viewflow), a bench-only extra
   start_services
   "$VENV/bin/python" -m bench "$@"
 }

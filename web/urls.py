@@ -4,7 +4,21 @@ from django.urls import path, register_converter
 
 from workflow.labels import CASE_NO_PATTERN
 
-from .views import auth, cases, clock, dashboard, delivery, files, reassign, status, tasks, window, window_tools
+from .views import (
+    apply,
+    auth,
+    cases,
+    clock,
+    dashboard,
+    delivery,
+    files,
+    reassign,
+    sms,
+    status,
+    tasks,
+    window,
+    window_tools,
+)
 
 
 class CaseNumberConverter:
@@ -31,6 +45,7 @@ urlpatterns = [
     path("window/new/<slug:key>/", window.case_new, name="case-new"),
     # 办件
     path("cases/", cases.case_find, name="case-find"),
+    path("cases/search/", cases.case_search, name="case-search"),
     path("cases/<web_case_no:case_no>/", cases.case_detail, name="case"),
     path("cases/<web_case_no:case_no>/diagram.json", cases.case_diagram, name="case-diagram"),
     path("cases/<web_case_no:case_no>/receipt/", window.receipt, name="receipt"),
@@ -65,6 +80,22 @@ urlpatterns = [
     path("dashboard/cases.csv", dashboard.dashboard_export, name="dashboard-export"),
     path("extensions/", clock.extension_list, name="extensions"),
     path("extensions/<int:request_id>/decide/", clock.extension_decide, name="extension-decide"),
+    path("sms/", sms.sms_outbox, name="sms"),
+    path("sms/<int:message_id>/resend/", sms.sms_resend, name="sms-resend"),
+    # 申请人自己办：网上 / 自助终端（docs/ui.md "Apply online"）
+    path("apply/", apply.apply_home, name="apply"),
+    path("apply/home/", apply.apply_home, name="apply-home"),
+    path("apply/kiosk/", apply.apply_kiosk, name="apply-kiosk"),
+    path("apply/code/", apply.apply_code, name="apply-code"),
+    path("apply/verify/", apply.apply_verify, name="apply-verify"),
+    path("apply/card/", apply.apply_card, name="apply-card"),
+    path("apply/sign-out/", apply.apply_sign_out, name="apply-sign-out"),
+    path("apply/start/<slug:key>/", apply.apply_start, name="apply-start"),
+    path("apply/resume/", apply.apply_resume, name="apply-resume"),
+    path("apply/drafts/<int:draft_id>/", apply.apply_draft, name="apply-draft"),
+    path("apply/drafts/<int:draft_id>/files/", apply.apply_upload, name="apply-upload"),
+    path("apply/done/<web_case_no:case_no>/", apply.apply_done, name="apply-done"),
+    path("apply/cases/", apply.apply_cases, name="apply-cases"),
     # 申请人（无需登录）
     path("status/", status.status, name="status"),
     path("status/correction/", status.status_correction, name="status-correction"),

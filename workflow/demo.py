@@ -34,13 +34,17 @@ USERS = [
     ("supervisor1", StaffRole.SUPERVISOR, None, "效能监督 陈静"),
     ("admin", StaffRole.ADMINISTRATOR, None, "系统管理员"),
 ]
+# The demo users' password unless another is given; published in the README, so `check --deploy` refuses any
+# user who has it (workflow/checks.py) and `make prod` creates no demo users unless ONETHING_DEMO_USERS=1.
+DEMO_PASSWORD = "onething-demo"
 # The hall a demo user works at (code; "" = the default hall). Everyone else is unbound and sees every case.
 HALL_OF = {"window1": "", "window2": "120101"}
 
 
 @transaction.atomic
-def load_demo(*, password: str) -> list[tuple[str, str]]:
-    """Idempotent: safe to run on every start. Returns (username, role label) of the demo users."""
+def load_demo(*, password: str, users: bool = True) -> list[tuple[str, str]]:
+    """Idempotent: safe to run on every start. Returns (username, role label) of the demo users; ``users=False``
+    loads the catalogue, the one-things and the halls only."""
     catalogue_import(data=json.loads(CATALOGUE_FILE.read_text(encoding="utf-8")), deployed_by="demo")
     process_versions_deploy(
         files=[(f"{key}.bpmn", (PROCESSES_DIR / key / f"{key}.bpmn").read_bytes()) for key in SHIPPED_PROCESSES],
@@ -51,6 +55,8 @@ def load_demo(*, password: str) -> list[tuple[str, str]]:
 
     User = get_user_model()
     created = []
+    if not users:
+        return created
     for username, role, dept, full_name in USERS:
         user, _ = User.objects.get_or_create(username=username)
         user.first_name = full_name

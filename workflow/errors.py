@@ -54,6 +54,14 @@ class CaseSuspended(Conflict):
     message = "办件因容缺承诺逾期已中止，补交材料后方可继续审查"
 
 
+class PromiseOutstanding(Conflict):
+    """容缺 at the end: an approved case with a promised material still outstanding neither concludes nor issues
+    the licences of the items needing that material; ``field_errors`` names each (``materials.<code>``)."""
+
+    code = "promise_outstanding"
+    message = "容缺承诺的材料尚未补交，不能办结"
+
+
 class NoTaskToComplete(Conflict):
     code = "no_ready_task"
     message = "当前没有可办理的任务"
@@ -141,3 +149,23 @@ class PostReviewTooEarly(Conflict):
 class DeliveryNotProven(Conflict):
     code = "delivery_not_proven"
     message = "办理结果尚未证明送达（窗口签收、邮件妥投或申请人下载），不能办结"
+
+
+class DocumentTooComplex(DomainError):
+    code = "document_too_complex"
+    message = "文件过于复杂，超出核验的资源限制；本系统出具的文书不会如此"
+    http_status = 413
+
+
+class Busy(DomainError):
+    """A bounded resource is in use by others; the client may retry after ``retry_after`` seconds."""
+
+    code = "busy"
+    message = "系统繁忙，请稍后重试"
+    http_status = 503
+
+
+class LookupThrottled(DomainError):
+    code = "throttled"
+    message = "查询过于频繁，请稍后再试"
+    http_status = 429

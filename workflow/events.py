@@ -47,6 +47,7 @@ class EventKind(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     LICENCE_ISSUED = "licence_issued"
+    LICENCE_WITHHELD = "licence_withheld"
     CONCLUDE = "conclude"
     WITHDRAW = "withdraw"
     TASK_CLAIMED = "task_claimed"
@@ -94,6 +95,8 @@ class EventSpec:
     data: dict[str, str]  # key → what it holds
     # False: the entry is caused by a step (the process moved on), not done by the step's actor; no name is shown.
     shows_actor: bool = True
+    # The SMS template (workflow.sms.TEMPLATES) the applicant's phone gets for this kind; "" sends nothing.
+    sms: str = ""
 
     @property
     def for_applicant(self) -> bool:
@@ -123,8 +126,10 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "deciding_hall": "deciding hall code (收受分离 only)",
             "materials": "codes of the materials the window received at intake",
             "delivery": "how the result will be delivered (pickup, post, electronic)",
-            "agent": "{name, id_type} of the agent (经办人) acting for the applicant (帮办代办 only)",
+            "agent": "{name, id_type, authorisation_letter} of the agent (经办人) for the applicant (帮办代办 only)",
+            "intake": "the intake record entered: [{code, status received|not_applicable, form, count}]",
             "channel": "申办渠道 code (window / online / kiosk; absent on cases opened before channels)",
+            "identity": "an applicant's own submission: {method: sms / id_card_reader, kiosk?: device id}",
         },
     ),
     EventKind.MATERIALS_REUSED: EventSpec(
@@ -142,9 +147,10 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "opinion": "the window's opinion (window decisions only)",
             "review_round": "review round (department decisions)",
             "materials": "codes of the materials received (the window's acceptance)",
+            "intake": "the intake record at acceptance (as at opening), promised materials excepted",
         },
     ),
-    EventKind.ACCEPT: EventSpec("已受理", _APPLICANT, _STATUS),
+    EventKind.ACCEPT: EventSpec("已受理", _APPLICANT, _STATUS, sms="accepted"),
     EventKind.ACCEPTED_ON_PROMISE: EventSpec(
         "容缺受理（承诺补交材料）", _STAFF, {"materials": "[{name, due_date}] promised materials"}
     ),
@@ -152,7 +158,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
         "收件窗口核验申请人身份（收受分离）", _STAFF, {"method": "method code", "method_label": "method label"}
     ),
     EventKind.REFUSE: EventSpec("不予受理", _APPLICANT, _STATUS),
-    EventKind.REQUIRE_CORRECTION: EventSpec("一次性告知补正", _APPLICANT, _STATUS, shows_actor=False),
+    EventKind.REQUIRE_CORRECTION: EventSpec("一次性告知补正", _APPLICANT, _STATUS, shows_actor=False, sms="correction"),
     EventKind.CORRECTED: EventSpec("申请人已补正", _APPLICANT, {"fields": "names of the fields resubmitted"}),
     EventKind.REOPENED: EventSpec(
         "补正修改了本部门需要的字段，重新审查",
@@ -200,10 +206,16 @@ REGISTRY: dict[EventKind, EventSpec] = {
         },
     ),
     EventKind.RESUBMIT: EventSpec("补正后重新审查", _APPLICANT, _STATUS, shows_actor=False),
-    EventKind.APPROVE: EventSpec("统一反馈：准予许可", _APPLICANT, _STATUS, shows_actor=False),
-    EventKind.REJECT: EventSpec("统一反馈：不予许可", _APPLICANT, _STATUS, shows_actor=False),
+    EventKind.APPROVE: EventSpec("统一反馈：准予许可", _APPLICANT, _STATUS, shows_actor=False, sms="pickup"),
+    EventKind.REJECT: EventSpec("统一反馈：不予许可", _APPLICANT, _STATUS, shows_actor=False, sms="pickup"),
     EventKind.LICENCE_ISSUED: EventSpec(
         "电子证照签发", _STAFF, {"number": "licence number", "item": "item name"}, shows_actor=False
+    ),
+    EventKind.LICENCE_WITHHELD: EventSpec(
+        "证照暂缓签发（容缺材料未补交）",
+        _APPLICANT,
+        {"item": "item name", "materials": "the promised material names still missing", "reason": "why"},
+        shows_actor=False,
     ),
     EventKind.CONCLUDE: EventSpec(
         "办结",
@@ -213,6 +225,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "delivery": "how the result was delivered (delivery method), proven before 办结",
             "one_visit": "true: concluded in the visit that submitted it (即办件当场办结)",
         },
+        sms="concluded",
     ),
     EventKind.WITHDRAW: EventSpec("申请人撤回", _STAFF, {**_STATUS, "reason": "why"}),
     EventKind.TASK_CLAIMED: EventSpec("任务认领", _STAFF, _TASK),

@@ -39,8 +39,18 @@ def _key(kind: str, value) -> str:
     return f"onething:hall:{kind}:{value}"
 
 
+_FIELDS = ("id", "code", "name", "region_code", "region_name", "is_active")
+
+
 def _remember(hall: Hall) -> None:
-    cache.set_many({_key("id", hall.pk): hall, _key("code", hall.code): hall}, CACHE_SECONDS)
+    """Cached as plain data (the cache holds JSON, never pickles), rebuilt by ``_cached``."""
+    row = [getattr(hall, name) for name in _FIELDS]
+    cache.set_many({_key("id", hall.pk): row, _key("code", hall.code): row}, CACHE_SECONDS)
+
+
+def _cached(key: str) -> Hall | None:
+    row = cache.get(key)
+    return Hall.from_db("default", _FIELDS, row) if row is not None else None
 
 
 def forget(hall: Hall) -> None:
@@ -58,7 +68,7 @@ def _hall_changed(sender, instance: Hall, **kwargs) -> None:
 def default_hall() -> Hall:
     """The installation's own hall (ONETHING_HALL_CODE / _NAME / _REGION_*), created on first use."""
     code = settings.ONETHING_HALL_CODE
-    hall = cache.get(_key("code", code))
+    hall = _cached(_key("code", code))
     if hall is not None:
         return hall
     hall = Hall.objects.filter(code=code).first()
@@ -80,7 +90,7 @@ def default_hall() -> Hall:
 def hall_by_id(pk: int | None) -> Hall | None:
     if pk is None:
         return None
-    hall = cache.get(_key("id", pk))
+    hall = _cached(_key("id", pk))
     if hall is None:
         hall = Hall.objects.filter(pk=pk).first()
         if hall is not None:
@@ -89,7 +99,7 @@ def hall_by_id(pk: int | None) -> Hall | None:
 
 
 def hall_by_code(code: str) -> Hall | None:
-    hall = cache.get(_key("code", code))
+    hall = _cached(_key("code", code))
     if hall is None:
         hall = Hall.objects.filter(code=code).first()
         if hall is not None:

@@ -30,6 +30,7 @@ from .models import (
     RatingLevel,
     RectificationState,
     StaffRole,
+    normalise_case_no,
 )
 
 OUTCOME_LABELS = {"approved": "准予许可", "rejected": "不予许可", "not_accepted": "不予受理"}
@@ -38,6 +39,7 @@ POST_REVIEW_OUTCOMES = [("confirmed", "复核无误"), ("revoked", "复核撤销
 # The applicant's identity document types (forms.ID_TYPES): code → Chinese name; the default is 居民身份证.
 ID_TYPE_LABELS = {code: name for code, (name, _) in forms.ID_TYPES.items()}
 DEFAULT_ID_TYPE = forms.DEFAULT_ID_TYPE
+SIGNATURE_METHOD_CHOICES = list(SIGNATURE_METHODS.items())  # 一窗通取: pad 签名板 / scan 签收单扫描件
 
 __all__ = [
     "CASE_NO_PATTERN",
@@ -53,6 +55,7 @@ __all__ = [
     "PROVISIONAL_NOTE",
     "RECIPIENT_KINDS",
     "SIGNATURE_METHODS",
+    "SIGNATURE_METHOD_CHOICES",
     "SPECIAL_PROCEDURES",
     "VISIT_REASONS",
     "Audience",
@@ -71,4 +74,5 @@ __all__ = [
     "RectificationState",
     "StaffRole",
     "Supervision",
+    "normalise_case_no",
 ]

@@ -23,9 +23,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import calendar, halls
-from .compositions import composition_of, materials_checklist
+from .compositions import composition_of
 from .documents import REVIEW_RIGHTS, DocumentKind
 from .errors import DocumentDamaged, NotFound, NotIssuable
+from .intake import intake_record
 from .models import Case, CaseEvent, Decision, Document, ELicence, HumanTask
 from .models.documents import private_storage
 from .results import case_results
@@ -40,9 +41,12 @@ _CORRECTION = re.compile(r"correction_notice:round-(\d{1,4})")
 _LICENCE = re.compile(r"e_licence:([A-Za-z0-9_-]{1,64})")
 
 WINDOW_NAME = "综合窗口"
-# Printed where the receipt would show the query code: the code was handed over on its own slip when the
-# case was opened (or re-issued) and is not kept, so a stored, signed copy cannot carry it.
-QUERY_CODE_ON_RECEIPT = "另行告知"
+# Printed where the receipt would show the query code: the code was printed on the 收件回执 handed over when the
+# case was opened (or told when it was re-issued) and is not kept, so a stored, signed copy cannot carry it. The
+# status page asks for it with the same words (web/templates/web/status.html).
+QUERY_CODE_ON_RECEIPT = "见收件回执"
+# 行政许可法第三十二条: the decision to accept, in writing, sealed and dated.
+ACCEPTANCE_BASIS = "《中华人民共和国行政许可法》第三十二条"
 DECISION_TEXT = {
     Decision.APPROVE: "准予",
     Decision.REJECT: "不予许可",
@@ -186,22 +190,14 @@ def _receipt(case: Case) -> Notice:
         raise NotIssuable("办件尚未受理，不出具受理回执")
     accepted_at = _event_time(case, "accept", last=False)
     rows = case_results(case, _tasks(case))
-    item_codes = {row["item_code"] for row in rows}
-    materials = [
-        {
-            "name": material["name"] + ("（电子证照共享，免提交）" if material.get("source") == "e_licence" else ""),
-            "count": 1,
-            "original": bool(material.get("original")) and material.get("source") != "e_licence",
-        }
-        for material in materials_checklist(case)
-        if any(use.get("item_code") in item_codes for use in material.get("needed_by", []))
-    ]
+    materials = [{"name": row.name, "status": row.text} for row in intake_record(case)]
     due, provisional = promised_date(case, accepted_at)
     context = {
         **_common(case, accepted_at),
         "query_code": QUERY_CODE_ON_RECEIPT,
         "items": [{"name": row["item"], "department": row["department_name"]} for row in rows],
-        "materials": materials or [{"name": "一件事申请表", "count": 1, "original": True}],
+        "materials": materials or [{"name": "一件事申请表", "status": "原件 1 份"}],
+        "legal_basis": ACCEPTANCE_BASIS,
         "promised_date": due,
         "promised_date_provisional": provisional,
         "window_name": WINDOW_NAME,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 from django.conf import settings
 
@@ -18,7 +19,8 @@ def _key() -> bytes:
 
 
 def normalise(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch not in " -")
+    """As typed → as issued: full-width forms to ASCII (NFKC), upper case, whitespace and hyphens dropped."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", code).upper() if not ch.isspace() and ch != "-")
 
 
 def new_query_code() -> str:

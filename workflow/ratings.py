@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from . import halls
 from .access import require_role
 from .errors import NotFound
 from .lifecycle import CaseStatus
@@ -53,14 +54,24 @@ def rating_state(case: Case) -> dict:
 
 
 def rectification_list(*, user, state: str | None = RectificationState.OPEN) -> QuerySet[RectificationOrder]:
-    """Supervisors (and administrators) see every order, a reviewer their department's."""
+    """Supervisors (and administrators) see every order, a reviewer their department's; staff bound to a hall
+    (收受分离) only the orders of cases their hall sees (``halls.case_scope``)."""
     staff = require_role(user, StaffRole.REVIEWER, StaffRole.SUPERVISOR, StaffRole.ADMINISTRATOR)
     orders = RectificationOrder.objects.select_related("case", "case__one_thing", "rating", "department")
-    if staff.role == StaffRole.REVIEWER:
-        orders = orders.filter(department_id=staff.department_id)
+    orders = scoped_orders(orders, staff)
     if state:
         orders = orders.filter(state=state)
     return orders.order_by("due_date", "id")
+
+
+def scoped_orders(orders: QuerySet[RectificationOrder], staff) -> QuerySet[RectificationOrder]:
+    """The orders ``staff`` may see and resolve: their department's (reviewers), their hall's cases' (bound staff)."""
+    if staff.role == StaffRole.REVIEWER:
+        orders = orders.filter(department_id=staff.department_id)
+    scope = halls.case_scope(staff, "case__")
+    if scope is not None:
+        orders = orders.filter(scope)
+    return orders
 
 
 def rectification_get(*, user, order_id: int) -> RectificationOrder:

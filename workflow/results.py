@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .compositions import composition_of, materials_checklist
-from .models import Case, Decision, ELicence, HumanTask, MaterialReuse
+from .licence_numbers import default_licence_number
+from .models import Case, Decision, ELicence, HumanTask, MaterialPromise, MaterialReuse
 
 
 def latest_reviews(tasks: list[HumanTask]) -> list[HumanTask]:
@@ -62,22 +63,37 @@ def case_results(case: Case, tasks: list[HumanTask]) -> list[dict]:
     return rows
 
 
-def issue_licences(case: Case) -> list[ELicence]:
+def issue_licences(case: Case, *, withheld: list | None = None) -> list[ELicence]:
     """Called in the approving transaction: one e-licence per approved item that still applies, numbered by the
     department's result or, without one, from the case number and item code. The item is the one the case's
-    composition maps the review to."""
+    composition maps the review to.
+
+    容缺 at the end: an item one of whose materials is still promised (an outstanding ``MaterialPromise``) gets
+    no licence yet; it is appended to ``withheld`` as ``(item, [material names])`` and issued when the last of
+    those promises is kept (``services.promises``). A review that already has its licence is skipped, so the
+    call may be repeated."""
     composition = composition_of(case)
     tasks = list(HumanTask.objects.filter(case=case).select_related("department"))
+    promised = {}
+    if getattr(case, "has_outstanding_promises", True):  # known from the case's lock (services.engine.lock_case)
+        outstanding = MaterialPromise.objects.filter(case=case, fulfilled_at=None)
+        promised = dict(outstanding.values_list("material_code", "material_name"))
+    licensed = set(ELicence.objects.filter(case=case).values_list("task_id", flat=True)) if withheld is None else set()
     today = timezone.localdate()
     licences = []
     for task in latest_reviews(tasks):
         item = composition.item_of_task(task)
-        if task.decision != Decision.APPROVE or item is None or task.not_applicable_reason:
+        if task.decision != Decision.APPROVE or item is None or task.not_applicable_reason or task.pk in licensed:
+            continue
+        waiting = [promised[m["code"]] for m in item.snapshot.get("materials") or [] if m.get("code") in promised]
+        if waiting:
+            if withheld is not None:
+                withheld.append((item, waiting))
             continue
         result = task.result or {}
         licences.append(
             ELicence(
-                number=result.get("licence_no") or f"{case.case_no}-{item.code[-6:]}",
+                number=result.get("licence_no") or default_licence_number(case.case_no, item.code),
                 case=case,
                 task=task,
                 item_id=item.item_id,

@@ -8,7 +8,8 @@ upload handlers and
 2. counts the file bytes as they stream in and stops at the limit, so a body whose parts are larger than
    its headers say cannot get past either (Django never reads beyond ``Content-Length``, and a body without
    one — chunked — reads as empty);
-3. allows one file per request.
+3. allows one file per request (``max_files`` more where a form carries several, such as a correction's
+   materials: each file within the limit, the body within that many files).
 
 It raises :class:`~workflow.errors.FileTooLarge` (HTTP 413, ``file_too_large``). Views must install it before
 anything reads ``request.POST`` / ``request.FILES`` (for the screens that means before the CSRF check:
@@ -44,32 +45,35 @@ def too_large() -> FileTooLarge:
     return FileTooLarge(f"文件过大：单个文件不能超过 {human_size(max_bytes())}")
 
 
-def declared_too_large(meta) -> bool:
-    """The request's Content-Length is above what one file and the form fields may take."""
+def declared_too_large(meta, max_files: int = 1) -> bool:
+    """The request's Content-Length is above what ``max_files`` files and the form fields may take."""
     try:
         declared = int(meta.get("CONTENT_LENGTH") or 0)
     except (TypeError, ValueError):
         return False
-    return declared > max_bytes() + MULTIPART_OVERHEAD
+    return declared > max_files * max_bytes() + MULTIPART_OVERHEAD
 
 
 class LimitedUploadHandler(FileUploadHandler):
-    def __init__(self, request=None):
+    def __init__(self, request=None, max_files: int = 1):
         super().__init__(request)
         self.received = 0
         self.files = 0
+        self.max_files = max_files
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
-        if content_length > max_bytes() + MULTIPART_OVERHEAD:
+        if content_length > self.max_files * max_bytes() + MULTIPART_OVERHEAD:
             raise too_large()
         return None  # let the usual handlers parse
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         self.files += 1
-        if self.files > 1:
+        self.received = 0  # the limit is per file
+        if self.files > self.max_files:
             self._interrupt_others()
-            raise ValidationFailed("一次只能上传一个文件", field_errors={"file": ["一次只能上传一个文件"]})
+            message = "一次只能上传一个文件" if self.max_files == 1 else f"一次最多上传 {self.max_files} 个文件"
+            raise ValidationFailed(message, field_errors={"file": [message]})
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
@@ -88,7 +92,7 @@ class LimitedUploadHandler(FileUploadHandler):
                 handler.upload_interrupted()
 
 
-def install(request) -> None:
+def install(request, max_files: int = 1) -> None:
     """Put the limit first in ``request``'s upload handlers (before the body is parsed)."""
     handlers = [h for h in request.upload_handlers if not isinstance(h, LimitedUploadHandler)]
-    request.upload_handlers = [LimitedUploadHandler(request), *handlers]
+    request.upload_handlers = [LimitedUploadHandler(request, max_files), *handlers]

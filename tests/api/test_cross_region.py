@@ -280,3 +280,28 @@ def test_inbox_counts_are_per_hall(client_of, cross_accepted):
     away = get(client_of("market_away"), "/api/tasks").json()
     assert cross_accepted.case_no in {t["case_no"] for t in home["results"]}
     assert away["counts"]["open"] == 0 and away["results"] == []
+
+
+# --- 办件查询: the search lists exactly the cases each role × hall may open --------------------------------
+
+
+@pytest.mark.parametrize("state", ["cross_received", "cross_accepted"])
+def test_search_lists_exactly_what_each_role_and_hall_may_open(request, client_of, state):
+    ref: CaseRef = request.getfixturevalue(state)
+    column = MATRIX["read received" if state == "cross_received" else "read in review"]
+    applicant = case_body()["applicant"]
+    for role, may_open in zip(ROLES, column, strict=True):
+        client = client_of(role)
+        by_body = post(client, "/api/cases/search", {"id_number": applicant["id_number"]})
+        by_query = get(client, f"/api/cases?applicant_name={applicant['name'][:1]}&hall={HOME}")
+        for response in (by_body, by_query):
+            assert response.status_code == 200, (role, response.content[:300])
+            listed = {row["case_no"] for row in response.json()["results"]}
+            assert (ref.case_no in listed) == (may_open == 200), (role, state)
+            assert get(client, f"/api/cases/{ref.case_no}").status_code == may_open
+
+
+def test_an_id_number_never_travels_in_a_url(client_of, cross_received):
+    response = get(client_of("supervisor1"), "/api/cases?id_number=110105199003070017")
+    assert "id_number" in field_errors(response)
+    assert_error(get(APIClient(), "/api/cases?applicant_name=王"), 401)

@@ -253,7 +253,8 @@ def test_a_correction_at_the_window_is_a_second_trip(window, users):
     decide(users, ref, "market_regulation")
     decide(users, ref, "public_security", "need_correction")
     decide(users, ref, "tax")
-    corrected = post(window, f"/api/cases/{body['case_no']}/correction", {"form": {"address": "北京市朝阳区新址 2 号"}})
+    changes = {"form": {"address": "北京市朝阳区新址 2 号", "seal_count": 3}}
+    corrected = post(window, f"/api/cases/{body['case_no']}/correction", changes)
     assert corrected.status_code == 200, corrected.json()
     trips = corrected.json()["trips"]
     assert trips["count"] == 2 and [v["reason"] for v in trips["visits"]] == ["submission", "correction"]

@@ -37,7 +37,10 @@ ENDPOINTS = {
     "accept": Endpoint("POST", "/api/cases/{case_no}/accept", "received_case", body={"opinion": "形式审查通过"}),
     "refuse": Endpoint("POST", "/api/cases/{case_no}/refuse", "received_case", body={"reasons": "申请材料不齐全"}),
     "key in a correction": Endpoint(
-        "POST", "/api/cases/{case_no}/correction", "correction_case", body={"form": {"address": "示范区创新大道 99 号"}}
+        "POST",
+        "/api/cases/{case_no}/correction",
+        "correction_case",
+        body={"form": {"address": "示范区创新大道 99 号", "seal_count": 2}},
     ),
     "hand over": Endpoint("POST", "/api/cases/{case_no}/handover", "approved_case", body=handover_body()),
     "list tasks": Endpoint("GET", "/api/tasks"),

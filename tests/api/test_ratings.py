@@ -152,5 +152,7 @@ def test_rating_lookups_are_throttled_like_the_status_lookup(users):
     allowed, _ = configured("status_lookup_case")
     for i in range(allowed):
         assert_error(rate(ref, 1, query_code="WRONG234", ip=f"198.51.100.{i + 1}"), 404)
-    assert_error(rate(ref, 5, ip="192.0.2.90"), 429, "throttled")
+    assert_error(rate(ref, 5, query_code="WRONG234", ip="192.0.2.90"), 429, "throttled")
+    assert_error(rate(ref, 5, ip="198.51.100.1"), 429, "throttled")  # an address that guessed wrong
     assert not Rating.objects.exists()
+    assert rate(ref, 5, ip="192.0.2.91").status_code == 201  # the right code from anywhere else

@@ -35,8 +35,8 @@ CONTEXTS = {
             {"name": "发票申领", "department": "区税务局"},
         ],
         "materials": [
-            {"name": "公司章程", "count": 1, "original": True},
-            {"name": "法定代表人身份证明（张堃喆）", "count": 2, "original": False},
+            {"name": "公司章程", "status": "原件 1 份"},
+            {"name": "法定代表人身份证明（张堃喆）", "status": "复印件 2 份"},
         ],
         "promised_date": datetime.date(2025, 3, 6),
         "window_name": "综合窗口 3 号",

@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+import bpmn
 from tests.conftest import APPLICANT, DEPARTMENTS, hand_over, handed_in
 from tests.forms.samples import MOTHER_ID, NEWBORN_FORM
 from tests.workflow.dmn import (
@@ -166,7 +167,8 @@ def test_a_correction_reopens_a_review_whose_table_now_approves(users):
     assert case.status == CaseStatus.CORRECTION_REQUIRED
 
     services.case_correction_submit(
-        case_no=case.case_no, changes={"seal_count": 2, "seal_types": ["单位公章", "发票专用章"]}
+        case_no=case.case_no,
+        changes={"seal_count": 2, "seal_types": ["单位公章", "发票专用章"], "address": case.form_data["address"]},
     )
     case = saved_and_restored(case)
     assert case.status == CaseStatus.APPROVED
@@ -228,7 +230,20 @@ def test_the_demo_newborn_enrolment_is_auto_approved_unless_paid_at_the_window(u
         case = saved_and_restored(opened.case)
         enrolment = task_of(case, "medical_insurance")
         assert enrolment.auto_approved is auto
+        if auto:  # the table needs the birth certificate among the case's results: it exists by now
+            approved = CaseEvent.objects.get(case=case, kind="auto_approved")
+            assert "出生医学证明已签发" in str(approved.data)
         assert open_lanes(case) == (["social_security"] if auto else ["medical_insurance", "social_security"])
+
+
+def test_the_demo_enrolment_table_does_not_approve_without_the_birth_certificate(demo):
+    """What the issue saw: the enrolment's 秒批 consumed a birth certificate that did not exist yet. The table
+    reads the case's results, and without the certificate among them it leaves the review to a person."""
+    table = bpmn.compile_decision(ServiceItem.objects.get(code="000118101000").auto_approval_dmn)
+    form = {"payment_method": "银行代扣", "mother_id": MOTHER_ID}
+    assert not table.evaluate({"form": form, "licences": [], "results": []}).approve
+    results = ["000117201000", "birth_medical_certificate", "000105301000"]
+    assert table.evaluate({"form": form, "licences": results, "results": results}).approve
 
 
 def test_an_import_with_a_broken_table_imports_nothing_and_names_the_cells(demo, tmp_path):

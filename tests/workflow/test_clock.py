@@ -177,16 +177,12 @@ def test_an_extension_needs_a_reason_and_a_supervisor_and_stays_within_the_law(u
         case = open_and_accept(users)
         with pytest.raises(ValidationFailed) as refused:
             services.case_deadline_extend(
-                user=users["market1"], case_no=case.case_no, days=5, reason="", approver="window1"
+                user=users["supervisor1"], case_no=case.case_no, days=5, reason="", approver="window1"
             )
         assert set(refused.value.field_errors) == {"reason", "approver"}
-        services.case_deadline_extend(
-            user=users["market1"], case_no=case.case_no, days=5, reason="需现场核查", approver="supervisor1"
-        )
+        services.case_deadline_extend(user=users["supervisor1"], case_no=case.case_no, days=5, reason="需现场核查")
         with pytest.raises(ValidationFailed, match="提交的数据有误") as too_long:
-            services.case_deadline_extend(
-                user=users["window1"], case_no=case.case_no, days=11, reason="再延", approver="supervisor1"
-            )
+            services.case_deadline_extend(user=users["supervisor1"], case_no=case.case_no, days=11, reason="再延")
         assert "15" in too_long.value.field_errors["days"][0]
 
     case = reload(case)
@@ -201,9 +197,23 @@ def test_an_expired_statutory_limit_cannot_be_extended(users):
         case = open_and_accept(users)
         traveller.move_to(at("2026-12-07"))
         with pytest.raises(Conflict, match="届满"):
-            services.case_deadline_extend(
-                user=users["window1"], case_no=case.case_no, days=1, reason="迟了", approver="supervisor1"
-            )
+            services.case_deadline_extend(user=users["supervisor1"], case_no=case.case_no, days=1, reason="迟了")
+
+
+def test_nobody_records_another_persons_approval_of_an_extension(users):
+    """Issue 18: the one-step extension let a window record a supervisor's approval the supervisor never gave."""
+    with time_machine.travel(at("2026-09-28"), tick=False):
+        case = open_and_accept(users)
+        for someone in ("window1", "market1"):
+            with pytest.raises(PermissionDenied):
+                services.case_deadline_extend(
+                    user=users[someone], case_no=case.case_no, days=3, reason="需核查", approver="supervisor1"
+                )
+        assert events(reload(case), "deadline_extended") == []
+        extension = services.case_deadline_extend(
+            user=users["supervisor1"], case_no=case.case_no, days=3, reason="核查"
+        )
+        assert extension.approved_by == users["supervisor1"] and extension.requested_by == users["supervisor1"]
 
 
 # --------------------------------------------------------------------------- deemed acceptance (Art. 32)

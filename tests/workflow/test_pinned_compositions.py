@@ -149,7 +149,13 @@ def test_an_item_that_starts_applying_opens_its_review_and_says_why(users):
     case = restaurant_asking_for_the_scope(users, {**RESTAURANT_FORM})  # no gathering place, no signboard
     services.case_correction_submit(
         case_no=case.case_no,
-        changes={"outdoor_signboard": True, "signboard_text": "老味道", "signboard_length": 3, "signboard_height": 1},
+        changes={
+            "business_scope": case.form_data["business_scope"],  # asked for; given back as it was
+            "outdoor_signboard": True,
+            "signboard_text": "老味道",
+            "signboard_length": 3,
+            "signboard_height": 1,
+        },
     )
     assert open_elements(case) == ["review_market_regulation_item2", "review_urban_management"]
     [started] = events(case, "item_applicable")

@@ -5,11 +5,12 @@ import datetime as dt
 import pytest
 import time_machine
 
+from tests.conftest import hand_over
 from tests.workflow.helpers import decide, open_case
-from workflow import services
-from workflow.errors import CaseSuspended, ValidationFailed
+from workflow import selectors, services
+from workflow.errors import CaseSuspended, PromiseOutstanding, ValidationFailed
 from workflow.lifecycle import CaseStatus
-from workflow.models import Case, CaseEvent, ClockPause, MaterialPromise
+from workflow.models import Case, CaseEvent, ClockPause, ELicence, MaterialPromise
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 26)  # a Thursday
@@ -99,3 +100,50 @@ def test_a_kept_promise_never_suspends(users):
         assert services.promises_lapse() == 0
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_REVIEW
+
+
+# --- 容缺 at the end: no conclusion, no licence for the promised item while the material is outstanding --------
+
+
+def test_an_approved_case_with_an_outstanding_promise_neither_concludes_nor_issues_that_items_licence(users):
+    with at(TODAY):
+        case = accept_on_promise(users, dt.date(2026, 11, 30))  # 股东主体资格证明: only 企业设立登记 needs it
+        for department in ("market_regulation", "public_security", "tax"):
+            decide(users, case, department)
+        case.refresh_from_db()
+        assert case.status == CaseStatus.APPROVED
+        # The licence of the item needing the promised material is held; the others issue.
+        issued = set(ELicence.objects.filter(case=case).values_list("item__code", flat=True))
+        assert "000113101000" not in issued
+        withheld = CaseEvent.objects.get(case=case, kind="licence_withheld")
+        assert withheld.data["materials"] == ["股东主体资格证明"]
+        # The window sees why it cannot conclude, and the service refuses with the same reason.
+        view = selectors.case_view(user=users["window1"], case=case)
+        assert "conclude" not in view.allowed_actions
+        [blocked] = view.blocked_actions
+        assert blocked.action == "conclude" and blocked.code == "promise_outstanding"
+        assert "股东主体资格证明" in blocked.message and "2026-11-30" in blocked.message
+        with pytest.raises(PromiseOutstanding) as refused:
+            services.case_conclude(user=users["window1"], case_no=case.case_no)
+        assert refused.value.message == blocked.message
+        assert "materials.shareholder_certificate" in refused.value.field_errors
+        case.refresh_from_db()
+        assert case.status == CaseStatus.APPROVED and case.concluded_at is None
+        # The material arrives: the held licence issues, and the case concludes.
+        services.case_promise_fulfil(
+            user=users["window1"], case_no=case.case_no, material_code="shareholder_certificate"
+        )
+        assert ELicence.objects.filter(case=case, item__code="000113101000").exists()
+        assert selectors.case_view(user=users["window1"], case=Case.objects.get(pk=case.pk)).blocked_actions == []
+        hand_over(users["window1"], case.case_no)  # the proof of delivery concludes it
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.CONCLUDED
+
+
+def test_the_lapsed_promise_rule_still_only_suspends_cases_under_review(users):
+    with at(TODAY):
+        case = accept_on_promise(users, dt.date(2026, 11, 30))
+        for department in ("market_regulation", "public_security", "tax"):
+            decide(users, case, department)
+    with at(dt.date(2026, 12, 3)):
+        assert services.promises_lapse() == 0  # approved: nothing left to suspend; the conclusion waits instead
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.APPROVED

@@ -75,7 +75,10 @@ def test_a_correction_reopens_an_approving_department_whose_fields_it_changed_an
     decide(users, case, "public_security", "need_correction")
     decide(users, case, "tax")
     # legal_representative is needed by all three items; seal_count only by public security.
-    services.case_correction_submit(case_no=case.case_no, changes={"legal_representative": "李四", "seal_count": 2})
+    services.case_correction_submit(
+        case_no=case.case_no,
+        changes={"legal_representative": "李四", "seal_count": 2, "address": case.form_data["address"]},
+    )
     assert open_lanes(case) == ["market_regulation", "public_security", "tax"]
     reopened = {e.department: e.data for e in CaseEvent.objects.filter(case=case, kind="reopened")}
     assert set(reopened) == {"market_regulation", "tax"}
@@ -93,7 +96,9 @@ def test_a_correction_that_only_touches_the_asking_departments_fields_reopens_on
     decide(users, case, "market_regulation")
     decide(users, case, "public_security", "need_correction")
     decide(users, case, "tax")
-    services.case_correction_submit(case_no=case.case_no, changes={"seal_count": 3})
+    services.case_correction_submit(
+        case_no=case.case_no, changes={"seal_count": 3, "address": case.form_data["address"]}
+    )
     assert open_lanes(case) == ["public_security"]
     assert not CaseEvent.objects.filter(case=case, kind="reopened").exists()
 

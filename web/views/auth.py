@@ -42,6 +42,17 @@ class LoginView(auth_views.LoginView):
         return reverse(home_url_for(self.request.user))
 
 
+def admin_login(request, extra_context=None):
+    """/admin/login/: Django admin's own login under the same per-address budget as every other login form."""
+    from django.contrib import admin
+
+    if request.method == "POST" and not LoginThrottle().check(request):
+        response = render(request, "web/login.html", {"form": LoginForm(request), "throttled": True}, status=429)
+        response["Retry-After"] = "60"
+        return response
+    return admin.site.login(request, extra_context)
+
+
 class LogoutView(auth_views.LogoutView):
     next_page = "web:login"
 

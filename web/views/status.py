@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from django import forms as django_forms
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from workflow import selectors, services
-from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.labels import DIMENSIONS, RatingLevel
+from workflow.errors import Conflict, FileTooLarge, LookupThrottled, NotFound, ValidationFailed
+from workflow.labels import DIMENSIONS, RatingLevel, normalise_case_no
 
-from .. import schema_form
-from ..throttles import CASE_NO_RE, StatusCaseThrottle, StatusIpThrottle
+from .. import corrections, schema_form
+from ..throttles import CASE_NO_RE, StatusIpThrottle
 from .cases import pdf_response
 
 NOT_FOUND = "办件编号或查询码不正确，请核对受理回执"
@@ -21,29 +22,29 @@ THROTTLED = "查询过于频繁，请稍后再试"
 
 
 class LookupForm(django_forms.Form):
-    case_no = django_forms.CharField(label="办件编号", max_length=40, error_messages={"required": "请填写办件编号"})
+    case_no = django_forms.CharField(label="办件编号", max_length=64, error_messages={"required": "请填写办件编号"})
     query_code = django_forms.CharField(label="查询码", max_length=32, error_messages={"required": "请填写查询码"})
 
     def clean_case_no(self):
-        value = "".join(self.cleaned_data["case_no"].split())
+        value = normalise_case_no(self.cleaned_data["case_no"])
         if not CASE_NO_RE.fullmatch(value):
             raise django_forms.ValidationError("办件编号应为 20 位数字")
         return value
 
 
 def _lookup(request):
-    """(case, form, error message, HTTP status). Both throttles are consulted on every lookup."""
+    """(case, form, error message, HTTP status): the API's lookup under the API's limits (``applicant_lookup``)."""
     form = LookupForm(request.POST)
-    case_throttle = StatusCaseThrottle()
-    allowed = [StatusIpThrottle().check(request), case_throttle.check(request)]
-    if not all(allowed):
+    ip_throttle = StatusIpThrottle()
+    if not ip_throttle.check(request):
         return None, form, THROTTLED, 429
     if not form.is_valid():
         return None, form, "", 400
     try:
-        case = selectors.case_for_applicant(**form.cleaned_data)
+        case = services.applicant_lookup(**form.cleaned_data, address=ip_throttle.get_ident(request))
+    except LookupThrottled:
+        return None, form, THROTTLED, 429
     except NotFound:
-        case_throttle.record_failure()
         return None, form, NOT_FOUND, 404
     return case, form, "", 200
 
@@ -69,8 +70,9 @@ def _render(
     return render(request, "web/status.html", context, status=status)
 
 
-def _correction_form(case, notice, *, raw=None, errors=None) -> dict:
-    """Only the fields the departments named, filled with what the applicant gave before."""
+def _correction_form(case, notice, *, raw=None, errors=None, material_errors=None) -> dict:
+    """Only the fields and materials the departments named, the fields filled with what the applicant gave
+    before; what names neither stays a note to bring to the window."""
     merged = selectors.case_merged_form(case)
     asked = selectors.asked_fields(notice, merged)
     schema = merged.get("schema") or {}
@@ -78,13 +80,24 @@ def _correction_form(case, notice, *, raw=None, errors=None) -> dict:
     fields = schema_form.flat(list(asked), schema, raw=raw, errors=errors or {})
     for field in fields:
         field.highlight = asked[field.name]
-    named = {field.name for field in fields}
+    materials = corrections.asked_materials(notice, merged, material_errors)
+    named = {field.name for field in fields} | {m.code for m in materials}
+    labels = {m.name for m in materials}
     props = schema_form.properties(schema)
     by_title = {d.get("title"): n for n, d in props.items()}
     other_items = [
-        item for row in notice for item in row.items if item.item not in named and by_title.get(item.item) is None
+        item
+        for row in notice
+        for item in row.items
+        if item.item not in named and item.item not in labels and by_title.get(item.item) is None
     ]
-    return {"fields": fields, "other_items": other_items, "errors": []}
+    return {
+        "fields": fields,
+        "materials": materials,
+        "other_items": other_items,
+        "errors": [],
+        **corrections.accept_attributes(),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -95,8 +108,21 @@ def status(request):
     return _render(request, form=form, case=case, error=error, status=code)
 
 
+@csrf_exempt  # checked inside, once the size limit is the first upload handler (the check reads the body)
 @require_POST
 def status_correction(request):
+    """The one correction: the asked fields and the asked materials' files in one multipart submission."""
+    refused = corrections.install_limit(request)
+    if refused:
+        return _render(request, form=LookupForm(), error=refused, status=413)
+    try:
+        return _status_correction(request)
+    except (FileTooLarge, ValidationFailed) as exc:  # raised while the body was parsed
+        return _render(request, form=LookupForm(), error=exc.message, status=exc.http_status)
+
+
+@csrf_protect
+def _status_correction(request):
     case, form, error, code = _lookup(request)
     if case is None:
         return _render(request, form=form, error=error, status=code)
@@ -109,23 +135,31 @@ def status_correction(request):
         **schema_form.raw_from_post(schema, request.POST, asked),
     }
     data, errors = schema_form.parse(schema, {name: raw[name] for name in asked if name in raw})
-    changes = {name: value for name, value in data.items() if case.form_data.get(name) != value}
+    given = {name: data[name] for name in asked if name in data}  # every asked field: the answer must cover it
+    files = corrections.posted_files(request)
     form_errors: list[str] = []
+    material_errors: dict[str, list[str]] = {}
     if not errors:
         try:
-            services.case_correction_submit(case_no=case.case_no, changes=changes)
+            services.case_correction_submit(case_no=case.case_no, changes=given, files=files)
         except ValidationFailed as exc:
             errors, form_errors = schema_form.field_errors_of(exc.field_errors)
-            if not changes:
-                form_errors = ["您还没有修改任何需要补正的内容"]
-        except Conflict as exc:
-            return _render(request, form=form, case=case, error=exc.message, status=409)
+            material_errors = corrections.material_errors(exc.field_errors)
+            if exc.message != ValidationFailed.message:  # 补正不完整：… names every missing one
+                form_errors = [exc.message]
+        except (Conflict, FileTooLarge) as exc:
+            return _render(request, form=form, case=case, error=exc.message, status=exc.http_status)
         else:
             case = selectors.case_for_applicant(**form.cleaned_data)
             return _render(request, form=form, case=case, notice="补正已提交，相关部门将重新审查，请留意办理进度。")
-    correction = _correction_form(case, view_notice, raw=raw, errors=errors)
+    correction = _correction_form(case, view_notice, raw=raw, errors=errors, material_errors=material_errors)
     correction["errors"] = form_errors or ["请按提示修改标红的内容"]
     return _render(request, form=form, case=case, correction=correction, status=400)
+
+
+def _ascii_number(value: str | None) -> bool:
+    """ "3" yes; "²" or "٣" no (str.isdigit accepts them, int() refuses them)."""
+    return bool(value) and len(value) <= 3 and value.isascii() and value.isdigit()
 
 
 @require_POST
@@ -136,9 +170,9 @@ def status_rating(request):
         return _render(request, form=form, error=error, status=code)
     level = request.POST.get("level", "")
     dimensions = {
-        name: int(request.POST[f"dim_{name}"]) for name in DIMENSIONS if request.POST.get(f"dim_{name}", "").isdigit()
+        name: int(request.POST[f"dim_{name}"]) for name in DIMENSIONS if _ascii_number(request.POST.get(f"dim_{name}"))
     }
-    if not level.isdigit():
+    if not _ascii_number(level):
         return _render(request, form=form, case=case, rating_errors=["请选择评价等级"], status=400)
     try:
         services.case_rate(

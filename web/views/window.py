@@ -11,14 +11,15 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 import forms as one_form
 from workflow import labels, selectors, services
-from workflow.errors import Conflict, ValidationFailed
+from workflow.errors import Conflict, FileTooLarge, ValidationFailed
 from workflow.labels import IDENTITY_METHODS, CaseStatus
 
-from .. import schema_form
+from .. import corrections, schema_form
 from ..access import WINDOW, staff_view
 
 RECEIPT_KEY = "web.receipt"  # the query code waits here, in the window's session, until the receipt shows it
@@ -69,14 +70,17 @@ def materials_checklist(
     names: dict[str, str],
     promised: dict[str, str] | None = None,
     answers: dict | None = None,
+    entered: list[dict] | None = None,
 ) -> list[dict]:
     """The merged materials (一次告知) with what the window ticked. E-licence ones need nothing handed in;
     a deferrable (容缺) one may instead carry the date the applicant promises to bring it.
 
     With the form's ``answers``, a material only items that do not apply need is ``hidden`` and the others are
     recombined over the items that apply (``forms.materials_required``, the checklist a case gets: 必交 only if
-    one of those requires it); ``uses`` (JSON) lets app.js do the same as the answers change."""
+    one of those requires it); ``uses`` (JSON) lets app.js do the same as the answers change. ``entered``: the
+    intake record as posted (``intake_from_post``), to show the form, count and 不适用 again."""
     promised = promised or {}
+    entered_by_code = {entry["code"]: entry for entry in entered or []}
     due = None
     if answers is not None:
         due = {m.code: m for m in selectors.checklist(one_form.materials_required(merged_form, answers), names)}
@@ -91,6 +95,10 @@ def materials_checklist(
                 "e_licence": e_licence,
                 "promised": promised.get(material.code, ""),
                 "ticked": e_licence or material.code in ticked,
+                "entered_form": entered_by_code.get(material.code, {}).get("form")
+                or ("original" if material.original else "copy"),
+                "entered_count": entered_by_code.get(material.code, {}).get("count") or 1,
+                "not_applicable": entered_by_code.get(material.code, {}).get("status") == "not_applicable",
                 "hidden": due is not None and listed.code not in due,
                 "uses": json.dumps({"uses": uses, "produced_by": listed.produced_by}, ensure_ascii=False),
             }
@@ -120,6 +128,29 @@ def promised_dates(post, merged_form: dict) -> dict[str, str]:
         if material.get("deferrable") and value:
             dates[material["code"]] = value
     return dates
+
+
+def intake_from_post(post) -> list[dict]:
+    """The intake record as the screen posts it: ticked materials (``material``) with their form
+    (``form_<code>``: original / copy) and count (``count_<code>``), and those marked not applicable
+    (``not_applicable``). What the service checks (``services.cases.intake_entries``)."""
+    entries = []
+    for code in dict.fromkeys(post.getlist("material")):
+        entry: dict = {"code": code}
+        form = post.get(f"form_{code}", "").strip()
+        count = post.get(f"count_{code}", "").strip()
+        if form:
+            entry["form"] = form
+        if count:
+            entry["count"] = int(count) if count.isdigit() else count
+        entries.append(entry)
+    ticked = {entry["code"] for entry in entries}
+    entries += [
+        {"code": code, "status": "not_applicable"}
+        for code in dict.fromkeys(post.getlist("not_applicable"))
+        if code not in ticked
+    ]
+    return entries
 
 
 def _promises(dates: dict[str, str]) -> list[dict]:
@@ -177,7 +208,7 @@ def case_new(request, key: str):
                     applicant=applicant.cleaned_data,
                     form=data,
                     deciding_hall=request.POST.get("deciding_hall") or None,
-                    materials=sorted(ticked | ({"authorisation_letter"} if agent else set())),
+                    materials=intake_from_post(request.POST) + (["authorisation_letter"] if agent else []),
                     delivery=delivery_from_post(request.POST),
                     agent=agent,
                 )
@@ -194,7 +225,7 @@ def case_new(request, key: str):
             except Conflict as exc:
                 form_errors = [exc.message]
             else:
-                return _after_open(request, opened, ticked, promised)
+                return _after_open(request, opened, promised)
         else:
             # Show every problem at once: the service's own check, run on what could be converted.
             checked, _ = schema_form.field_errors_of(
@@ -217,7 +248,12 @@ def case_new(request, key: str):
             "sections": sections,
             "form_logic": schema_form.form_logic(merged),
             "materials": materials_checklist(
-                merged, ticked, names, promised_dates(request.POST, merged), answers=answers
+                merged,
+                ticked,
+                names,
+                promised_dates(request.POST, merged),
+                answers=answers,
+                entered=intake_from_post(request.POST) if request.method == "POST" else None,
             ),
             "form_errors": form_errors,
             "error_summary": summary,
@@ -284,9 +320,9 @@ def _identity(request) -> tuple[bool, str]:
     return request.POST.get("identity_verified") == "on" and method in IDENTITY_METHODS, method
 
 
-def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
+def _after_open(request, opened, promised: dict[str, str]):
     case = opened.case
-    request.session[RECEIPT_KEY] = {"case_no": case.case_no, "query_code": opened.query_code, "ticked": sorted(ticked)}
+    request.session[RECEIPT_KEY] = {"case_no": case.case_no, "query_code": opened.query_code}
     if request.POST.get("action") == "accept":
         try:
             verified, method = _identity(request)
@@ -296,7 +332,6 @@ def _after_open(request, opened, ticked: set[str], promised: dict[str, str]):
                 promises=_promises(promised),
                 identity_verified=verified,
                 identity_method=method,
-                materials=sorted(ticked),
             )
         except ValidationFailed as exc:
             messages.error(request, f"已收件，但未受理：{_messages_of(exc)}")
@@ -314,9 +349,9 @@ def receipt(request, case_no: str):
     """The receipt to print. The query code is on it only the first time it is shown."""
     case = selectors.case_get(user=request.user, case_no=case_no)
     stash = request.session.get(RECEIPT_KEY) or {}
-    query_code, ticked = None, set()
+    query_code = None
     if stash.get("case_no") == case.case_no:
-        query_code, ticked = stash["query_code"], set(stash.get("ticked", []))
+        query_code = stash["query_code"]
         del request.session[RECEIPT_KEY]
     names = selectors.department_names()
     merged = selectors.case_merged_form(case)
@@ -328,13 +363,7 @@ def receipt(request, case_no: str):
             "case": case,
             "query_code": query_code,
             "items": [{**item, "department_name": names.get(item["department"], "")} for item in merged["items"]],
-            "materials": [
-                m
-                for m in materials_checklist(merged, ticked, names, answers=case.form_data)
-                if m["ticked"] and not m["hidden"]
-            ]
-            if query_code
-            else [],
+            "intake": selectors.intake_record(case),
             "status_url": status_url,
             "halls": selectors.case_summary(case),
             "qr_svg": mark_safe(segno.make(status_url, error="m").svg_inline(scale=4, border=1, omitsize=True)),
@@ -357,7 +386,7 @@ def case_accept(request, case_no: str):
             promises=_promises(promised),
             identity_verified=verified,
             identity_method=method,
-            materials=request.POST.getlist("material"),
+            materials=intake_from_post(request.POST),
             decide_on_the_spot=request.POST.get("decide_on_the_spot") == "on",
         )
     except ValidationFailed as exc:
@@ -411,9 +440,27 @@ def case_conclude(request, case_no: str):
     return redirect("web:case", case_no=case_no)
 
 
-@staff_view(*WINDOW)
+@csrf_exempt  # checked inside, once the size limit is the first upload handler (the check reads the body)
 def case_correction(request, case_no: str):
-    """The combined correction (一次性告知): what each department asked, and the window keying in the answer."""
+    """The combined correction page; a POST carries fields and files, so the size limit goes first."""
+    if request.method == "POST":
+        refused = corrections.install_limit(request)
+        if refused:
+            messages.error(request, refused)
+            return redirect("web:case-correction", case_no=case_no)
+        try:
+            return _case_correction(request, case_no=case_no)
+        except (FileTooLarge, ValidationFailed) as exc:  # raised while the body was parsed
+            messages.error(request, exc.message)
+            return redirect("web:case-correction", case_no=case_no)
+    return _case_correction(request, case_no=case_no)
+
+
+@staff_view(*WINDOW)  # the role first: only then is the body read (by the CSRF check)
+@csrf_protect
+def _case_correction(request, case_no: str):
+    """The combined correction (一次性告知): what each department asked, and the window keying in the answer —
+    the asked fields and the asked materials' files in one submission."""
     case = selectors.case_get(user=request.user, case_no=case_no)
     merged = selectors.case_merged_form(case)
     schema = merged.get("schema") or {}
@@ -424,6 +471,7 @@ def case_correction(request, case_no: str):
     open_for_correction = case.status == CaseStatus.CORRECTION_REQUIRED
     raw = schema_form.raw_from_data(schema, case.form_data)
     errors: dict[str, list[str]] = {}
+    material_errors: dict[str, list[str]] = {}
     form_errors: list[str] = []
 
     if request.method == "POST":
@@ -432,13 +480,21 @@ def case_correction(request, case_no: str):
             return redirect("web:case", case_no=case.case_no)
         raw = {**raw, **schema_form.raw_from_post(schema, request.POST)}
         data, errors = schema_form.parse(schema, raw)
-        changes = {name: value for name, value in data.items() if case.form_data.get(name) != value}
+        changes = {name: value for name, value in data.items() if name in asked or case.form_data.get(name) != value}
         if not errors:
             try:
-                services.case_correction_submit(case_no=case.case_no, changes=changes, actor=request.user)
+                services.case_correction_submit(
+                    case_no=case.case_no,
+                    changes=changes,
+                    files=corrections.posted_files(request),
+                    actor=request.user,
+                )
             except ValidationFailed as exc:
                 errors, form_errors = schema_form.field_errors_of(exc.field_errors)
-            except Conflict as exc:
+                material_errors = corrections.material_errors(exc.field_errors)
+                if exc.message != ValidationFailed.message:  # 补正不完整：… names every missing one
+                    form_errors = [exc.message]
+            except (Conflict, FileTooLarge) as exc:
                 messages.error(request, exc.message)
                 return redirect("web:case", case_no=case.case_no)
             else:
@@ -471,6 +527,8 @@ def case_correction(request, case_no: str):
             "other_has_errors": any(f.errors for s in other_sections for f in s.fields),
             "form_errors": form_errors,
             "history": history,
+            "materials": corrections.asked_materials(notice, merged, material_errors),
+            **corrections.accept_attributes(),
         },
         status=400 if form_errors else 200,
     )

@@ -57,11 +57,16 @@ class CachedSource:
         key = _calendar_key(year)
         cached = cache.get(key)
         if cached is not None:
-            return cal.YearSchedule(*cached)
+            declared, overrides = cached
+            return cal.YearSchedule(
+                declared, {dt.date.fromisoformat(day): (working, name) for day, working, name in overrides}
+            )
         schedule = self.source.load_year(year)
         # Set at once, not on commit: what this transaction read is committed data (an edit drops the key
         # again when it commits), and waiting for our commit would widen the window for an edit to slip by.
-        cache.set(key, (schedule.declared, dict(schedule.overrides)), CALENDAR_CACHE_SECONDS)
+        # Plain data (the cache holds JSON, never pickles): [declared, [[iso day, working, name], …]].
+        rows = [[day.isoformat(), working, name] for day, (working, name) in schedule.overrides.items()]
+        cache.set(key, [schedule.declared, rows], CALENDAR_CACHE_SECONDS)
         return schedule
 
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from . import render
 from .fonts import FONT_FAMILIES, missing_glyphs
 from .kinds import REVIEW_RIGHTS, DocumentContextError, DocumentKind
+from .pdfcheck import TooComplex
 from .render import render_pdf
-from .signing import VerificationResult, sha256_hex, sign_pdf, verify_pdf
+from .signing import VerificationResult, sha256_hex, sign_pdf, verify_limits, verify_pdf, verify_pdf_bounded
 
 __all__ = [
     "FONT_FAMILIES",
@@ -29,13 +30,16 @@ __all__ = [
     "DocumentContextError",
     "DocumentKind",
     "IssuedPdf",
+    "TooComplex",
     "VerificationResult",
     "issue_pdf",
     "missing_glyphs",
     "render_pdf",
     "sha256_hex",
     "sign_pdf",
+    "verify_limits",
     "verify_pdf",
+    "verify_pdf_bounded",
     "warm_up",
 ]
 

@@ -15,7 +15,10 @@ acceptance_receipt 受理回执 — every kind's keys, and:
     one_thing_name  str   一件事名称
     applicant_name  str   申请人
     items           list  [{name, department}]  the service items accepted
-    materials       list  [{name, count, original}]  materials received; count int, original bool (原件/复印件)
+    materials       list  [{name, status}]  the intake record, one row per material: its name and what the window
+                          recorded, as printed (原件 1 份 / 电子证照免提交（证照编号 …） /
+                          容缺受理，申请人承诺…前补交 / 不适用 / 未提交)
+    legal_basis     str   optional; the law the acceptance rests on (《中华人民共和国行政许可法》第三十二条)
     promised_date   date  承诺办结日期
     promised_date_provisional  bool  optional; True prints the date as 预计 …（以国务院公布的节假日安排为准）: it was
                     counted through a year whose holiday arrangement was not entered yet (docs/clock.md)
@@ -115,8 +118,8 @@ NOTICE_OPTIONAL = ("query_code", "window_name", "officer_name", "contact_phone",
 SPECS: dict[str, ContextSpec] = {
     DocumentKind.ACCEPTANCE_RECEIPT: ContextSpec(
         required=(*NOTICE, "query_code", "promised_date", "window_name", "officer_name", "contact_phone"),
-        rows={"items": ("name", "department"), "materials": ("name", "count", "original")},
-        optional=("promised_date_provisional", "agent_name"),
+        rows={"items": ("name", "department"), "materials": ("name", "status")},
+        optional=("promised_date_provisional", "legal_basis", "agent_name"),
     ),
     DocumentKind.REFUSAL_NOTICE: ContextSpec(
         required=NOTICE, lists_of_text=("reasons",), optional=(*NOTICE_OPTIONAL, "review_rights")

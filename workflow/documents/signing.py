@@ -29,10 +29,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from . import pdfcheck
 from .certificates import DevCertificatePaths
 
 SIGNATURE_FIELD = "OneThingSeal"
-VALID = "有效，未被篡改"
+VALID = pdfcheck.VALID
 
 
 def sha256_hex(data: bytes) -> str:
@@ -141,39 +142,6 @@ class VerificationResult:
     reason: str  # 有效，未被篡改 or 无效：…
 
 
-def _invalid(reason: str, *, signer: str = "", signed_at=None, intact: bool = False) -> VerificationResult:
-    return VerificationResult(valid=False, intact=intact, signer=signer, signed_at=signed_at, reason=f"无效：{reason}")
-
-
-def _der_length(data: bytes) -> int:
-    """Length of the DER SEQUENCE at the start of ``data`` (the CMS object inside /Contents)."""
-    if len(data) < 2 or data[0] != 0x30:
-        raise ValueError("not a DER sequence")
-    if data[1] < 0x80:
-        return 2 + data[1]
-    count = data[1] & 0x7F
-    if not 0 < count <= 4:
-        raise ValueError("unsupported DER length")
-    return 2 + count + int.from_bytes(data[2 : 2 + count], "big")
-
-
-def _contents_untouched(pdf: bytes, embedded) -> bool:
-    """The one region the signature cannot cover is /Contents, the hex string holding the signature itself.
-
-    A CMS parser ignores bytes after the signature and ``<ab>`` reads the same as ``<AB>``, so a byte changed
-    there would go unnoticed. Demand the exact form the signer writes: ``<`` + hex of the DER + zero padding
-    + ``>``, in one letter case.
-    """
-    _, end1, start2, _ = (int(x) for x in embedded.byte_range)
-    raw = pdf[end1:start2]
-    contents = embedded.pkcs7_content
-    der_length = _der_length(contents)
-    if any(contents[der_length:]):
-        return False
-    expected = contents.hex().encode()
-    return raw in (b"<" + expected + b">", b"<" + expected.upper() + b">")
-
-
 def _trust_roots():
     from pyhanko.keys import load_certs_from_pemder_data
 
@@ -185,44 +153,34 @@ def _trust_roots():
 
 
 def verify_pdf(pdf: bytes) -> VerificationResult:
-    """Is this exactly a PDF we signed? Trusts only the configured root(s); no network access."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
+    """Is this exactly a PDF we signed? Trusts only the configured root(s); no network access.
 
-    roots = _trust_roots()
-    try:
-        signatures = PdfFileReader(BytesIO(pdf)).embedded_signatures
-    except Exception:  # a damaged file can fail anywhere in the parser
-        return _invalid("文件已损坏或不是 PDF")
-    if not signatures:
-        return _invalid("文件中没有电子签名")
-    if len(signatures) > 1:
-        return _invalid("文件中有多个签名（签名后又被签署或修改）")
-    embedded = signatures[0]
-    try:
-        signer = embedded.signer_cert.subject.native.get("common_name", "")
-        untouched = _contents_untouched(pdf, embedded)
-        context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
-        status = _sync(lambda: validate_pdf_signature(embedded, context))
-    except Exception:  # a damaged signature can fail anywhere in the CMS and certificate code
-        return _invalid("签名数据已损坏")
-    signed_at = status.signer_reported_dt
-    # Without a valid signature value the digest it vouches for proves nothing, so neither is "intact".
-    intact = bool(
-        untouched and status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    In-process and unbounded: for files this system issued or a trusted caller holds. A file from anyone goes
+    through ``verify_pdf_bounded``."""
+    return _result(pdfcheck.check(pdf, _trust_roots()))
+
+
+def verify_limits() -> pdfcheck.Limits:
+    """The bounds of ``verify_pdf_bounded`` from the ONETHING_VERIFY_* settings (docs/configuration.md)."""
+    return pdfcheck.Limits(
+        max_bytes=settings.ONETHING_VERIFY_MAX_BYTES,
+        max_objects=settings.ONETHING_VERIFY_MAX_OBJECTS,
+        max_references=settings.ONETHING_VERIFY_MAX_REFERENCES,
+        cpu_seconds=settings.ONETHING_VERIFY_CPU_SECONDS,
+        memory_bytes=settings.ONETHING_VERIFY_MEMORY_MB * 1024 * 1024,
+        wall_seconds=settings.ONETHING_VERIFY_WALL_SECONDS,
     )
-    if not untouched:
-        return _invalid("签名数据区已被改动", signer=signer, signed_at=signed_at)
-    if not status.intact:
-        return _invalid("签名后文件内容已被改动", signer=signer, signed_at=signed_at)
-    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        return _invalid("签名后文件被追加修改", signer=signer, signed_at=signed_at)
-    if not status.valid:
-        return _invalid("签名值校验失败", signer=signer, signed_at=signed_at, intact=intact)
-    if not status.trusted:
-        return _invalid("签名证书不是本大厅受信任的证书", signer=signer, signed_at=signed_at, intact=intact)
-    if not status.bottom_line:
-        return _invalid("签名不符合文书的修改限制", signer=signer, signed_at=signed_at, intact=intact)
-    return VerificationResult(valid=True, intact=True, signer=signer, signed_at=signed_at, reason=VALID)
+
+
+def verify_pdf_bounded(pdf: bytes) -> VerificationResult:
+    """``verify_pdf`` for a file from anyone: screened before parsing, then checked in a child process with
+    hard CPU, memory and time limits (pdfcheck.py). Raises ``pdfcheck.TooComplex`` when refused."""
+    _trust_roots()  # a missing root is a configuration error here, not a refused file
+    result = pdfcheck.run_isolated(pdf, str(signing_paths().root), verify_limits())
+    if result["signed_at"] is not None:
+        result["signed_at"] = datetime.datetime.fromisoformat(result["signed_at"])
+    return _result(result)
+
+
+def _result(fields: dict) -> VerificationResult:
+    return VerificationResult(**fields)

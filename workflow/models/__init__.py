@@ -1,3 +1,4 @@
+from .applicant import ApplicantBinding, ApplicantCode, ApplicantSession, ApplicationDraft, IdentityMethod
 from .audit import AuditChainHead
 from .calendar import CalendarDay, CalendarDayKind, CalendarYear
 from .case import (
@@ -13,6 +14,7 @@ from .case import (
     DeliveryUpdate,
     HumanTask,
     HumanTaskState,
+    normalise_case_no,
 )
 from .catalogue import (
     Department,
@@ -43,6 +45,7 @@ from .halls import Hall
 from .licences import ELicence, MaterialReuse
 from .promises import MaterialPromise
 from .ratings import BAD_LEVELS, DIMENSIONS, GOOD_LEVELS, Rating, RatingLevel, RectificationOrder, RectificationState
+from .sms import SmsMessage, SmsState
 from .uploads import MaterialFile
 
 __all__ = [
@@ -52,6 +55,10 @@ __all__ = [
     "GOOD_LEVELS",
     "PROVEN_DELIVERY",
     "SPECIAL_PROCEDURES",
+    "ApplicantBinding",
+    "ApplicantCode",
+    "ApplicantSession",
+    "ApplicationDraft",
     "AuditChainHead",
     "CalendarDay",
     "CalendarDayKind",
@@ -79,6 +86,7 @@ __all__ = [
     "HandlingLevel",
     "HumanTask",
     "HumanTaskState",
+    "IdentityMethod",
     "ItemType",
     "MaterialFile",
     "MaterialPromise",
@@ -94,7 +102,10 @@ __all__ = [
     "RectificationOrder",
     "RectificationState",
     "ServiceItem",
+    "SmsMessage",
+    "SmsState",
     "Staff",
     "StaffRole",
     "TimerKind",
+    "normalise_case_no",
 ]

@@ -5,8 +5,10 @@ rows because CaseEvent.save and its bulk_create call it; verifying the chain is 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 
+from django.conf import settings
 from django.db import connections, models
 from django.utils import timezone
 
@@ -72,8 +74,19 @@ RETURNING id, seq, prev_hash, hash
 """
 
 
+def audit_key() -> bytes:
+    """The chain's secret (docs/security.md): ONETHING_AUDIT_KEY from the environment, never in the database.
+    Unset (the demo, the tests), it is derived from SECRET_KEY; ``check --deploy`` asks for a key of its own."""
+    configured = getattr(settings, "ONETHING_AUDIT_KEY", "")
+    if configured:
+        return configured.encode()
+    return hashlib.sha256(b"onething.audit-chain:" + settings.SECRET_KEY.encode()).digest()
+
+
 def content_digest(event) -> str:
-    """SHA-256 (hex) of the canonical JSON of the event's own fields; the half of the hash Python computes."""
+    """HMAC-SHA256 (hex), keyed with ``audit_key()``, of the canonical JSON of the event's own fields; the half of
+    the hash Python computes. Without the key nobody can produce the digest of an edited or renumbered row, so
+    nobody can re-chain the trail after changing it, even with full write access to the database."""
     payload = json.dumps(
         [
             event.case_id,
@@ -89,7 +102,7 @@ def content_digest(event) -> str:
         separators=(",", ":"),
         default=str,
     )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hmac.new(audit_key(), payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def link_hash(previous: str, seq: int, digest: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.db import models, router
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -14,6 +16,14 @@ from .halls import Hall
 
 # 办件编号: the accepting hall's code (6 digits) + the date (8) + the day's sequence (6); see services/cases.py.
 CASE_NO_PATTERN = "[0-9]{20}"
+
+
+def normalise_case_no(value: str) -> str:
+    """The one normaliser of a typed case number, used by every lookup and every limit keyed on it: full-width
+    forms to ASCII (NFKC: ０１２ → 012, the ideographic space → a space), then every whitespace character and
+    hyphen (- – — －) dropped. ``" 1101０5-2026…"`` → ``"110105…"``. The result may still not be 20 digits."""
+    text = unicodedata.normalize("NFKC", value)
+    return "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑‒–—―−")
 
 
 def _edge(name: str) -> dict:
@@ -77,8 +87,14 @@ class Case(FSMModelMixin, models.Model):
     # The format ``process_state`` is written in (bpmn.STATE_FORMAT); loading an older one runs bpmn's upgrades.
     state_format = models.PositiveSmallIntegerField("流程状态格式版本")
     version = models.PositiveIntegerField("乐观锁版本", default=0)
+    # None: the applicant submitted it (online or at a kiosk); the window accepts it from its 预审 queue.
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="收件人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="收件人",
     )
     opened_at = models.DateTimeField("收件时间", auto_now_add=True)
     # 收受分离: the hall whose window received and formally checked the case, and the hall whose region's
@@ -151,6 +167,13 @@ class Case(FSMModelMixin, models.Model):
                     "channel",
                 ],
                 name="case_opened_stats_trips",
+            ),
+            # 收受分离: the cases other halls received for this hall to decide, still in flight (the window's
+            # worklist) — the year's finished cases are not in this index.
+            models.Index(
+                fields=["deciding_hall", "updated_at"],
+                condition=~models.Q(status__in=["concluded", "not_accepted", "withdrawn"]),
+                name="case_in_flight_deciding",
             ),
             # Staff case search (workflow/selectors/search.py): the applicant's name (exact or prefix), document
             # number (ID number or credit code), phone; a hall's cases by receipt time; a mailed result's waybill.
@@ -334,6 +357,18 @@ class HumanTask(models.Model):
             # the tasks of a period's cases is an index-only scan.
             models.Index(fields=["case", "state"], include=["department", "decision"], name="task_case_state"),
             models.Index(fields=["case"], condition=models.Q(due_date_provisional=True), name="task_provisional_due"),
+            # The window's and the supervisor's inboxes in the inbox order (a page is read in index order, never
+            # the year's tasks sorted), and their tabs' counts per state as index range scans.
+            models.Index(fields=["lane", "state", "due_date", "created_at", "id"], name="task_lane_due"),
+            models.Index(fields=["state", "due_date", "created_at", "id"], name="task_state_due"),
+            # 最近已办 (the inbox's latest decided tasks): read backwards from the newest completion.
+            models.Index(fields=["completed_at"], condition=models.Q(state="completed"), name="task_completed_at"),
+            # 待复核: a department's 秒批 tasks not yet post-reviewed (a work queue: few rows).
+            models.Index(
+                fields=["department"],
+                condition=models.Q(auto_approved=True, post_review_outcome="", not_applicable_reason=""),
+                name="task_post_review_pending",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,18 @@ from .case import Case
 class MaterialFile(models.Model):
     # The id in URLs: not guessable, unlike the row id.
     public_id = models.UUIDField("文件标识", default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="files", verbose_name="办件")
+    # None while the file belongs to an applicant's draft (网上申报草稿); set when the draft is submitted.
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="files", verbose_name="办件"
+    )
+    draft = models.ForeignKey(
+        "workflow.ApplicationDraft",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="files",
+        verbose_name="网上申报草稿",
+    )
     material_code = models.CharField("材料编码", max_length=64)
     original_name = models.CharField("原文件名", max_length=255)
     # Sniffed from the content, never taken from the client's Content-Type or file name.

@@ -20,7 +20,7 @@ templates both render (docs/architecture.md "The read side"). One module per con
 from ..provisional import open_cases_with_provisional_dates
 from ..ratings import rating_state, rectification_get, rectification_list
 from . import statistics
-from .applicant import ApplicantView, case_applicant_view
+from .applicant import ApplicantView, OwnCase, case_applicant_view, own_case, own_cases
 from .cases import (
     CaseSummary,
     CaseView,
@@ -30,6 +30,7 @@ from .cases import (
     ItemResult,
     WindowLists,
     asked_fields,
+    asked_materials,
     case_checklist,
     case_events,
     case_for_applicant,
@@ -56,12 +57,16 @@ from .catalogue import (
 )
 from .delivery import DeliveryView, TripsView, case_trips, delivery_view
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
+from .drafts import DraftFile, DraftView, draft_precheck, draft_view, own_drafts
 from .extensions import extension_request_list, extension_request_view
 from .materials import (
+    INTAKE_STATUS_LABELS,
+    IntakeRow,
     Material,
     MaterialGroup,
     MaterialsBlock,
     checklist,
+    intake_record,
     material_file_content,
     material_groups,
     missing_required_materials,
@@ -69,13 +74,18 @@ from .materials import (
 )
 from .materials import material_file_get as _material_file_get
 from .permissions import ACTION_CHOICES, APPLICANT_ACTION_CHOICES, Action, Me, Viewer, allowed_actions, me
+from .precheck import Precheck, Prefilled, Problem, precheck, prefill
+from .search import CaseQuery, SearchPage, case_search
+from .sms import SmsRow, sms_counts, sms_outbox, sms_row
 from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
 from .tasks import (
+    COUNT_CAP,
     POST_REVIEW_FILTERS,
     TaskPage,
     TaskRow,
     inbox,
+    overdue_count,
     overdue_tasks,
     post_review_pending_count,
     reassign_candidates,
@@ -104,9 +114,12 @@ def case_material_files(*, user, case_no: str) -> tuple:
 __all__ = [
     "ACTION_CHOICES",
     "APPLICANT_ACTION_CHOICES",
+    "COUNT_CAP",
+    "INTAKE_STATUS_LABELS",
     "POST_REVIEW_FILTERS",
     "Action",
     "ApplicantView",
+    "CaseQuery",
     "CaseSummary",
     "CaseView",
     "ClockView",
@@ -114,7 +127,10 @@ __all__ = [
     "DeliveryView",
     "DepartmentProgress",
     "DocumentRow",
+    "DraftFile",
+    "DraftView",
     "ExtensionRequestRow",
+    "IntakeRow",
     "ItemNotApplicable",
     "ItemResult",
     "Material",
@@ -123,6 +139,12 @@ __all__ = [
     "Me",
     "OneThingBrief",
     "OneThingView",
+    "OwnCase",
+    "Precheck",
+    "Prefilled",
+    "Problem",
+    "SearchPage",
+    "SmsRow",
     "TaskPage",
     "TaskRow",
     "TimelineRow",
@@ -131,6 +153,7 @@ __all__ = [
     "WindowLists",
     "allowed_actions",
     "asked_fields",
+    "asked_materials",
     "case_applicant_view",
     "case_checklist",
     "case_document",
@@ -140,6 +163,7 @@ __all__ = [
     "case_get",
     "case_material_files",
     "case_merged_form",
+    "case_search",
     "case_summary",
     "case_tasks",
     "case_trips",
@@ -154,10 +178,13 @@ __all__ = [
     "diagram",
     "document_content",
     "document_verification",
+    "draft_precheck",
+    "draft_view",
     "extension_request_list",
     "extension_request_view",
     "hall_list",
     "inbox",
+    "intake_record",
     "material_file_content",
     "material_file_get",
     "material_groups",
@@ -169,14 +196,23 @@ __all__ = [
     "one_thing_list",
     "one_things",
     "open_cases_with_provisional_dates",
+    "overdue_count",
     "overdue_tasks",
+    "own_case",
+    "own_cases",
+    "own_drafts",
     "post_review_pending_count",
+    "precheck",
+    "prefill",
     "rating_state",
     "rating_statistics",
     "reassign_candidates",
     "recent_completed_tasks",
     "rectification_get",
     "rectification_list",
+    "sms_counts",
+    "sms_outbox",
+    "sms_row",
     "statistics",
     "task_counts",
     "task_get",

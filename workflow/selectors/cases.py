@@ -22,8 +22,8 @@ from ..results import case_results, latest_reviews
 from .catalogue import department_names
 from .delivery import DeliveryView, TripsView, case_trips, delivery_view
 from .documents import case_documents
-from .materials import Material, MaterialsBlock, checklist, materials_block
-from .permissions import Facts, Viewer, allowed_actions
+from .materials import IntakeRow, Material, MaterialsBlock, checklist, intake_record, materials_block, recorded_intake
+from .permissions import BlockedAction, Facts, Viewer, allowed_actions, blocked_actions
 from .timeline import TimelineRow, case_timeline
 
 _CASE_LIGHT = ("process_state", "process_version__compiled", "process_version__bpmn_xml")
@@ -383,10 +383,12 @@ class CaseView(CaseSummary):
     clock: object  # supervision.ClockView
     checklist: list[Material]  # the case's materials checklist (一次告知) for its answers
     materials_received: list[str]  # codes the window recorded as handed in (at opening, at acceptance)
+    intake: list[IntakeRow]  # the intake record (收件登记): per material, what the window recorded
     materials: MaterialsBlock
     documents: list  # documents.DocumentRow
     my_open_tasks: list[CaseTask]  # a reviewer's own department's open tasks on the case
     allowed_actions: list[str]
+    blocked_actions: list[BlockedAction]  # at the right moment but refused now, with the reason (容缺 at the end)
 
     def may(self, action: str) -> bool:
         return action in self.allowed_actions
@@ -405,10 +407,12 @@ def case_view(*, user, case: Case) -> CaseView:
     tasks = case_tasks(case)
     materials = case_checklist(case)
     promises = list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
-    facts = Facts(tasks=tasks, promised={p.material_code for p in promises if p.fulfilled_at is None})
+    outstanding = [p for p in promises if p.fulfilled_at is None]
+    facts = Facts(tasks=tasks, promised={p.material_code for p in outstanding}, outstanding=outstanding)
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
     rows = [case_task(task, case, viewer) for task in tasks]
     events = case_events(case)
+    reused = list(case.reused_materials.select_related("licence"))
     return CaseView(
         **case_summary(case).__dict__,
         composition_version=composition_of(case).number,
@@ -424,16 +428,14 @@ def case_view(*, user, case: Case) -> CaseView:
         tasks=rows,
         timeline=case_timeline(events, viewer, names),
         results=item_results(case, tasks, viewer),
-        reused_materials=[
-            ReusedMaterial(r.material_code, r.material_name, r.licence.number)
-            for r in case.reused_materials.select_related("licence")
-        ],
+        reused_materials=[ReusedMaterial(r.material_code, r.material_name, r.licence.number) for r in reused],
         promises=[
             PromiseRow(p.material_code, p.material_name, p.due_date, p.fulfilled_at, p.lapsed_at) for p in promises
         ],
         clock=clock_view,
         checklist=checklist(materials, names),
         materials_received=materials_received(events),
+        intake=intake_record(case, checklist=materials, events=events, promises=promises, reused=reused),
         materials=materials_block(case, materials, viewer, facts),
         documents=case_documents(case),
         my_open_tasks=[
@@ -442,6 +444,7 @@ def case_view(*, user, case: Case) -> CaseView:
             if viewer.department and task.lane == viewer.department and task.state == HumanTaskState.OPEN
         ],
         allowed_actions=sorted(allowed_actions(viewer, case, facts=facts)),
+        blocked_actions=blocked_actions(viewer, case, facts=facts),
     )
 
 
@@ -463,15 +466,13 @@ def case_agent(case: Case) -> dict | None:
 
 
 def materials_received(events: Iterable[CaseEvent]) -> list[str]:
-    """Codes of the materials the trail records as handed in: at opening, at acceptance, and those an earlier
-    e-licence stands for (免提交)."""
-    received: set[str] = set()
+    """Codes of the materials the window's latest intake recording (at acceptance, else at opening) records as
+    received, and those an earlier e-licence stands for (免提交)."""
+    events = list(events)
+    received = {code for code, entry in recorded_intake(events).items() if entry["status"] == "received"}
     for event in events:
-        data = event.data or {}
-        if event.kind in ("opened", "task_completed"):
-            received |= set(data.get("materials") or [])
-        elif event.kind == "materials_reused":
-            received |= set(data.get("codes") or [])
+        if event.kind == "materials_reused":
+            received |= set((event.data or {}).get("codes") or [])
     return sorted(received)
 
 
@@ -530,6 +531,60 @@ def asked_fields(notice: Iterable[CorrectionRequest], merged_form: Mapping) -> d
     return asked
 
 
+def asked_materials(notice: Iterable[CorrectionRequest], merged_form: Mapping) -> dict[str, str]:
+    """Materials named by the correction items (by code or by name) → the reasons: what the answer must carry
+    a file for."""
+    materials = merged_form.get("materials") or []
+    codes = {m.get("code") for m in materials}
+    by_name = {m.get("name"): m.get("code") for m in materials}
+    asked: dict[str, str] = {}
+    for row in notice:
+        for item in row.items:
+            code = item.item if item.item in codes else by_name.get(item.item)
+            if code:
+                reason = f"{row.department_name}：{item.reason}"
+                asked[code] = f"{asked[code]}；{reason}" if code in asked else reason
+    return asked
+
+
+@dataclass(frozen=True)
+class ResubmittedMaterial:
+    code: str
+    name: str
+    files: list[str]  # public ids of the files handed in with the correction
+
+
+@dataclass(frozen=True)
+class Resubmission:
+    """What the latest correction carried: the fields the applicant gave and the materials handed in with it."""
+
+    fields: list[str]
+    field_titles: list[str]
+    materials: list[ResubmittedMaterial]
+    at: dt.datetime | None
+
+
+def latest_resubmission(events: Iterable[CaseEvent], merged_form: Mapping) -> Resubmission | None:
+    """The latest ``corrected`` entry of ``events`` as a view, or None before any correction."""
+    latest = None
+    for event in events:
+        if event.kind == "corrected":
+            latest = event
+    if latest is None:
+        return None
+    data = latest.data or {}
+    fields = list(data.get("fields") or [])
+    return Resubmission(
+        fields=fields,
+        field_titles=[correction_item_label(name, merged_form) for name in fields],
+        materials=[
+            ResubmittedMaterial(code=m.get("code", ""), name=m.get("name", ""), files=list(m.get("files") or []))
+            for m in data.get("materials") or []
+        ],
+        at=latest.created_at,
+    )
+
+
 # --------------------------------------------------------------------------- the window's lists
 
 
@@ -549,7 +604,9 @@ def window_worklist(*, user, limit: int = 50) -> WindowLists:
     if staff is None or staff.role != Role.WINDOW:
         raise PermissionDenied()
     hall_id = staff.hall_id
-    cases = Case.objects.select_related("one_thing", "process_version").defer(*_CASE_LIGHT, "form_data")
+    cases = Case.objects.select_related("one_thing", "process_version").defer(
+        *_CASE_LIGHT, "form_data", "one_thing__merged_form"
+    )
     decided_here = []
     if hall_id is not None:
         decided_here = list(

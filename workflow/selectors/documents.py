@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .. import documents, notices
+from django.conf import settings
+
+from .. import documents, errors, notices
 from ..models import Case, Document
+from ..semaphore import cache_semaphore
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,13 @@ class DocumentVerification:
 
 def document_verification(content: bytes) -> DocumentVerification:
     """Is this PDF signed by the hall's seal and unchanged, and did this system issue exactly these bytes?"""
-    result = documents.verify_pdf(content)
+    limits = documents.verify_limits()
+    ttl = int(limits.wall_seconds) + 5
+    with cache_semaphore("document-verify", slots=settings.ONETHING_VERIFY_CONCURRENCY, ttl=ttl):
+        try:
+            result = documents.verify_pdf_bounded(content)
+        except documents.TooComplex as exc:
+            raise errors.DocumentTooComplex(f"{errors.DocumentTooComplex.message}（{exc}）") from None
     digest = documents.sha256_hex(content)
     document = notices.document_by_sha256(digest)
     return DocumentVerification(

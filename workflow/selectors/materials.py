@@ -12,6 +12,21 @@ from dataclasses import dataclass, field
 
 from ..access import staff_of
 from ..errors import FileDamaged, NotFound, PermissionDenied
+from ..intake import (  # noqa: F401  the intake record, read here like every other fact of the materials
+    ENTERED_STATUSES,
+    FORM_LABELS,
+    INTAKE_STATUS_LABELS,
+    MAX_COPIES,
+    MISSING,
+    NOT_APPLICABLE,
+    PROMISED,
+    RECEIVED,
+    REUSED,
+    IntakeRow,
+    intake_entry,
+    intake_record,
+    recorded_intake,
+)
 from ..models import Case, MaterialFile
 from ..models.documents import private_storage
 from .permissions import Action, Facts, Viewer, allowed
@@ -168,7 +183,7 @@ def material_file_get(*, user, public_id, case_get) -> MaterialFile:
         raise NotFound("未找到该文件") from None
     if staff_of(user) is None:
         raise PermissionDenied()
-    row = MaterialFile.objects.select_related("case").filter(public_id=key).first()
+    row = MaterialFile.objects.select_related("case").filter(public_id=key, case__isnull=False).first()
     if row is None:
         raise NotFound("未找到该文件")
     try:

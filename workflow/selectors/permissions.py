@@ -31,6 +31,7 @@ from ..errors import (
     NotAutoApproved,
     NotFound,
     PermissionDenied,
+    PromiseOutstanding,
     TaskAlreadyCompleted,
     TaskClaimedByOther,
 )
@@ -108,7 +109,8 @@ ROLES: dict[Action, tuple[str, ...]] = {
     Action.REASSIGN: (Role.REVIEWER, Role.SUPERVISOR, Role.ADMINISTRATOR),
 }
 UPLOAD_STATES = (CaseStatus.RECEIVED, CaseStatus.CORRECTION_REQUIRED)
-PROMISE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.SUSPENDED)  # files only for a promised (容缺) material
+# files only for a promised (容缺) material; after approval too: the material a held conclusion waits for
+PROMISE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.SUSPENDED, CaseStatus.APPROVED)
 EXTENDABLE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUIRED)
 RESULT_STATES = (CaseStatus.APPROVED, CaseStatus.REJECTED)
 NOT_ENDED_STATES = tuple(
@@ -158,6 +160,7 @@ class Facts:
     tasks: list[HumanTask] | None = None  # the case's tasks
     pending_extension: bool | None = None
     promised: set[str] | None = None  # codes of outstanding 容缺 promises
+    outstanding: list[MaterialPromise] | None = None  # the outstanding promises themselves
 
     def open_task_departments(self, case: Case) -> tuple[set[str], set[str]]:
         """(departments with any task on the case, departments with an open one)."""
@@ -174,9 +177,16 @@ class Facts:
 
     def promised_codes(self, case: Case) -> set[str]:
         if self.promised is None:
-            outstanding = MaterialPromise.objects.filter(case_id=case.pk, fulfilled_at=None)
-            self.promised = set(outstanding.values_list("material_code", flat=True))
+            self.promised = {p.material_code for p in self.outstanding_promises(case)}
         return self.promised
+
+    def outstanding_promises(self, case: Case) -> list[MaterialPromise]:
+        if self.outstanding is None and getattr(case, "has_outstanding_promises", None) is False:
+            self.outstanding = []  # known from the case's lock (services.engine.lock_case): no statement
+        if self.outstanding is None:
+            rows = MaterialPromise.objects.filter(case_id=case.pk, fulfilled_at=None).order_by("due_date", "id")
+            self.outstanding = list(rows.only("material_code", "material_name", "due_date"))
+        return self.outstanding
 
 
 # --------------------------------------------------------------------------- the rules
@@ -268,6 +278,8 @@ def check(
     elif action == Action.CONCLUDE:
         _window(viewer, case, action)
         _status(case, RESULT_STATES, "办件尚未形成统一办理结果")
+        if case.status == CaseStatus.APPROVED:
+            check_promises_kept(case, facts)
         if not delivery.is_proven(case):  # 办结 only once the result is proven delivered
             raise DeliveryNotProven()
     elif action == Action.CHANGE_DELIVERY:
@@ -282,6 +294,8 @@ def check(
             raise Conflict("送达方式不是窗口领取：请先变更送达方式为窗口领取")
         if delivery.is_proven(case):
             raise Conflict("办理结果已送达")
+        if case.status == CaseStatus.APPROVED:  # 容缺 at the end: the licences are held until the material is in
+            check_promises_kept(case, facts)
     elif action == Action.MAIL:
         _window(viewer, case, action)
         _status(case, RESULT_STATES, "办件尚未形成统一办理结果，没有可寄出的结果")
@@ -289,6 +303,8 @@ def check(
             raise Conflict("送达方式不是邮寄送达：请先变更送达方式并填写邮寄地址")
         if not delivery.may_change_method(case):
             raise Conflict("办理结果已寄出或已送达")
+        if case.status == CaseStatus.APPROVED:
+            check_promises_kept(case, facts)
     elif action == Action.WITHDRAW:
         _applicant_or_window(viewer, case, action)
         if not can_proceed(case.withdraw):
@@ -365,6 +381,45 @@ def check(
             raise Conflict("该事项补正后已不再适用，秒批结果未产生证照，无需事后复核")
     else:  # pragma: no cover - every action has its rule
         raise ValueError(action)
+
+
+def check_promises_kept(case: Case, facts: Facts | None = None) -> None:
+    """容缺 at the end: an approved case concludes only when every promised material is in (a rejected one issues
+    nothing, so its promise no longer matters). Names each missing material and its promised date."""
+    outstanding = (facts or Facts()).outstanding_promises(case)
+    if not outstanding:
+        return
+    named = {
+        f"materials.{p.material_code}": [f"“{p.material_name}”尚未补交（承诺 {p.due_date:%Y-%m-%d} 前补交）"]
+        for p in outstanding
+    }
+    raise PromiseOutstanding(
+        "容缺承诺的材料尚未补交，不能办结，相关证照暂不签发："
+        + "、".join(f"{p.material_name}（承诺 {p.due_date:%Y-%m-%d} 前补交）" for p in outstanding),
+        field_errors=named,
+    )
+
+
+@dataclass(frozen=True)
+class BlockedAction:
+    """An action the case is at the right moment for but that is refused now, and why (for the window's screen
+    and the API): today, 办结 held by an outstanding 容缺 promise."""
+
+    action: str
+    code: str
+    message: str
+
+
+def blocked_actions(viewer: Viewer, case: Case, *, facts: Facts | None = None) -> list[BlockedAction]:
+    if viewer.role not in ROLES[Action.CONCLUDE] or case.status not in RESULT_STATES:
+        return []
+    try:
+        check(Action.CONCLUDE, viewer, case, facts=facts)
+    except (InvalidTransition, NotFound, PermissionDenied, DeliveryNotProven):
+        return []  # not proven delivered: the case's ``delivery`` says where the result is and what proves it
+    except DomainError as exc:
+        return [BlockedAction(action=str(Action.CONCLUDE), code=exc.code, message=exc.message)]
+    return []
 
 
 def check_extendable(case: Case, now=None) -> None:

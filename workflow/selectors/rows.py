@@ -12,8 +12,9 @@ class Rows:
     def __init__(self, queryset: QuerySet, to_row: Callable[[Any], Any]):
         self.queryset, self.to_row = queryset, to_row
 
-    def count(self) -> int:
-        return self.queryset.count()
+    def count(self, limit: int | None = None) -> int:
+        """How many rows; with ``limit``, counted up to that many (``limit`` means that many or more)."""
+        return (self.queryset if limit is None else self.queryset.order_by()[:limit]).count()
 
     def __len__(self) -> int:
         return self.count()

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from .. import clock, halls
 from ..access import staff_of
@@ -21,8 +21,15 @@ from .rows import Rows
 from .timeline import TimelineRow, case_timeline
 
 POST_REVIEW_FILTERS = ("pending", "done", "all")
+# Lists count their rows up to this many (docs/api.md): a year's completed tasks are never counted one by one
+# to draw a tab's number or a page's total.
+COUNT_CAP = 1000
 # The inbox's one order (docs/api.md): the earliest due date first, tasks without one last, then the oldest.
 INBOX_ORDER = (F("due_date").asc(nulls_last=True), "created_at", "id")
+# What a task row reads with each task, and the large columns it never reads (the one-thing's merged form is
+# tens of kilobytes of JSON: parsing it once per row was most of an inbox page's time).
+TASK_ROW_RELATED = ("case", "case__one_thing", "department", "assignee", "post_reviewed_by")
+TASK_ROW_DEFERRED = ("case__process_state", "case__form_data", "case__one_thing__merged_form")
 
 
 def _visible_tasks(user) -> QuerySet[HumanTask]:
@@ -58,11 +65,7 @@ def task_list(
     inclusive bounds on the task's due date; ``post_review``: 秒批 tasks only — "pending" (待复核: not yet
     post-reviewed), "done" (复核过的) or "all"; ``overdue``: only the yellow and red ones.
     """
-    tasks = (
-        _visible_tasks(user)
-        .select_related("case", "case__one_thing", "department", "assignee", "post_reviewed_by")
-        .defer(*(f"case__{name}" for name in ("process_state", "form_data")))
-    )
+    tasks = _visible_tasks(user).select_related(*TASK_ROW_RELATED).defer(*TASK_ROW_DEFERRED)
     if state:
         tasks = tasks.filter(state=state)
     if one_thing:
@@ -95,13 +98,12 @@ def post_review_pending_count(*, user) -> int:
 
 
 def task_counts(*, user, one_thing: str | None = None) -> dict[str, int]:
-    """How many of my visible tasks are in each state (for the inbox tabs)."""
+    """How many of my visible tasks are in each state (for the inbox tabs), each counted up to ``COUNT_CAP``:
+    ``COUNT_CAP`` means that many or more."""
     tasks = _visible_tasks(user)
     if one_thing:
         tasks = tasks.filter(case__one_thing__key=one_thing)
-    counts = dict.fromkeys(HumanTaskState.values, 0)
-    counts.update(dict(tasks.values("state").annotate(n=Count("id")).values_list("state", "n")))
-    return counts
+    return {state: tasks.filter(state=state).order_by()[:COUNT_CAP].count() for state in HumanTaskState.values}
 
 
 def task_get(*, user, task_id: int) -> HumanTask:
@@ -209,11 +211,9 @@ def inbox(*, user, **filters) -> Rows:
     return Rows(task_list(user=user, **filters), lambda task: task_row(task, viewer))
 
 
-def task_rows(tasks: QuerySet[HumanTask], viewer: Viewer) -> list[TaskRow]:
-    tasks = tasks.select_related("case", "case__one_thing", "department", "assignee", "post_reviewed_by").defer(
-        *(f"case__{name}" for name in ("process_state", "form_data"))
-    )
-    return [task_row(task, viewer) for task in tasks.order_by(*INBOX_ORDER)]
+def task_rows(tasks: QuerySet[HumanTask], viewer: Viewer, *, limit: int | None = None) -> list[TaskRow]:
+    tasks = tasks.select_related(*TASK_ROW_RELATED).defer(*TASK_ROW_DEFERRED).order_by(*INBOX_ORDER)
+    return [task_row(task, viewer) for task in (tasks if limit is None else tasks[:limit])]
 
 
 def task_row_get(*, user, task_id: int) -> TaskRow:
@@ -227,18 +227,27 @@ def recent_completed_tasks(*, user, limit: int = 20) -> list[TaskRow]:
     return [task_row(task, viewer) for task in tasks]
 
 
-def overdue_tasks(*, user) -> list[TaskRow]:
-    """The dashboard's 黄牌 / 红牌 list: open department tasks that are yellow (past their own due date) or red
-    (their case past its promised date), by the one supervision rule; a supervisor bound to a hall sees that
-    hall's cases. In the inbox order."""
-    viewer = Viewer.of(user)
+def _overdue(viewer: Viewer) -> QuerySet[HumanTask]:
     if viewer.staff is None:
         raise PermissionDenied()
     tasks = HumanTask.objects.filter(state=HumanTaskState.OPEN, department__isnull=False)
     scope = halls.case_scope(viewer.staff, "case__")
     if scope is not None:
         tasks = tasks.filter(scope)
-    return task_rows(clock.tasks_overdue(tasks), viewer)
+    return clock.tasks_overdue(tasks)
+
+
+def overdue_tasks(*, user, limit: int | None = None) -> list[TaskRow]:
+    """The dashboard's 黄牌 / 红牌 list: open department tasks that are yellow (past their own due date) or red
+    (their case past its promised date), by the one supervision rule; a supervisor bound to a hall sees that
+    hall's cases. In the inbox order (the longest overdue first); ``limit``: only the first so many."""
+    viewer = Viewer.of(user)
+    return task_rows(_overdue(viewer), viewer, limit=limit)
+
+
+def overdue_count(*, user) -> int:
+    """How many tasks ``overdue_tasks`` lists in all."""
+    return _overdue(Viewer.of(user)).count()
 
 
 def reassign_candidates(*, user, task_id: int) -> list[tuple[str, str]]:
@@ -283,6 +292,7 @@ class TaskPage:
     history: list[TaskRow]
     own_corrections: list[cases.CorrectionItem]
     corrected_fields: list[str]  # the fields the applicant changed in the latest correction (round > 1)
+    resubmitted: cases.Resubmission | None  # what the latest correction carried: fields given, materials' files
     timeline: list[TimelineRow]
     clock: object  # supervision.ClockView
     allowed_actions: list[str]
@@ -328,6 +338,7 @@ def task_page(*, user, task_id: int) -> TaskPage:
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
     actions = allowed_actions(viewer, case, task=task, facts=facts)
     rows_by_pk = {t.pk: t for t in tasks}
+    events = cases.case_events(case)
     return TaskPage(
         task=task_row(task, viewer, case=case),
         case=cases.case_summary(case),
@@ -343,7 +354,8 @@ def task_page(*, user, task_id: int) -> TaskPage:
         ],
         own_corrections=cases.correction_items(task.corrections, merged),
         corrected_fields=cases.corrected_fields(case) if task.review_round > 1 else [],
-        timeline=case_timeline(cases.case_events(case), viewer, names),
+        resubmitted=cases.latest_resubmission(events, merged) if task.review_round > 1 else None,
+        timeline=case_timeline(events, viewer, names),
         clock=clock_view,
         allowed_actions=sorted(actions),
     )

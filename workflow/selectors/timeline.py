@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..events import EventKind, spec
-from ..models import CaseEvent, Decision
+from ..models import CaseEvent, Channel, Decision
 from .permissions import Viewer
 
 
@@ -48,6 +48,8 @@ def case_timeline(events: Iterable[CaseEvent], viewer: Viewer, names: Mapping[st
 def _label(event: CaseEvent, kind: str, *, shows_decision: bool) -> str:
     data = event.data or {}
     label = spec(kind).label
+    if kind == EventKind.OPENED and data.get("channel") in (Channel.ONLINE, Channel.KIOSK):
+        label = f"{Channel(data['channel']).label}申办：申请人提交"
     if kind == EventKind.REOPENED and (data.get("field_titles") or data.get("fields")):
         label += "：" + "、".join(data.get("field_titles") or data["fields"])
     elif data.get("task"):

@@ -1,8 +1,10 @@
 """Every state change, one typed function each, one transaction each."""
 
+from . import applicant_apply, applicant_identity  # noqa: F401 - services.applicant_apply.…
 from .calendar import Recomputed, due_dates_recompute
 from .case_migration import CaseMigration, case_migrate, migration_candidates
 from .cases import (
+    CORRECTION_MAX_FILES,
     OpenedCase,
     case_accept,
     case_conclude,
@@ -51,14 +53,17 @@ from .deployment import Deployed, process_versions_deploy
 from .documents import document_issue
 from .extensions import case_extension_request, extension_request_decide
 from .halls import halls_import
+from .lookups import applicant_lookup
 from .post_review import auto_approval_review
 from .promises import case_promise_fulfil, promises_lapse
 from .query_codes import case_query_code_reissue
 from .ratings import case_rate, rectification_resolve
+from .sms import sms_deliver, sms_resend, sms_sweep
 from .tasks import human_task_complete
 from .uploads import material_file_remove, material_file_upload
 
 __all__ = [
+    "CORRECTION_MAX_FILES",
     "CaseMigration",
     "CatalogueImportPreview",
     "CompositionImpact",
@@ -68,6 +73,7 @@ __all__ = [
     "OpenedCase",
     "Recomputed",
     "Signature",
+    "applicant_lookup",
     "auto_approval_review",
     "case_accept",
     "case_conclude",
@@ -117,5 +123,8 @@ __all__ = [
     "rectification_resolve",
     "result_download_record",
     "service_item_save",
+    "sms_deliver",
+    "sms_resend",
+    "sms_sweep",
     "supervision_sweep",
 ]

@@ -2,8 +2,12 @@
 
 ``persist_step`` calls ``run`` with the tasks the engine has just made ready. A review is completed
 automatically when every item it decides has a decision table (``ServiceItem.auto_approval_dmn``) and every
-table decides ``approve`` over the case's answers (``form``) and the applicant's valid e-licences
-(``licences``: item codes and the material codes they stand for). The completion is an ordinary approval in
+table decides ``approve`` over the case's answers (``form``), the applicant's valid e-licences (``licences``: item
+codes and the material codes they stand for) and the results this case already has (``results``: the item codes
+whose reviews approved before this review opened, and the materials their licences stand for — also added to
+``licences``). An item that depends on another (``depends_on``) opens only after that one approved, so its table
+sees that result: the newborn's enrolment sees ``birth_medical_certificate`` once the certificate is approved,
+never before. The completion is an ordinary approval in
 the engine (``reviews[<department>] = "approve"``), so it may open further tasks or give the case its
 unified result; ``run`` then applies the lifecycle again and looks at the next newly ready tasks.
 
@@ -62,12 +66,30 @@ def run(
             return rows, ready
         if inputs is None:
             inputs = {"form": dict(step.case.form_data or {}), "licences": _licences(step.case)}
-        approved = [row for task, items in plans if (row := _decide(step, task, items, inputs, new_row))]
+        approved = [
+            row
+            for task, items in plans
+            if (row := _decide(step, task, items, _with_results(inputs, step, composition, task), new_row))
+        ]
         if not approved:
             return rows, ready
         rows += approved
         ready = step.instance.ready_tasks()
         apply_lifecycle(step, ready)
+
+
+def _with_results(inputs: dict, step, composition, task: bpmn.ReadyTask) -> dict:
+    """``inputs`` plus the case's own results as the review sees them: the items of the reviews approved in the
+    process data at this task, with the materials their licences stand for."""
+    reviews = step.instance.task_data(task.id).get("reviews", {}) or {}
+    keys = composition.review_keys()
+    results = set()
+    for key, decision in reviews.items():
+        if decision == Decision.APPROVE:
+            for item in keys.get(key, []):
+                results |= {item.code, item.snapshot.get("licence_material") or ""}
+    results.discard("")
+    return {**inputs, "results": sorted(results), "licences": sorted(set(inputs["licences"]) | results)}
 
 
 def _licences(case) -> list[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 import bpmn
 import forms
 
-from .. import halls, query_codes, reactions
+from .. import halls, query_codes, reactions, sms
 from ..access import require_role
 from ..compositions import composition_by_id, composition_of
 from ..delivery import AUTHORISATION_LETTER, VISIT_REASONS
@@ -32,14 +33,31 @@ from ..models import (
     DeliveryMethod,
     HumanTask,
     HumanTaskState,
+    MaterialFile,
     OneThing,
     StaffRole,
 )
 from ..results import reuse_licences
-from ..selectors.cases import case_checklist, materials_received
-from ..selectors.materials import missing_required_materials, unknown_materials
+from ..selectors.cases import (
+    asked_fields,
+    asked_materials,
+    case_checklist,
+    case_tasks,
+    correction_item_label,
+    correction_notice,
+)
+from ..selectors.materials import (
+    ENTERED_STATUSES,
+    FORM_LABELS,
+    MAX_COPIES,
+    RECEIVED,
+    intake_entry,
+    missing_required_materials,
+    recorded_intake,
+)
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
+from . import uploads
 from .delivery import agent_problems, delivery_problems
 from .engine import (
     begin_step,
@@ -68,7 +86,7 @@ def case_open(
     applicant: dict,
     form: dict,
     deciding_hall: str | None = None,
-    materials: Iterable[str] = (),
+    materials: Iterable[str | dict] = (),
     delivery: dict | None = None,
     agent: dict | None = None,
     channel: str = Channel.WINDOW,
@@ -82,10 +100,11 @@ def case_open(
 
     The case is received at the clerk's hall (the default hall for a clerk without one). ``deciding_hall``, a
     hall code, makes it a 收受分离 case: that hall's region's departments decide it; by default the receiving
-    hall's do. ``materials``: codes of the checklist's materials the applicant handed in at the window,
-    recorded with the opening; acceptance needs every required one (``case_accept``). ``channel``: how the
-    application came in (``Channel``: 窗口 by default, 网上 or 自助终端), recorded on the case and in its
-    opening event.
+    hall's do. ``materials``: the intake record the window enters at the counter (``intake_entries``): per
+    material of the one-thing, received (original or copy, how many) or not applicable; a plain code means
+    received, the original, one copy. Recorded with the opening; acceptance needs every required one
+    (``case_accept``) and may record it again. ``channel``: how the application came in (``Channel``: 窗口 by
+    default, 网上 or 自助终端), recorded on the case and in its opening event.
 
     ``delivery``: how the result will be delivered (``method`` pickup — the default —, post with an ``address``
     {recipient, phone, address}, or electronic); changeable until the result leaves the hall. ``agent``: 帮办代办,
@@ -99,6 +118,39 @@ def case_open(
     accepting = halls.hall_of(staff)
     if accepting is None or not accepting.is_active:
         raise Conflict("本窗口所属大厅未启用，不能收件")
+    return open_case_at(
+        actor=user,
+        accepting=accepting,
+        one_thing_key=one_thing_key,
+        applicant=applicant,
+        form=form,
+        deciding_hall=deciding_hall,
+        materials=materials,
+        channel=channel,
+        delivery=delivery,
+        agent=agent,
+    )
+
+
+def open_case_at(
+    *,
+    actor,
+    accepting,
+    one_thing_key: str,
+    applicant: dict,
+    form: dict,
+    deciding_hall: str | None = None,
+    materials: Iterable[str] = (),
+    channel: str = Channel.WINDOW,
+    identity: dict | None = None,
+    delivery: dict | None = None,
+    agent: dict | None = None,
+) -> OpenedCase:
+    """The opening itself, for a window clerk (``case_open``) or the applicant's own submission (``actor`` None,
+    ``services.applicant_apply``): the case is received at ``accepting`` and waits in its window's 预审 list.
+    ``identity``: how the submitting applicant proved who they are (``{"method", "kiosk"?}``), kept in the
+    opening event. ``delivery`` and ``agent``: as ``case_open`` takes them."""
+    user = actor
     deciding, hall_errors = accepting, {}
     if deciding_hall and deciding_hall != accepting.code:
         deciding = halls.hall_by_code(deciding_hall)
@@ -125,12 +177,15 @@ def case_open(
     applicant_errors = applicant_problems(applicant)
     checked = forms.check_answers(composition.merged_form, form)
     materials = list(materials)
-    material_errors = _unknown_materials(composition.materials, materials)
+    # 帮办代办: the authorisation letter (授权委托书) is recorded with the agent, not on the one-thing's checklist
+    letter = any(_code_of(entry) == AUTHORISATION_LETTER for entry in materials)
+    materials = [entry for entry in materials if _code_of(entry) != AUTHORISATION_LETTER]
+    entries, material_errors = intake_entries(composition.materials, materials)
     delivery = delivery or {}
     address, delivery_errors = delivery_problems(
         delivery.get("method") or DeliveryMethod.PICKUP, delivery.get("address")
     )
-    agent_row, agent_errors = agent_problems(agent, materials)
+    agent_row, agent_errors = agent_problems(agent, [AUTHORISATION_LETTER] if letter else [])
     if checked.errors or hall_errors or applicant_errors or material_errors or delivery_errors or agent_errors:
         raise ValidationFailed(
             field_errors={
@@ -185,10 +240,15 @@ def case_open(
         composition=pinned.number,
         hall=accepting.code,
         **halls_data,
-        materials=sorted(set(materials)),
+        **_intake_data(entries),
         delivery=case.delivery_method,
-        **({"agent": {"name": case.agent_name, "id_type": case.agent_id_type}} if agent_row else {}),
+        **(
+            {"agent": {"name": case.agent_name, "id_type": case.agent_id_type, "authorisation_letter": True}}
+            if agent_row
+            else {}
+        ),
         channel=str(channel),
+        **({"identity": identity} if identity else {}),
     )
     if case.channel == Channel.WINDOW:  # the submission at the window: the case's first trip (跑动)
         step.event(
@@ -257,7 +317,7 @@ def case_accept(
     promises: list[dict] | None = None,
     identity_verified: bool = False,
     identity_method: str = "",
-    materials: Iterable[str] | None = None,
+    materials: Iterable[str | dict] | None = None,
     decide_on_the_spot: bool = False,
 ) -> Case:
     """受理: the window's formal check passed; the departments' parallel review starts.
@@ -267,9 +327,10 @@ def case_accept(
     in the case's composition); when that decides them all, the case has its result at once and can be handed over
     in the same visit (``case_handover(same_visit=True)``), concluded in one visit. Nothing delegated: 409.
 
-    Every required material of the checklist must be in: handed in (``materials``: codes, with those recorded
-    when the case was opened), fetched from the e-licence library (免提交: the checklist's e-licence materials
-    and the earlier e-licences attached at opening) or promised. Missing ones are refused with the list (400,
+    Every required material of the checklist must be in: handed in (``materials``: the intake record as
+    ``case_open`` takes it; entries for materials it leaves out are taken from the opening's record when this
+    one does not complete the checklist), fetched from the e-licence library (免提交: the checklist's e-licence
+    materials and the earlier e-licences attached at opening) or promised. Missing ones are refused with the list (400,
     ``errors.materials``).
 
     ``promises`` ([{"material": code, "due_date": date}]) is 容缺受理: non-key materials the applicant
@@ -361,7 +422,7 @@ def _window_decision(
     complete_engine_task(step.instance, task, {"intake": intake})
     task.decision, task.opinion = decision, opinion
     step.completed.append(task)
-    handed_in = {"materials": received} if received is not None else {}
+    handed_in = _intake_data(received) if received is not None else {}
     step.event(
         "task_completed", department="window", task=task.name, decision=str(decision), opinion=opinion, **handed_in
     )
@@ -389,38 +450,107 @@ def _verified_identity(case: Case, identity: dict) -> dict | None:
     return {"method": method, "method_label": halls.IDENTITY_METHODS[method]}
 
 
-def _unknown_materials(materials: Iterable[dict], codes: Iterable[str]) -> dict[str, list[str]]:
-    """Codes not on the one-thing's checklist; the agent's authorisation letter (帮办代办) is always known."""
-    unknown = unknown_materials(materials, [code for code in codes if code != AUTHORISATION_LETTER])
-    return {"materials": [f"“{code}”不在本一件事的材料清单中" for code in unknown]} if unknown else {}
+def intake_entries(materials: Iterable[dict], given: Iterable) -> tuple[list[dict], dict[str, list[str]]]:
+    """The window's intake record as entered: each a material code (received, the original, one copy) or
+    ``{"code", "status": "received"|"not_applicable", "form": "original"|"copy", "count": 1..99}``, checked
+    against the one-thing's materials (``materials``). Returns the completed entries (``intake_entry``) and
+    the problems keyed ``materials`` / ``materials.<i>.<field>``."""
+    known = {entry["code"] for entry in materials or []}
+    errors: dict[str, list[str]] = {}
+    entries: dict[str, dict] = {}
+    for i, value in enumerate(given or ()):
+        if isinstance(value, str):
+            value = {"code": value}
+        if not isinstance(value, dict):
+            errors[f"materials.{i}"] = ["应为材料编码或 {code, status, form, count}"]
+            continue
+        code, status = value.get("code"), value.get("status") or RECEIVED
+        form, count = value.get("form"), value.get("count")
+        if not isinstance(code, str) or code not in known:
+            errors[f"materials.{i}.code"] = [f"“{code}”不在本一件事的材料清单中"]
+        elif code in entries:
+            errors[f"materials.{i}.code"] = ["同一材料只能登记一次"]
+        if status not in ENTERED_STATUSES:
+            errors[f"materials.{i}.status"] = ["收件情况只能是 received（已收取）或 not_applicable（不适用）"]
+        if form not in (None, "", *FORM_LABELS):
+            errors[f"materials.{i}.form"] = ["材料形式只能是 original（原件）或 copy（复印件）"]
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COPIES
+        ):
+            errors[f"materials.{i}.count"] = [f"份数应为 1 至 {MAX_COPIES} 的整数"]
+        if status != RECEIVED and (form or count is not None):
+            errors.setdefault(f"materials.{i}.status", ["只有已收取的材料才有形式和份数"])
+        if not any(key.startswith(f"materials.{i}") for key in errors):
+            entries[code] = intake_entry(value)
+    if errors:
+        unknown = [m for key, ms in errors.items() if key.endswith(".code") for m in ms]
+        if unknown:  # the summary the screens show, as before the record had forms and counts
+            errors["materials"] = unknown
+    return list(entries.values()), errors
 
 
-def _received_materials(case: Case, *, materials: list[str], promised: list[str]) -> list[str]:
-    """The required-materials rule of acceptance (材料齐全): the codes received, or the error listing what is
-    missing. What the window recorded at opening is read only when this call's materials do not complete it.
-    Required are the checklist's materials for the case's answers (the items that apply: ``case_checklist``)."""
-    errors = _unknown_materials(composition_of(case).materials, materials)
+def _code_of(entry) -> str | None:
+    return entry if isinstance(entry, str) else entry.get("code") if isinstance(entry, dict) else None
+
+
+def _intake_data(entries: list[dict]) -> dict:
+    """The event data of an intake recording: ``intake`` is the record; ``materials`` the codes received."""
+    return {
+        "materials": sorted(e["code"] for e in entries if e["status"] == RECEIVED),
+        "intake": sorted(entries, key=lambda e: e["code"]),
+    }
+
+
+def _received_materials(case: Case, *, materials: list, promised: list[str]) -> list[dict]:
+    """The required-materials rule of acceptance (材料齐全) over the intake record entered now (``materials``):
+    the entries to record, or the error listing what is missing. The opening's record is read only when this
+    call's entries do not complete the checklist; then it fills in the materials this call leaves out. Required
+    are the checklist's materials for the case's answers (the items that apply: ``case_checklist``); a
+    promised material is recorded by its promise, not here."""
+    entries, errors = intake_entries(composition_of(case).materials, materials)
     if errors:
         raise ValidationFailed(field_errors=errors)
+    by_code = {entry["code"]: entry for entry in entries}
     checklist = case_checklist(case)
-    received = set(materials) | set(promised)
-    if missing_required_materials(checklist, received):
-        recorded = CaseEvent.objects.filter(case_id=case.pk, kind__in=["opened", "materials_reused"])
-        received |= set(materials_received(recorded.only("kind", "data")))
-    missing = missing_required_materials(checklist, received)
+
+    def covered() -> set[str]:
+        return {code for code, entry in by_code.items() if entry["status"] == RECEIVED} | set(promised)
+
+    reused: set[str] = set()
+    if missing_required_materials(checklist, covered()):
+        recorded = list(
+            CaseEvent.objects.filter(case_id=case.pk, kind__in=["opened", "materials_reused"]).only("kind", "data")
+        )
+        for code, entry in recorded_intake(recorded).items():
+            by_code.setdefault(code, entry)
+        reused = {
+            code for event in recorded if event.kind == "materials_reused" for code in event.data.get("codes", [])
+        }
+    missing = missing_required_materials(checklist, covered() | reused)
     if missing:
         message = "请核对并勾选必交材料：" + "、".join(missing)
         raise ValidationFailed(message, field_errors={"materials": [message]})
-    return sorted(received - set(promised))
+    return [entry for code, entry in sorted(by_code.items()) if code not in promised]
 
 
-@transaction.atomic
-def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
-    """The applicant's one resubmission after a combined correction notice.
+# The most files one correction may carry (each within the upload limit).
+CORRECTION_MAX_FILES = 10
 
-    ``changes`` are the corrected form fields; the form must validate against the case's own composition
-    (the one it was opened with, not today's). Then the items that apply are recomputed from the corrected
-    form, with the conditions of the case's composition evaluated as the engine evaluates them:
+
+def case_correction_submit(
+    *, case_no: str, changes: dict, files: Mapping[str, Sequence[BinaryIO]] | None = None, actor=None
+) -> Case:
+    """The applicant's one resubmission after a combined correction notice: fields and files together.
+
+    ``changes``: the form fields given with the correction; ``files``: material code → file objects handed in
+    with it. The answer must cover what the departments asked: every field a correction item names must be in
+    ``changes``, and every material it names must come with a file (here, or uploaded by the window since the
+    request). A submission that leaves one out is refused (400) with each missing one named (``form.<field>``,
+    ``materials.<code>``); a correction of materials only (``changes`` empty) is possible.
+
+    The files are checked (type, size) before the case is locked; the form must validate against the case's own
+    composition (the one it was opened with, not today's). Then the items that apply are recomputed from the
+    corrected form, with the conditions of the case's composition evaluated as the engine evaluates them:
 
     - an item that stops applying is recorded as 不再适用 with the reason (``item_not_applicable``; its
       review's latest task keeps its decision but issues nothing) and its review is taken out of the
@@ -431,20 +561,66 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
     - the reviews that asked for correction re-open (the model routes that).
 
     ``reopened`` and ``item_applicable`` name only reviews the engine actually opened. ``actor`` is the window
-    user when staff key it in for the applicant, else None.
+    user when staff key it in for the applicant, else None. The ``corrected`` entry names the fields given and
+    the materials (with their files) handed in: what the departments see as resubmitted.
     """
     if actor is not None:
         require_role(actor, *ROLES[Action.CORRECT])
+    if not isinstance(changes, dict):
+        raise ValidationFailed(field_errors={"form": ["补正内容应为字段名到值的对象"]})
+    prepared = _prepared_files(files or {})
+    with transaction.atomic():
+        return _correction_submit(case_no=case_no, changes=changes, prepared=prepared, actor=actor)
+
+
+def _prepared_files(files: Mapping[str, Sequence[BinaryIO]]) -> dict[str, list[uploads.PreparedFile]]:
+    count = sum(len(list(group)) for group in files.values())
+    if count > CORRECTION_MAX_FILES:
+        message = f"一次补正最多上传 {CORRECTION_MAX_FILES} 个文件"
+        raise ValidationFailed(message, field_errors={"materials": [message]})
+    return {
+        code: [uploads.prepare_file(f, field=f"materials.{code}") for f in group]
+        for code, group in files.items()
+        if group
+    }
+
+
+def _correction_submit(*, case_no: str, changes: dict, prepared: dict, actor) -> Case:
     case = lock_case(case_no=case_no)
     require(Action.CORRECT, Viewer.of(actor) if actor is not None else Viewer.applicant(), case)
-    if not isinstance(changes, dict) or not changes:
-        raise ValidationFailed(field_errors={"form": ["请填写需要补正的内容"]})
     composition = composition_of(case)
+    materials = {}
+    material_errors: dict[str, list[str]] = {}
+    for code in prepared:
+        try:
+            materials[code] = uploads.material_of(case, code, field=f"materials.{code}")
+        except ValidationFailed as exc:
+            material_errors.update(exc.field_errors)
     checked = forms.check_answers(composition.merged_form, {**case.form_data, **changes})
-    if checked.errors:
-        raise ValidationFailed(field_errors={f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()})
+    errors = {f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()}
+    errors.update(material_errors)
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    missing, uploaded_earlier = _uncovered(case, composition.merged_form, changes, set(prepared))
+    empty = not changes and not prepared and not uploaded_earlier
+    if missing or empty:
+        message = "补正不完整：" + "；".join(m for ms in missing.values() for m in ms) if missing else None
+        nothing = {"form": ["请填写需要补正的内容或上传需要补正的材料"]} if empty else {}
+        raise ValidationFailed(message, field_errors={**nothing, **missing})
     form = checked.answers  # answers to questions that no longer apply are dropped (docs/forms.md)
+    department = "window" if actor is not None else "applicant"
+    handed_in = []
+    upload_events = []
+    for code, group in prepared.items():
+        ids = []
+        for item in group:
+            row, event = uploads.store_file(case, materials[code], item, user=actor, department=department)
+            ids.append(str(row.public_id))
+            if event is not None:
+                upload_events.append(event)
+        handed_in.append({"code": code, "name": materials[code]["name"], "files": ids})
     step = begin_step(case, actor)
+    step.events.extend(upload_events)
     task = _open_task_in_lane(step, "applicant")
     data = step.instance.task_data(task.engine_task_id)
     changed = sorted(name for name in set(changes) | set(case.form_data) if case.form_data.get(name) != form.get(name))
@@ -459,16 +635,45 @@ def case_correction_submit(*, case_no: str, changes: dict, actor=None) -> Case:
         },
     )
     task.decision = Decision.CORRECTED
-    task.corrections = [{"item": name, "reason": "已补正"} for name in sorted(changes)]
+    task.corrections = [{"item": name, "reason": "已补正"} for name in sorted(changes)] + [
+        {"item": m["code"], "reason": "已补交材料"} for m in handed_in
+    ]
     step.completed.append(task)
     case.form_data = form
-    step.event("corrected", department="applicant", fields=sorted(changes))
+    step.event("corrected", department="applicant", fields=sorted(changes), materials=handed_in)
     if actor is not None:  # keyed in at the window: the applicant came to correct (a trip)
         step.case.trips += 1
         step.event("visit", department="window", reason="correction", reason_label=VISIT_REASONS["correction"])
     _record_correction_effects(step, composition, plan)
     persist_step(step)
     return case
+
+
+def _uncovered(
+    case: Case, merged_form: dict, changes: dict, handed_in: set[str]
+) -> tuple[dict[str, list[str]], set[str]]:
+    """The asked-for fields and materials the submission leaves out, each named with what was asked; and the
+    asked materials the window uploaded since the request (they count as handed in)."""
+    notice = correction_notice(case, case_tasks(case))
+    fields = asked_fields(notice, merged_form)
+    materials = asked_materials(notice, merged_form)
+    errors: dict[str, list[str]] = {}
+    for name, reason in fields.items():
+        if name not in changes:
+            errors[f"form.{name}"] = [f"请补正“{correction_item_label(name, merged_form)}”（{reason}）"]
+    wanted = set(materials) - handed_in
+    uploaded_earlier: set[str] = set()
+    if wanted:
+        since = max((r.completed_at for r in notice if r.completed_at is not None), default=None)
+        uploaded = MaterialFile.objects.filter(case=case, material_code__in=wanted)
+        if since is not None:
+            uploaded = uploaded.filter(uploaded_at__gte=since)
+        uploaded_earlier = set(uploaded.values_list("material_code", flat=True))
+        wanted -= uploaded_earlier
+    for code in sorted(wanted):
+        label = correction_item_label(code, merged_form)
+        errors[f"materials.{code}"] = [f"请上传需补正的材料“{label}”（{materials[code]}）"]
+    return errors, uploaded_earlier
 
 
 @dataclass
@@ -587,6 +792,7 @@ def case_conclude(*, user, case_no: str) -> Case:
     step = Step(case=case, instance=None, actor=user)
     step.event("conclude", status=str(case.status), delivery=case.delivery_method)
     step.save_events()
+    sms.write_outbox(case, step.events)
     reactions.after_conclude(case)  # the conclusion notice, if its first issuing failed
     return case
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 import bpmn
 
-from .. import clock, reactions
+from .. import clock, reactions, sms
 from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
-from ..models import Case, CaseEvent, HumanTask, HumanTaskState, ProcessVersion
+from ..models import Case, CaseEvent, HumanTask, HumanTaskState, MaterialPromise, ProcessVersion
 from ..results import issue_licences
 from ..step import Step
 from . import auto_approval
@@ -42,7 +42,10 @@ def model_for(version: ProcessVersion) -> bpmn.LoadedModel:
 def lock_case(
     *, case_no: str | None = None, case_id: int | None = None, task_id: int | None = None, department: str | None = None
 ) -> Case:
-    """The case row (by number, id, or one of its tasks of a department), locked for the transaction."""
+    """The case row (by number, id, or one of its tasks of a department), locked for the transaction.
+
+    ``has_outstanding_promises`` comes with it (容缺 at the end: the conclusion and the licences read it), in the
+    same statement."""
     assert transaction.get_connection().in_atomic_block, "lock_case needs a transaction"
     if case_no is not None:
         lookup = {"case_no": case_no}
@@ -54,6 +57,9 @@ def lock_case(
         Case.objects.select_for_update(of=("self",))
         .select_related("process_version", "one_thing")
         .defer("process_version__compiled", "process_version__bpmn_xml")
+        .annotate(
+            has_outstanding_promises=Exists(MaterialPromise.objects.filter(case=OuterRef("pk"), fulfilled_at=None))
+        )
         .filter(**lookup)
         .first()
     )
@@ -155,13 +161,23 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     clock.on_persist(step, new_rows + auto_rows)  # task limits and due dates; waiting BPMN timers as due rows
     HumanTask.objects.bulk_create(new_rows + auto_rows)
     if any(event.kind == "approve" for event in step.events):
-        for licence in issue_licences(case):
+        withheld: list = []
+        for licence in issue_licences(case, withheld=withheld):
             step.event("licence_issued", department=licence.issuer_id, number=licence.number, item=licence.item_name)
+        for item, materials in withheld:
+            step.event(
+                "licence_withheld",
+                department=item.department,
+                item=item.name,
+                materials=materials,
+                reason="容缺承诺的材料尚未补交，补交后签发",
+            )
     for row in new_rows:
         step.event("task_opened", department=row.lane, task=row.name, element_id=row.element_id)
     if before_events is not None:
         before_events(step)
     CaseEvent.objects.bulk_create(step.events)
+    sms.write_outbox(case, step.events)  # the applicant's SMS, in this transaction; sent after the commit
     reactions.after_step(step)  # documents, queued for after the commit
 
 

@@ -15,6 +15,7 @@ from ..errors import NotFound, ValidationFailed
 from ..events import case_event
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, MaterialPromise, PauseKind
+from ..results import issue_licences
 from ..selectors.cases import case_checklist
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from .delivery import visit_event
@@ -85,6 +86,19 @@ def case_promise_fulfil(*, user, case_no: str, material_code: str) -> Case:
         _event(case, "promise_fulfilled", user, material=promise.material_name),
         visit_event(case, user, "material"),
     ]
+    if case.status == CaseStatus.APPROVED:  # 容缺 at the end: the licences held for this material now issue
+        for licence in issue_licences(case):
+            events.append(
+                case_event(
+                    case,
+                    "licence_issued",
+                    None,
+                    department=licence.issuer_id,
+                    nobody="系统",
+                    number=licence.number,
+                    item=licence.item_name,
+                )
+            )
     lapsed_left = MaterialPromise.objects.filter(case=case, fulfilled_at=None, lapsed_at__isnull=False).exists()
     if case.status == CaseStatus.SUSPENDED and not lapsed_left:
         case.resume()

@@ -23,7 +23,7 @@ from ..models import (
     RectificationState,
     StaffRole,
 )
-from ..ratings import RATEABLE_STATES
+from ..ratings import RATEABLE_STATES, scoped_orders
 from .engine import lock_case
 
 
@@ -133,9 +133,7 @@ def rectification_resolve(*, user, order_id: int, resolution: str) -> Rectificat
     if not resolution.strip():
         raise ValidationFailed(field_errors={"resolution": ["请填写整改情况"]})
     orders = RectificationOrder.objects.select_for_update(of=("self",)).select_related("case", "department")
-    if staff.role == StaffRole.REVIEWER:
-        orders = orders.filter(department_id=staff.department_id)
-    order = orders.filter(pk=order_id).first()
+    order = scoped_orders(orders, staff).filter(pk=order_id).first()
     if order is None:
         raise NotFound("未找到该整改工单")
     if order.state == RectificationState.DONE:

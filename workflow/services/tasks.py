@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from ..access import require_role
+from ..compositions import composition_of
 from ..errors import ValidationFailed
+from ..licence_numbers import licence_number_reserve
 from ..models import Case, Decision, HumanTask, HumanTaskState
 from ..selectors import permissions
 from ..selectors.permissions import Action, Viewer
@@ -39,6 +41,10 @@ def human_task_complete(
     task = next((t for t in open_tasks if t.pk == task_id), None)
     # 收受分离 (another region's case: not found), a suspended case, a decided task, a colleague's claim
     permissions.require(Action.COMPLETE, Viewer.of(user), case, task=task)
+    if result.get("licence_no"):
+        item = composition_of(case).item_of_task(task)
+        snapshot = item.snapshot if item is not None else {}
+        licence_number_reserve(case=case, task=task, item_snapshot=snapshot, number=result["licence_no"])
     step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=open_tasks)
     department = task.lane
     reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})

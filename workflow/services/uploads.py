@@ -20,6 +20,7 @@ import hashlib
 import os
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -52,6 +53,32 @@ ALLOWED_LABEL = uploads.ALLOWED_LABEL
 ACCEPT_ATTRIBUTE = uploads.ACCEPT_ATTRIBUTE
 
 
+@dataclass(frozen=True)
+class PreparedFile:
+    """A file checked before any lock: its size, type (sniffed from the bytes), digest and normalised name."""
+
+    file: BinaryIO
+    size: int
+    sniffed: uploads.Sniffed
+    sha256: str
+    name: str
+
+
+def prepare_file(file: BinaryIO, *, field: str = "file") -> PreparedFile:
+    """Size, type and digest of ``file``, before any lock is taken. FileTooLarge (413), FileTypeNotAllowed (400,
+    the message under ``field``)."""
+    size = _size_of(file)
+    if size > upload_limits.max_bytes():
+        raise upload_limits.too_large()
+    try:
+        sniffed = uploads.sniff(file)
+    except uploads.Rejected as exc:
+        raise FileTypeNotAllowed(exc.message, field_errors={field: [exc.message]}) from None
+    digest = _sha256(file)
+    name = uploads.normalised_name(str(getattr(file, "name", "") or ""), sniffed)
+    return PreparedFile(file=file, size=size, sniffed=sniffed, sha256=digest, name=name)
+
+
 def material_file_upload(*, user, case_no: str, material_code: str, file: BinaryIO) -> MaterialFile:
     """Store ``file`` (a binary file object; its ``name`` is the client's file name) for ``material_code``.
 
@@ -60,61 +87,65 @@ def material_file_upload(*, user, case_no: str, material_code: str, file: Binary
     ValidationFailed for a material not on the checklist (400), InvalidTransition (409), CaseFilesLimit (409).
     """
     require_role(user, *ROLES[Action.UPLOAD_FILE])
-    size = _size_of(file)
-    if size > upload_limits.max_bytes():
-        raise upload_limits.too_large()
-    try:
-        sniffed = uploads.sniff(file)
-    except uploads.Rejected as exc:
-        raise FileTypeNotAllowed(exc.message, field_errors={"file": [exc.message]}) from None
-    digest = _sha256(file)
-    name = uploads.normalised_name(str(getattr(file, "name", "") or ""), sniffed)
+    prepared = prepare_file(file)
 
     with transaction.atomic():
         case = lock_case(case_no=case_no)
         require(Action.UPLOAD_FILE, Viewer.of(user), case)  # 收受分离: the accepting hall's window hands them in
-        material = _material_of(case, material_code)
+        material = material_of(case, material_code)
         # before 受理 and while a correction is awaited, any material; during the review, a promised (容缺) one
         require(Action.UPLOAD_FILE, Viewer.of(user), case, material_code=material_code)
         promise = _outstanding_promise(case, material_code)
-        existing = MaterialFile.objects.filter(case=case, material_code=material_code, sha256=digest).first()
-        if existing is not None:
-            existing.is_new = False
-            return existing
-        _check_case_limits(case, size)
-        storage_name = f"materials/{case.case_no}/{digest}{sniffed.extension}"
-        _write_blob(storage_name, file, digest)
-        row = MaterialFile.objects.create(
-            case=case,
-            material_code=material_code,
-            original_name=name,
-            content_type=sniffed.content_type,
-            size=size,
-            sha256=digest,
-            storage_name=storage_name,
-            review_round=current_round(case),
-            uploaded_by=user,
-        )
-        CaseEvent.objects.bulk_create(
-            [
-                _event(
-                    case,
-                    "material_uploaded",
-                    user,
-                    material=material["name"],
-                    material_code=material_code,
-                    file=str(row.public_id),
-                    name=name,
-                    content_type=sniffed.content_type,
-                    size=size,
-                    sha256=digest,
-                )
-            ]
-        )
+        row, event = store_file(case, material, prepared, user=user)
+        if event is None:
+            return row
+        CaseEvent.objects.bulk_create([event])
         if promise is not None:
             case_promise_fulfil(user=user, case_no=case.case_no, material_code=material_code)
-    row.is_new = True
     return row
+
+
+def store_file(
+    case: Case, material: dict, prepared: PreparedFile, *, user, department: str = "window"
+) -> tuple[MaterialFile, CaseEvent | None]:
+    """With ``case`` locked and the upload allowed: the row for ``prepared`` (the existing one, ``is_new``
+    False, for the same bytes of the same material) and its unsaved ``material_uploaded`` entry (None when
+    nothing new was stored). ``user`` None: the applicant (on the status page)."""
+    code = material["code"]
+    existing = MaterialFile.objects.filter(case=case, material_code=code, sha256=prepared.sha256).first()
+    if existing is not None:
+        existing.is_new = False
+        return existing, None
+    _check_case_limits(case, prepared.size)
+    storage_name = f"materials/{case.case_no}/{prepared.sha256}{prepared.sniffed.extension}"
+    _write_blob(storage_name, prepared.file, prepared.sha256)
+    row = MaterialFile.objects.create(
+        case=case,
+        material_code=code,
+        original_name=prepared.name,
+        content_type=prepared.sniffed.content_type,
+        size=prepared.size,
+        sha256=prepared.sha256,
+        storage_name=storage_name,
+        review_round=current_round(case),
+        uploaded_by=user,
+    )
+    row.is_new = True
+    event = case_event(
+        case,
+        "material_uploaded",
+        user,
+        department=department,
+        nobody="申请人" if department == "applicant" else "系统",
+        material=material["name"],
+        material_code=code,
+        file=str(row.public_id),
+        name=prepared.name,
+        content_type=prepared.sniffed.content_type,
+        size=prepared.size,
+        sha256=prepared.sha256,
+    )
+    return row, event
 
 
 def material_file_remove(*, user, public_id: uuid.UUID | str) -> None:
@@ -167,12 +198,13 @@ def _material_names(case: Case) -> dict[str, str]:
     return {m["code"]: m["name"] for m in composition_of(case).materials}
 
 
-def _material_of(case: Case, material_code: str) -> dict:
+def material_of(case: Case, material_code: str, *, field: str = "material_code") -> dict:
+    """The checklist's entry for ``material_code`` (the items that apply to the case), else ValidationFailed."""
     for material in case_checklist(case):
         if material["code"] == material_code:
             return material
     message = f"“{material_code}”不在本一件事的材料清单中"
-    raise ValidationFailed(message, field_errors={"material_code": [message]})
+    raise ValidationFailed(message, field_errors={field: [message]})
 
 
 def _outstanding_promise(case: Case, material_code: str) -> MaterialPromise | None:
@@ -264,3 +296,47 @@ def _uuid(value) -> uuid.UUID | None:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def draft_file_upload(*, draft, materials: list[dict], material_code: str, file: BinaryIO) -> MaterialFile:
+    """A material file for an applicant's draft (网上申报): the same size limit, content sniffing, digest storage and
+    per-case limits as the window's; the row joins the case when the draft is submitted. ``draft`` is the
+    applicant's own (checked by ``services.applicant_apply``), ``materials`` its one-thing's checklist."""
+    if material_code not in {m.get("code") for m in materials}:
+        raise ValidationFailed(field_errors={"material_code": [f"“{material_code}”不在本一件事的材料清单中"]})
+    size = _size_of(file)
+    if size > upload_limits.max_bytes():
+        raise upload_limits.too_large()
+    try:
+        sniffed = uploads.sniff(file)
+    except uploads.Rejected as exc:
+        raise FileTypeNotAllowed(exc.message, field_errors={"file": [exc.message]}) from None
+    digest = _sha256(file)
+    name = uploads.normalised_name(str(getattr(file, "name", "") or ""), sniffed)
+    with transaction.atomic():
+        type(draft).objects.select_for_update().filter(pk=draft.pk).first()
+        existing = MaterialFile.objects.filter(draft=draft, material_code=material_code, sha256=digest).first()
+        if existing is not None:
+            existing.is_new = False
+            return existing
+        held = MaterialFile.objects.filter(draft=draft).aggregate(n=Count("id"), total=Sum("size"))
+        max_files = int(settings.ONETHING_UPLOAD_MAX_FILES_PER_CASE)
+        max_total = int(settings.ONETHING_UPLOAD_MAX_BYTES_PER_CASE)
+        if held["n"] + 1 > max_files or (held["total"] or 0) + size > max_total:
+            raise CaseFilesLimit(
+                f"材料文件已达上限（最多 {max_files} 个、共 {upload_limits.human_size(max_total)}），"
+                "请删除不需要的文件后再上传"
+            )
+        storage_name = f"materials/draft-{draft.pk}/{digest}{sniffed.extension}"
+        _write_blob(storage_name, file, digest)
+        row = MaterialFile.objects.create(
+            draft=draft,
+            material_code=material_code,
+            original_name=name,
+            content_type=sniffed.content_type,
+            size=size,
+            sha256=digest,
+            storage_name=storage_name,
+        )
+    row.is_new = True
+    return row

@@ -4,8 +4,10 @@ Every task takes ids, is idempotent (acks late ⇒ at least once) and calls serv
 """
 
 from . import (
+    audit,  # noqa: F401
     calendar,  # noqa: F401
     clock,  # noqa: F401
     documents,  # noqa: F401
     promises,  # noqa: F401
+    sms,  # noqa: F401
 )

@@ -1,0 +1,33 @@
+"""Screens at a year's scale (issue 19): the inbox shows a page at a time, the dashboard the longest overdue with
+the total. The page sizes are made small here so that a few cases show what a year's would."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from tests.api.helpers import accept, open_case
+from workflow.models import HumanTask
+
+
+def test_the_inbox_screen_pages_its_rows(web_client, users, monkeypatch):
+    cases = [accept(users, open_case(users)) for _ in range(3)]
+    monkeypatch.setattr("web.views.tasks.INBOX_PAGE", 2)
+    tax = web_client("tax1")
+    first = tax.get("/tasks/").content.decode()
+    assert 'class="count">3<' in first and "第 1 / 2 页" in first and "?page=2" in first
+    second = tax.get("/tasks/?page=2").content.decode()
+    assert "第 2 / 2 页" in second and "?page=1" in second
+    shown = [case.case_no for case in cases if case.case_no in first] + [
+        c.case_no for c in cases if c.case_no in second
+    ]
+    assert sorted(shown) == sorted(case.case_no for case in cases)  # each on exactly one page
+
+
+def test_the_dashboard_lists_the_longest_overdue_and_counts_them_all(web_client, users, monkeypatch):
+    cases = [accept(users, open_case(users)) for _ in range(2)]
+    long_ago = timezone.localdate() - dt.timedelta(days=60)
+    HumanTask.objects.filter(case_id__in=[c.pk for c in cases], department__isnull=False).update(due_date=long_ago)
+    monkeypatch.setattr("web.views.dashboard.OVERDUE_SHOWN", 1)
+    page = web_client("supervisor1").get("/dashboard/").content.decode()
+    overdue = HumanTask.objects.filter(case_id__in=[c.pk for c in cases], department__isnull=False).count()
+    assert f"超期最久的 1 项，共 {overdue} 项" in page

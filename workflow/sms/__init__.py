@@ -1,0 +1,137 @@
+"""SMS that keeps applicants informed: the templates, and the outbox rows a step writes in its own transaction.
+
+The event registry (``workflow.events``) names the template of each event kind that sends an SMS
+(``EventSpec.sms``). ``write_outbox(case, events)`` runs right after a step's events are saved, in the step's
+transaction: one ``SmsMessage`` row per (case, event, recipient) with an idempotency key, and — once the step
+commits — the sending task is queued for each (``services.sms.sms_deliver`` sends it once; a beat sweep retries
+what an outage left pending). Bodies name the one-thing and the tail of the case number, never a query code or an
+ID number (a message can be read on a lock screen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from celery import signature
+from django.conf import settings
+from django.db import transaction
+
+from .. import halls
+from ..compositions import composition_of
+from ..events import spec
+from ..models import CaseEvent, Decision, HumanTask, SmsMessage
+
+SEND_TASK = "workflow.tasks.sms.send_sms"
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    label: str
+    text: str  # str.format over the params, in order {0}, {1}, … (Tencent's templates number them {1}, {2}, …)
+
+
+TEMPLATES = {
+    t.name: t
+    for t in (
+        Template(
+            "accepted", "受理", "您申请的“{0}”（办件编号尾号{1}）已受理，承诺于{2}前办结。可在网上“我的办件”查看进度。"
+        ),
+        Template(
+            "correction",
+            "补正",
+            "您申请的“{0}”（办件编号尾号{1}）需要补正，请一次性补充：{2}。可在网上或到{3}窗口补正。",
+        ),
+        Template("pickup", "领取", "您申请的“{0}”（办件编号尾号{1}）已有办理结果，请携带本人身份证件到{2}窗口领取。"),
+        Template("concluded", "办结", "您申请的“{0}”（办件编号尾号{1}）已办结，结果：{2}。感谢您对我们工作的评价。"),
+        Template("login_code", "验证码", "您的验证码为{0}，{1}分钟内有效。工作人员不会向您索取，请勿告诉他人。"),
+    )
+}
+OUTCOME_WORDS = {"approved": "准予许可", "rejected": "不予许可"}
+
+
+def render(template: str, params: list[str]) -> str:
+    return TEMPLATES[template].text.format(*params)
+
+
+def _tail(case_no: str) -> str:
+    return case_no[-6:]
+
+
+def _hall_name(case) -> str:
+    hall = halls.hall_by_id(case.accepting_hall_id) if case.accepting_hall_id else None
+    return hall.name if hall is not None else settings.ONETHING_HALL_NAME
+
+
+def _correction_items(case) -> str:
+    """What to bring: the current round's correction items of every department, by their titles."""
+    composition = composition_of(case)
+    tasks = HumanTask.objects.filter(case_id=case.pk, decision=Decision.NEED_CORRECTION).order_by("-review_round")
+    rows = list(tasks.values_list("review_round", "corrections"))
+    current = rows[0][0] if rows else 0
+    labels: list[str] = []
+    for review_round, corrections in rows:
+        if review_round != current:
+            continue
+        for item in corrections or []:
+            name = str(item.get("item", ""))
+            label = composition.field_title(name) if name in composition.form_schema.get("properties", {}) else None
+            if label is None:
+                label = next((m["name"] for m in composition.materials if m.get("code") == name), name)
+            if label and label not in labels:
+                labels.append(label)
+    return "、".join(labels) or "补正告知书所列内容"
+
+
+def params_for(template: str, case) -> list[str]:
+    name = composition_of(case).name
+    tail = _tail(case.case_no)
+    if template == "accepted":
+        due = case.promised_due_date
+        return [name, tail, f"{due.year}年{due.month}月{due.day}日" if due else "承诺时限内"]
+    if template == "correction":
+        return [name, tail, _correction_items(case), _hall_name(case)]
+    if template == "pickup":
+        return [name, tail, _hall_name(case)]
+    if template == "concluded":
+        return [name, tail, OUTCOME_WORDS.get(case.outcome, "已办结")]
+    raise ValueError(template)
+
+
+def write_outbox(case, events: Iterable[CaseEvent]) -> list[SmsMessage]:
+    """The outbox rows of a step's saved events (ids known), queued for sending after commit."""
+    phone = (case.applicant_phone or "").strip()
+    if not phone:
+        return []
+    rows = []
+    for event in events:
+        template = spec(event.kind).sms
+        if not template or event.pk is None:
+            continue
+        params = params_for(template, case)
+        rows.append(
+            SmsMessage(
+                case_id=case.pk,
+                event_id=event.pk,
+                recipient=phone,
+                template=template,
+                params=params,
+                body=render(template, params),
+                idempotency_key=f"sms:{case.case_no}:{event.pk}:{phone}",
+            )
+        )
+    if not rows:
+        return []
+    SmsMessage.objects.bulk_create(rows)
+    for row in rows:
+        queue(row.pk)
+    return rows
+
+
+def queue(message_id: int) -> None:
+    """Queue the sending of one outbox row once the current transaction commits (a broker hiccup is logged; the
+    beat sweep sends the row later)."""
+    if not getattr(settings, "ONETHING_SMS_DISPATCH", True):
+        return
+    transaction.on_commit(lambda: signature(SEND_TASK, args=(message_id,)).delay(), robust=True)
