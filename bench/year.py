@@ -29,7 +29,16 @@ import random
 import time
 from zoneinfo import ZoneInfo
 
-from .common import ENTERPRISE_FORM, REVIEWER_OF, build_schema, checklist_codes, load_demo_data, log, summary
+from .common import (
+    ENTERPRISE_FORM,
+    REVIEWER_OF,
+    build_schema,
+    checklist_codes,
+    hand_over,
+    load_demo_data,
+    log,
+    summary,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEAR = 2025
@@ -164,7 +173,7 @@ def _drive(users: dict, key: str, path: str) -> tuple[int, str]:
     if path not in ("rejected_concluded", "correction_required"):
         approve_the_rest()
     if path.endswith("_concluded"):
-        services.case_conclude(user=window, case_no=case_no)
+        hand_over(window, case_no)  # the proof of delivery concludes the case
     return pk, opened.query_code
 
 
