@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -15,7 +16,10 @@ from workflow import selectors, services
 from workflow.services import applicant_identity as identity
 
 from .applicant_auth import ApplicantAuthentication, IsApplicant
+from .cases import CORRECTION_DESCRIPTION, CorrectionInputSerializer, correction_files, correction_multipart_schema
 from .errors import error_responses
+from .files import UploadMixin
+from .parsers import StrictJSONParser
 from .status import StatusSerializer
 
 
@@ -199,20 +203,27 @@ class OwnCaseDetailApi(ApplicantApi):
         return Response(StatusSerializer(selectors.case_applicant_view(case)).data)
 
 
-class OwnCaseCorrectionApi(ApplicantApi):
-    """对自己的办件提交一次性补正（与 POST /api/status/correction 相同）。"""
+class OwnCaseCorrectionApi(UploadMixin, ApplicantApi):
+    """对自己的办件提交一次性补正（与 POST /api/status/correction 相同：字段和材料文件一次提交）。"""
 
-    class InputSerializer(serializers.Serializer):
-        form = serializers.DictField(help_text="补正后的字段")
+    parser_classes = [StrictJSONParser, MultiPartParser]
+    max_files = services.CORRECTION_MAX_FILES
+    unsupported_message = "请以 application/json 或 multipart/form-data 提交补正"
 
     @extend_schema(
         operation_id="applicant_case_correction",
-        request=InputSerializer,
-        responses={200: StatusSerializer, **error_responses(400, 401, 404, 409)},
+        request={
+            "application/json": CorrectionInputSerializer,
+            "multipart/form-data": correction_multipart_schema(),
+        },
+        responses={200: StatusSerializer, **error_responses(400, 401, 404, 409, 413, 415)},
+        description=CORRECTION_DESCRIPTION,
     )
     def post(self, request, case_no: str):
-        data = self.InputSerializer(data=request.data)
+        data = CorrectionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         selectors.own_case(id_number=request.user.id_number, case_no=case_no)
-        case = services.case_correction_submit(case_no=case_no, changes=data.validated_data["form"])
+        case = services.case_correction_submit(
+            case_no=case_no, changes=data.validated_data["form"], files=correction_files(request)
+        )
         return Response(StatusSerializer(selectors.case_applicant_view(case)).data)

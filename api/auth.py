@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from workflow import selectors
 
+from .authentication import fresh_token
 from .errors import error_responses
 from .throttles import LoginThrottle
 
@@ -51,7 +52,7 @@ class LoginApi(APIView):
         if user is None or not user.is_active:
             raise serializers.ValidationError({"password": ["用户名或密码不正确"]})
         login(request, user)
-        token, _ = Token.objects.get_or_create(user=user)
+        token = fresh_token(user)
         return Response(self.OutputSerializer({"token": token.key, "user": _me(user)}).data)
 
 

@@ -188,6 +188,10 @@ class PromiseSerializer(serializers.Serializer):
     due_date = serializers.DateField(help_text="承诺补交日期")
 
 
+class CommitmentInputSerializer(serializers.Serializer):
+    material = serializers.CharField(max_length=64, help_text="材料编码")
+
+
 class CaseAcceptApi(APIView):
     """受理：形式审查通过，各部门开始并联审查。必交材料须齐全：收件时或受理时登记收到的材料（materials）、电子证照免提交的材料，
     或容缺受理承诺补交的非关键材料（promises）；缺少的材料以 400 errors.materials 列出。
@@ -197,6 +201,13 @@ class CaseAcceptApi(APIView):
     class InputSerializer(serializers.Serializer):
         opinion = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
         promises = PromiseSerializer(many=True, required=False, default=list, max_length=50)
+        commitments = CommitmentInputSerializer(
+            many=True,
+            required=False,
+            default=list,
+            max_length=50,
+            help_text="告知承诺：申请人签署目录中的承诺书代替该材料（仅材料清单中带 commitment 文本的材料）",
+        )
         identity_verified = serializers.BooleanField(
             required=False, default=False, help_text="已核验申请人身份（审批地在外地的收受分离办件必填 true）"
         )
@@ -232,6 +243,7 @@ class CaseAcceptApi(APIView):
             identity_method=data.validated_data["identity_method"],
             materials=data.validated_data["materials"],
             decide_on_the_spot=data.validated_data["decide_on_the_spot"],
+            commitments=data.validated_data["commitments"],
         )
         return _case_response(request.user, case)
 
@@ -240,7 +252,14 @@ class CaseRefuseApi(APIView):
     """不予受理：须写明理由。"""
 
     class InputSerializer(serializers.Serializer):
-        reasons = serializers.CharField(max_length=2000, help_text="不予受理的理由")
+        reasons = serializers.CharField(max_length=2000, help_text="不予受理的理由（每行一条）")
+        legal_basis = serializers.CharField(
+            max_length=500,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="法律依据；不填时通知书写明《中华人民共和国行政许可法》第三十二条第一款",
+        )
 
     @extend_schema(
         operation_id="case_refuse",
@@ -250,7 +269,7 @@ class CaseRefuseApi(APIView):
     def post(self, request, case_no: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_refuse(user=request.user, case_no=case_no, reasons=data.validated_data["reasons"])
+        case = services.case_refuse(user=request.user, case_no=case_no, **data.validated_data)
         return _case_response(request.user, case)
 
 

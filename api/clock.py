@@ -22,6 +22,14 @@ class ProcedureStartApi(APIView):
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=[(k, PauseKind(k).label) for k in SPECIAL_PROCEDURES])
         reason = serializers.CharField(max_length=2000, help_text="事由（将告知申请人）")
+        expected_days = serializers.IntegerField(
+            min_value=1,
+            max_value=250,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="预计所需工作日（写入特别程序告知书；不填时告知书写明确定后另行告知）",
+        )
 
     @extend_schema(
         operation_id="case_procedure_start",

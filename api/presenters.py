@@ -288,6 +288,30 @@ class AgentSerializer(serializers.Serializer):
     phone = serializers.CharField(allow_blank=True)
 
 
+class CommitmentCheckSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="核查标识：POST /api/commitment-checks/{id}/decide")
+    case_no = serializers.CharField()
+    item_code = serializers.CharField(help_text="据承诺准予的事项编码")
+    item_name = serializers.CharField()
+    material_name = serializers.CharField(help_text="以承诺代替的材料")
+    department = serializers.CharField(help_text="核查部门编码")
+    due_date = serializers.DateField(help_text="核查期限")
+    overdue = serializers.BooleanField(help_text="已过核查期限仍未核查")
+    outcome = serializers.CharField(allow_blank=True, help_text="空：待核查；passed 核查属实；failed 承诺不实")
+    outcome_label = serializers.CharField()
+    opinion = serializers.CharField(allow_blank=True)
+    checked_at = serializers.DateTimeField(allow_null=True)
+
+
+class CommitmentSerializer(serializers.Serializer):
+    material_code = serializers.CharField()
+    material_name = serializers.CharField()
+    text = serializers.CharField(help_text="申请人签署的承诺内容（目录中该材料的告知承诺书文本）")
+    signed_by = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+    checks = CommitmentCheckSerializer(many=True, help_text="准予后开启的事中事后核查")
+
+
 class BlockedActionSerializer(serializers.Serializer):
     action = serializers.CharField(help_text="操作，如 conclude")
     code = serializers.CharField(help_text="不能进行的原因代码，与该操作返回的 409 错误代码相同")
@@ -301,7 +325,8 @@ class IntakeRowSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=list(INTAKE_STATUS_LABELS.items()),
         help_text=(
-            "received 已收取；reused 电子证照免提交；promised 容缺承诺后补；not_applicable 不适用；missing 未提交"
+            "received 已收取；reused 电子证照免提交；promised 容缺承诺后补；committed 告知承诺；"
+            "not_applicable 不适用；missing 未提交"
         ),
     )
     status_label = serializers.CharField()
@@ -359,6 +384,7 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     )
     extensions = ExtensionSerializer(source="clock.extensions", many=True, help_text="经批准的延期")
     allowed_actions = ACTIONS
+    commitments = CommitmentSerializer(many=True, help_text="告知承诺：以承诺代替的材料及其事中事后核查")
     blocked_actions = BlockedActionSerializer(
         many=True,
         help_text="时机已到但现在不能进行的操作及原因：如容缺承诺的材料尚未补交时的办结（code promise_outstanding）",

@@ -19,6 +19,7 @@ from .parsers import StrictJSONParser
 from .presenters import (
     CaseHallsSerializer,
     ClockFieldsSerializer,
+    CommitmentSerializer,
     CorrectionItemSerializer,
     DeliverySerializer,
     DepartmentProgressSerializer,
@@ -97,6 +98,7 @@ class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     documents = DocumentSerializer(many=True, help_text="可下载的文书：POST /api/status/documents/{id}/download")
     files = ApplicantFileSerializer(many=True, help_text="已提交的材料文件（仅名称、类型与大小）")
     rating = RatingStateSerializer(help_text="好差评")
+    commitments = CommitmentSerializer(many=True, help_text="告知承诺及其事中事后核查（核查不实时证照撤销）")
     allowed_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=APPLICANT_ACTION_CHOICES),
         help_text="申请人现在可以进行的操作：correct（一次性补正）、withdraw（撤回）",
@@ -193,3 +195,39 @@ class ApplicantWithdrawApi(LookupThrottledApi):
         data.is_valid(raise_exception=True)
         reason = data.validated_data["reason"]
         return self.act(data.validated_data, lambda case_no: services.case_withdraw(case_no=case_no, reason=reason))
+
+
+class LicenceCheckApi(APIView):
+    """证照核验（无需登录）：证照编号 + 证照上印的核验码 → 有效 / 已撤销 / 已过期，持证者名称部分隐去，不含查询码。
+
+    编号不存在与核验码错误的回答相同（404）；与办件查询共用按 IP 的限流和错误次数限制（按证照编号计）。"""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [StatusLookupIpThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        number = StrictStringField(max_length=64, help_text="证照编号")
+        code = StrictStringField(max_length=12, help_text="核验码（证照上印的 6 位字母数字）")
+
+    class OutputSerializer(serializers.Serializer):
+        number = serializers.CharField(help_text="证照编号")
+        title = serializers.CharField(help_text="证照名称")
+        holder = serializers.CharField(help_text="持证者（部分隐去）")
+        issuer = serializers.CharField(help_text="发证机关")
+        valid_from = serializers.DateField()
+        valid_to = serializers.DateField(allow_null=True, help_text="null：长期")
+        state = serializers.ChoiceField(choices=["valid", "revoked", "expired"], help_text="有效 / 已撤销 / 已过期")
+        state_label = serializers.CharField()
+
+    @extend_schema(
+        operation_id="licence_check",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 404, 429)},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        address = StatusLookupIpThrottle().get_ident(request)
+        result = services.licence_lookup(**data.validated_data, address=address)
+        return Response(self.OutputSerializer(result).data)

@@ -10,6 +10,7 @@ from workflow import selectors, services
 from workflow.labels import HumanTaskState
 
 from .errors import error_responses
+from .files import MaterialFileSerializer
 from .pagination import CappedPageNumberPagination
 from .presenters import (
     CorrectionItemSerializer,
@@ -114,6 +115,7 @@ class TaskDetailApi(APIView):
             child=serializers.CharField(),
             help_text="本一件事中其结果即可替代该材料的（有条件）事项编码：这些事项适用时无需提交",
         )
+        files = MaterialFileSerializer(many=True, help_text="该材料已上传的文件（含补正时提交的）")
 
         @extend_schema_field(serializers.ListField(child=serializers.DictField()))
         def get_needed_by(self, material):
@@ -240,6 +242,13 @@ class TaskCompleteApi(APIView):
         opinion = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
         corrections = CorrectionItemSerializer(many=True, required=False, default=list, max_length=100)
         result = serializers.DictField(required=False, default=dict, help_text="准予时的办理结果")
+        legal_basis = serializers.CharField(
+            max_length=500,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="不予许可的法律依据（办结通知书写明；不填时写事项的设定依据）",
+        )
 
         def validate_result(self, value):
             serializer = TaskCompleteApi.ResultSerializer(data=value)

@@ -64,12 +64,13 @@ def run(params: dict) -> dict:
 def _measure(params: dict) -> dict:
 
     started = time.perf_counter()
-    from workflow.documents import render_pdf, sign_pdf, verify_pdf
+    from workflow.documents import render, sign_pdf, verify_pdf
 
-    pdf = render_pdf("acceptance_receipt", RECEIPT)
+    # What issuing does: render with the seal's place left for the visible signature, then sign there.
+    pdf, seal = render.render_for_signing("acceptance_receipt", RECEIPT)
     cold_render = (time.perf_counter() - started) * 1000
     started = time.perf_counter()
-    signed = sign_pdf(pdf)
+    signed = sign_pdf(pdf, seal=seal)
     cold_sign = (time.perf_counter() - started) * 1000
     if not verify_pdf(signed).valid:
         raise RuntimeError("the benchmark receipt's seal does not verify")
@@ -78,9 +79,9 @@ def _measure(params: dict) -> dict:
     renders, seals, totals = [], [], []
     for _ in range(params["warm"]):
         started = time.perf_counter()
-        pdf = render_pdf("acceptance_receipt", RECEIPT)
+        pdf, seal = render.render_for_signing("acceptance_receipt", RECEIPT)
         rendered = time.perf_counter()
-        signed = sign_pdf(pdf)
+        signed = sign_pdf(pdf, seal=seal)
         done = time.perf_counter()
         renders.append((rendered - started) * 1000)
         seals.append((done - rendered) * 1000)

@@ -29,7 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "workflow",
-    "api",
+    "api.apps.ApiConfig",
     "web",
 ]
 
@@ -42,7 +42,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "web.csp.ContentSecurityPolicyMiddleware",
 ]
+# Content-Security-Policy (web/csp.py, docs/security.md): empty = the built-in policy; "off" = no header.
+ONETHING_CSP = env_str("ONETHING_CSP", "")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -109,6 +112,11 @@ USE_TZ = True
 
 # The hall's screens (web/): staff log in there; the API keeps its own token and session login.
 LOGIN_URL = "web:login"
+# Staff sessions end after a working day without a request (docs/security.md): every request renews the expiry.
+SESSION_COOKIE_AGE = env_int("ONETHING_SESSION_IDLE_SECONDS", 8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+# API tokens (Authorization: Token …) expire this many hours after login, and die with a password change.
+ONETHING_API_TOKEN_HOURS = env_int("ONETHING_API_TOKEN_HOURS", 10)
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
@@ -124,7 +132,7 @@ REST_FRAMEWORK = {
     # Never Basic auth: Django's password hash costs about a second per request on these machines.
     # Token first: DRF answers an anonymous request with the first class's challenge, so 401 (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -238,6 +246,15 @@ ONETHING_AUDIT_KEY = env_str("ONETHING_AUDIT_KEY", "")
 ONETHING_AUDIT_CHECKPOINT_DIR = env_str("ONETHING_AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
 ONETHING_AUDIT_CHECKPOINT_SECONDS = env_int("ONETHING_AUDIT_CHECKPOINT_SECONDS", 300)
 ONETHING_AUDIT_CHECKPOINT_KEEP = env_int("ONETHING_AUDIT_CHECKPOINT_KEEP", 1000)
+# Documents whose Celery message was lost are queued again by beat (workflow/services/documents.py).
+ONETHING_DOCUMENT_SWEEP_SECONDS = env_int("ONETHING_DOCUMENT_SWEEP_SECONDS", 300)
+ONETHING_DOCUMENT_SWEEP_GRACE_SECONDS = env_int("ONETHING_DOCUMENT_SWEEP_GRACE_SECONDS", 600)
+ONETHING_DOCUMENT_SWEEP_LOOKBACK_HOURS = env_int("ONETHING_DOCUMENT_SWEEP_LOOKBACK_HOURS", 48)
+CELERY_BEAT_SCHEDULE["documents-missing"] = {
+    "task": "workflow.tasks.documents.sweep_missing_documents",
+    "schedule": float(ONETHING_DOCUMENT_SWEEP_SECONDS),
+    "options": {"expires": ONETHING_DOCUMENT_SWEEP_SECONDS},
+}
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "workflow.tasks.audit.write_audit_checkpoint",
     "schedule": float(ONETHING_AUDIT_CHECKPOINT_SECONDS),

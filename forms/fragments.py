@@ -71,7 +71,7 @@ SCHEMA_KEYS = {
     "then",
     "else",
 }
-MATERIAL_KEYS = {"code", "name", "required", "original", "source", "description", "deferrable"}
+MATERIAL_KEYS = {"code", "name", "required", "original", "source", "description", "deferrable", "commitment"}
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 
 # Keywords that describe rather than constrain: they never conflict; the first item (by item code) wins.
@@ -294,6 +294,9 @@ def _check_materials(who: str, materials: Any) -> list[str]:
         for flag in ("required", "original", "deferrable"):
             if flag in material and not isinstance(material[flag], bool):
                 problems.append(f"{who}：{label}的 {flag} 应为 true 或 false")
+        commitment = material.get("commitment")
+        if commitment is not None and (not isinstance(commitment, str) or not commitment.strip()):
+            problems.append(f"{who}：{label}的 commitment（告知承诺书文本）应为非空文本")
         if material.get("source", "applicant") not in MATERIAL_SOURCES:
             problems.append(f"{who}：{label}的 source 应为 {' 或 '.join(MATERIAL_SOURCES)}")
         unknown = sorted(set(material) - MATERIAL_KEYS)

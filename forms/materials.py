@@ -14,6 +14,8 @@ what the items ask:
   that apply to a case (:func:`forms.materials_required`);
 - ``deferrable`` (容缺: a non-key material that may follow later under a written promise): only when
   *every* item needing it allows that; the key is present only when true;
+- ``commitment`` (告知承诺: the text the applicant signs in place of the certificate): only when *every* item
+  needing it allows that; the first item's text; the key is present only then;
 - ``name`` / ``description``: the first item's (in merge order); names are labels and never conflict.
 
 **Produced inside.** An item's fragment may say which material its result stands for (``produces``, the
@@ -58,6 +60,7 @@ def merge_materials(
                     "original": material["original"],
                     "source": material["source"],
                     "deferrable": bool(material.get("deferrable", False)),
+                    **({"commitment": material["commitment"]} if material.get("commitment") else {}),
                 }
             )
     merged, inside = [], []
@@ -98,6 +101,8 @@ def recombine(material: Mapping[str, Any], uses: Iterable[Mapping[str, Any]]) ->
     # A merged form stored before needed_by carried "deferrable" has it only on the entry.
     if all(use.get("deferrable", material.get("deferrable", False)) for use in uses):
         entry["deferrable"] = True
+    if uses and all(use.get("commitment") for use in uses):
+        entry["commitment"] = uses[0]["commitment"]
     if material.get("produced_by"):
         entry["produced_by"] = list(material["produced_by"])
     return entry

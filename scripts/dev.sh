@@ -120,10 +120,13 @@ cmd_demo() {
   "$VENV/bin/python" manage.py load_demo
   "$VENV/bin/python" manage.py make_dev_certificate
   local addr=${ONETHING_ADDR:-127.0.0.1:8000}
+  # The QR codes and printed links on notices and licences point to the address the demo serves on.
+  export ONETHING_PUBLIC_BASE_URL=${ONETHING_PUBLIC_BASE_URL:-http://$addr}
   cat <<TXT
 
 OneThing 一件事 is running on http://$addr/
   The hall's screens (window1 …):  http://$addr/          applicant status page: http://$addr/status/
+  Licence check (证照核验):         http://$addr/licences/  (number + the 核验码 printed on the licence)
   Apply online (phone):            http://$addr/apply/    (the SMS code is printed in this terminal)
   Self-service kiosk (1080×1920):  http://$addr/apply/kiosk/?device=kiosk-01&key=demo-kiosk-key
   API documentation (Swagger UI):  http://$addr/api/docs/
@@ -165,7 +168,7 @@ cmd_prod() {
   setup_system
   setup_python
   start_services
-  # Two roles (docs/security.md → "Database roles"): the owner migrates and grants; the app connects as a role that
+  # Two roles (docs/security.md → "The audit trail"): the owner migrates and grants; the app connects as a role that
   # owns nothing, so it cannot disable the audit trail's triggers, truncate or alter tables.
   export MIGRATE_DATABASE_URL=${MIGRATE_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/onething}
   export DATABASE_URL=${DATABASE_URL:-postgresql://onething_app@127.0.0.1:5432/onething}

@@ -22,3 +22,11 @@ def test_postgresql_urls_are_split_into_their_parts():
         "6432",
         "onething_prod",
     )
+
+
+def test_libpq_options_come_from_the_query_string():
+    db = database_from_url(
+        "postgresql://hall@replica-1:6432/onething?sslmode=require&application_name=onething-web", base_dir=PROJECT
+    )
+    assert db["OPTIONS"] == {"connect_timeout": 5, "sslmode": "require", "application_name": "onething-web"}
+    assert database_from_url("postgresql://hall@db/onething", base_dir=PROJECT)["OPTIONS"] == {"connect_timeout": 5}

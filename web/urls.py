@@ -98,6 +98,7 @@ urlpatterns = [
     path("apply/cases/", apply.apply_cases, name="apply-cases"),
     # 申请人（无需登录）
     path("status/", status.status, name="status"),
+    path("licences/", status.licence_check, name="licence-check"),
     path("status/correction/", status.status_correction, name="status-correction"),
     path("status/rating/", status.status_rating, name="status-rating"),
     path("status/documents/<int:document_id>/", status.status_document, name="status-document"),

@@ -48,6 +48,7 @@ from django.utils import timezone
 from .events import case_event
 from .models import AuditChainHead, CaseEvent
 from .models.audit import GENESIS, append, audit_key, content_digest, event_hash, link_hash
+from .models.documents import make_private_dirs
 
 __all__ = [
     "GENESIS",
@@ -115,7 +116,7 @@ def write_checkpoint() -> Path | None:
     if last is None:
         return None
     seq, hash_ = last
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(folder)
     written_at = timezone.now().isoformat()
     body = {"seq": seq, "hash": hash_, "written_at": written_at, "mac": _mac(seq, hash_, written_at)}
     path = folder / f"checkpoint-{seq:012d}.json"

@@ -171,6 +171,17 @@ class Composition:
         spec = (self.form_schema.get("properties") or {}).get(name)
         return spec.get("title", name) if isinstance(spec, dict) else name
 
+    def label_of(self, name: str) -> str:
+        """A field's title, a material's name, or ``name`` itself: how papers and pages name what a correction
+        asks for."""
+        spec = (self.form_schema.get("properties") or {}).get(name)
+        if isinstance(spec, dict):
+            return spec.get("title", name)
+        for material in self.materials:
+            if material.get("code") == name:
+                return material.get("name", name)
+        return name
+
 
 # --------------------------------------------------------------------------- the accessor and its cache
 

@@ -48,6 +48,9 @@ class EventKind(StrEnum):
     REJECT = "reject"
     LICENCE_ISSUED = "licence_issued"
     LICENCE_WITHHELD = "licence_withheld"
+    COMMITMENT_SIGNED = "commitment_signed"
+    COMMITMENT_CHECK_OPENED = "commitment_check_opened"
+    COMMITMENT_CHECKED = "commitment_checked"
     CONCLUDE = "conclude"
     WITHDRAW = "withdraw"
     TASK_CLAIMED = "task_claimed"
@@ -216,6 +219,28 @@ REGISTRY: dict[EventKind, EventSpec] = {
         _APPLICANT,
         {"item": "item name", "materials": "the promised material names still missing", "reason": "why"},
         shows_actor=False,
+    ),
+    EventKind.COMMITMENT_SIGNED: EventSpec(
+        "告知承诺（以承诺代替证明材料）",
+        _APPLICANT,
+        {"materials": "[{name, text}] the materials committed and the texts"},
+    ),
+    EventKind.COMMITMENT_CHECK_OPENED: EventSpec(
+        "开启事中事后核查",
+        _APPLICANT,
+        {"item": "item name", "material": "the committed material's name", "due_date": "the check's due date"},
+        shows_actor=False,
+    ),
+    EventKind.COMMITMENT_CHECKED: EventSpec(
+        "事中事后核查",
+        _APPLICANT,
+        {
+            "item": "item name",
+            "material": "the committed material's name",
+            "outcome": "passed or failed",
+            "outcome_label": "核查属实 / 承诺不实",
+            "opinion": "what the check found",
+        },
     ),
     EventKind.CONCLUDE: EventSpec(
         "办结",

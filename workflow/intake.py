@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .compositions import composition_of, materials_checklist
-from .models import Case, CaseEvent, MaterialPromise, MaterialReuse
+from .models import Case, CaseEvent, MaterialCommitment, MaterialPromise, MaterialReuse
 
 RECEIVED = "received"  # handed in at the window: original or copy, how many
 REUSED = "reused"  # 免提交: an e-licence stands for it (an earlier one of the holder, or the e-licence library)
 PROMISED = "promised"  # 容缺: the applicant promised in writing to hand it in by a date
+COMMITTED = "committed"  # 告知承诺: the applicant signed the catalogue's commitment in place of the certificate
 NOT_APPLICABLE = "not_applicable"  # the window recorded that it does not apply to this applicant
 MISSING = "missing"  # nothing recorded: an optional material that was not handed in
 
@@ -22,6 +23,7 @@ INTAKE_STATUS_LABELS = {
     RECEIVED: "已收取",
     REUSED: "电子证照免提交",
     PROMISED: "容缺承诺后补",
+    COMMITTED: "告知承诺",
     NOT_APPLICABLE: "不适用",
     MISSING: "未提交",
 }
@@ -86,6 +88,8 @@ class IntakeRow:
         if self.status == PROMISED:
             due = f"{self.due_date.year}年{self.due_date.month}月{self.due_date.day}日" if self.due_date else ""
             return f"容缺受理，申请人承诺{due}前补交" + ("（已补交）" if self.fulfilled else "")
+        if self.status == COMMITTED:
+            return "告知承诺，申请人书面承诺代替该材料（事后核查）"
         if self.status == REUSED:
             return f"电子证照免提交（证照编号 {self.licence_no}）" if self.licence_no else "电子证照共享调取，免提交"
         return self.status_label
@@ -99,6 +103,7 @@ def intake_record(
     promises: Iterable | None = None,
     reused: Iterable | None = None,
     materials: Iterable[Mapping] | None = None,
+    commitments: Iterable | None = None,
 ) -> list[IntakeRow]:
     """The intake record (收件登记) of a case: per material of its checklist, what the window recorded — received
     (original or copy, how many), reused from an e-licence, promised under 容缺 (with its date), not applicable —
@@ -118,6 +123,9 @@ def intake_record(
         promises = MaterialPromise.objects.filter(case_id=case.pk)
     if reused is None:
         reused = MaterialReuse.objects.filter(case_id=case.pk).select_related("licence")
+    if commitments is None:
+        commitments = MaterialCommitment.objects.filter(case_id=case.pk)
+    committed = {c.material_code for c in commitments}
     recorded = recorded_intake(events)
     promised = {p.material_code: p for p in promises}
     reusing = {r.material_code: r for r in reused}
@@ -126,20 +134,25 @@ def intake_record(
     for entry in checklist:
         code = entry["code"]
         listed.add(code)
-        rows.append(_intake_row(code, entry["name"], bool(entry.get("required")), entry, recorded, promised, reusing))
+        rows.append(
+            _intake_row(code, entry["name"], bool(entry.get("required")), entry, recorded, promised, reusing, committed)
+        )
     extra = [code for code, entry in recorded.items() if code not in listed and entry["status"] == RECEIVED]
     if extra:
         names = {m["code"]: m["name"] for m in (materials if materials is not None else composition_of(case).materials)}
         rows += [
-            _intake_row(code, names.get(code, code), False, {}, recorded, promised, reusing) for code in sorted(extra)
+            _intake_row(code, names.get(code, code), False, {}, recorded, promised, reusing, committed)
+            for code in sorted(extra)
         ]
     return rows
 
 
-def _intake_row(code, name, required, entry, recorded, promised, reusing) -> IntakeRow:
+def _intake_row(code, name, required, entry, recorded, promised, reusing, committed=frozenset()) -> IntakeRow:
     blank = {"form": "", "count": 0, "due_date": None, "licence_no": ""}
     own = recorded.get(code) or {}
-    if code in promised:
+    if code in committed:
+        fields = {**blank, "status": COMMITTED}
+    elif code in promised:
         promise = promised[code]
         fields = {
             **blank,

@@ -13,8 +13,9 @@ other case holds it, issued or typed on an approval (409); both answer with the 
 ``result.licence_no``. A number once typed on an approval stays taken, even if that case later ends otherwise.
 On PostgreSQL a transaction advisory lock on the number serialises two decisions typing it at the same moment.
 
-Extending the format per licence kind (issue 14): ``licence_number_check`` receives the item's snapshot from the
-case's composition; when it carries ``licence_number_pattern`` (a regular expression, matched in full) the
+Per licence kind (issue 14, ``licence_kinds``): ``licence_number_check`` receives the item's snapshot from the
+case's composition; an item whose ``result`` is a 备案/登记 notice takes no number; when its licence kind has a
+number ``pattern`` (or the snapshot a ``licence_number_pattern``; a regular expression, matched in full) the
 number must match it, and ``licence_number_example`` is quoted in the message. Keep every rule in that one function.
 """
 
@@ -26,6 +27,7 @@ from collections.abc import Mapping
 
 from django.db import connection
 
+from . import licence_kinds
 from .errors import Conflict, ValidationFailed
 from .models import Case, Decision, ELicence, HumanTask
 
@@ -57,10 +59,14 @@ def licence_number_check(item_snapshot: Mapping, number: str) -> list[str]:
         errors.append("证照编号只能包含字母、数字、汉字和 -_/().·〔〕【】，例如 91110105MA01ABCD2X")
     elif _SYSTEM_NAMESPACE.match(number):
         errors.append("以办件编号和“-”开头的编号由系统自动生成，请勿手工填写")
-    pattern = item_snapshot.get("licence_number_pattern")
+    kind = licence_kinds.result_kind(item_snapshot.get("result"))
+    if not errors and not kind.issues_licence:
+        errors.append(f"“{kind.title}”办结不发证照，无需填写证照编号")
+    pattern = kind.number_pattern or item_snapshot.get("licence_number_pattern")
     if not errors and pattern and not re.fullmatch(pattern, number):
         example = item_snapshot.get("licence_number_example")
-        errors.append("证照编号格式不符合该证照的编号规则" + (f"，例如 {example}" if example else ""))
+        title = f"{kind.title}的" if kind.title else "该证照的"
+        errors.append(f"证照编号格式不符合{title}编号规则" + (f"，例如 {example}" if example else ""))
     return errors
 
 

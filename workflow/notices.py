@@ -18,16 +18,17 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.utils import timezone
 
-from . import calendar, halls
+from . import calendar, halls, licence_kinds
 from .compositions import composition_of
 from .documents import REVIEW_RIGHTS, DocumentKind
 from .errors import DocumentDamaged, NotFound, NotIssuable
 from .intake import intake_record
-from .models import Case, CaseEvent, Decision, Document, ELicence, HumanTask
+from .models import Case, CaseEvent, ClockPause, DeadlineExtension, Decision, Document, ELicence, HumanTask, PauseKind
 from .models.documents import private_storage
 from .results import case_results
 
@@ -38,6 +39,8 @@ REFUSAL = "refusal_notice"
 CONCLUSION = "conclusion_notice"
 DELIVERY_RECEIPT = "delivery_receipt"
 _CORRECTION = re.compile(r"correction_notice:round-(\d{1,4})")
+_EXTENSION = re.compile(r"extension_notice:(\d{1,12})")
+_PROCEDURE = re.compile(r"procedure_notice:(\d{1,12})")
 _LICENCE = re.compile(r"e_licence:([A-Za-z0-9_-]{1,64})")
 
 WINDOW_NAME = "综合窗口"
@@ -47,6 +50,12 @@ WINDOW_NAME = "综合窗口"
 QUERY_CODE_ON_RECEIPT = "见收件回执"
 # 行政许可法第三十二条: the decision to accept, in writing, sealed and dated.
 ACCEPTANCE_BASIS = "《中华人民共和国行政许可法》第三十二条"
+# 不予受理 without a basis entered: the article that allows it.
+REFUSAL_BASIS = "《中华人民共和国行政许可法》第三十二条第一款"
+EXTENSION_BASIS = {
+    "single": "《中华人民共和国行政许可法》第四十二条",
+    "joint": "《中华人民共和国行政许可法》第二十六条、第四十二条",
+}
 DECISION_TEXT = {
     Decision.APPROVE: "准予",
     Decision.REJECT: "不予许可",
@@ -61,12 +70,33 @@ class Notice:
     context: dict
 
 
+SPECIAL_PROCEDURE_KINDS = frozenset(PauseKind.values) - {PauseKind.CORRECTION, PauseKind.MATERIAL_PROMISE}
+
+
 def correction_key(review_round: int) -> str:
     return f"correction_notice:round-{review_round}"
 
 
 def licence_key(item_code: str) -> str:
     return f"e_licence:{item_code}"
+
+
+def extension_key(extension_id: int) -> str:
+    return f"extension_notice:{extension_id}"
+
+
+def procedure_key(pause_id: int) -> str:
+    return f"procedure_notice:{pause_id}"
+
+
+HOLDER_LABELS = {"enterprise": "持证主体（企业）", "newborn": "新生儿", "applicant": "持证人"}
+
+
+def licence_check_url(number: str, code: str) -> str:
+    """The public check of a licence (/licences/): printed on it and encoded in its QR code, with the short
+    verification code printed next to its number."""
+    query = urlencode({"no": number, "code": code} if code else {"no": number})
+    return f"{settings.ONETHING_PUBLIC_BASE_URL.rstrip('/')}/licences/?{query}"
 
 
 def status_url(case_no: str) -> str:
@@ -91,6 +121,10 @@ def notice_for(case: Case, key: str) -> Notice:
         return _correction(case, int(match[1]))
     if match := _LICENCE.fullmatch(key):
         return _licence(case, match[1])
+    if match := _EXTENSION.fullmatch(key):
+        return _extension(case, int(match[1]))
+    if match := _PROCEDURE.fullmatch(key):
+        return _procedure(case, int(match[1]))
     raise NotIssuable(f"未知的文书标识：{key}")
 
 
@@ -103,14 +137,23 @@ def licence_keys(case_id: int) -> list[str]:
 def expected_keys(case: Case) -> list[str]:
     """Every document the case's history calls for so far (e-licences excluded: the conclusion notice's task
     issues those). For recovery: what ``manage.py issue_documents`` issues when a queued task was lost."""
+    return expected_keys_of(CaseEvent.objects.filter(case=case).order_by("id").values_list("kind", "data"))
+
+
+def expected_keys_of(events) -> list[str]:
+    """``expected_keys`` over one case's (kind, data) events in order."""
     keys: list[str] = []
     review_round = 0
-    for kind, data in CaseEvent.objects.filter(case=case).order_by("id").values_list("kind", "data"):
+    for kind, data in events:
         if kind == "task_completed" and data.get("review_round"):
             review_round = data["review_round"]  # the department decisions of the round being decided
         for key in keys_for_event(kind, review_round):
             if key not in keys:
                 keys.append(key)
+        if kind == "deadline_extended" and data.get("extension_id"):
+            keys.append(extension_key(data["extension_id"]))
+        if kind == "procedure_started" and data.get("pause_id"):
+            keys.append(procedure_key(data["pause_id"]))
     return keys
 
 
@@ -214,6 +257,7 @@ def _refusal(case: Case) -> Notice:
     context = {
         **_common(case, task.completed_at or _event_time(case, "refuse")),
         "reasons": reasons or [task.opinion.strip() or "不符合受理条件"],
+        "legal_basis": task.legal_basis or REFUSAL_BASIS,
         "review_rights": REVIEW_RIGHTS,
         "window_name": WINDOW_NAME,
         "officer_name": _actor_of(case, Decision.REFUSE),
@@ -221,8 +265,9 @@ def _refusal(case: Case) -> Notice:
     return Notice(DocumentKind.REFUSAL_NOTICE, DocumentKind.REFUSAL_NOTICE.label, context)
 
 
-def _field_title(case: Case, name: str) -> str:
-    return composition_of(case).field_title(name)
+def _label(case: Case, name: str) -> str:
+    """What a correction asks for, by its name: a field's title, a material's name, or the text as written."""
+    return composition_of(case).label_of(name)
 
 
 def _correction(case: Case, review_round: int) -> Notice:
@@ -234,7 +279,7 @@ def _correction(case: Case, review_round: int) -> Notice:
     if not asked:
         raise NotIssuable(f"第 {review_round} 轮审查没有补正要求")
     items = [
-        {"department": task.department.name, "item": _field_title(case, entry["item"]), "reason": entry["reason"]}
+        {"department": task.department.name, "item": _label(case, entry["item"]), "reason": entry["reason"]}
         for task in asked
         for entry in task.corrections or [{"item": task.name, "reason": task.opinion}]
     ]
@@ -250,31 +295,61 @@ def _validity(row: dict) -> str:
     end = row.get("valid_to")
     start_text = f"{start.year}年{start.month}月{start.day}日" if isinstance(start, dt.date) else ""
     end_text = f"{end.year}年{end.month}月{end.day}日" if isinstance(end, dt.date) else "长期"
-    return f"{start_text}至{end_text}" if start_text else end_text
+    return f"{start_text} 至 {end_text}" if start_text else end_text
+
+
+def _decision_text(case: Case, row: dict) -> str:
+    if not row.get("applicable", True):
+        return f"不再适用（{row['not_applicable_reason']}）"
+    item = composition_of(case).item(row.get("item_code", ""))
+    kind = licence_kinds.result_kind(item.snapshot.get("result") if item else None)
+    if row["decision"] == Decision.APPROVE and not kind.issues_licence:
+        # 备案/登记: a result, not a licence
+        return "准予备案" if "备案" in kind.title else "准予登记" if "登记" in kind.title else "已办理"
+    return DECISION_TEXT.get(row["decision"], row.get("decision_label") or "未办理")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in re.split(r"[\r\n]+", text or "") if line.strip()]
+
+
+def _validity_ends(row: dict) -> dict:
+    """The two ends of a validity, each printed whole (a date never breaks across lines)."""
+    if not row.get("licence_no") or not isinstance(row.get("valid_from"), dt.date):
+        return {}
+    start, end = row["valid_from"], row.get("valid_to")
+    return {
+        "valid_from": f"{start.year}年{start.month}月{start.day}日",
+        "valid_to": f"{end.year}年{end.month}月{end.day}日" if isinstance(end, dt.date) else "长期",
+    }
 
 
 def _conclusion(case: Case) -> Notice:
     if case.outcome not in ("approved", "rejected"):
         raise NotIssuable("办件尚未形成统一办理结果")
-    rows = case_results(case, _tasks(case))
+    tasks = _tasks(case)
+    rows = case_results(case, tasks)
     if not rows:
         raise NotIssuable("办件没有部门审查结果")
     results = [
         {
             "item": row["item"],
             "department": row["department_name"],
-            "decision": (
-                f"不再适用（{row['not_applicable_reason']}）"
-                if not row.get("applicable", True)
-                else DECISION_TEXT.get(row["decision"], row.get("decision_label") or "未办理")
-            ),
+            "decision": _decision_text(case, row),
             "licence_no": row.get("licence_no") or "",
             "validity": _validity(row),
+            **_validity_ends(row),
         }
         for row in rows
     ]
-    context = {**_common(case, _event_time(case, "approve", "reject")), "results": results}
-    if case.outcome == "rejected":
+    context = {
+        **_common(case, _event_time(case, "approve", "reject")),
+        "results": results,
+        "licences_issued": any(row.get("licence_no") for row in rows),
+    }
+    refusals = _refusals(case, tasks, rows)
+    if refusals or case.outcome == "rejected":
+        context["refusals"] = refusals
         context["review_rights"] = REVIEW_RIGHTS
     return Notice(DocumentKind.CONCLUSION_NOTICE, DocumentKind.CONCLUSION_NOTICE.label, context)
 
@@ -322,6 +397,76 @@ def _signature_image(signature: dict) -> str:
     return f"data:{content_type};base64,{base64.b64encode(content).decode()}"
 
 
+def _refusals(case: Case, tasks: list[HumanTask], rows: list[dict]) -> list[dict]:
+    """不予许可 (Art. 38): per rejecting department's item, the reasons it entered and the legal basis — the one it
+    entered, else the item's 设定依据 from the case's composition."""
+    composition = composition_of(case)
+    latest = {}
+    for task in tasks:
+        if task.department_id:
+            latest[task.lane] = task
+    refusals = []
+    for row in rows:
+        if row.get("decision") != Decision.REJECT or not row.get("applicable", True):
+            continue
+        task = latest.get(row.get("department"))
+        item = composition.item(row.get("item_code", ""))
+        basis = (task.legal_basis if task else "") or (
+            f"{item.snapshot.get('legal_basis')}" if item and item.snapshot.get("legal_basis") else ""
+        )
+        refusals.append(
+            {
+                "item": row["item"],
+                "department": row["department_name"],
+                "reasons": _lines(task.opinion if task else "") or ["不符合法定条件、标准"],
+                "legal_basis": basis or "《中华人民共和国行政许可法》第三十八条第二款",
+            }
+        )
+    return refusals
+
+
+def _extension(case: Case, extension_id: int) -> Notice:
+    extension = DeadlineExtension.objects.filter(case=case, pk=extension_id).first()
+    if extension is None:
+        raise NotIssuable(f"该办件没有编号为 {extension_id} 的延期")
+    event = (
+        CaseEvent.objects.filter(case=case, kind="deadline_extended", data__extension_id=extension_id)
+        .order_by("id")
+        .first()
+    )
+    data = event.data if event else {}
+    due = data.get("promised_due_date") or (case.promised_due_date and case.promised_due_date.isoformat())
+    statutory = data.get("statutory_due_date")
+    joint = len(composition_of(case).items) > 1
+    context = {
+        **_common(case, extension.approved_at),
+        "days": str(extension.days),
+        "reason": extension.reason,
+        "legal_basis": EXTENSION_BASIS["joint" if joint else "single"],
+        "due_date": dt.date.fromisoformat(due) if due else "另行计算",
+        "statutory_due_date": dt.date.fromisoformat(statutory) if statutory else None,
+    }
+    return Notice(DocumentKind.EXTENSION_NOTICE, DocumentKind.EXTENSION_NOTICE.label, context)
+
+
+def _procedure(case: Case, pause_id: int) -> Notice:
+    pause = ClockPause.objects.filter(case=case, pk=pause_id).select_related("department").first()
+    if pause is None or pause.kind not in SPECIAL_PROCEDURE_KINDS:
+        raise NotIssuable(f"该办件没有编号为 {pause_id} 的特别程序")
+    duration = (
+        f"预计 {pause.expected_days} 个工作日" if pause.expected_days else "所需时间尚不能确定，确定后另行书面告知"
+    )
+    context = {
+        **_common(case, pause.started_at),
+        "procedure": pause.get_kind_display(),
+        "department": pause.department.name if pause.department_id else settings.ONETHING_HALL_NAME,
+        "reason": pause.reason or pause.get_kind_display(),
+        "started_at": pause.started_at,
+        "duration": duration,
+    }
+    return Notice(DocumentKind.PROCEDURE_NOTICE, DocumentKind.PROCEDURE_NOTICE.label, context)
+
+
 def _licence(case: Case, item_code: str) -> Notice:
     licence = (
         ELicence.objects.filter(case=case, item__code=item_code).select_related("item", "issuer").order_by("id").last()
@@ -331,16 +476,21 @@ def _licence(case: Case, item_code: str) -> Notice:
     context = {
         "hall_name": settings.ONETHING_HALL_NAME,
         "case_no": case.case_no,
-        "status_url": status_url(case.case_no),
+        # The licence's QR code opens the public check of this licence, not the case (docs/documents.md).
+        "status_url": licence_check_url(licence.number, licence.verification_code),
         "issued_at": licence.issued_at,
         "licence_no": licence.number,
         "holder": licence.holder_name,
-        "item": licence.item_name,
+        "holder_label": HOLDER_LABELS.get(licence.holder_kind, "持证者"),
+        "item": licence.title or licence.item_name,
         "issuer": licence.issuer.name,
+        "issuer_code": licence.issuer_id,
         "valid_from": licence.valid_from,
         "valid_to": licence.valid_to or "长期",
+        "verification_code": licence.verification_code,
+        "face": [{"label": label, "value": value} for label, value in licence.face or []],
     }
-    return Notice(DocumentKind.E_LICENCE, f"电子证照（{licence.item_name}）", context)
+    return Notice(DocumentKind.E_LICENCE, f"电子证照（{licence.title or licence.item_name}）", context)
 
 
 # --- reads of issued documents ---------------------------------------------------------------------------

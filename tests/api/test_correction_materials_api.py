@@ -73,6 +73,10 @@ def test_the_applicant_answers_a_material_only_correction_with_the_file_alone(cl
     assert task["resubmitted"]["form_fields"] == []
     [material] = task["resubmitted"]["materials"]
     assert material["code"] == "premises_proof" and len(material["files"]) == 1
+    # …and the files themselves in the task's materials[].files (docs/api.md "Corrections with materials")
+    [checklist_entry] = [m for m in task["materials"] if m["code"] == "premises_proof"]
+    assert material["files"][0] in [f["id"] for f in checklist_entry["files"]]
+    assert all(m["files"] == [] or m["files"][0]["material_code"] == m["code"] for m in task["materials"])
 
 
 def test_the_window_keys_in_fields_and_files_together_and_a_missing_one_is_named(

@@ -3,7 +3,10 @@ by typing its number, two departments of one case cannot type the same, and the 
 
 from __future__ import annotations
 
-from tests.api.helpers import accept, assert_error, decide, open_case, post
+from tests.api.helpers import CaseRef, accept, assert_error, decide, open_case, post
+from tests.conftest import APPLICANT, handed_in
+from tests.workflow.test_pinned_compositions import FULL_RESTAURANT
+from workflow import licence_kinds, services
 from workflow.compositions import composition_of
 from workflow.licence_numbers import default_licence_number, licence_number_check
 from workflow.models import Case, ELicence, HumanTask
@@ -28,10 +31,16 @@ def test_typing_another_cases_default_number_is_refused_and_that_case_still_conc
     victims_number = default_number_of(victim, "market_regulation")
     refused = approve(client_for, attacker, "market_regulation", "market1", victims_number)
     assert "result.licence_no" in assert_error(refused, 400, "invalid")["errors"]
+    # The 营业执照's number the victim's approval would generate (its kind's format: a 统一社会信用代码) has the
+    # shape a reviewer may type; typed first on another case, the victim's licence takes the system's number.
+    case = Case.objects.get(pk=victim.pk)
+    kind = licence_kinds.result_kind(composition_of(case).item("000113101000").snapshot["result"])
+    generated = licence_kinds.generated_number(kind, case.case_no, "000113101000")
+    assert approve(client_for, attacker, "market_regulation", "market1", generated).status_code == 200
     for department in ("market_regulation", "public_security", "tax"):
         decide(users, victim, department)
     assert victim.status == "approved"
-    assert ELicence.objects.filter(case_id=victim.pk, number=victims_number).exists()
+    assert ELicence.objects.filter(case_id=victim.pk, title="营业执照").exists()
 
 
 def test_a_number_typed_on_another_case_is_409_with_the_field_named(client_for, users):
@@ -48,17 +57,31 @@ def test_a_number_typed_on_another_case_is_409_with_the_field_named(client_for, 
     assert second.status == "approved"
     # an issued licence's number is taken too
     third = accept(users, open_case(users))
-    assert_error(approve(client_for, third, "tax", "tax1", "91110105MA01ABCD2X"), 409, "licence_no_taken")
+    assert_error(
+        approve(client_for, third, "market_regulation", "market1", "91110105MA01ABCD2X"), 409, "licence_no_taken"
+    )
+    # an item whose result is a 备案/登记 (here the tax registration) takes no number at all
+    assert "result.licence_no" in assert_error(approve(client_for, third, "tax", "tax1", "X-1"), 400)["errors"]
 
 
 def test_two_departments_of_one_case_typing_the_same_number_is_400(client_for, users):
-    ref = accept(users, open_case(users))
-    assert approve(client_for, ref, "market_regulation", "market1", "SAME-0001").status_code == 200
-    refused = approve(client_for, ref, "tax", "tax1", "SAME-0001")
+    # 开办餐饮店: the fire-safety and the signboard decisions are licence kinds without a number pattern
+    case = services.case_open(
+        user=users["window1"],
+        one_thing_key="restaurant_start",
+        applicant=APPLICANT,
+        form=dict(FULL_RESTAURANT),
+        materials=handed_in("restaurant_start"),
+    ).case
+    ref = accept(users, CaseRef(case.case_no, "", case.pk))
+    assert approve(client_for, ref, "fire_rescue", "fire1", "SAME-0001").status_code == 200
+    refused = approve(client_for, ref, "urban_management", "urban1", "SAME-0001")
     assert "result.licence_no" in assert_error(refused, 400, "invalid")["errors"]
-    assert approve(client_for, ref, "tax", "tax1", "SAME-0002").status_code == 200
-    decide(users, ref, "public_security")
-    assert ref.status == "approved"
+    assert approve(client_for, ref, "urban_management", "urban1", "SAME-0002").status_code == 200
+    assert (
+        "不符合营业执照的编号规则"
+        in licence_number_check(composition_of(case).item("000113101000").snapshot, "SAME-0003")[0]
+    )
 
 
 def test_the_format_rule_per_item():

@@ -101,6 +101,24 @@ CONTEXTS = {
         "valid_from": datetime.date(2025, 3, 5),
         "valid_to": "长期",
     },
+    DocumentKind.EXTENSION_NOTICE: {
+        **NOTICE,
+        "days": "10",
+        "reason": "需现场核查经营场所（孙珺彧经营的仓库）",
+        "legal_basis": "《中华人民共和国行政许可法》第四十二条",
+        "due_date": datetime.date(2025, 3, 20),
+        "statutory_due_date": datetime.date(2025, 4, 15),
+        "contact_phone": "010-12345678",
+    },
+    DocumentKind.PROCEDURE_NOTICE: {
+        **NOTICE,
+        "procedure": "专家评审",
+        "department": "区市场监督管理局",
+        "reason": "经营范围涉及新业态，需专家论证",
+        "started_at": datetime.datetime(2025, 3, 6, 9, 0, tzinfo=SHANGHAI),
+        "duration": "预计 15 个工作日",
+        "contact_phone": "010-12345678",
+    },
 }
 
 

@@ -16,6 +16,8 @@ def test_the_kinds_and_their_chinese_titles():
         "correction_notice": "补正告知书",
         "conclusion_notice": "办结通知书",
         "e_licence": "电子证照",
+        "extension_notice": "延期告知书",
+        "procedure_notice": "特别程序告知书",
         "delivery_receipt": "送达回证",
     }
     assert set(kinds.SPECS) == set(DocumentKind)
@@ -71,7 +73,7 @@ def test_optional_keys_may_be_left_out_and_conclusion_rows_may_lack_a_licence():
     html = render_html(DocumentKind.REFUSAL_NOTICE, context)
     assert "咨询电话" not in html and kinds.REVIEW_RIGHTS in html
     html = render_html(DocumentKind.CONCLUSION_NOTICE, CONTEXTS[DocumentKind.CONCLUSION_NOTICE])
-    assert html.count("<td>—</td>") == 4
+    assert html.count("<td>—</td>") == 2  # one cell (证照编号 / 有效期) per row without a licence
 
 
 def test_dates_print_in_chinese_in_the_local_zone():
@@ -80,5 +82,5 @@ def test_dates_print_in_chinese_in_the_local_zone():
         "issued_at": datetime.datetime(2025, 3, 4, 17, 0, tzinfo=datetime.UTC),  # already 5 March in Beijing
     }
     html = render_html(DocumentKind.E_LICENCE, context)
-    assert "2025年3月5日 至 长期" in html
+    assert '2025年3月5日</span> 至 <span class="token">长期' in html
     assert "<td>2025年3月5日</td>" in html  # 发证日期

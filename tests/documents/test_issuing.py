@@ -269,7 +269,7 @@ def test_approval_issues_the_conclusion_notice_then_one_e_licence_per_approved_i
 
     licence = licences[0]
     document = documents[f"e_licence:{licence.item.code}"]
-    assert document.kind == DocumentKind.E_LICENCE and licence.item.name in document.title
+    assert document.kind == DocumentKind.E_LICENCE and licence.title in document.title
     text = text_of(document, tmp_path)
     assert licence.number in text and licence.holder_name in text and licence.issuer.name in text
     assert verify_pdf(notices.document_content(document)).valid

@@ -194,7 +194,9 @@ def test_every_kind_carries_its_qr_code_and_the_red_seal(rendered, kind, tmp_pat
     context = CONTEXTS[kind]
     html = render_html(kind, context)
     assert f'src="{escape(qr_data_uri(context["status_url"]))}"' in html
-    assert f'src="{seal_data_uri(context["hall_name"])}"' in html
+    # the hall seals its notices; a licence is sealed by the department that issues it
+    sealer = context["issuer"] if kind == DocumentKind.E_LICENCE else context["hall_name"]
+    assert f'src="{seal_data_uri(sealer)}"' in html
     # The seal is the only bright red on the page (the title's red is darker).
     last = page_count(rendered[kind])
     run(

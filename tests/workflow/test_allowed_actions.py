@@ -11,7 +11,7 @@ from tests.conftest import APPLICANT, ENTERPRISE_FORM, hand_over, handed_in
 from tests.workflow.helpers import decide, open_and_accept, open_case, open_task
 from workflow import selectors, services
 from workflow.errors import DomainError, ValidationFailed
-from workflow.models import Case, CaseEvent, Staff
+from workflow.models import SPECIAL_PROCEDURES, Case, CaseEvent, ClockPause, Staff
 from workflow.selectors import Action, Viewer
 
 pytestmark = pytest.mark.django_db
@@ -87,15 +87,27 @@ CASE_CALLS = {
     Action.REQUEST_EXTENSION: lambda user, case: services.case_extension_request(
         user=user, case_no=case.case_no, days=1, reason="需要现场核查"
     ),
+    Action.END_PROCEDURE: lambda user, case: services.case_procedure_end(
+        user=user, case_no=case.case_no, pause_id=_running_procedure_id(case)
+    ),
 }
 
 
-@pytest.mark.parametrize("state", ["received", "in_review", "approved"])
+def _running_procedure_id(case) -> int:
+    pause = ClockPause.objects.filter(case=case, ended_at=None, kind__in=SPECIAL_PROCEDURES).first()
+    return pause.pk if pause else 0
+
+
+@pytest.mark.parametrize("state", ["received", "in_review", "hearing", "approved", "concluded"])
 def test_the_case_actions_offered_are_the_ones_the_services_accept(users, state):
     case = open_case(users).case if state == "received" else open_and_accept(users)
-    if state == "approved":
+    if state == "hearing":  # a procedure is running: only then is end_procedure offered
+        services.case_procedure_start(user=users["market1"], case_no=case.case_no, kind="testing", reason="检测")
+    if state in ("approved", "concluded"):
         for department in ("market_regulation", "public_security", "tax"):
             decide(users, case, department)
+    if state == "concluded":
+        hand_over(users["window1"], case.case_no)  # the proof of delivery concludes it
     case = Case.objects.get(pk=case.pk)
     for username in ("window1", "market1", "police1", "supervisor1"):
         user = users[username]

@@ -96,6 +96,10 @@ def test_an_upload_is_stored_privately_by_digest_with_the_sniffed_type_and_an_au
     assert row.storage_name == f"materials/{case.case_no}/{row.sha256}.png"
     assert stored(row).read_bytes() == content
     assert stored(row).stat().st_mode & 0o777 == 0o600
+    # and no folder on the way is readable by others (issue 18: materials/ was 0755, listing every case)
+    root = Path(django_settings.ONETHING_PRIVATE_MEDIA_ROOT)
+    for folder in (root, root / "materials", stored(row).parent):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
     assert (row.review_round, row.uploaded_by) == (0, users["window1"])
     event = CaseEvent.objects.get(case=case, kind="material_uploaded")
     assert event.data["sha256"] == row.sha256

@@ -13,7 +13,7 @@ from workflow.results import case_results
 pytestmark = pytest.mark.django_db
 
 
-def test_approval_issues_one_e_licence_per_item_with_the_departments_numbers(users):
+def test_approval_issues_one_e_licence_per_licensed_item_as_its_kind_defines(users):
     case = open_and_accept(users)
     services.human_task_complete(
         user=users["market1"],
@@ -24,14 +24,17 @@ def test_approval_issues_one_e_licence_per_item_with_the_departments_numbers(use
     decide(users, case, "public_security")
     decide(users, case, "tax")
     licences = {licence.issuer_id: licence for licence in ELicence.objects.filter(case=case)}
-    assert set(licences) == set(DEPARTMENTS)
-    assert licences["market_regulation"].number == "91110105MA01ABCD2X"
-    assert licences["market_regulation"].holder_name == "示范区星火科技有限公司"
-    assert licences["tax"].number.startswith(case.case_no)
+    # 公章刻制备案 and the tax registration are results stated on the notice, not licences
+    assert set(licences) == {"market_regulation"} and set(DEPARTMENTS) > set(licences)
+    business = licences["market_regulation"]
+    assert (business.title, business.number, business.holder_kind) == ("营业执照", "91110105MA01ABCD2X", "enterprise")
+    assert business.holder_name == "示范区星火科技有限公司"
+    assert business.holder_id_number == business.number  # the enterprise's 统一社会信用代码
+    assert business.valid_to is None and len(business.verification_code) == 6
     rows = case_results(case, list(HumanTask.objects.filter(case=case).select_related("department")))
     assert [r["department"] for r in rows] == ["market_regulation", "public_security", "tax"]
     assert rows[0]["item"] == "企业设立登记（核发营业执照）" and rows[0]["licence_no"] == "91110105MA01ABCD2X"
-    assert CaseEvent.objects.filter(case=case, kind="licence_issued").count() == 3
+    assert CaseEvent.objects.filter(case=case, kind="licence_issued").count() == 1
 
 
 def test_a_rejection_issues_no_licence(users):

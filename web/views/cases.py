@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from workflow import selectors
 from workflow.errors import ValidationFailed
-from workflow.labels import ID_TYPE_LABELS, IDENTITY_METHODS, CaseStatus, Channel, DeliveryMethod
+from workflow.labels import ID_TYPE_LABELS, IDENTITY_METHODS, CaseStatus, Channel, DeliveryMethod, normalise_case_no
 
 from .. import schema_form
 from ..access import staff_view
@@ -25,7 +25,7 @@ from .clock import PROCEDURE_CHOICES
 @staff_view()
 def case_find(request):
     """The header's search box: a case number goes straight to its page."""
-    case_no = "".join(request.GET.get("case_no", "").split())
+    case_no = normalise_case_no(request.GET.get("case_no", ""))
     if not CASE_NO_RE.fullmatch(case_no):
         messages.error(request, "办件编号应为 20 位数字")
         return redirect("web:home")

@@ -33,6 +33,17 @@ class ProcedureForm(forms.Form):
         },
     )
     reason = text_field("事由（将告知申请人）", required_message="请说明启动特别程序的事由", max_length=2000)
+    expected_days = forms.IntegerField(
+        label="预计所需工作日（将书面告知申请人）",
+        required=False,
+        min_value=1,
+        max_value=250,
+        error_messages={
+            "invalid": "请填写整数",
+            "min_value": "预计所需时间应为 1 至 250 个工作日",
+            "max_value": "预计所需时间应为 1 至 250 个工作日",
+        },
+    )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
@@ -72,7 +83,11 @@ def procedure_start(request, case_no: str):
         request,
         form,
         lambda data: services.case_procedure_start(
-            user=request.user, case_no=case.case_no, kind=data["kind"], reason=data["reason"]
+            user=request.user,
+            case_no=case.case_no,
+            kind=data["kind"],
+            reason=data["reason"],
+            expected_days=data.get("expected_days"),
         ),
         success=lambda pause: f"已启动特别程序：{pause.get_kind_display()}，期间暂停计时",
         done=back,

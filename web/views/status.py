@@ -103,7 +103,10 @@ def _correction_form(case, notice, *, raw=None, errors=None, material_errors=Non
 @require_http_methods(["GET", "POST"])
 def status(request):
     if request.method == "GET":
-        return _render(request, form=LookupForm())
+        # The notices' QR code opens /status/?case_no=…: the number is filled in, the code is the applicant's.
+        case_no = normalise_case_no(request.GET.get("case_no", ""))
+        initial = {"case_no": case_no} if CASE_NO_RE.fullmatch(case_no) else {}
+        return _render(request, form=LookupForm(initial=initial))
     case, form, error, code = _lookup(request)
     return _render(request, form=form, case=case, error=error, status=code)
 
@@ -225,3 +228,38 @@ def status_withdraw(request):
         return _render(request, form=form, case=case, error=exc.message, status=409)
     case = selectors.case_for_applicant(**form.cleaned_data)
     return _render(request, form=form, case=case, notice="您的申请已撤回，办理终止。如需办理，请重新申请。")
+
+
+# --------------------------------------------------------------------------- the public licence check
+
+
+LICENCE_NOT_FOUND = "证照编号或核验码不正确，请核对证照上的编号和核验码"
+
+
+@require_http_methods(["GET", "POST"])
+def licence_check(request):
+    """证照核验: a licence's number + the verification code printed on it → valid / revoked / expired, the
+    holder masked. The licence's QR code opens this page with both filled in and checked. Under the status
+    lookup's limits (the same per-address budget and wrong-code counters); an unknown number and a wrong code
+    get the same answer."""
+    data = request.POST if request.method == "POST" else request.GET
+    number, code = data.get("no", "").strip(), data.get("code", "").strip()
+    context = {"number": number, "code": code, "result": None, "error": ""}
+    if not (number or code):
+        return render(request, "web/licence_check.html", context)
+    status = 200
+    ip_throttle = StatusIpThrottle()
+    if not ip_throttle.check(request):
+        context["error"], status = THROTTLED, 429
+    elif not number or not code:
+        context["error"], status = "请填写证照编号和核验码", 400
+    else:
+        try:
+            context["result"] = services.licence_lookup(
+                number=number, code=code, address=ip_throttle.get_ident(request)
+            )
+        except LookupThrottled:
+            context["error"], status = THROTTLED, 429
+        except (NotFound, ValidationFailed):
+            context["error"], status = LICENCE_NOT_FOUND, 404
+    return render(request, "web/licence_check.html", context, status=status)

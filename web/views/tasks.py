@@ -73,6 +73,7 @@ def task_detail(request, task_id: int):
                     decision=posted["decision"],
                     opinion=posted["opinion"],
                     corrections=corrections,
+                    legal_basis=posted["legal_basis"] if posted["decision"] == Decision.REJECT else "",
                 )
             except ValidationFailed as exc:
                 errors = {key.split(".")[0]: value for key, value in exc.field_errors.items()}
@@ -156,7 +157,12 @@ def _decision_from_post(post) -> tuple[dict, list[dict], dict[str, list[str]]]:
     if "corrections" in errors:
         errors["corrections"] = list(dict.fromkeys(errors["corrections"]))
     filled = [row for row in rows if row["item"] or row["reason"]]
-    posted = {"decision": decision, "opinion": opinion, "rows": filled}
+    posted = {
+        "decision": decision,
+        "opinion": opinion,
+        "rows": filled,
+        "legal_basis": post.get("legal_basis", "").strip(),
+    }
     return posted, corrections, errors
 
 

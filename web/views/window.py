@@ -355,7 +355,8 @@ def receipt(request, case_no: str):
         del request.session[RECEIPT_KEY]
     names = selectors.department_names()
     merged = selectors.case_merged_form(case)
-    status_url = request.build_absolute_uri(reverse("web:status"))
+    # The QR code opens the status page with this case's number filled in (the code is on this slip).
+    status_url = request.build_absolute_uri(reverse("web:status")) + f"?case_no={case.case_no}"
     return render(
         request,
         "web/receipt.html",
@@ -374,7 +375,7 @@ def receipt(request, case_no: str):
 @require_POST
 @staff_view(*WINDOW)
 def case_accept(request, case_no: str):
-    """受理, or 容缺受理 when deferrable materials carry a promised date."""
+    """受理, or 容缺受理 when deferrable materials carry a promised date; 告知承诺 for those ticked ``commit``."""
     case = selectors.case_get(user=request.user, case_no=case_no)
     promised = promised_dates(request.POST, selectors.case_merged_form(case))
     verified, method = _identity(request)
@@ -388,6 +389,7 @@ def case_accept(request, case_no: str):
             identity_method=method,
             materials=intake_from_post(request.POST),
             decide_on_the_spot=request.POST.get("decide_on_the_spot") == "on",
+            commitments=[{"material": code} for code in dict.fromkeys(request.POST.getlist("commit"))],
         )
     except ValidationFailed as exc:
         messages.error(request, _messages_of(exc))
@@ -418,7 +420,12 @@ def promise_fulfil(request, case_no: str, code: str):
 @staff_view(*WINDOW)
 def case_refuse(request, case_no: str):
     try:
-        services.case_refuse(user=request.user, case_no=case_no, reasons=request.POST.get("reasons", "").strip())
+        services.case_refuse(
+            user=request.user,
+            case_no=case_no,
+            reasons=request.POST.get("reasons", "").strip(),
+            legal_basis=request.POST.get("legal_basis", "").strip(),
+        )
     except ValidationFailed as exc:
         messages.error(request, _messages_of(exc))
     except Conflict as exc:

@@ -13,13 +13,21 @@ from .limits import Limits, limits_of
 
 
 def stop_clock(
-    case: Case, *, kind: str, at: dt.datetime, reason: str = "", actor=None, department: str | None = None
+    case: Case,
+    *,
+    kind: str,
+    at: dt.datetime,
+    reason: str = "",
+    actor=None,
+    department: str | None = None,
+    expected_days: int | None = None,
 ) -> ClockPause:
     """Open a pause; the case's ``paused_since`` changes in memory (the caller saves the case row)."""
     pause = ClockPause.objects.create(
         case=case,
         kind=kind,
         reason=reason,
+        expected_days=expected_days,
         department_id=department,
         started_at=at,
         started_by_id=getattr(actor, "pk", None),

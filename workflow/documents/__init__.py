@@ -56,8 +56,11 @@ class IssuedPdf:
 
 
 def issue_pdf(kind: str, context: dict) -> IssuedPdf:
-    """Render, sign and hash one document."""
-    content = sign_pdf(render_pdf(kind, context))
+    """Render, sign and hash one document: a licence by its issuing department (``issuer_code``), the rest by
+    the hall; the signature's visible appearance is the seal, where the page shows it."""
+    pdf, seal = render.render_for_signing(kind, context)
+    department = context.get("issuer_code") if kind == DocumentKind.E_LICENCE else None
+    content = sign_pdf(pdf, department=department or None, seal=seal)
     return IssuedPdf(kind=DocumentKind(kind).value, content=content, sha256=sha256_hex(content))
 
 

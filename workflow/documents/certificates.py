@@ -57,10 +57,107 @@ def _write(path: Path, data: bytes, *, secret: bool = False) -> None:
     tmp.replace(path)
 
 
+def department_paths(paths: DevCertificatePaths, code: str, folder: Path | None = None) -> DevCertificatePaths:
+    """Where a department's signing key and certificate live: ``<folder>/<code>-key.pem`` and ``-cert.pem``
+    (folder: ``departments/`` beside the hall's certificate), chaining to the same root."""
+    folder = folder or paths.cert.parent / "departments"
+    return DevCertificatePaths(key=folder / f"{code}-key.pem", cert=folder / f"{code}-cert.pem", root=paths.root)
+
+
+def root_key_path(paths: DevCertificatePaths) -> Path:
+    """The development root's private key, kept (0600) so that departments added later get certificates too."""
+    return paths.root.with_name("root-ca-key.pem")
+
+
+def _leaf(root_key, root_name: x509.Name, subject: x509.Name, start: datetime.datetime):
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(root_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=365 * SIGNING_YEARS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,  # non-repudiation: the key usage of a seal
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _write_leaf(target: DevCertificatePaths, key, cert, password: bytes | None) -> None:
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    _write(
+        target.key,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption),
+        secret=True,
+    )
+    _write(target.cert, cert.public_bytes(serialization.Encoding.PEM))
+
+
+def create_department_certificates(
+    paths: DevCertificatePaths,
+    departments: dict[str, str],
+    *,
+    hall_name: str,
+    password: bytes | None = None,
+    folder: Path | None = None,
+    now: datetime.datetime | None = None,
+) -> list[str]:
+    """A signing key + certificate per department (``{code: name}``) that has none yet, issued by the kept
+    development root. Returns the codes written; none when the root's key is not kept (regenerate with --force)."""
+    key_path = root_key_path(paths)
+    if not key_path.exists() or not paths.root.exists():
+        return []
+    root_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    root = x509.load_pem_x509_certificate(paths.root.read_bytes())
+    start = (now or datetime.datetime.now(tz=datetime.UTC)) - datetime.timedelta(days=1)
+    written = []
+    for code, name in sorted(departments.items()):
+        target = department_paths(paths, code, folder)
+        if target.cert.exists() and target.key.exists():
+            continue
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, hall_name),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, DEV_MARKER),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{name}电子印章"),
+            ]
+        )
+        key, cert = _leaf(root_key, root.subject, subject, start)
+        _write_leaf(target, key, cert, password)
+        written.append(code)
+    return written
+
+
 def create_dev_certificates(
-    paths: DevCertificatePaths, *, hall_name: str, password: bytes | None = None, now: datetime.datetime | None = None
+    paths: DevCertificatePaths,
+    *,
+    hall_name: str,
+    password: bytes | None = None,
+    now: datetime.datetime | None = None,
+    departments: dict[str, str] | None = None,
+    departments_folder: Path | None = None,
 ) -> None:
-    """Write a fresh root CA and signing key + certificate (EC P-256, SHA-256) to ``paths``."""
+    """Write a fresh root CA and signing key + certificate (EC P-256, SHA-256) to ``paths``, and one per
+    department in ``departments`` ({code: name}): each department signs its own licences."""
     now = now or datetime.datetime.now(tz=datetime.UTC)
     start = now - datetime.timedelta(days=1)  # tolerate clocks a little behind
 
@@ -133,4 +230,16 @@ def create_dev_certificates(
     )
     _write(paths.cert, cert.public_bytes(serialization.Encoding.PEM))
     _write(paths.root, root.public_bytes(serialization.Encoding.PEM))
-    # The root's private key is not kept: a new development root is one command away.
+    # Development only: the root's key is kept so that departments added later get their certificates.
+    _write(
+        root_key_path(paths),
+        root_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        secret=True,
+    )
+    for target in (departments_folder or paths.cert.parent / "departments").glob("*-cert.pem"):
+        target.unlink()  # issued by the previous root: they would no longer verify
+    create_department_certificates(
+        paths, departments or {}, hall_name=hall_name, password=password, folder=departments_folder, now=now
+    )

@@ -29,25 +29,35 @@ acceptance_receipt 受理回执 — every kind's keys, and:
 refusal_notice 不予受理通知书 — every kind's keys, and:
     one_thing_name, applicant_name   as above
     reasons         list  [str]  the reasons, one per entry
+    legal_basis     str   optional; the law the refusal rests on (printed as 依据…)
     review_rights   str   optional; defaults to REVIEW_RIGHTS (行政复议 60 日 / 行政诉讼 6 个月)
 
 correction_notice 补正告知书 (一次性告知) — every kind's keys, and:
     one_thing_name, applicant_name   as above
-    items           list  [{department, item, reason}]  every department's request, combined in one notice
+    items           list  [{department, item, reason}]  every department's request, combined in one notice; item is
+                          what to correct by its name (the field's title, the material's name), never a code
 
 conclusion_notice 办结通知书 — every kind's keys, and:
     one_thing_name, applicant_name   as above
     results         list  [{item, department, decision, licence_no, validity}]  one row per item;
-                          licence_no and validity may be blank (an item that issues nothing, or a refusal)
+                          licence_no and validity may be blank (an item that issues nothing, or a refusal);
+                          a row may also give valid_from / valid_to (str) to print the two ends unbroken
     review_rights   str   optional; printed when given (e.g. REVIEW_RIGHTS when an item was refused)
+    refusals        list  optional; [{item, department, reasons: [str], legal_basis}] one per 不予许可 (Art. 38)
+    licences_issued bool  optional; True prints where the e-licences are downloaded (only when some exist)
 
 e_licence 电子证照 — every kind's keys, and:
     licence_no      str   证照编号
     holder          str   持证者
-    item            str   证照名称 / the item that issued it
-    issuer          str   发证机关
+    item            str   证照名称 (the licence kind's title, e.g. 营业执照) or the item that issued it
+    issuer          str   发证机关: the department that signs it; its name is on the seal
     valid_from      date  有效期自
     valid_to        date  有效期至 (or a str such as 长期)
+    holder_label    str   optional; what the holder is called on its face (持证人 / 新生儿 / 持证主体（企业）)
+    verification_code  str  optional; the short code that, with the number, checks the licence at /licences/
+    face            list  optional; [{label, value}] the fields printed on its face, in order
+    issuer_code     str   optional; the issuing department's code (picks its signing certificate)
+    status_url here is the licence's public check URL (its QR code)
 
 delivery_receipt 送达回证 (一窗通取) — every kind's keys, and:
     one_thing_name, applicant_name   as above
@@ -61,7 +71,23 @@ delivery_receipt 送达回证 (一窗通取) — every kind's keys, and:
     signature_image str   optional; a data:image/png or data:image/jpeg URI of the signature, printed as signed
     agent_name      str   optional; the case's agent (经办人) when one acts for the applicant
 
-Optional on the four notices (printed when given): query_code, window_name, officer_name, contact_phone, agent_name
+extension_notice 延期告知书 (Art. 42 / Art. 26) — every kind's keys, and:
+    one_thing_name, applicant_name   as above
+    days            str   the working days of the extension (as text, e.g. "10")
+    reason          str   why, as the approved request states it
+    legal_basis     str   《中华人民共和国行政许可法》第四十二条 (one item) or 第二十六条 (joint handling)
+    due_date        date  the new promised due date (or str)
+    statutory_due_date  date  optional; the new statutory due date
+
+procedure_notice 特别程序告知书 (Art. 45) — every kind's keys, and:
+    one_thing_name, applicant_name   as above
+    procedure       str   what: 听证 / 检验、检测、检疫 / 鉴定 / 专家评审 / 招标、拍卖
+    department      str   the department that holds it
+    reason          str   why
+    started_at      date  when it started
+    duration        str   how long: 预计 N 个工作日, or that the time is told when known
+
+Optional on the notices (printed when given): query_code, window_name, officer_name, contact_phone, agent_name
 (帮办代办: the agent who acted for the applicant, with an authorisation letter), and for a
 case decided in another region (收受分离) accepting_place (收件地) and deciding_place (审批地), both str.
 """
@@ -83,6 +109,8 @@ class DocumentKind(models.TextChoices):
     CONCLUSION_NOTICE = "conclusion_notice", "办结通知书"
     E_LICENCE = "e_licence", "电子证照"
     DELIVERY_RECEIPT = "delivery_receipt", "送达回证"
+    EXTENSION_NOTICE = "extension_notice", "延期告知书"
+    PROCEDURE_NOTICE = "procedure_notice", "特别程序告知书"
 
 
 # Administrative Reconsideration Law (2023) Art. 20: 60 days; Administrative Litigation Law Art. 46: 6 months.
@@ -116,13 +144,21 @@ NOTICE = (*COMMON, "one_thing_name", "applicant_name")
 NOTICE_OPTIONAL = ("query_code", "window_name", "officer_name", "contact_phone", "agent_name")
 
 SPECS: dict[str, ContextSpec] = {
+    DocumentKind.EXTENSION_NOTICE: ContextSpec(
+        required=(*NOTICE, "days", "reason", "legal_basis", "due_date"),
+        optional=(*NOTICE_OPTIONAL, "statutory_due_date"),
+    ),
+    DocumentKind.PROCEDURE_NOTICE: ContextSpec(
+        required=(*NOTICE, "procedure", "department", "reason", "started_at", "duration"),
+        optional=NOTICE_OPTIONAL,
+    ),
     DocumentKind.ACCEPTANCE_RECEIPT: ContextSpec(
         required=(*NOTICE, "query_code", "promised_date", "window_name", "officer_name", "contact_phone"),
         rows={"items": ("name", "department"), "materials": ("name", "status")},
         optional=("promised_date_provisional", "legal_basis", "agent_name"),
     ),
     DocumentKind.REFUSAL_NOTICE: ContextSpec(
-        required=NOTICE, lists_of_text=("reasons",), optional=(*NOTICE_OPTIONAL, "review_rights")
+        required=NOTICE, lists_of_text=("reasons",), optional=(*NOTICE_OPTIONAL, "review_rights", "legal_basis")
     ),
     DocumentKind.CORRECTION_NOTICE: ContextSpec(
         required=NOTICE, rows={"items": ("department", "item", "reason")}, optional=NOTICE_OPTIONAL
@@ -130,7 +166,7 @@ SPECS: dict[str, ContextSpec] = {
     DocumentKind.CONCLUSION_NOTICE: ContextSpec(
         required=NOTICE,
         rows={"results": ("item", "department", "decision", "licence_no", "validity")},
-        optional=(*NOTICE_OPTIONAL, "review_rights"),
+        optional=(*NOTICE_OPTIONAL, "review_rights", "licences_issued"),
         blank_in_rows=frozenset({"licence_no", "validity"}),
     ),
     DocumentKind.DELIVERY_RECEIPT: ContextSpec(
@@ -147,7 +183,8 @@ SPECS: dict[str, ContextSpec] = {
         optional=(*NOTICE_OPTIONAL, "signature_image", "agent_name"),
     ),
     DocumentKind.E_LICENCE: ContextSpec(
-        required=(*COMMON, "licence_no", "holder", "item", "issuer", "valid_from", "valid_to")
+        required=(*COMMON, "licence_no", "holder", "item", "issuer", "valid_from", "valid_to"),
+        optional=("holder_label", "verification_code", "issuer_code"),
     ),
 }
 

@@ -54,7 +54,15 @@ def _texts(value):
             yield from _texts(item)
 
 
-def render_html(kind: str, context: dict) -> str:
+def signer_name(kind: str, context: dict) -> str:
+    """Who issues and seals the document: a licence's issuing department, else the hall."""
+    if kind == DocumentKind.E_LICENCE and context.get("issuer"):
+        return str(context["issuer"])
+    return str(context["hall_name"])
+
+
+def render_html(kind: str, context: dict, *, sealed: bool = False) -> str:
+    """``sealed``: the page leaves the seal's place empty, for the visible signature to show it there."""
     validate_context(kind, context)
     kind = DocumentKind(kind)
     issued_at = context["issued_at"]
@@ -65,9 +73,11 @@ def render_html(kind: str, context: dict) -> str:
         "issued_date": _display(issued_at),
         "issued_at_iso": issued_at.isoformat() if isinstance(issued_at, datetime.datetime) else "",
         "qr_data_uri": qr_data_uri(context["status_url"]),
-        "seal_data_uri": seal_data_uri(context["hall_name"]),
+        "seal_data_uri": seal_data_uri(signer_name(kind, context)),
+        "signer_name": signer_name(kind, context),
         "provisional_label": PROVISIONAL_LABEL,
         "provisional_note": PROVISIONAL_NOTE,
+        "sealed": sealed,
     }
     if kind == DocumentKind.REFUSAL_NOTICE and not context.get("review_rights"):
         values["review_rights"] = REVIEW_RIGHTS
@@ -89,9 +99,7 @@ def html_to_pdf(html: str) -> bytes:
     return document.write_pdf(stylesheets=[_stylesheet()])
 
 
-def render_pdf(kind: str, context: dict) -> bytes:
-    """The unsigned PDF of a document of ``kind`` (see ``kinds.py`` for the context keys)."""
-    html = render_html(kind, context)
+def _check_glyphs(kind: str, context: dict) -> None:
     if missing := missing_glyphs("".join(_texts(context))):
         # Rendered anyway (a fallback font may have it), but a blank box in a citizen's name must be seen.
         logger.warning(
@@ -100,6 +108,47 @@ def render_pdf(kind: str, context: dict) -> bytes:
             context.get("case_no"),
             ", ".join(f"U+{ord(ch):04X}" for ch in sorted(missing)),
         )
+
+
+_PX_TO_PT = 0.75  # CSS pixels (1/96 in) to PDF points (1/72 in)
+
+
+def render_for_signing(kind: str, context: dict):
+    """The unsigned PDF with the seal's place left empty, and where that place is (``signing.SealPlacement``):
+    the visible signature draws the seal there."""
+    from weasyprint import HTML
+
+    from .signing import SealPlacement
+
+    _check_glyphs(kind, context)
+    html = render_html(kind, context, sealed=True)
+    document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=make_safe_url_fetcher()).render(
+        stylesheets=[_stylesheet()]
+    )
+    placement = None
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is not None and element.tag == "img" and "seal" in (element.get("class") or "").split():
+                x, y = box.content_box_x(), box.content_box_y()
+                height = page.height
+                placement = SealPlacement(
+                    page=index,
+                    box=(
+                        round(x * _PX_TO_PT),
+                        round((height - y - box.height) * _PX_TO_PT),
+                        round((x + box.width) * _PX_TO_PT),
+                        round((height - y) * _PX_TO_PT),
+                    ),
+                    signer_name=signer_name(kind, context),
+                )
+    return document.write_pdf(), placement
+
+
+def render_pdf(kind: str, context: dict) -> bytes:
+    """The unsigned PDF of a document of ``kind`` (see ``kinds.py`` for the context keys)."""
+    html = render_html(kind, context)
+    _check_glyphs(kind, context)
     return html_to_pdf(html)
 
 

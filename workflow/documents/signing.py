@@ -8,6 +8,13 @@ Configuration — each read from Django settings if defined there, else the envi
     ONETHING_SIGNING_KEY_PASSWORD   the key's password, if it is encrypted  (none)
     ONETHING_SIGNING_TRUST_ROOTS    the root CA certificate(s), PEM: the only anchors ``verify_pdf`` trusts
                                                                             var/signing/root-ca.pem
+    ONETHING_SIGNING_DEPARTMENTS_DIR  each issuing department's key and certificate from the hall's CA,
+                                    ``<code>-key.pem`` / ``<code>-cert.pem`` (same password)
+                                                                            <cert's folder>/departments/
+
+A licence is signed with its issuing department's certificate (``sign_pdf(..., department=code)``); a department
+without one falls back to the hall's, with a warning in the log. Notices are signed by the hall. The signature is
+visible: its appearance is the seal, placed where the page shows it (``SealPlacement`` from ``render``).
 
 ``manage.py make_dev_certificate`` writes a development root and signing certificate to those paths.
 
@@ -19,8 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import hashlib
+import logging
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
@@ -30,8 +40,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from . import pdfcheck
-from .certificates import DevCertificatePaths
+from .certificates import DevCertificatePaths, department_paths
 
+logger = logging.getLogger(__name__)
 SIGNATURE_FIELD = "OneThingSeal"
 VALID = pdfcheck.VALID
 
@@ -58,6 +69,23 @@ def signing_paths() -> DevCertificatePaths:
         cert=_path("ONETHING_SIGNING_CERT", "signing-cert.pem"),
         root=_path("ONETHING_SIGNING_TRUST_ROOTS", "root-ca.pem"),
     )
+
+
+def departments_folder() -> Path:
+    value = _setting("ONETHING_SIGNING_DEPARTMENTS_DIR")
+    return Path(value) if value else signing_paths().cert.parent / "departments"
+
+
+def signing_paths_for(department: str | None) -> DevCertificatePaths:
+    """The key and certificate that sign for ``department`` (the hall's when None or when it has none)."""
+    hall = signing_paths()
+    if not department:
+        return hall
+    own = department_paths(hall, department, departments_folder())
+    if own.key.exists() and own.cert.exists():
+        return own
+    logger.warning("no signing certificate for department %s; the hall's seal signs instead", department)
+    return hall
 
 
 def signing_password() -> bytes | None:
@@ -91,12 +119,21 @@ def _sync(call):
 # --- signing -----------------------------------------------------------------------------------------------
 
 
-def _signer():
+@dataclass(frozen=True)
+class SealPlacement:
+    """Where the seal is on the rendered page: the visible signature's box (PDF points, origin bottom left)."""
+
+    page: int
+    box: tuple[int, int, int, int]
+    signer_name: str  # the name on the seal
+
+
+def _signer(department: str | None = None):
     from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemder_data
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    paths = signing_paths()
+    paths = signing_paths_for(department)
     try:
         key = load_private_key_from_pemder_data(_read(paths.key, "签名私钥"), passphrase=signing_password())
     except (ValueError, TypeError) as exc:
@@ -109,24 +146,66 @@ def _signer():
     )
 
 
-def sign_pdf(pdf: bytes) -> bytes:
-    """The PDF with a certifying PAdES B-B signature appended (any later change invalidates it)."""
+@functools.cache
+def _seal_pdf(name: str) -> str:
+    """The seal of ``name`` as a one-page PDF (the signature's appearance), written once per process."""
+    from weasyprint import HTML
+
+    from .fetcher import make_safe_url_fetcher
+    from .seal import seal_data_uri
+
+    html = (
+        "<html><head><style>@page { size: 40mm 40mm; margin: 0 } body { margin: 0 }"
+        " img { width: 40mm; height: 40mm; display: block }</style></head>"
+        f'<body><img src="{seal_data_uri(name)}"></body></html>'
+    )
+    content = HTML(string=html, url_fetcher=make_safe_url_fetcher()).write_pdf()
+    folder = Path(tempfile.gettempdir()) / f"onething-seals-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{hashlib.sha256(name.encode()).hexdigest()[:16]}.pdf"
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+    return str(path)
+
+
+@functools.cache
+def _stamp_style(name: str):
+    from pyhanko import stamp
+
+    return stamp.StaticStampStyle.from_pdf_file(_seal_pdf(name), border_width=0)
+
+
+def sign_pdf(pdf: bytes, *, department: str | None = None, seal: SealPlacement | None = None) -> bytes:
+    """The PDF with a certifying PAdES B-B signature appended (any later change invalidates it): by the hall, or
+    by ``department`` with its own certificate. With ``seal`` the signature is visible: its widget, at the
+    seal's place on the page, shows the seal."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     hall_name = getattr(settings, "ONETHING_HALL_NAME", "")
+    name = (seal.signer_name if seal else "") or hall_name
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
-        reason=f"{hall_name}出具文书（电子印章）" if hall_name else "出具文书（电子印章）",
+        reason=f"{name}出具文书（电子印章）" if name else "出具文书（电子印章）",
         location=hall_name or None,
         certify=True,
         docmdp_permissions=fields.MDPPerm.NO_CHANGES,
     )
-    signer = _signer()
+    signer = _signer(department)
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    out = _sync(lambda: signers.sign_pdf(writer, meta, signer=signer))
+    if seal is None:
+        out = _sync(lambda: signers.sign_pdf(writer, meta, signer=signer))
+        return out.getvalue()
+    pdf_signer = signers.PdfSigner(
+        meta,
+        signer,
+        stamp_style=_stamp_style(name),
+        new_field_spec=fields.SigFieldSpec(SIGNATURE_FIELD, on_page=seal.page, box=seal.box),
+    )
+    out = _sync(lambda: pdf_signer.sign_pdf(writer))
     return out.getvalue()
 
 

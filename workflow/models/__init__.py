@@ -43,7 +43,7 @@ from .compositions import CatalogueChange, CatalogueChangeKind, CompositionVersi
 from .documents import Document
 from .halls import Hall
 from .licences import ELicence, MaterialReuse
-from .promises import MaterialPromise
+from .promises import CommitmentCheck, CommitmentCheckOutcome, MaterialCommitment, MaterialPromise
 from .ratings import BAD_LEVELS, DIMENSIONS, GOOD_LEVELS, Rating, RatingLevel, RectificationOrder, RectificationState
 from .sms import SmsMessage, SmsState
 from .uploads import MaterialFile
@@ -70,6 +70,8 @@ __all__ = [
     "CatalogueChangeKind",
     "Channel",
     "ClockPause",
+    "CommitmentCheck",
+    "CommitmentCheckOutcome",
     "CompositionVersion",
     "DeadlineExtension",
     "Decision",
@@ -88,6 +90,7 @@ __all__ = [
     "HumanTaskState",
     "IdentityMethod",
     "ItemType",
+    "MaterialCommitment",
     "MaterialFile",
     "MaterialPromise",
     "MaterialReuse",

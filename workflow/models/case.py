@@ -306,6 +306,8 @@ class HumanTask(models.Model):
     claimed_at = models.DateTimeField("认领时间", null=True, blank=True)
     decision = models.CharField("决定", max_length=20, choices=Decision.choices, blank=True)
     opinion = models.TextField("意见", blank=True)
+    # 不予许可 / 不予受理: the law the decision rests on, as the department (or window) entered it (Art. 38).
+    legal_basis = models.TextField("法律依据", blank=True)
     # The item's result with an approval: {"licence_no", "valid_from", "valid_to"} (证照编号、有效期).
     result = models.JSONField("办理结果", default=dict, blank=True)
     corrections = models.JSONField("补正要求", default=list, blank=True)
@@ -416,6 +418,8 @@ class CaseEvent(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "办件事件"
         ordering = ["created_at", "id"]
+        # The document sweep (beat) reads the last two days' events by time.
+        indexes = [models.Index(fields=["created_at"], name="caseevent_created")]
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.kind}"

@@ -84,6 +84,7 @@ class ServiceItem(models.Model):
         "form_fragment",
         "licence_material",
         "auto_approval_dmn",
+        "result",
         "handover",
         "window_decides",
     )
@@ -112,6 +113,10 @@ class ServiceItem(models.Model):
     form_fragment = OrderedJSONField(
         "表单片段（JSON Schema）", default=dict, blank=True, help_text="本事项需要申请人填写的字段，中文标题"
     )
+    # What the item's approval gives (workflow/licence_kinds.py): {"kind": "licence", title, holder, number,
+    # validity, face} for a licence kind, {"kind": "notice"} for a 备案/登记 result that is no licence; {}: the
+    # generic licence of before kinds existed.
+    result = models.JSONField("办理结果类型", default=dict, blank=True)
     licence_material = models.CharField(
         "证照对应材料编码",
         max_length=64,

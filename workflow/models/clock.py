@@ -38,6 +38,8 @@ class ClockPause(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="clock_pauses", verbose_name="办件")
     kind = models.CharField("类型", max_length=20, choices=PauseKind.choices)
     reason = models.TextField("事由", blank=True)
+    # 特别程序 (Art. 45): the working days it is expected to take, told to the applicant in writing.
+    expected_days = models.PositiveSmallIntegerField("预计所需工作日", null=True, blank=True)
     # The department whose procedure it is (a hearing of the tax bureau); empty for a correction.
     department = models.ForeignKey(
         Department,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -36,6 +37,19 @@ class PrivateStorage(FileSystemStorage):
 
 
 _private_storage = PrivateStorage()
+
+
+def make_private_dirs(folder: Path) -> None:
+    """``folder`` and every missing parent, each 0700 (``Path.mkdir(parents=True)`` gives the parents the default
+    mode, 0755 under the usual umask: a world-readable ``materials/`` listing every case number and digest)."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # the umask may have taken bits off
 
 
 def private_storage() -> PrivateStorage:

@@ -23,6 +23,14 @@ class ELicence(models.Model):
         related_name="+",
         verbose_name="发证部门",
     )
+    title = models.CharField("证照名称", max_length=100, blank=True, help_text="证照类型的名称，如 营业执照")
+    holder_kind = models.CharField(
+        "持证主体", max_length=20, blank=True, help_text="applicant 申请人 / enterprise 企业 / newborn 新生儿"
+    )
+    # Printed on the licence next to its number: with it anyone may check the licence's state (/licences/).
+    verification_code = models.CharField("核验码", max_length=12, blank=True)
+    # The fields printed on the licence's face, in order: [[label, value], ...]
+    face = models.JSONField("证照票面", default=list, blank=True)
     holder_name = models.CharField("持证人", max_length=200)
     holder_id_number = models.CharField("持证人证件号码", max_length=32)
     valid_from = models.DateField("有效期起")

@@ -55,10 +55,12 @@ from .catalogue import (
     one_thing_list,
     one_things,
 )
+from .commitments import CheckRow, CommitmentRow, case_commitments, commitment_checks
 from .delivery import DeliveryView, TripsView, case_trips, delivery_view
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
 from .drafts import DraftFile, DraftView, draft_precheck, draft_view, own_drafts
 from .extensions import extension_request_list, extension_request_view
+from .licences import LicenceCheck, mask_name
 from .materials import (
     INTAKE_STATUS_LABELS,
     IntakeRow,
@@ -122,7 +124,9 @@ __all__ = [
     "CaseQuery",
     "CaseSummary",
     "CaseView",
+    "CheckRow",
     "ClockView",
+    "CommitmentRow",
     "CorrectionRequest",
     "DeliveryView",
     "DepartmentProgress",
@@ -133,6 +137,7 @@ __all__ = [
     "IntakeRow",
     "ItemNotApplicable",
     "ItemResult",
+    "LicenceCheck",
     "Material",
     "MaterialGroup",
     "MaterialsBlock",
@@ -156,6 +161,7 @@ __all__ = [
     "asked_materials",
     "case_applicant_view",
     "case_checklist",
+    "case_commitments",
     "case_document",
     "case_documents",
     "case_events",
@@ -169,6 +175,7 @@ __all__ = [
     "case_trips",
     "case_view",
     "checklist",
+    "commitment_checks",
     "corrected_fields",
     "correction_history",
     "correction_item_label",
@@ -185,6 +192,7 @@ __all__ = [
     "hall_list",
     "inbox",
     "intake_record",
+    "mask_name",
     "material_file_content",
     "material_file_get",
     "material_groups",

@@ -24,6 +24,7 @@ from .cases import (
     progress_rows,
 )
 from .catalogue import department_names
+from .commitments import case_commitments
 from .delivery import DeliveryView, case_trips, delivery_view
 from .documents import DocumentRow, case_documents
 from .materials import ApplicantFile, applicant_files
@@ -53,6 +54,7 @@ class ApplicantView(CaseSummary):
     files: list[ApplicantFile]
     rating: dict
     allowed_actions: list[str]  # correct, withdraw: what the applicant may do now
+    commitments: list  # commitments.CommitmentRow: 告知承诺 and the checks of them
 
 
 def case_applicant_view(case: Case) -> ApplicantView:
@@ -80,6 +82,7 @@ def case_applicant_view(case: Case) -> ApplicantView:
         files=applicant_files(case, composition.materials),
         rating=ratings.rating_state(case),
         allowed_actions=sorted(applicant_actions(case)),
+        commitments=case_commitments(case),
     )
 
 

@@ -16,10 +16,20 @@ from ..compositions import composition_of, materials_checklist
 from ..errors import NotFound, PermissionDenied
 from ..labels import OUTCOME_LABELS, PROGRESS_LABELS
 from ..lifecycle import CaseStatus
-from ..models import Case, CaseEvent, Decision, HumanTask, HumanTaskState, MaterialPromise, ProcessVersion
+from ..models import (
+    Case,
+    CaseEvent,
+    Decision,
+    HumanTask,
+    HumanTaskState,
+    MaterialCommitment,
+    MaterialPromise,
+    ProcessVersion,
+)
 from ..models import StaffRole as Role
 from ..results import case_results, latest_reviews
 from .catalogue import department_names
+from .commitments import CommitmentRow, case_commitments
 from .delivery import DeliveryView, TripsView, case_trips, delivery_view
 from .documents import case_documents
 from .materials import IntakeRow, Material, MaterialsBlock, checklist, intake_record, materials_block, recorded_intake
@@ -384,6 +394,7 @@ class CaseView(CaseSummary):
     checklist: list[Material]  # the case's materials checklist (一次告知) for its answers
     materials_received: list[str]  # codes the window recorded as handed in (at opening, at acceptance)
     intake: list[IntakeRow]  # the intake record (收件登记): per material, what the window recorded
+    commitments: list[CommitmentRow]  # 告知承诺, each with its 事中事后核查
     materials: MaterialsBlock
     documents: list  # documents.DocumentRow
     my_open_tasks: list[CaseTask]  # a reviewer's own department's open tasks on the case
@@ -396,6 +407,11 @@ class CaseView(CaseSummary):
     @property
     def deferrable(self) -> list[Material]:
         return [material for material in self.checklist if material.deferrable]
+
+    @property
+    def committable(self) -> list[Material]:
+        """告知承诺: the materials the applicant may replace by signing the catalogue's commitment."""
+        return [material for material in self.checklist if material.commitment]
 
 
 def case_view(*, user, case: Case) -> CaseView:
@@ -413,6 +429,7 @@ def case_view(*, user, case: Case) -> CaseView:
     rows = [case_task(task, case, viewer) for task in tasks]
     events = case_events(case)
     reused = list(case.reused_materials.select_related("licence"))
+    commitments = list(MaterialCommitment.objects.filter(case_id=case.pk))
     return CaseView(
         **case_summary(case).__dict__,
         composition_version=composition_of(case).number,
@@ -435,7 +452,10 @@ def case_view(*, user, case: Case) -> CaseView:
         clock=clock_view,
         checklist=checklist(materials, names),
         materials_received=materials_received(events),
-        intake=intake_record(case, checklist=materials, events=events, promises=promises, reused=reused),
+        intake=intake_record(
+            case, checklist=materials, events=events, promises=promises, reused=reused, commitments=commitments
+        ),
+        commitments=case_commitments(case, commitments),
         materials=materials_block(case, materials, viewer, facts),
         documents=case_documents(case),
         my_open_tasks=[

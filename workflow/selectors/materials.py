@@ -61,6 +61,7 @@ class Material:
     # Codes of the conditional items whose result stands for it: not asked when one of them applies (forms)
     produced_by: list[str] = field(default_factory=list)
     files: list[MaterialFile] = field(default_factory=list)
+    commitment: str = ""  # 告知承诺: the text the applicant may sign in place of it ("" when not allowed)
 
 
 def material_view(entry: Mapping, names: Mapping[str, str], files: Iterable[MaterialFile] = ()) -> Material:
@@ -73,6 +74,7 @@ def material_view(entry: Mapping, names: Mapping[str, str], files: Iterable[Mate
         original=bool(entry.get("original")),
         source=entry.get("source", "applicant"),
         deferrable=bool(entry.get("deferrable")),
+        commitment=entry.get("commitment", ""),
         needed_by=uses,
         departments=sorted({names.get(use.department, use.department) for use in uses}),
         produced_by=list(entry.get("produced_by") or []),

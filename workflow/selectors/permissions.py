@@ -37,7 +37,9 @@ from ..errors import (
 )
 from ..lifecycle import CaseStatus
 from ..models import (
+    SPECIAL_PROCEDURES,
     Case,
+    ClockPause,
     DeliveryMethod,
     ExtensionRequest,
     ExtensionRequestState,
@@ -74,6 +76,7 @@ class Action(StrEnum):
     REASSIGN = "reassign"
     COMPLETE = "complete"  # decide: approve, reject, need correction
     POST_REVIEW = "post_review"  # 秒批事后复核
+    CHECK_COMMITMENT = "check_commitment"  # 告知承诺的事中事后核查
 
 
 ACTION_CHOICES = [(str(action), str(action)) for action in Action]
@@ -105,6 +108,7 @@ ROLES: dict[Action, tuple[str, ...]] = {
     Action.CLAIM: (Role.REVIEWER,),
     Action.COMPLETE: (Role.REVIEWER,),
     Action.POST_REVIEW: (Role.REVIEWER,),
+    Action.CHECK_COMMITMENT: (Role.REVIEWER,),
     Action.UNCLAIM: (Role.REVIEWER, Role.SUPERVISOR, Role.ADMINISTRATOR),
     Action.REASSIGN: (Role.REVIEWER, Role.SUPERVISOR, Role.ADMINISTRATOR),
 }
@@ -161,6 +165,15 @@ class Facts:
     pending_extension: bool | None = None
     promised: set[str] | None = None  # codes of outstanding 容缺 promises
     outstanding: list[MaterialPromise] | None = None  # the outstanding promises themselves
+    procedures: list[ClockPause] | None = None  # the special procedures running on the case
+
+    def running_procedures(self, case: Case) -> list[ClockPause]:
+        if self.procedures is None and case.paused_since is None:
+            self.procedures = []  # no pause is open: no statement
+        if self.procedures is None:
+            rows = ClockPause.objects.filter(case_id=case.pk, ended_at=None, kind__in=SPECIAL_PROCEDURES)
+            self.procedures = list(rows.only("pk", "department_id", "ended_at"))
+        return self.procedures
 
     def open_task_departments(self, case: Case) -> tuple[set[str], set[str]]:
         """(departments with any task on the case, departments with an open one)."""
@@ -223,6 +236,14 @@ def acting_department(viewer: Viewer, case: Case, facts: Facts | None = None) ->
     return viewer.department
 
 
+def _running_procedure(case: Case, department: str | None, facts: Facts) -> ClockPause:
+    """A special procedure running on ``case`` that ``department`` (None: the window) may end; none → 409."""
+    for pause in facts.running_procedures(case):
+        if department is None or pause.department_id == department:
+            return pause
+    raise Conflict("该办件没有正在进行的特别程序")
+
+
 def _status(case: Case, allowed, message: str | None = None) -> None:
     if case.status not in allowed:
         raise InvalidTransition(message)
@@ -263,6 +284,7 @@ def check(
     facts: Facts | None = None,
     material_code: str | None = None,
     pause=None,
+    commitment_check=None,
 ) -> None:
     """Raise the domain error that refuses ``action`` by ``viewer`` on ``case`` (and ``task``), if any.
 
@@ -330,6 +352,8 @@ def check(
         _status(case, (CaseStatus.IN_REVIEW,), "只有审查中的办件可以启动特别程序")
     elif action == Action.END_PROCEDURE:
         department = acting_department(viewer, case, facts)
+        if pause is None:  # the case's question: is there a running procedure this viewer may end?
+            pause = _running_procedure(case, department, facts)
         if pause is not None:
             if department is not None and pause.department_id != department:
                 raise PermissionDenied("只能结束本部门启动的特别程序")
@@ -379,6 +403,14 @@ def check(
             raise AlreadyPostReviewed()
         if task.not_applicable_reason:  # its item stopped applying (不再适用): the approval issued nothing
             raise Conflict("该事项补正后已不再适用，秒批结果未产生证照，无需事后复核")
+    elif action == Action.CHECK_COMMITMENT:
+        _role(viewer, action)
+        if commitment_check is None or commitment_check.department_id != viewer.department:
+            raise NotFound("未找到该核查")
+        if not halls.sees_case(viewer.staff, case):
+            raise NotFound("未找到该核查")
+        if commitment_check.outcome:
+            raise Conflict("该告知承诺已核查，不能重复核查")
     else:  # pragma: no cover - every action has its rule
         raise ValueError(action)
 

@@ -6,7 +6,7 @@ department's case is never listed. The applicant's ID number is a filter the API
 (``POST /api/cases/search``), never in a URL, so it is not in access logs.
 
 One statement per page (no COUNT): ``page_size + 1`` rows tell whether a next page exists. Indexes (migration
-0020): the applicant's name (prefix), document number, phone; (accepting hall, opened_at), (deciding hall,
+0022): the applicant's name (prefix), document number, phone; (accepting hall, opened_at), (deciding hall,
 opened_at), (one-thing, opened_at), and the year's statistics index on opened_at.
 """
 

@@ -142,6 +142,12 @@ def case_clock_view(
         requests = [extension_request_row(r, names) for r in rows]
         if facts is not None:
             facts.pending_extension = any(r.state == ExtensionRequestState.PENDING for r in requests)
+    if facts is not None:  # the running procedures, for allowed_actions' end_procedure (no second read)
+        facts.procedures = [
+            ClockPause(pk=p["id"], department_id=p["department"] or None)
+            for p in data["pauses"]
+            if p["kind"] in SPECIAL_PROCEDURES and p["ended_at"] is None
+        ]
     pauses = []
     for p in data["pauses"]:
         procedure = p["kind"] in SPECIAL_PROCEDURES

@@ -40,6 +40,7 @@ from .clock import (
     notification_deliver,
     supervision_sweep,
 )
+from .commitments import commitment_check_decide
 from .delivery import (
     DeliveryUpdateResult,
     Signature,
@@ -53,7 +54,7 @@ from .deployment import Deployed, process_versions_deploy
 from .documents import document_issue
 from .extensions import case_extension_request, extension_request_decide
 from .halls import halls_import
-from .lookups import applicant_lookup
+from .lookups import applicant_lookup, licence_lookup
 from .post_review import auto_approval_review
 from .promises import case_promise_fulfil, promises_lapse
 from .query_codes import case_query_code_reissue
@@ -96,6 +97,7 @@ __all__ = [
     "catalogue_export",
     "catalogue_import",
     "catalogue_import_preview",
+    "commitment_check_decide",
     "deemed_acceptance_sweep",
     "delivery_status_update",
     "document_issue",
@@ -108,6 +110,7 @@ __all__ = [
     "human_task_complete",
     "human_task_reassign",
     "human_task_unclaim",
+    "licence_lookup",
     "material_file_remove",
     "material_file_upload",
     "migration_candidates",

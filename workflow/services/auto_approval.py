@@ -93,11 +93,14 @@ def _with_results(inputs: dict, step, composition, task: bpmn.ReadyTask) -> dict
 
 
 def _licences(case) -> list[str]:
-    """Codes of the applicant's valid, unrevoked e-licences: item codes and the materials they stand for."""
+    """Codes of the applicant's valid, unrevoked e-licences: item codes and the materials they stand for. The
+    applicant's: held under their ID or the form's credit code, or issued by a case the same applicant opened
+    (a 营业执照's holder is the enterprise, keyed by its own 统一社会信用代码)."""
     holders = {case.applicant_id_number, (case.form_data or {}).get("credit_code")} - {None, ""}
     today = timezone.localdate()
     held = (
-        ELicence.objects.filter(holder_id_number__in=holders, revoked_at__isnull=True, valid_from__lte=today)
+        ELicence.objects.filter(Q(holder_id_number__in=holders) | Q(case__applicant_id_number=case.applicant_id_number))
+        .filter(revoked_at__isnull=True, valid_from__lte=today)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
         .values_list("item__code", "item__licence_material")
     )

@@ -58,6 +58,7 @@ from ..selectors.materials import (
 from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
 from . import uploads
+from .commitments import check_commitments, record_commitments
 from .delivery import agent_problems, delivery_problems
 from .engine import (
     begin_step,
@@ -318,6 +319,7 @@ def case_accept(
     identity_verified: bool = False,
     identity_method: str = "",
     materials: Iterable[str | dict] | None = None,
+    commitments: list[dict] | None = None,
     decide_on_the_spot: bool = False,
 ) -> Case:
     """受理: the window's formal check passed; the departments' parallel review starts.
@@ -336,23 +338,41 @@ def case_accept(
     ``promises`` ([{"material": code, "due_date": date}]) is 容缺受理: non-key materials the applicant
     promises in writing to hand in by a date; a promise that lapses suspends the review.
 
+    ``commitments`` ([{"material": code}]) is 告知承诺: for a material whose catalogue entry carries a commitment
+    text, the applicant signs that text in place of the certificate; the material counts as in, the items needing
+    it are reviewed on the commitment, and their approval opens a post-approval check (``services.commitments``).
+
     A case decided in another region (收受分离) is accepted only with the applicant's identity verified at this
     window (``identity_verified`` and one of ``halls.IDENTITY_METHODS``); the check is in the audit trail.
     """
     require_role(user, *ROLES[Action.ACCEPT])
     identity = {"verified": identity_verified, "method": identity_method}
     intake = {"materials": list(materials or ()), "promised": []}
+    if commitments:
+        locked = lock_case(case_no=case_no)  # the commitments are recorded under the lock the acceptance takes
+        require(Action.ACCEPT, Viewer.of(user), locked)
+        promised_codes = {p.get("material") for p in promises or [] if isinstance(p, dict)}
+        signed = check_commitments(locked, commitments, promised_codes)
+        record_commitments(locked, signed, user=user)
+        intake["committed"] = [m["code"] for m in signed]
+        case_event(
+            locked,
+            EventKind.COMMITMENT_SIGNED,
+            user,
+            department="window",
+            materials=[{"name": m["name"], "text": m["commitment"]} for m in signed],
+        ).save()
     if promises:
-        case = Case.objects.select_related("one_thing", "process_version").filter(case_no=case_no).first()
-        if case is None:
-            raise NotFound("未找到该办件")
-        require(Action.ACCEPT, Viewer.of(user), case)
-        checked = check_promises(case, promises)
+        # Recorded under the lock before the review starts: a review approved at once (秒批) already sees them
+        # (容缺 at the end: the licence of an item needing a promised material is held).
+        locked = lock_case(case_no=case_no)
+        require(Action.ACCEPT, Viewer.of(user), locked)
+        checked = check_promises(locked, promises)
         intake["promised"] = [material["code"] for material, _ in checked]
+        record_promises(locked, checked)
         case = _window_decision(
             user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity, intake=intake
         )
-        record_promises(case, checked)
         case_event(
             case,
             EventKind.ACCEPTED_ON_PROMISE,
@@ -399,16 +419,26 @@ def _decide_on_the_spot(user, case: Case) -> Case:
 
 
 @transaction.atomic
-def case_refuse(*, user, case_no: str, reasons: str) -> Case:
-    """不予受理, with the reasons the notice will state."""
+def case_refuse(*, user, case_no: str, reasons: str, legal_basis: str = "") -> Case:
+    """不予受理, with the reasons the notice will state and, when entered, the legal basis (else the notice
+    cites 行政许可法第三十二条)."""
     require_role(user, *ROLES[Action.REFUSE])
     if not reasons.strip():
         raise ValidationFailed(field_errors={"reasons": ["请填写不予受理的理由"]})
-    return _window_decision(user=user, case_no=case_no, decision=Decision.REFUSE, opinion=reasons)
+    return _window_decision(
+        user=user, case_no=case_no, decision=Decision.REFUSE, opinion=reasons, legal_basis=legal_basis
+    )
 
 
 def _window_decision(
-    *, user, case_no: str, decision: str, opinion: str, identity: dict | None = None, intake: dict | None = None
+    *,
+    user,
+    case_no: str,
+    decision: str,
+    opinion: str,
+    identity: dict | None = None,
+    intake: dict | None = None,
+    legal_basis: str = "",
 ) -> Case:
     case = lock_case(case_no=case_no)
     require(Action.ACCEPT if decision == Decision.ACCEPT else Action.REFUSE, Viewer.of(user), case)
@@ -420,7 +450,7 @@ def _window_decision(
     if decision == Decision.REFUSE:
         intake["reasons"] = opinion
     complete_engine_task(step.instance, task, {"intake": intake})
-    task.decision, task.opinion = decision, opinion
+    task.decision, task.opinion, task.legal_basis = decision, opinion, legal_basis.strip()
     step.completed.append(task)
     handed_in = _intake_data(received) if received is not None else {}
     step.event(
@@ -501,12 +531,13 @@ def _intake_data(entries: list[dict]) -> dict:
     }
 
 
-def _received_materials(case: Case, *, materials: list, promised: list[str]) -> list[dict]:
+def _received_materials(case: Case, *, materials: list, promised: list[str], committed: list[str] = ()) -> list[dict]:
     """The required-materials rule of acceptance (材料齐全) over the intake record entered now (``materials``):
     the entries to record, or the error listing what is missing. The opening's record is read only when this
     call's entries do not complete the checklist; then it fills in the materials this call leaves out. Required
     are the checklist's materials for the case's answers (the items that apply: ``case_checklist``); a
-    promised material is recorded by its promise, not here."""
+    promised material is recorded by its promise, a committed one (告知承诺) by its commitment, not here."""
+    promised = [*promised, *committed]
     entries, errors = intake_entries(composition_of(case).materials, materials)
     if errors:
         raise ValidationFailed(field_errors=errors)

@@ -10,6 +10,7 @@ from django.db import transaction
 import bpmn
 import forms
 
+from .. import licence_kinds
 from ..calendar import JOINT_LIMIT_DAYS
 from ..errors import DeploymentRefused, NotFound, ValidationFailed
 from ..lifecycle import TERMINAL_STATES
@@ -483,6 +484,13 @@ def _item_problems(record) -> list[str]:
         problems.append("窗口当场决定（window_decides）须为 true 或 false")
     elif record.get("window_decides") and not record.get("is_immediate"):
         problems.append("只有即办件（is_immediate）可以授权窗口当场决定（window_decides）")
+    result = record.get("result") or {}
+    problems.extend(
+        f"办理结果类型（result）：{p}"
+        for p in licence_kinds.problems(
+            result, set(Department.objects.values_list("code", flat=True)) if result else None
+        )
+    )
     dmn = record.get("auto_approval_dmn", "")
     if not isinstance(dmn, str):
         problems.append("秒批规则（auto_approval_dmn）须为 DMN XML 文本")

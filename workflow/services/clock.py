@@ -19,7 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from .. import calendar as cal
-from .. import clock, halls
+from .. import clock, halls, notices, reactions
 from ..access import staff_of
 from ..calendar import PROVISIONAL_LABEL, PROVISIONAL_NOTE
 from ..compositions import composition_of
@@ -90,12 +90,17 @@ def _acting(user, case: Case) -> tuple[Viewer, permissions.Facts, str | None]:
 
 
 @transaction.atomic
-def case_procedure_start(*, user, case_no: str, kind: str, reason: str) -> ClockPause:
+def case_procedure_start(*, user, case_no: str, kind: str, reason: str, expected_days: int | None = None) -> ClockPause:
     """A hearing, testing, appraisal, expert review or tender starts: its time does not count (Art. 45).
 
     The window, or a reviewer whose department has an open task on the case. The case must be under
-    review; one procedure of a kind at a time.
+    review; one procedure of a kind at a time. ``expected_days``: the working days it is expected to take
+    (1–250). The applicant is told in writing — what, why and how long — by a 特别程序告知书 issued after commit.
     """
+    if expected_days is not None and (
+        isinstance(expected_days, bool) or not isinstance(expected_days, int) or not 1 <= expected_days <= 250
+    ):
+        raise ValidationFailed(field_errors={"expected_days": ["预计所需时间应为 1 至 250 个工作日"]})
     if kind not in SPECIAL_PROCEDURES:
         raise ValidationFailed(
             field_errors={"kind": ["特别程序类型只能是听证、检验检测检疫、鉴定、专家评审或招标拍卖"]}
@@ -107,13 +112,26 @@ def case_procedure_start(*, user, case_no: str, kind: str, reason: str) -> Clock
     permissions.require(Action.START_PROCEDURE, viewer, case, facts=facts)
     if ClockPause.objects.filter(case_id=case.pk, kind=kind, ended_at__isnull=True).exists():
         raise Conflict(f"该办件的{PauseKind(kind).label}程序正在进行中")
-    pause = clock.stop_clock(case, kind=kind, at=timezone.now(), reason=reason, actor=user, department=department)
+    pause = clock.stop_clock(
+        case,
+        kind=kind,
+        at=timezone.now(),
+        reason=reason,
+        actor=user,
+        department=department,
+        expected_days=expected_days,
+    )
     _save_clock(case)
     _write_events(
         case,
         user,
-        ("procedure_started", department or "window", {"procedure": kind, "task": pause.get_kind_display()}),
+        (
+            "procedure_started",
+            department or "window",
+            {"procedure": kind, "task": pause.get_kind_display(), "pause_id": pause.pk},
+        ),
     )
+    reactions.queue_document(case.pk, notices.procedure_key(pause.pk))
     return pause
 
 
@@ -227,6 +245,7 @@ def _grant_extension(
             "deadline_extended",
             department or "window",
             {
+                "extension_id": extension.pk,
                 "days": days,
                 "reason": reason,
                 "approved_by": approver.get_full_name() or approver.get_username(),
@@ -235,6 +254,7 @@ def _grant_extension(
             },
         ),
     )
+    reactions.queue_document(case.pk, notices.extension_key(extension.pk))
     return extension
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
+from collections import defaultdict
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from .. import documents, notices
+from .. import documents, notices, reactions
 from ..errors import NotIssuable
 from ..events import EventKind, case_event
-from ..models import Case, Document
+from ..models import Case, CaseEvent, Document, ELicence
 
 logger = logging.getLogger(__name__)
 
@@ -75,3 +79,49 @@ def document_issue(*, case_id: int, key: str) -> Document | None:
 
 def _slug(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", key)
+
+
+# Events that call for a document (notices.keys_for_event).
+DOCUMENT_EVENTS = ("accept", "refuse", "require_correction", "approve", "reject", "conclude")
+
+
+def documents_requeue_missing(*, now: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """Beat's second chance for documents whose Celery message was lost: every case with a document-calling event
+    between ONETHING_DOCUMENT_SWEEP_LOOKBACK_HOURS ago and ONETHING_DOCUMENT_SWEEP_GRACE_SECONDS ago gets its
+    missing documents (and e-licences) queued again. Idempotent: ``document_issue`` issues each key once; a task
+    still waiting in the queue simply finds the row. Four queries whatever the number of cases."""
+    if not getattr(settings, "ONETHING_ISSUE_DOCUMENTS", True):
+        return []
+    now = now or timezone.now()
+    since = now - dt.timedelta(hours=settings.ONETHING_DOCUMENT_SWEEP_LOOKBACK_HOURS)
+    until = now - dt.timedelta(seconds=settings.ONETHING_DOCUMENT_SWEEP_GRACE_SECONDS)
+    case_ids = set(
+        CaseEvent.objects.filter(kind__in=DOCUMENT_EVENTS, created_at__gte=since, created_at__lte=until).values_list(
+            "case_id", flat=True
+        )
+    )
+    if not case_ids:
+        return []
+    history: dict[int, list] = defaultdict(list)
+    for case_id, kind, data in (
+        CaseEvent.objects.filter(case_id__in=case_ids).order_by("id").values_list("case_id", "kind", "data")
+    ):
+        history[case_id].append((kind, data))
+    existing = set(Document.objects.filter(case_id__in=case_ids).values_list("case_id", "key"))
+    licences: dict[int, list[str]] = defaultdict(list)
+    for case_id, code in (
+        ELicence.objects.filter(case_id__in=case_ids).order_by("issued_at", "id").values_list("case_id", "item__code")
+    ):
+        licences[case_id].append(notices.licence_key(code))
+    queued = []
+    for case_id in sorted(case_ids):
+        keys = notices.expected_keys_of(history[case_id])
+        if notices.CONCLUSION in keys:
+            keys += licences[case_id]
+        for key in keys:
+            if (case_id, key) not in existing:
+                reactions.send(case_id, key)
+                queued.append((case_id, key))
+    if queued:
+        logger.warning("documents queued again (their messages were lost?): %s", queued)
+    return queued

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 import bpmn
 
-from .. import clock, reactions, sms
+from .. import clock, commitments, reactions, sms
 from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
-from ..models import Case, CaseEvent, HumanTask, HumanTaskState, MaterialPromise, ProcessVersion
+from ..models import Case, CaseEvent, HumanTask, HumanTaskState, MaterialCommitment, MaterialPromise, ProcessVersion
 from ..results import issue_licences
 from ..step import Step
 from . import auto_approval
@@ -44,8 +44,8 @@ def lock_case(
 ) -> Case:
     """The case row (by number, id, or one of its tasks of a department), locked for the transaction.
 
-    ``has_outstanding_promises`` comes with it (容缺 at the end: the conclusion and the licences read it), in the
-    same statement."""
+    ``has_outstanding_promises`` (容缺 at the end: the conclusion and the licences read it) and ``has_commitments``
+    (告知承诺: an approval opens post-approval checks) come with it, in the same statement."""
     assert transaction.get_connection().in_atomic_block, "lock_case needs a transaction"
     if case_no is not None:
         lookup = {"case_no": case_no}
@@ -58,7 +58,8 @@ def lock_case(
         .select_related("process_version", "one_thing")
         .defer("process_version__compiled", "process_version__bpmn_xml")
         .annotate(
-            has_outstanding_promises=Exists(MaterialPromise.objects.filter(case=OuterRef("pk"), fulfilled_at=None))
+            has_outstanding_promises=Exists(MaterialPromise.objects.filter(case=OuterRef("pk"), fulfilled_at=None)),
+            has_commitments=Exists(MaterialCommitment.objects.filter(case=OuterRef("pk"))),
         )
         .filter(**lookup)
         .first()
@@ -162,8 +163,10 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     HumanTask.objects.bulk_create(new_rows + auto_rows)
     if any(event.kind == "approve" for event in step.events):
         withheld: list = []
-        for licence in issue_licences(case, withheld=withheld):
+        issued = issue_licences(case, withheld=withheld)
+        for licence in issued:
             step.event("licence_issued", department=licence.issuer_id, number=licence.number, item=licence.item_name)
+        step.events += commitments.open_checks(case, issued, actor=step.actor)
         for item, materials in withheld:
             step.event(
                 "licence_withheld",
@@ -194,7 +197,7 @@ def _task_row(case: Case, task: bpmn.ReadyTask, review_round: int) -> HumanTask:
 
 
 _COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by"]
-_COMPLETED_FIELDS += ["completed_at"]
+_COMPLETED_FIELDS += ["completed_at", "legal_basis"]
 
 
 def save_status(case: Case, **fields) -> None:

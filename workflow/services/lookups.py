@@ -78,3 +78,29 @@ def applicant_lookup(*, case_no: str, query_code: str, address: str) -> Case:
         if under_attack:
             raise LookupThrottled(retry_after=by_address.rate[1] if by_address.rate else 60) from None
         raise
+
+
+def licence_lookup(*, number: str, code: str, address: str):
+    """The public licence check (``selectors.licences.licence_check``) under the status lookup's limits: the
+    same rates, counted per licence number — wrong codes per address and number, and per number from anywhere
+    — so a licence's code is guessed no faster than a case's query code. NotFound (unknown number and wrong
+    code alike) or LookupThrottled."""
+    from ..selectors.licences import licence_check
+
+    number = (number or "").strip()
+    if not number or len(number) > 64:
+        raise ValidationFailed(field_errors={"number": ["请填写证照编号"]})
+    by_address = _Counter("status_lookup_addr_case", f"licence:{address}:{number}")
+    by_number = _Counter("status_lookup_case", f"licence:{number}")
+    mine, everyone = by_address.count(), by_number.count()
+    under_attack = by_number.spent(everyone)
+    if by_address.spent(mine) or (under_attack and mine > 0):
+        raise LookupThrottled(retry_after=by_address.rate[1] if by_address.rate else 60)
+    try:
+        return licence_check(number=number, code=code)
+    except NotFound:
+        by_address.record()
+        by_number.record()
+        if under_attack:
+            raise LookupThrottled(retry_after=by_address.rate[1] if by_address.rate else 60) from None
+        raise

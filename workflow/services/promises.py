@@ -8,7 +8,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from .. import clock
+from .. import clock, commitments
 from ..access import require_role
 from ..calendar import add_working_days
 from ..errors import NotFound, ValidationFailed
@@ -87,7 +87,9 @@ def case_promise_fulfil(*, user, case_no: str, material_code: str) -> Case:
         visit_event(case, user, "material"),
     ]
     if case.status == CaseStatus.APPROVED:  # 容缺 at the end: the licences held for this material now issue
-        for licence in issue_licences(case):
+        issued = issue_licences(case)
+        events += commitments.open_checks(case, issued, actor=user)
+        for licence in issued:
             events.append(
                 case_event(
                     case,

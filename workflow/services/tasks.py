@@ -26,8 +26,13 @@ def human_task_complete(
     opinion: str = "",
     corrections: list[dict] | None = None,
     result: dict | None = None,
+    legal_basis: str = "",
 ) -> HumanTask:
     """A department's decision on its review task: approve, reject (不予许可) or need correction (补正).
+
+    A rejection states its reasons (``opinion``) and may state its legal basis (``legal_basis``, e.g.
+    《食品经营许可管理办法》第十一条); the 办结通知书 prints both, with the item's 设定依据 when none was
+    entered (行政许可法第三十八条).
 
     Another department's task is reported as not found, so its existence is not revealed. A task that
     was already decided gives TaskAlreadyCompleted (HTTP 409), also when two requests race: the case row
@@ -36,6 +41,8 @@ def human_task_complete(
     staff = require_role(user, *permissions.ROLES[Action.COMPLETE])
     corrections, result = corrections or [], result or {}
     _check_decision(decision, opinion, corrections, result)
+    if legal_basis.strip() and decision != Decision.REJECT:
+        raise ValidationFailed(field_errors={"legal_basis": ["只有不予许可时才填写法律依据"]})
     case: Case = lock_case(task_id=task_id, department=staff.department_id)
     open_tasks = open_tasks_of(case)
     task = next((t for t in open_tasks if t.pk == task_id), None)
@@ -51,6 +58,7 @@ def human_task_complete(
     # Each department writes only its own key: branch data is deep-merged at the join.
     complete_engine_task(step.instance, task, {"reviews": {**reviews, department: str(decision)}})
     task.decision, task.opinion, task.corrections, task.result = decision, opinion, corrections, result
+    task.legal_basis = legal_basis.strip()
     task.assignee = user
     step.completed.append(task)
     step.event(

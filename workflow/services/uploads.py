@@ -34,7 +34,7 @@ from ..compositions import composition_of
 from ..errors import CaseFilesLimit, FileTypeNotAllowed, NotFound, ValidationFailed
 from ..events import case_event
 from ..models import Case, CaseEvent, HumanTask, MaterialFile, MaterialPromise
-from ..models.documents import private_storage
+from ..models.documents import make_private_dirs, private_storage
 from ..selectors.cases import case_checklist
 from ..selectors.permissions import PROMISE_STATES, ROLES, Action, Viewer, require
 from .engine import lock_case
@@ -251,7 +251,7 @@ def _write_blob(storage_name: str, file: BinaryIO, digest: str) -> None:
     target = Path(private_storage().path(storage_name))
     if target.exists() and _file_digest(target) == digest:
         return
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(target.parent)
     fd, temp = tempfile.mkstemp(prefix=".upload-", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out:

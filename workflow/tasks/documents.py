@@ -11,7 +11,7 @@ from django.db import DatabaseError
 
 from .. import documents, notices, reactions
 from ..calendar import CalendarUnknown
-from ..services.documents import document_issue
+from ..services.documents import document_issue, documents_requeue_missing
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,12 @@ def issue_document(self, case_id: int, key: str) -> int | None:
         logger.warning("document %s of case %s: %s; retrying in %ss", key, case_id, exc, countdown)
         raise self.retry(exc=exc, countdown=countdown) from exc
     return document.pk if document is not None else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sweep_missing_documents() -> int:
+    """Beat: queue again the documents whose messages were lost (``documents_requeue_missing``)."""
+    return len(documents_requeue_missing())
 
 
 @worker_process_init.connect
