@@ -12,10 +12,12 @@ from workflow import labels, selectors, services
 from workflow.errors import ValidationFailed
 from workflow.labels import IDENTITY_METHODS
 
+from .delivery import DeliveryChoiceSerializer
 from .errors import error_responses
 from .files import UploadMixin
 from .parsers import StrictJSONParser
 from .presenters import CaseSerializer
+from .search import FILTER_PARAMETERS, SearchPageSerializer, search_get
 
 
 def _case_response(user, case, *, http_status=status.HTTP_200_OK) -> Response:
@@ -95,6 +97,15 @@ class ApplicantSerializer(serializers.Serializer):
     phone = serializers.RegexField(r"^1[3-9][0-9]{9}$", required=False, allow_blank=True, help_text="手机号码")
 
 
+class AgentInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="经办人姓名")
+    id_type = serializers.ChoiceField(
+        choices=list(labels.ID_TYPE_LABELS.items()), required=False, default=labels.DEFAULT_ID_TYPE
+    )
+    id_number = serializers.CharField(max_length=32, help_text="经办人证件号码")
+    phone = serializers.RegexField(r"^1[3-9][0-9]{9}$", required=False, allow_blank=True)
+
+
 class HallCodeField(serializers.CharField):
     """A hall code as a JSON string: a number is refused, not turned into text."""
 
@@ -119,9 +130,28 @@ class CaseOpenApi(APIView):
             help_text="审批地大厅编码（GET /api/halls）；与本大厅不同即为收受分离办件，默认本大厅",
         )
         materials = MATERIALS
+        delivery = DeliveryChoiceSerializer(
+            required=False,
+            help_text="结果送达方式（默认 pickup 窗口领取）；邮寄送达须填写地址。受理后、结果寄出或交付前可变更",
+        )
+        agent = AgentInputSerializer(
+            required=False,
+            help_text="帮办代办：经办人代申请人办理；须在 materials 中登记授权委托书（authorisation_letter）",
+        )
 
     class OutputSerializer(CaseSerializer):
         query_code = serializers.CharField(help_text="查询码：打印在受理回执上，系统只保存其摘要")
+
+    @extend_schema(
+        operation_id="case_list",
+        description="办件查询（工作人员）：按申请人姓名、联系电话、统一社会信用代码、一件事、状态、申办渠道、收件日期、"
+        "大厅查询，最新收件在前，每页 50 件；范围与打开办件相同。按证件号码查询请用 POST /api/cases/search"
+        "（证件号码不能放在网址中：带 id_number 参数为 400）。",
+        parameters=FILTER_PARAMETERS,
+        responses={200: SearchPageSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        return search_get(request)
 
     @extend_schema(
         operation_id="case_open",
@@ -138,6 +168,8 @@ class CaseOpenApi(APIView):
             form=data.validated_data["form"],
             deciding_hall=data.validated_data["deciding_hall"] or None,
             materials=data.validated_data["materials"],
+            delivery=data.validated_data.get("delivery"),
+            agent=data.validated_data.get("agent"),
         )
         body = CaseSerializer(selectors.case_view(user=request.user, case=opened.case)).data
         return Response({**body, "query_code": opened.query_code}, status=status.HTTP_201_CREATED)
@@ -187,6 +219,12 @@ class CaseAcceptApi(APIView):
             help_text="身份核验方式",
         )
         materials = MATERIALS
+        decide_on_the_spot = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="即办件当场办结：同时由窗口当场决定部门已授权窗口决定的即办件事项（其余事项照常并联审查）；"
+            "没有这样的事项为 409",
+        )
 
     @extend_schema(
         operation_id="case_accept",
@@ -204,6 +242,7 @@ class CaseAcceptApi(APIView):
             identity_verified=data.validated_data["identity_verified"],
             identity_method=data.validated_data["identity_method"],
             materials=data.validated_data["materials"],
+            decide_on_the_spot=data.validated_data["decide_on_the_spot"],
             commitments=data.validated_data["commitments"],
         )
         return _case_response(request.user, case)
@@ -323,7 +362,8 @@ class CaseCorrectionApi(UploadMixin, APIView):
 
 
 class CaseConcludeApi(APIView):
-    """办结：统一办理结果已送达申请人。"""
+    """办结：统一办理结果已送达申请人。送达未得到证明（窗口签收、邮件妥投、申请人下载）时为 409 delivery_not_proven；
+    送达得到证明时办件已自动办结，此接口只用于当时未能办结的办件。"""
 
     @extend_schema(
         operation_id="case_conclude",

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from workflow import selectors
+from workflow import selectors, services
 
 from .errors import error_responses
 from .presenters import DocumentSerializer
@@ -96,7 +96,11 @@ class ApplicantDocumentDownloadApi(PdfDownloadMixin, LookupThrottledApi):
         data = LookupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = self.lookup(**data.validated_data)
-        return pdf_response(selectors.case_document(case, document_id))
+        document = selectors.case_document(case, document_id)
+        response = pdf_response(document)
+        # 电子送达: the applicant's first download of a result document proves delivery (and concludes the case).
+        services.result_download_record(case_id=case.pk, document=document)
+        return response
 
 
 # --- verification ------------------------------------------------------------------------------------------

@@ -8,9 +8,12 @@ from workflow.labels import (
     POST_REVIEW_OUTCOMES,
     PROGRESS_LABELS,
     PROVISIONAL_NOTE,
+    VISIT_REASONS,
     CaseStatus,
     Channel,
     Decision,
+    DeliveryMethod,
+    DeliveryStatus,
     DocumentKind,
     HumanTaskState,
     RatingLevel,
@@ -236,6 +239,55 @@ class ReusedMaterialSerializer(serializers.Serializer):
     licence_no = serializers.CharField()
 
 
+class AddressSerializer(serializers.Serializer):
+    recipient = serializers.CharField(max_length=100, help_text="收件人")
+    phone = serializers.RegexField(r"^1[3-9][0-9]{9}$", help_text="收件人手机号码")
+    address = serializers.CharField(max_length=200, help_text="详细邮寄地址")
+
+
+class DeliverySerializer(serializers.Serializer):
+    """Renders selectors.DeliveryView: where the result is (结果送达)."""
+
+    method = serializers.ChoiceField(choices=DeliveryMethod.choices, help_text="送达方式")
+    method_label = serializers.CharField()
+    address = serializers.DictField(help_text="邮寄地址 {recipient, phone, address}（邮寄送达时）")
+    status = serializers.ChoiceField(
+        choices=DeliveryStatus.choices,
+        allow_blank=True,
+        help_text="送达状态：空（待送达）、sent 已寄出、returned 邮件退回、handed_over 已当面领取、delivered 已妥投、"
+        "downloaded 申请人已下载",
+    )
+    status_label = serializers.CharField()
+    proven = serializers.BooleanField(help_text="送达已得到证明（办结的前提）")
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    carrier = serializers.CharField(allow_blank=True, help_text="寄递企业")
+    waybill = serializers.CharField(allow_blank=True, help_text="运单号")
+    where = serializers.CharField(help_text="办理结果现在在哪里（一句话）")
+    handover_items = serializers.ListField(
+        child=serializers.CharField(), help_text="窗口领取时须逐项核对交付的物品（一窗通取），形成结果后给出"
+    )
+    may_change = serializers.BooleanField(help_text="现在还可以变更送达方式")
+
+
+class VisitSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    reason = serializers.ChoiceField(choices=list(VISIT_REASONS.items()))
+    reason_label = serializers.CharField()
+    by = serializers.ChoiceField(choices=[("applicant", "申请人"), ("agent", "经办人")])
+
+
+class TripsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="跑动次数：办件记录的到现场次数")
+    visits = VisitSerializer(many=True)
+
+
+class AgentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    id_type = serializers.CharField()
+    id_number = serializers.CharField()
+    phone = serializers.CharField(allow_blank=True)
+
+
 class CommitmentCheckSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="核查标识：POST /api/commitment-checks/{id}/decide")
     case_no = serializers.CharField()
@@ -306,6 +358,13 @@ class CaseSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     applicant_id_number = serializers.CharField()
     applicant_id_type = serializers.CharField(help_text="证件类型代码（resident_id 居民身份证 等）")
     applicant_phone = serializers.CharField(allow_blank=True)
+    agent = AgentSerializer(allow_null=True, help_text="帮办代办：经办人（凭授权委托书代为办理），没有则为 null")
+    on_the_spot_items = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="即办件：部门已授权窗口当场决定的事项名称（受理时 decide_on_the_spot 可当场决定）",
+    )
+    delivery = DeliverySerializer()
+    trips = TripsSerializer(help_text="跑动次数与每次到现场的原因")
     channel = serializers.ChoiceField(
         choices=Channel.choices, help_text="申办渠道：window 窗口 / online 网上 / kiosk 自助终端"
     )

@@ -72,6 +72,9 @@ class CaseCountsSerializer(serializers.Serializer):
     on_time = serializers.IntegerField(help_text="其中在承诺办结期限当日或之前作出决定的")
     rated = serializers.IntegerField(help_text="有评价的办件（以最新一次评价计）")
     rated_good = serializers.IntegerField(help_text="其中评价为非常满意、满意、基本满意的")
+    zero_trips = serializers.IntegerField(help_text="办结件中没有到现场记录的（零跑动）")
+    at_most_one_trip = serializers.IntegerField(help_text="办结件中到现场不超过一次的（最多跑一次）")
+    trips = serializers.IntegerField(help_text="办结件的到现场次数合计（跑动台账：每次到现场一条记录）")
 
 
 class IndicatorsSerializer(serializers.Serializer):
@@ -83,6 +86,11 @@ class IndicatorsSerializer(serializers.Serializer):
     )
     on_time_rate = _rate("按时办结率 = 按时作出决定的办结件 ÷ 有承诺办结期限的办结件")
     good_rate = _rate("好评率 = 好评 ÷ 评价数")
+    zero_trip_rate = _rate("零跑动率 = 零跑动的办结件 ÷ 办结件")
+    at_most_one_trip_rate = _rate("最多跑一次率 = 跑动不超过一次的办结件 ÷ 办结件")
+    average_trips = serializers.FloatField(
+        allow_null=True, help_text="平均跑动次数（两位小数）= 办结件的跑动次数合计 ÷ 办结件；无办结件时为 null"
+    )
 
 
 class OneThingStatisticsSerializer(serializers.Serializer):
@@ -144,6 +152,23 @@ class ChannelStatisticsSerializer(serializers.Serializer):
     timed = serializers.IntegerField(help_text="可计算用时的办结件")
     immediate = serializers.IntegerField(help_text="即办件：用时 0 个工作日的办结件")
     immediate_share = _rate("即办件占比 = 即办件 ÷ 可计算用时的办结件")
+    zero_trips = serializers.IntegerField(help_text="办结件中零跑动的")
+    at_most_one_trip = serializers.IntegerField(help_text="办结件中最多跑一次的")
+    zero_trip_rate = _rate("零跑动率 = 零跑动的办结件 ÷ 办结件")
+    at_most_one_trip_rate = _rate("最多跑一次率 = 跑动不超过一次的办结件 ÷ 办结件")
+
+
+class HallStatisticsSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="收件大厅编码")
+    name = serializers.CharField()
+    received = serializers.IntegerField(help_text="收件数")
+    concluded = serializers.IntegerField(help_text="办结件")
+    zero_trips = serializers.IntegerField(help_text="办结件中零跑动的")
+    at_most_one_trip = serializers.IntegerField(help_text="办结件中最多跑一次的")
+    trips = serializers.IntegerField(help_text="办结件的跑动次数合计")
+    zero_trip_rate = _rate("零跑动率 = 零跑动的办结件 ÷ 办结件")
+    at_most_one_trip_rate = _rate("最多跑一次率 = 跑动不超过一次的办结件 ÷ 办结件")
+    average_trips = serializers.FloatField(allow_null=True, help_text="平均跑动次数（两位小数）")
 
 
 class HallRefSerializer(serializers.Serializer):
@@ -163,6 +188,7 @@ class StatisticsSerializer(serializers.Serializer):
     ratings = RatingStatisticsSerializer()
     channels = ChannelStatisticsSerializer(many=True, help_text="各申办渠道（窗口、网上、自助终端各一行）")
     online_application_rate = _rate("网上申办率 = 网上及自助终端申办的办件 ÷ 收件数")
+    halls = HallStatisticsSerializer(many=True, help_text="各收件大厅的跑动统计（期间内有收件的大厅各一行）")
     calendar_gaps = serializers.ListField(
         child=serializers.IntegerField(), help_text="工作日历尚未录入的年份：其中的办件未计入用时"
     )

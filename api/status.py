@@ -21,6 +21,7 @@ from .presenters import (
     ClockFieldsSerializer,
     CommitmentSerializer,
     CorrectionItemSerializer,
+    DeliverySerializer,
     DepartmentProgressSerializer,
     DocumentSerializer,
     EventSerializer,
@@ -95,6 +96,8 @@ class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     )
     timeline = EventSerializer(many=True)
     promised_date = serializers.DateField(allow_null=True, help_text="承诺办结日期（受理后）")
+    delivery = DeliverySerializer(help_text="办理结果在哪里：送达方式与送达状态")
+    trips = serializers.IntegerField(help_text="跑动次数")
     documents = DocumentSerializer(many=True, help_text="可下载的文书：POST /api/status/documents/{id}/download")
     files = ApplicantFileSerializer(many=True, help_text="已提交的材料文件（仅名称、类型与大小）")
     rating = RatingStateSerializer(help_text="好差评")

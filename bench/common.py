@@ -43,6 +43,30 @@ REVIEWER_OF = {
 }
 
 
+# The recipient's signature from the signature pad (an 8×4 PNG): the handover at the window (一窗通取) proves the
+# delivery, which concludes the case (issue 17: 办结 needs a proven delivery).
+SIGNATURE_PNG_BASE64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAECAAAAACWpiEsAAAAEElEQVR4nGP8zwABTAw4GQAjkQEHTUuNLgAAAABJRU5ErkJggg=="
+)
+
+
+def hand_over(user, case_no: str):
+    """一窗通取 with the applicant in person (identity checked, every listed thing ticked, signed): concludes."""
+    import base64
+
+    from workflow import selectors, services
+
+    case = selectors.case_get(user=user, case_no=case_no)
+    return services.case_handover(
+        user=user,
+        case_no=case_no,
+        recipient={"kind": "applicant", "id_number": case.applicant_id_number},
+        identity_method="id_card_onsite",
+        items=selectors.delivery_view(case).handover_items,
+        signature=services.Signature(method="pad", content=base64.b64decode(SIGNATURE_PNG_BASE64)),
+    )
+
+
 def log(message: str) -> None:
     sys.stderr.write(f"  {time.strftime('%H:%M:%S')} {message}\n")
     sys.stderr.flush()

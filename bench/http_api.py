@@ -3,7 +3,8 @@
 gunicorn (sync workers, 2 × cores + 1, persistent database connections) serves the app on 127.0.0.1 against
 this section's fresh database. Each client runs whole lifecycles of the generated four-department one-thing,
 as the people at the hall would: the window opens and accepts the case; each department's reviewer loads
-the inbox (first page) and approves its task; the window concludes — 11 requests. Request counts are fixed
+the inbox (first page) and approves its task; the window reads the case and hands the result over (一窗通取),
+which concludes it — 12 requests. Request counts are fixed
 per level, so the run is bounded. The clients share the machine with the server and PostgreSQL.
 """
 
@@ -19,7 +20,18 @@ import threading
 import time
 from collections import defaultdict
 
-from .common import FOUR_FORM, FOUR_KEY, REVIEWER_OF, ROOT, build_schema, checklist_codes, load_demo_data, log, summary
+from .common import (
+    FOUR_FORM,
+    FOUR_KEY,
+    REVIEWER_OF,
+    ROOT,
+    SIGNATURE_PNG_BASE64,
+    build_schema,
+    checklist_codes,
+    load_demo_data,
+    log,
+    summary,
+)
 
 APPLICANT = {"name": "王䶮", "id_number": "110105199003070017", "phone": "13800138000"}
 OPINION = "经审查，材料齐全，符合法定条件，准予办理"
@@ -77,7 +89,17 @@ class Client:
                 "complete", reviewer, "POST", f"/api/tasks/{task['id']}/complete",
                 {"decision": "approve", "opinion": OPINION},
             )  # fmt: skip
-        self.request("conclude", "window1", "POST", f"/api/cases/{case_no}/conclude")
+        # 办结 by the handover that proves the delivery (一窗通取): what to hand over is on the case
+        case = self.request("case", "window1", "GET", f"/api/cases/{case_no}")
+        self.request(
+            "conclude", "window1", "POST", f"/api/cases/{case_no}/handover",
+            {
+                "recipient": {"kind": "applicant", "id_number": APPLICANT["id_number"]},
+                "identity_method": "id_card_onsite",
+                "items": case["delivery"]["handover_items"],
+                "signature": {"method": "pad", "content_base64": SIGNATURE_PNG_BASE64},
+            },
+        )  # fmt: skip
 
 
 def _load(port: int, tokens: dict[str, str], clients: int, lifecycles: int) -> dict:

@@ -29,6 +29,7 @@ from .common import (
     SqlCounter,
     build_schema,
     checklist_codes,
+    hand_over,
     load_demo_data,
     log,
     summary,
@@ -147,7 +148,7 @@ def _ours(users: dict, key: str, form: dict, counter: SqlCounter) -> dict:
         )
     # The goal's scenario ends here: open, accept, the parallel reviews (what bare runs too).
     scenario = {"sql": counter.total, "statements": counter.statements, "transactions": counter.commits}
-    timed("conclude", lambda: services.case_conclude(user=window, case_no=case_no))
+    timed("conclude", lambda: hand_over(window, case_no))  # 办结 by the handover that proves the delivery
     status, state = Case.objects.values_list("status", "process_state").get(pk=pk)
     if status != "concluded":
         raise RuntimeError(f"lifecycle ended in {status}")

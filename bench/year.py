@@ -24,11 +24,21 @@ Reads measured, each as the API does it:
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import time
 from zoneinfo import ZoneInfo
 
-from .common import ENTERPRISE_FORM, REVIEWER_OF, build_schema, checklist_codes, load_demo_data, log, summary
+from .common import (
+    ENTERPRISE_FORM,
+    REVIEWER_OF,
+    build_schema,
+    checklist_codes,
+    hand_over,
+    load_demo_data,
+    log,
+    summary,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEAR = 2025
@@ -163,7 +173,7 @@ def _drive(users: dict, key: str, path: str) -> tuple[int, str]:
     if path not in ("rejected_concluded", "correction_required"):
         approve_the_rest()
     if path.endswith("_concluded"):
-        services.case_conclude(user=window, case_no=case_no)
+        hand_over(window, case_no)  # the proof of delivery concludes the case
     return pk, opened.query_code
 
 
@@ -239,7 +249,15 @@ def _clone(plan: list[tuple], chunk: int) -> dict:
         event_cols = _columns(cursor, "workflow_caseevent")
     # The year's dates are on a known calendar: none is provisional (a template opened today may have one).
     known = {name: "false" for name, _ in case_cols if name.endswith("_provisional")}
-    case_select = _select_list(case_cols, {"case_no": "p.case_no", "opened_at": "p.opened_at", **known}, "tc")
+    # Each cloned case its own applicant (name, ID number, phone), so the staff case search finds one, not the year.
+    applicants = {
+        "applicant_name": "'申请人' || p.n",
+        "applicant_id_number": "lpad(p.n::text, 18, '0')",
+        "applicant_phone": "'139' || lpad(p.n::text, 8, '0')",
+    }
+    case_select = _select_list(
+        case_cols, {"case_no": "p.case_no", "opened_at": "p.opened_at", **known, **applicants}, "tc"
+    )
     task_select = _select_list(
         task_cols, {"case_id": "m.case_id", "engine_task_id": "md5(m.case_id || ':' || t.id)::uuid::text"}, "t"
     )
@@ -373,6 +391,11 @@ VIEW_GROUPS = {
     "screen_case": ("page", "case page screen `/cases/{no}/`, window staff"),
     "api_task": ("page", "task page `GET /api/tasks/{id}`, reviewers"),
     "screen_task": ("page", "task page screen `/tasks/{id}/`, reviewers"),
+    "api_search_name": ("list", "case search `GET /api/cases?applicant_name=` (a name's prefix), window staff"),
+    "api_search_id": ("list", "case search `POST /api/cases/search` by ID number, window staff"),
+    "api_search_status_hall": ("list", "case search `GET /api/cases?status=concluded&hall=` (a year's page 1)"),
+    "api_search_reviewer": ("list", "case search `GET /api/cases?applicant_name=`, reviewers (their department's)"),
+    "screen_search": ("list", "search screen `POST /cases/search/` by ID number, window staff"),
     "api_statistics": ("board", "`GET /api/statistics`, every case (the year)"),
     "screen_dashboard": ("board", "dashboard screen `/dashboard/?period=all` (the year)"),
     "csv_export": ("board", "dashboard CSV `/dashboard/cases.csv?period=all` (the year), read to the end"),
@@ -382,6 +405,7 @@ VIEW_GROUPS = {
 def _views(users: dict, plan: list[tuple], samples: int) -> dict:
     """Each whole view ``samples`` times (the dashboard rows a few times), interleaved, with the statements each
     sends (the most of its samples)."""
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -423,8 +447,22 @@ def _views(users: dict, plan: list[tuple], samples: int) -> dict:
             return sum(len(chunk) for chunk in response.streaming_content)
         return len(response.content)
 
+    def post(client, path, body, *, json_body=True):
+        if json_body:
+            response = client.post(path, json.dumps(body), content_type="application/json")
+        else:
+            response = client.post(path, body)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        return len(response.content)
+
+    numbers = [rng.randrange(1, len(plan)) for _ in range(samples)]
+    hall_code = settings.ONETHING_HALL_CODE
+
     def calls(i):
         reviewer = reviewers[i % len(reviewers)]
+        number = numbers[i]
+        id_number = str(number).zfill(18)
         task_id = open_tasks[reviewer][i % len(open_tasks[reviewer])]
         case_no = case_nos[i]
         out = {
@@ -441,6 +479,13 @@ def _views(users: dict, plan: list[tuple], samples: int) -> dict:
             "screen_case": lambda: get(screen["window1"], f"/cases/{case_no}/"),
             "api_task": lambda: get(api[reviewer], f"/api/tasks/{task_id}"),
             "screen_task": lambda: get(screen[reviewer], f"/tasks/{task_id}/"),
+            "api_search_name": lambda: get(api["window1"], f"/api/cases?applicant_name=申请人{number}"),
+            "api_search_id": lambda: post(api["window1"], "/api/cases/search", {"id_number": id_number}),
+            "api_search_status_hall": lambda: get(api["window1"], f"/api/cases?status=concluded&hall={hall_code}"),
+            "api_search_reviewer": lambda: get(api[reviewer], f"/api/cases?applicant_name=申请人{number}"),
+            "screen_search": lambda: post(
+                screen["window1"], "/cases/search/", {"id_number": id_number}, json_body=False
+            ),
         }
         if i % max(samples // 5, 1) == 0:  # the boards: about five times each
             out["api_statistics"] = lambda: get(api["supervisor1"], "/api/statistics")

@@ -169,6 +169,8 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "workflow.models.HumanTaskState",  # the name it had before other "state" enums
         "ActionEnum": "workflow.selectors.permissions.ACTION_CHOICES",
         "ApplicantActionEnum": "workflow.selectors.permissions.APPLICANT_ACTION_CHOICES",
+        "DeliveryMethodEnum": "workflow.models.DeliveryMethod",
+        "SignatureMethodEnum": "workflow.labels.SIGNATURE_METHOD_CHOICES",
     },
 }
 
@@ -262,6 +264,9 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
 ONETHING_UPLOAD_MAX_BYTES = env_int("ONETHING_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 ONETHING_UPLOAD_MAX_FILES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_FILES_PER_CASE", 100)
 ONETHING_UPLOAD_MAX_BYTES_PER_CASE = env_int("ONETHING_UPLOAD_MAX_BYTES_PER_CASE", 200 * 1024 * 1024)
+# 邮寄送达: the shared secret carriers sign their status webhook with (HMAC-SHA256 of the body); empty refuses every
+# call (docs/api.md "Delivery").
+ONETHING_DELIVERY_WEBHOOK_SECRET = env_str("ONETHING_DELIVERY_WEBHOOK_SECRET", "")
 # SMS (docs/configuration.md "SMS"): the provider, and the outbox's sending after commit.
 ONETHING_SMS_BACKEND = env_str("ONETHING_SMS_BACKEND", "console")  # console | tencent
 ONETHING_SMS_DISPATCH = env_bool("ONETHING_SMS_DISPATCH", True)  # queue each outbox row's sending after commit

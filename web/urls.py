@@ -4,7 +4,21 @@ from django.urls import path, register_converter
 
 from workflow.labels import CASE_NO_PATTERN
 
-from .views import apply, auth, cases, clock, dashboard, files, reassign, sms, status, tasks, window, window_tools
+from .views import (
+    apply,
+    auth,
+    cases,
+    clock,
+    dashboard,
+    delivery,
+    files,
+    reassign,
+    sms,
+    status,
+    tasks,
+    window,
+    window_tools,
+)
 
 
 class CaseNumberConverter:
@@ -31,12 +45,16 @@ urlpatterns = [
     path("window/new/<slug:key>/", window.case_new, name="case-new"),
     # 办件
     path("cases/", cases.case_find, name="case-find"),
+    path("cases/search/", cases.case_search, name="case-search"),
     path("cases/<web_case_no:case_no>/", cases.case_detail, name="case"),
     path("cases/<web_case_no:case_no>/diagram.json", cases.case_diagram, name="case-diagram"),
     path("cases/<web_case_no:case_no>/receipt/", window.receipt, name="receipt"),
     path("cases/<web_case_no:case_no>/accept/", window.case_accept, name="case-accept"),
     path("cases/<web_case_no:case_no>/refuse/", window.case_refuse, name="case-refuse"),
     path("cases/<web_case_no:case_no>/conclude/", window.case_conclude, name="case-conclude"),
+    path("cases/<web_case_no:case_no>/delivery/", delivery.delivery_change, name="case-delivery"),
+    path("cases/<web_case_no:case_no>/handover/", delivery.handover, name="case-handover"),
+    path("cases/<web_case_no:case_no>/mail/", delivery.mail, name="case-mail"),
     path("cases/<web_case_no:case_no>/correction/", window.case_correction, name="case-correction"),
     path("cases/<web_case_no:case_no>/promises/<slug:code>/fulfil/", window.promise_fulfil, name="promise-fulfil"),
     path("cases/<web_case_no:case_no>/documents/<int:document_id>/", cases.case_document, name="case-document"),

@@ -66,6 +66,20 @@ class ComposedItem:
         return self.snapshot.get("licence_material") or ""
 
     @property
+    def handover(self) -> tuple[str, ...]:
+        """一窗通取: what the window hands over for the item when approved (the catalogue's list when published)."""
+        return tuple(self.snapshot.get("handover") or ())
+
+    @property
+    def is_immediate(self) -> bool:
+        return bool(self.snapshot.get("is_immediate"))
+
+    @property
+    def window_decides(self) -> bool:
+        """即办件 whose department delegated the decision to the window (当场办结)."""
+        return bool(self.snapshot.get("is_immediate")) and bool(self.snapshot.get("window_decides"))
+
+    @property
     def expression(self) -> str:
         """The condition as the engine evaluates it: a condition object rendered by forms (the same text the
         generated BPMN carries), a legacy restricted-Python string as stored; "" for always."""

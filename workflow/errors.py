@@ -146,6 +146,11 @@ class PostReviewTooEarly(Conflict):
     message = "办件尚未形成统一办理结果，暂不能撤销；可先复核确认，或待统一反馈后再撤销"
 
 
+class DeliveryNotProven(Conflict):
+    code = "delivery_not_proven"
+    message = "办理结果尚未证明送达（窗口签收、邮件妥投或申请人下载），不能办结"
+
+
 class DocumentTooComplex(DomainError):
     code = "document_too_complex"
     message = "文件过于复杂，超出核验的资源限制；本系统出具的文书不会如此"

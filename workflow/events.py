@@ -81,6 +81,12 @@ class EventKind(StrEnum):
     LICENCE_REVOKED = "licence_revoked"
     MATERIAL_UPLOADED = "material_uploaded"
     MATERIAL_REMOVED = "material_removed"
+    VISIT = "visit"
+    DELIVERY_CHANGED = "delivery_changed"
+    HANDED_OVER = "handed_over"
+    MAILED = "mailed"
+    POST_STATUS = "post_status"
+    RESULT_DOWNLOADED = "result_downloaded"
     # Never written: what another department's reviewer sees of a department-only entry.
     REVIEW_PROGRESS = "review_progress"
 
@@ -122,6 +128,8 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "hall": "accepting hall code",
             "deciding_hall": "deciding hall code (收受分离 only)",
             "materials": "codes of the materials the window received at intake",
+            "delivery": "how the result will be delivered (pickup, post, electronic)",
+            "agent": "{name, id_type, authorisation_letter} of the agent (经办人) for the applicant (帮办代办 only)",
             "intake": "the intake record entered: [{code, status received|not_applicable, form, count}]",
             "channel": "申办渠道 code (window / online / kiosk; absent on cases opened before channels)",
             "identity": "an applicant's own submission: {method: sms / id_card_reader, kiosk?: device id}",
@@ -234,7 +242,16 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "opinion": "what the check found",
         },
     ),
-    EventKind.CONCLUDE: EventSpec("办结", _APPLICANT, _STATUS, sms="concluded"),
+    EventKind.CONCLUDE: EventSpec(
+        "办结",
+        _APPLICANT,
+        {
+            **_STATUS,
+            "delivery": "how the result was delivered (delivery method), proven before 办结",
+            "one_visit": "true: concluded in the visit that submitted it (即办件当场办结)",
+        },
+        sms="concluded",
+    ),
     EventKind.WITHDRAW: EventSpec("申请人撤回", _STAFF, {**_STATUS, "reason": "why"}),
     EventKind.TASK_CLAIMED: EventSpec("任务认领", _STAFF, _TASK),
     EventKind.TASK_UNCLAIMED: EventSpec("退回认领", _STAFF, _TASK),
@@ -340,6 +357,49 @@ REGISTRY: dict[EventKind, EventSpec] = {
         _STAFF,
         {"material": "material name", "material_code": "material code", "file": "file id", "name": "file name"}
         | {"sha256": "digest"},
+    ),
+    # The trips ledger (跑动次数, workflow/delivery.py): one entry per physical visit, with its reason.
+    EventKind.VISIT: EventSpec(
+        "申请人到现场",
+        _APPLICANT,
+        {
+            "reason": "submission, material, correction or pickup (delivery.VISIT_REASONS)",
+            "reason_label": "its label (shown in the timeline)",
+            "by": "applicant or agent: who came",
+        },
+    ),
+    EventKind.DELIVERY_CHANGED: EventSpec(
+        "变更送达方式",
+        _APPLICANT,
+        {"from": "method before", "to": "method after", "address": "the mailing address (post)"},
+    ),
+    EventKind.HANDED_OVER: EventSpec(
+        "窗口当面交付办理结果（一窗通取）",
+        _APPLICANT,
+        {
+            "recipient": "{kind: applicant or agent, name, id_type}",
+            "identity_method": "how the clerk checked the recipient (halls.IDENTITY_METHODS)",
+            "items": "the things handed over, as ticked",
+            "signature": "{method: pad or scan, sha256, content_type, file}",
+            "materials": "materials received at the handover (the agent's authorisation letter)",
+            "same_visit": "true: handed over in the visit that submitted the case (即办件, no new trip)",
+        },
+    ),
+    EventKind.MAILED: EventSpec("办理结果已寄出", _APPLICANT, {"carrier": "carrier", "waybill": "waybill number"}),
+    EventKind.POST_STATUS: EventSpec(
+        "寄递状态更新",
+        _APPLICANT,
+        {
+            "status": "sent, delivered or returned",
+            "status_label": "its label",
+            "waybill": "waybill number",
+            "occurred_at": "when the carrier says it happened",
+            "source": "webhook or import",
+        },
+        shows_actor=False,
+    ),
+    EventKind.RESULT_DOWNLOADED: EventSpec(
+        "申请人下载办理结果（电子送达）", _APPLICANT, {"document": "document id", "title": "its title"}
     ),
     EventKind.REVIEW_PROGRESS: EventSpec("部门审查进展", _STAFF, {}),
 }

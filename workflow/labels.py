@@ -10,6 +10,7 @@ import forms
 
 from .calendar import PROVISIONAL_LABEL, PROVISIONAL_NOTE
 from .clock import Supervision
+from .delivery import POST_STATUSES, RECIPIENT_KINDS, SIGNATURE_METHODS, VISIT_REASONS
 from .documents import DocumentKind
 from .events import Audience, EventKind
 from .halls import IDENTITY_METHODS
@@ -20,6 +21,8 @@ from .models import (
     SPECIAL_PROCEDURES,
     Channel,
     Decision,
+    DeliveryMethod,
+    DeliveryStatus,
     ExtensionRequestState,
     HumanTaskState,
     NotificationKind,
@@ -36,6 +39,7 @@ POST_REVIEW_OUTCOMES = [("confirmed", "复核无误"), ("revoked", "复核撤销
 # The applicant's identity document types (forms.ID_TYPES): code → Chinese name; the default is 居民身份证.
 ID_TYPE_LABELS = {code: name for code, (name, _) in forms.ID_TYPES.items()}
 DEFAULT_ID_TYPE = forms.DEFAULT_ID_TYPE
+SIGNATURE_METHOD_CHOICES = list(SIGNATURE_METHODS.items())  # 一窗通取: pad 签名板 / scan 签收单扫描件
 
 __all__ = [
     "CASE_NO_PATTERN",
@@ -45,14 +49,21 @@ __all__ = [
     "ID_TYPE_LABELS",
     "OUTCOME_LABELS",
     "POST_REVIEW_OUTCOMES",
+    "POST_STATUSES",
     "PROGRESS_LABELS",
     "PROVISIONAL_LABEL",
     "PROVISIONAL_NOTE",
+    "RECIPIENT_KINDS",
+    "SIGNATURE_METHODS",
+    "SIGNATURE_METHOD_CHOICES",
     "SPECIAL_PROCEDURES",
+    "VISIT_REASONS",
     "Audience",
     "CaseStatus",
     "Channel",
     "Decision",
+    "DeliveryMethod",
+    "DeliveryStatus",
     "DocumentKind",
     "EventKind",
     "ExtensionRequestState",

@@ -12,6 +12,7 @@ code in it would be the code kept in clear. The receipt says where the code is (
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import logging
@@ -28,6 +29,7 @@ from .documents import REVIEW_RIGHTS, DocumentKind
 from .errors import DocumentDamaged, NotFound, NotIssuable
 from .intake import intake_record
 from .models import Case, CaseEvent, ClockPause, DeadlineExtension, Decision, Document, ELicence, HumanTask, PauseKind
+from .models.documents import private_storage
 from .results import case_results
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 RECEIPT = "acceptance_receipt"
 REFUSAL = "refusal_notice"
 CONCLUSION = "conclusion_notice"
+DELIVERY_RECEIPT = "delivery_receipt"
 _CORRECTION = re.compile(r"correction_notice:round-(\d{1,4})")
 _EXTENSION = re.compile(r"extension_notice:(\d{1,12})")
 _PROCEDURE = re.compile(r"procedure_notice:(\d{1,12})")
@@ -112,6 +115,8 @@ def notice_for(case: Case, key: str) -> Notice:
         return _refusal(case)
     if key == CONCLUSION:
         return _conclusion(case)
+    if key == DELIVERY_RECEIPT:
+        return _delivery_receipt(case)
     if match := _CORRECTION.fullmatch(key):
         return _correction(case, int(match[1]))
     if match := _LICENCE.fullmatch(key):
@@ -162,6 +167,8 @@ def keys_for_event(kind: str, review_round: int = 0) -> list[str]:
         return [correction_key(review_round)]
     if kind in ("approve", "reject", "conclude"):
         return [CONCLUSION]
+    if kind == "handed_over":
+        return [DELIVERY_RECEIPT]
     return []
 
 
@@ -186,6 +193,7 @@ def _common(case: Case, issued_at: dt.datetime) -> dict:
         "applicant_name": case.applicant_name,
         "contact_phone": settings.ONETHING_HALL_PHONE,
         **_places(case),
+        **({"agent_name": case.agent_name} if case.agent_name else {}),  # 帮办代办: the agent acting for the applicant
     }
 
 
@@ -344,6 +352,49 @@ def _conclusion(case: Case) -> Notice:
         context["refusals"] = refusals
         context["review_rights"] = REVIEW_RIGHTS
     return Notice(DocumentKind.CONCLUSION_NOTICE, DocumentKind.CONCLUSION_NOTICE.label, context)
+
+
+def _delivery_receipt(case: Case) -> Notice:
+    """送达回证: the handover at the window as the trail records it, with the recipient's signature."""
+    event = CaseEvent.objects.filter(case=case, kind="handed_over").order_by("id").first()
+    if event is None:
+        raise NotIssuable("办理结果尚未在窗口交付，不出具送达回证")
+    data = event.data
+    recipient = data.get("recipient") or {}
+    kind = "经办人，凭授权委托书" if recipient.get("kind") == "agent" else "申请人本人"
+    signature = data.get("signature") or {}
+    context = {
+        **_common(case, event.created_at),
+        "recipient": f"{recipient.get('name') or case.applicant_name}（{kind}）",
+        "identity_method": halls.IDENTITY_METHODS.get(data.get("identity_method"), data.get("identity_method") or "—"),
+        "items": list(data.get("items") or []),
+        "handed_over_at": event.created_at,
+        "window_name": WINDOW_NAME,
+        "officer_name": event.actor_label or WINDOW_NAME,
+        "signature_method": {"pad": "签名板电子签名", "scan": "纸质签收单扫描件"}.get(signature.get("method"), "签收"),
+        "signature_sha256": signature.get("sha256") or "—",
+        "agent_name": case.agent_name,
+    }
+    image = _signature_image(signature)
+    if image:
+        context["signature_image"] = image
+    return Notice(DocumentKind.DELIVERY_RECEIPT, DocumentKind.DELIVERY_RECEIPT.label, context)
+
+
+def _signature_image(signature: dict) -> str:
+    """The signature as a data: URI when it is an image kept intact (its digest matches), else ""."""
+    name, content_type = signature.get("file"), signature.get("content_type")
+    if not name or content_type not in ("image/png", "image/jpeg"):
+        return ""
+    storage = private_storage()
+    if not storage.exists(name):
+        return ""
+    with storage.open(name, "rb") as handle:
+        content = handle.read()
+    if hashlib.sha256(content).hexdigest() != signature.get("sha256"):
+        logger.error("signature %s does not match its sha256", name)
+        return ""
+    return f"data:{content_type};base64,{base64.b64encode(content).decode()}"
 
 
 def _refusals(case: Case, tasks: list[HumanTask], rows: list[dict]) -> list[dict]:

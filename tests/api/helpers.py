@@ -132,3 +132,31 @@ def decide(users, ref: CaseRef, department: str, decision: str = "approve") -> N
         opinion=OPINIONS[decision] + f"（{department}）",
         corrections=CORRECTIONS if decision == "need_correction" else [],
     )
+
+
+# 一窗通取 of an enterprise_start case approved by every department: what the window hands over (the demo
+# catalogue's handover lists), the applicant in person, signed on the pad.
+ENTERPRISE_HANDOVER = [
+    "办结通知书",
+    "营业执照正本",
+    "营业执照副本",
+    "企业公章",
+    "财务专用章",
+    "发票专用章",
+    "税务UKey",
+    "首批发票",
+]
+
+
+def handover_body(**changes) -> dict:
+    import base64
+
+    from tests.upload_samples import png
+
+    return {
+        "recipient": {"kind": "applicant", "id_number": APPLICANT["id_number"]},
+        "identity_method": "id_card_onsite",
+        "items": list(ENTERPRISE_HANDOVER),
+        "signature": {"method": "pad", "content_base64": base64.b64encode(png()).decode()},
+        **changes,
+    }

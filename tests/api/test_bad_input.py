@@ -20,6 +20,7 @@ from tests.api.helpers import (
     case_body,
     field_errors,
     get,
+    handover_body,
     post,
     post_raw,
     snapshot,
@@ -384,7 +385,7 @@ def test_a_non_integer_task_id_404_has_the_json_error_body(client_for):
 
 
 def test_a_get_on_a_post_only_endpoint_is_405(client_for):
-    assert_error(get(client_for("window1"), "/api/cases"), 405, "method_not_allowed")
+    assert_error(get(client_for("window1"), "/api/cases/search"), 405, "method_not_allowed")  # GET /api/cases lists
     with transaction.atomic():
         response = client_for("market1").put("/api/tasks/1/complete", {}, format="json")
     assert_error(response, 405, "method_not_allowed")
@@ -432,10 +433,11 @@ def test_a_second_correction_is_409(client_for, correction_case):
     assert_error(response, 409, "invalid_transition")
 
 
-def test_concluding_before_a_result_or_twice_is_409(client_for, accepted_case, approved_case):
+def test_concluding_before_a_result_without_proof_of_delivery_or_twice_is_409(client_for, accepted_case, approved_case):
     window = client_for("window1")
     assert_error(post(window, f"/api/cases/{accepted_case.case_no}/conclude"), 409, "invalid_transition")
-    assert post(window, f"/api/cases/{approved_case.case_no}/conclude").status_code == 200
+    assert_error(post(window, f"/api/cases/{approved_case.case_no}/conclude"), 409, "delivery_not_proven")
+    assert post(window, f"/api/cases/{approved_case.case_no}/handover", handover_body()).status_code == 200
     assert_error(post(window, f"/api/cases/{approved_case.case_no}/conclude"), 409, "invalid_transition")
 
 

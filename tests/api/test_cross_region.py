@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from tests.api.helpers import CJK, CaseRef, assert_error, case_body, field_errors, get, post, snapshot
+from tests.api.helpers import CJK, CaseRef, assert_error, case_body, field_errors, get, handover_body, post, snapshot
 from tests.conftest import DEPARTMENTS, REVIEWER_OF
 from workflow import halls, services
 from workflow.models import Hall, HumanTask, Staff, StaffRole
@@ -153,8 +153,8 @@ def test_accepted_away_decided_at_home_followed_by_both_halls_and_the_applicant(
     for client in (window1, window2):
         case = get(client, f"/api/cases/{case_no}").json()
         assert case["status"] == "approved" and case["cross_region"] is True
-    assert_error(post(window1, f"/api/cases/{case_no}/conclude"), 403, "permission_denied")
-    assert post(window2, f"/api/cases/{case_no}/conclude").json()["status"] == "concluded"
+    assert_error(post(window1, f"/api/cases/{case_no}/handover", handover_body()), 403, "permission_denied")
+    assert post(window2, f"/api/cases/{case_no}/handover", handover_body()).json()["status"] == "concluded"
 
     status = _status(CaseRef(case_no, code, 0))
     assert status["status"] == "concluded" and status["cross_region"] is True
@@ -223,7 +223,7 @@ ENDPOINTS = {
         "market_regulation",
         {"decision": "approve"},
     ),
-    "conclude": ("POST", "/api/cases/{case_no}/conclude", "cross_approved", None, None),
+    "hand over": ("POST", "/api/cases/{case_no}/handover", "cross_approved", None, handover_body()),
 }
 # fmt: off
 MATRIX = {
@@ -235,7 +235,7 @@ MATRIX = {
     "read market task":     (404, 404, 404, 200, 404, 200, 200,  404,  200),
     "claim market task":    (403, 403, 403, 200, 404, 200, 403,  403,  403),
     "complete market task": (403, 403, 403, 200, 404, 200, 403,  403,  403),
-    "conclude":             (403, 200, 404, 403, 403, 403, 403,  403,  403),
+    "hand over":            (403, 200, 404, 403, 403, 403, 403,  403,  403),
 }
 # fmt: on
 ERROR_CODES = {403: "permission_denied", 404: "not_found"}
@@ -280,3 +280,28 @@ def test_inbox_counts_are_per_hall(client_of, cross_accepted):
     away = get(client_of("market_away"), "/api/tasks").json()
     assert cross_accepted.case_no in {t["case_no"] for t in home["results"]}
     assert away["counts"]["open"] == 0 and away["results"] == []
+
+
+# --- 办件查询: the search lists exactly the cases each role × hall may open --------------------------------
+
+
+@pytest.mark.parametrize("state", ["cross_received", "cross_accepted"])
+def test_search_lists_exactly_what_each_role_and_hall_may_open(request, client_of, state):
+    ref: CaseRef = request.getfixturevalue(state)
+    column = MATRIX["read received" if state == "cross_received" else "read in review"]
+    applicant = case_body()["applicant"]
+    for role, may_open in zip(ROLES, column, strict=True):
+        client = client_of(role)
+        by_body = post(client, "/api/cases/search", {"id_number": applicant["id_number"]})
+        by_query = get(client, f"/api/cases?applicant_name={applicant['name'][:1]}&hall={HOME}")
+        for response in (by_body, by_query):
+            assert response.status_code == 200, (role, response.content[:300])
+            listed = {row["case_no"] for row in response.json()["results"]}
+            assert (ref.case_no in listed) == (may_open == 200), (role, state)
+            assert get(client, f"/api/cases/{ref.case_no}").status_code == may_open
+
+
+def test_an_id_number_never_travels_in_a_url(client_of, cross_received):
+    response = get(client_of("supervisor1"), "/api/cases?id_number=110105199003070017")
+    assert "id_number" in field_errors(response)
+    assert_error(get(APIClient(), "/api/cases?applicant_name=王"), 401)

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from tests.api.helpers import CaseRef, assert_error, get, post
 from tests.api.test_cross_region import IDENTITY, client_of, staff  # noqa: F401  (fixtures)
-from tests.conftest import DEPARTMENTS, REVIEWER_OF
+from tests.conftest import DEPARTMENTS, REVIEWER_OF, hand_over
 from workflow import services
 from workflow.models import Notification, NotificationKind, RectificationOrder
 
@@ -25,7 +25,7 @@ def _concluded_at_home(staff) -> CaseRef:  # noqa: F811
         services.human_task_complete(
             user=staff[REVIEWER_OF[department]], task_id=ref.task_id(department), decision="approve"
         )
-    services.case_conclude(user=staff["window1"], case_no=ref.case_no)
+    hand_over(staff["window1"], ref.case_no)
     return ref
 
 

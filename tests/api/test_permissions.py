@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.api.helpers import CaseRef, assert_error, case_body, get, post, snapshot
+from tests.api.helpers import CaseRef, assert_error, case_body, get, handover_body, post, snapshot
 from tests.conftest import DEPARTMENTS
 from workflow.models import Department, HumanTask, Staff, StaffRole
 
@@ -42,7 +42,7 @@ ENDPOINTS = {
         "correction_case",
         body={"form": {"address": "示范区创新大道 99 号", "seal_count": 2}},
     ),
-    "conclude": Endpoint("POST", "/api/cases/{case_no}/conclude", "approved_case"),
+    "hand over": Endpoint("POST", "/api/cases/{case_no}/handover", "approved_case", body=handover_body()),
     "list tasks": Endpoint("GET", "/api/tasks"),
     "read a market task": Endpoint("GET", "/api/tasks/{task_id}", "accepted_case", "market_regulation"),
     "read a window task": Endpoint("GET", "/api/tasks/{task_id}", "received_case", "window"),
@@ -66,7 +66,7 @@ MATRIX = {
     "accept":                  (401,      200,    403,    403,  403,        403),
     "refuse":                  (401,      200,    403,    403,  403,        403),
     "key in a correction":     (401,      200,    403,    403,  403,        403),
-    "conclude":                (401,      200,    403,    403,  403,        403),
+    "hand over":               (401,      200,    403,    403,  403,        403),
     "list tasks":              (401,      200,    200,    200,  200,        200),
     "read a market task":      (401,      404,    200,    404,  200,        200),
     "read a window task":      (401,      200,    404,    404,  200,        200),

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from tests.api.helpers import CaseRef, assert_error, decide, get, open_case, post
+from tests.api.helpers import CaseRef, assert_error, decide, get, handover_body, open_case, post
 from tests.conftest import DEPARTMENTS
 from workflow import services
 from workflow.calendar import add_working_days
@@ -43,9 +43,10 @@ def test_a_concluded_with_promise_attempt_is_refused_and_the_window_sees_why(use
     screen.force_login(users["window1"])
     page = screen.get(f"/cases/{ref.case_no}/").content.decode()
     assert "暂不能办结" in page and "股东主体资格证明" in page and 'data-code="promise_outstanding"' in page
-    # The material arrives: the case concludes.
+    # The material arrives: the result can be handed over (一窗通取), which concludes the case.
     fulfilled = post(window, f"/api/cases/{ref.case_no}/promises/shareholder_certificate/fulfil")
     assert fulfilled.status_code == 200, fulfilled.content
     assert get(window, f"/api/cases/{ref.case_no}").json()["blocked_actions"] == []
-    assert post(window, f"/api/cases/{ref.case_no}/conclude").status_code == 200
+    assert_error(post(window, f"/api/cases/{ref.case_no}/conclude"), 409, "delivery_not_proven")
+    assert post(window, f"/api/cases/{ref.case_no}/handover", handover_body()).status_code == 200
     assert ref.status == "concluded"

@@ -7,8 +7,7 @@ from rest_framework.test import APIClient
 
 from tests.api.helpers import CaseRef, accept, assert_error, decide, field_errors, get, open_case, post
 from tests.api.test_documents import configured
-from tests.conftest import DEPARTMENTS
-from workflow import services
+from tests.conftest import DEPARTMENTS, hand_over
 from workflow.models import Rating, RectificationOrder
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +24,7 @@ def concluded(users) -> CaseRef:
     ref = accept(users, open_case(users))
     for department in DEPARTMENTS:
         decide(users, ref, department, "approve")
-    services.case_conclude(user=users["window1"], case_no=ref.case_no)
+    hand_over(users["window1"], ref.case_no)
     return ref
 
 

@@ -109,6 +109,11 @@ def test_the_api_the_dashboard_and_the_csv_state_the_same_numbers(users, client_
     assert kpis["按时办结率"] == percent(indicators["on_time_rate"]) == "50.0%"
     assert kpis["好评率"] == percent(indicators["good_rate"]) == percent(api["ratings"]["good_rate"]) == "66.7%"
     assert kpis["差评整改工单（未完成）"] == str(api["ratings"]["rectifications"]["open"])
+    # 跑动: every case of the week was submitted at the window and collected there (two trips each)
+    assert kpis["零跑动率"] == percent(indicators["zero_trip_rate"]) == "0.0%"
+    assert kpis["最多跑一次率"] == percent(indicators["at_most_one_trip_rate"]) == "0.0%"
+    assert indicators["average_trips"] == 2.0 and counts["trips"] == 2 * counts["concluded"]
+    assert [row["concluded"] for row in api["halls"]] == [counts["concluded"]]
 
     # The dashboard's table, one row per one-thing, against GET /api/statistics/one-things.
     table = _one_thing_rows(html)
@@ -129,6 +134,8 @@ def test_the_api_the_dashboard_and_the_csv_state_the_same_numbers(users, client_
             percent(i["on_time_rate"]),
             percent(i["reduction_rate"]),
             percent(i["good_rate"]),
+            percent(i["zero_trip_rate"]),
+            percent(i["at_most_one_trip_rate"]),
         ], row["key"]
 
     # The departments' chart, against GET /api/statistics/departments.
@@ -152,6 +159,8 @@ def test_the_api_the_dashboard_and_the_csv_state_the_same_numbers(users, client_
     assert round(sum(used) / len(used), 2) == indicators["average_working_days"]
     assert sum(1 for n in used if n == 0) == counts["immediate"]
     assert sum(1 for row in concluded if row["是否超期"] == "否") == counts["on_time"]
+    assert sum(int(row["跑动次数"]) for row in concluded) == counts["trips"]
+    assert sum(1 for row in concluded if row["跑动次数"] == "0") == counts["zero_trips"]
     assert {row["状态"] for row in rows} == {s["label"] for s in api["by_status"] if s["count"]}
 
 

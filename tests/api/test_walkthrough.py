@@ -5,7 +5,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.api.helpers import assert_error, get, post
+from tests.api.helpers import assert_error, get, handover_body, post
 from tests.conftest import APPLICANT, DEMO_PASSWORD, DEPARTMENTS, ENTERPRISE_FORM, REVIEWER_OF
 
 pytestmark = pytest.mark.django_db
@@ -171,8 +171,8 @@ def test_walkthrough_from_window_to_conclusion_with_one_correction(demo):
     assert done.status_code == 200, done.content
     assert applicant_status(case_no, query_code)["status"] == "approved"
 
-    # 7. The window hands over the result and concludes the case.
-    concluded = post(window, f"/api/cases/{case_no}/conclude")
+    # 7. The window hands over the result (一窗通取): the proof of delivery concludes the case.
+    concluded = post(window, f"/api/cases/{case_no}/handover", handover_body())
     assert concluded.status_code == 200, concluded.content
     assert concluded.json()["status"] == "concluded"
 
@@ -188,7 +188,18 @@ def test_walkthrough_from_window_to_conclusion_with_one_correction(demo):
         assert row["opinion"] == FINAL_OPINION[department], row
         assert row["department_name"] == DEPARTMENT_NAMES[department]
     kinds = [event["kind"] for event in final["timeline"]]
-    assert kinds == ["opened", "accept", "require_correction", "corrected", "resubmit", "approve", "conclude"]
+    assert kinds == [
+        "opened",
+        "visit",  # the submission at the window: a trip
+        "accept",
+        "require_correction",
+        "corrected",  # online, with the query code: no trip
+        "resubmit",
+        "approve",
+        "visit",  # the pickup: the second trip
+        "handed_over",
+        "conclude",
+    ]
 
 
 def test_login_also_starts_a_session_that_authenticates_without_a_token(demo):

@@ -18,6 +18,7 @@ def test_the_kinds_and_their_chinese_titles():
         "e_licence": "电子证照",
         "extension_notice": "延期告知书",
         "procedure_notice": "特别程序告知书",
+        "delivery_receipt": "送达回证",
     }
     assert set(kinds.SPECS) == set(DocumentKind)
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from tests.api.helpers import CaseRef, accept, decide, open_case
-from tests.conftest import DEPARTMENTS
+from tests.conftest import DEPARTMENTS, hand_over
 from tests.documents.conftest import pdf_text, squash
 from workflow import notices, reactions, services
 from workflow.documents import DocumentKind, verify_pdf
@@ -274,12 +274,16 @@ def test_approval_issues_the_conclusion_notice_then_one_e_licence_per_approved_i
     assert licence.number in text and licence.holder_name in text and licence.issuer.name in text
     assert verify_pdf(notices.document_content(document)).valid
 
-    # 办结 queues the notice again: a no-op now that it exists
+    # 办结 (by the handover) queues the notice again: a no-op now that it exists; the 送达回证 is the one new paper
     before = Document.objects.count()
-    concluding = lambda: services.case_conclude(user=users["window1"], case_no=ref.case_no)  # noqa: E731
-    assert committed(issuing, concluding) == ["conclusion_notice"]
+    concluding = lambda: hand_over(users["window1"], ref.case_no)  # noqa: E731
+    assert committed(issuing, concluding) == ["conclusion_notice", "delivery_receipt"]
     issuing.run()
-    assert Document.objects.count() == before
+    assert Document.objects.count() == before + 1
+    receipt = Document.objects.get(case_id=ref.pk, key="delivery_receipt")
+    text = text_of(receipt, tmp_path)
+    assert "送达回证" in text and "营业执照正本" in text and "申请人本人" in text
+    assert verify_pdf(notices.document_content(receipt)).valid
 
 
 def test_a_rejection_issues_a_conclusion_notice_with_every_items_result_and_the_right_to_review(
@@ -300,8 +304,8 @@ def test_the_conclusion_notice_is_issued_at_conclusion_if_the_first_attempt_was_
     ref = accepted(users, issuing)
     for department in DEPARTMENTS:
         decide(users, ref, department, "approve")  # the feedback's task never ran (the broker was down)
-    concluding = lambda: services.case_conclude(user=users["window1"], case_no=ref.case_no)  # noqa: E731
-    assert committed(issuing, concluding) == ["conclusion_notice"]
+    concluding = lambda: hand_over(users["window1"], ref.case_no)  # noqa: E731
+    assert committed(issuing, concluding) == ["conclusion_notice", "delivery_receipt"]
     assert notices.notice_for(Case.objects.get(pk=ref.pk), "conclusion_notice").kind == DocumentKind.CONCLUSION_NOTICE
 
 
@@ -318,10 +322,15 @@ def test_the_expected_keys_are_the_keys_the_steps_queued(users, issuing):
     services.case_correction_submit(case_no=ref.case_no, changes={"seal_count": 3, "address": address})
     for department in open_review_lanes(ref):
         queued += committed(issuing, lambda department=department: decide(users, ref, department, "approve"))
-    queued += committed(issuing, lambda: services.case_conclude(user=users["window1"], case_no=ref.case_no))
+    queued += committed(issuing, lambda: hand_over(users["window1"], ref.case_no))
     case = Case.objects.get(pk=ref.pk)
     assert notices.expected_keys(case) == list(dict.fromkeys(queued))
-    assert notices.expected_keys(case) == ["acceptance_receipt", "correction_notice:round-1", "conclusion_notice"]
+    assert notices.expected_keys(case) == [
+        "acceptance_receipt",
+        "correction_notice:round-1",
+        "conclusion_notice",
+        "delivery_receipt",
+    ]
 
 
 def test_the_issue_documents_command_issues_what_is_missing_once(users, issuing):

@@ -175,7 +175,11 @@ def test_the_case_page_states_the_same_facts_in_the_api_and_on_the_screen(web_cl
         result = next(r for r in body["results"] if r["department"] == lane)
         assert (result["opinion"] is not None) == seen  # the unified result masks the same way
     actions = set(body["allowed_actions"])
-    assert ("conclude" in actions) == (username == "window1") == ('action="/cases/' + case.case_no in page)
+    # 办结 needs a proven delivery: the window is offered the handover (一窗通取), and the page shows its form
+    assert "conclude" not in actions
+    handover = 'action="/cases/' + case.case_no + "/handover/"
+    assert ("hand_over" in actions) == (username == "window1") == (handover in page)
+    assert body["delivery"]["where"] in page and str(body["trips"]["count"]) in page
     assert ("补发查询码" in page) == ("reissue_query_code" in actions)
 
 

@@ -1,13 +1,15 @@
 """The hall's screens through Django's test client: who may open what, and each screen's own rules."""
 
+import base64
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests import upload_samples
-from tests.conftest import APPLICANT, ENTERPRISE_FORM
-from workflow import services
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, hand_over
+from tests.upload_samples import png
+from workflow import selectors, services
 from workflow.lifecycle import CaseStatus
 from workflow.models import Case, HumanTask, HumanTaskState
 
@@ -74,7 +76,14 @@ def test_window_only_pages_are_forbidden_to_reviewers_and_supervisors(web_client
         client = web_client(username)
         for url in ("/window/", "/window/new/enterprise_start/", f"/cases/{case_no}/receipt/"):
             assert client.get(url).status_code == 403, (username, url)
-        for url in (f"/cases/{case_no}/accept/", f"/cases/{case_no}/refuse/", f"/cases/{case_no}/conclude/"):
+        for url in (
+            f"/cases/{case_no}/accept/",
+            f"/cases/{case_no}/refuse/",
+            f"/cases/{case_no}/conclude/",
+            f"/cases/{case_no}/handover/",
+            f"/cases/{case_no}/mail/",
+            f"/cases/{case_no}/delivery/",
+        ):
             assert client.post(url, {"reasons": "x"}).status_code == 403, (username, url)
     assert Case.objects.get(case_no=case_no).status == CaseStatus.RECEIVED
 
@@ -391,10 +400,47 @@ def test_conclude(web_client, correction_required, users):
         user=users["police1"], task_id=open_task(case, "public_security").pk, decision="approve"
     )
     client = web_client("window1")
-    assert "办结" in client.get(f"/cases/{case.case_no}/").content.decode()
-    client.post(f"/cases/{case.case_no}/conclude/")
+    page = client.get(f"/cases/{case.case_no}/").content.decode()
+    assert "一窗通取：当面交付" in page and "办理结果在综合窗口，待申请人领取" in page and "营业执照正本" in page
+    # 办结 without a proven delivery is refused; the handover (identity, every item, the pad's signature) concludes.
+    refused = client.post(f"/cases/{case.case_no}/conclude/", follow=True).content.decode()
+    assert "尚未证明送达" in refused
     case.refresh_from_db()
-    assert case.status == CaseStatus.CONCLUDED
+    assert case.status == CaseStatus.APPROVED
+    items = selectors.delivery_view(case).handover_items
+    form = {
+        "recipient_kind": "applicant",
+        "recipient_id_type": "resident_id",
+        "recipient_id_number": case.applicant_id_number,
+        "identity_method": "id_card_onsite",
+        "item": items[:-1],
+        "signature_pad": "data:image/png;base64," + base64.b64encode(png()).decode(),
+    }
+    missing = client.post(f"/cases/{case.case_no}/handover/", form, follow=True).content.decode()
+    assert "未勾选：" + items[-1] in missing
+    done = client.post(f"/cases/{case.case_no}/handover/", {**form, "item": items}, follow=True).content.decode()
+    assert "办理结果已在窗口当面交付" in done and "已当面领取" in done
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CONCLUDED and case.trips == 2
+
+
+def test_post_delivery_on_the_case_page(web_client, correction_required, users):
+    case = correction_required.case
+    services.case_correction_submit(
+        case_no=case.case_no, changes={"seal_count": 3}, files={"articles_of_association": [_pdf()]}
+    )
+    services.human_task_complete(
+        user=users["police1"], task_id=open_task(case, "public_security").pk, decision="approve"
+    )
+    client = web_client("window1")
+    address = {"delivery_recipient": "王䶮", "delivery_phone": "13800138000", "delivery_address": "示范区示范路 1 号"}
+    client.post(f"/cases/{case.case_no}/delivery/", {"delivery_method": "post", **address})
+    page = client.get(f"/cases/{case.case_no}/").content.decode()
+    assert "邮寄送达：登记寄出" in page and "办理结果在综合窗口，待邮寄" in page
+    client.post(f"/cases/{case.case_no}/mail/", {"carrier": "中国邮政EMS", "waybill": "EMS0000000001"})
+    case.refresh_from_db()
+    assert case.delivery_status == "sent" and case.delivery_waybill == "EMS0000000001"
+    assert "已寄出（中国邮政EMS EMS0000000001），等待妥投" in client.get(f"/cases/{case.case_no}/").content.decode()
 
 
 # --------------------------------------------------------------------------- the case page and its diagram
@@ -646,7 +692,7 @@ def test_rating_after_conclusion(client, correction_required, users):
     services.human_task_complete(
         user=users["police1"], task_id=open_task(case, "public_security").pk, decision="approve"
     )
-    services.case_conclude(user=users["window1"], case_no=case.case_no)
+    hand_over(users["window1"], case.case_no)
     body = client.post("/status/", lookup).content.decode()
     assert "服务评价（好差评）" in body and "非常满意" in body
     response = client.post("/status/rating/", lookup)
@@ -677,3 +723,16 @@ def test_a_promise_needs_acceptance_at_once(web_client, demo):
     assert response.status_code == 400
     assert "须选择“收件并受理”" in response.content.decode()
     assert not Case.objects.exists()
+
+
+def test_the_search_page_posts_the_id_number_and_lists_only_what_the_caller_may_open(web_client, opened):
+    case_no = opened.case.case_no
+    form = {"id_number": APPLICANT["id_number"]}
+    window = web_client("window1").post("/cases/search/", form)
+    assert window.status_code == 200 and case_no in window.content.decode()
+    # a reviewer whose department has no task on the received case does not find it
+    police = web_client("police1").post("/cases/search/", form).content.decode()
+    assert case_no not in police and "没有符合条件的办件" in police
+    assert web_client("window1").get("/cases/search/").status_code == 200
+    bad = web_client("window1").post("/cases/search/", {"since": "2026-13-01"})
+    assert bad.status_code == 400 and "日期格式应为 YYYY-MM-DD" in bad.content.decode()

@@ -8,7 +8,7 @@ import datetime as dt
 import time_machine
 from django.utils import timezone
 
-from tests.conftest import APPLICANT, ENTERPRISE_FORM, REVIEWER_OF, handed_in
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, REVIEWER_OF, hand_over, handed_in
 from tests.forms.samples import MOTHER_ID, NEWBORN_FORM
 from tests.workflow.clock_helpers import at
 from workflow import services
@@ -46,7 +46,7 @@ def decide(users, case_no: str, department: str, decision: str = "approve") -> N
 
 
 def conclude(users, case_no: str) -> None:
-    services.case_conclude(user=users["window1"], case_no=case_no)
+    hand_over(users["window1"], case_no)
 
 
 def build_week(users) -> dict[str, str]:

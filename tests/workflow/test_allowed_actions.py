@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from tests.conftest import APPLICANT, ENTERPRISE_FORM, handed_in
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, hand_over, handed_in
 from tests.workflow.helpers import decide, open_and_accept, open_case, open_task
 from workflow import selectors, services
 from workflow.errors import DomainError, ValidationFailed
@@ -78,6 +78,7 @@ CASE_CALLS = {
     Action.ACCEPT: lambda user, case: services.case_accept(user=user, case_no=case.case_no, materials=handed_in()),
     Action.REFUSE: lambda user, case: services.case_refuse(user=user, case_no=case.case_no, reasons="不符合条件"),
     Action.CONCLUDE: lambda user, case: services.case_conclude(user=user, case_no=case.case_no),
+    Action.HAND_OVER: lambda user, case: hand_over(user, case.case_no),
     Action.WITHDRAW: lambda user, case: services.case_withdraw(case_no=case.case_no, reason="不办了", actor=user),
     Action.REISSUE_QUERY_CODE: lambda user, case: services.case_query_code_reissue(user=user, case_no=case.case_no),
     Action.START_PROCEDURE: lambda user, case: services.case_procedure_start(
@@ -106,7 +107,7 @@ def test_the_case_actions_offered_are_the_ones_the_services_accept(users, state)
         for department in ("market_regulation", "public_security", "tax"):
             decide(users, case, department)
     if state == "concluded":
-        services.case_conclude(user=users["window1"], case_no=case.case_no)
+        hand_over(users["window1"], case.case_no)  # the proof of delivery concludes it
     case = Case.objects.get(pk=case.pk)
     for username in ("window1", "market1", "police1", "supervisor1"):
         user = users[username]

@@ -8,9 +8,8 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import DEPARTMENTS
+from tests.conftest import DEPARTMENTS, hand_over
 from tests.workflow.helpers import decide, open_and_accept, open_case
-from workflow import services
 from workflow.audit import GENESIS, case_event, content_digest, head_mismatch, iterate_chain, link_hash, verify
 from workflow.models import AuditChainHead, CaseEvent
 
@@ -99,7 +98,7 @@ def test_a_missing_head_is_rebuilt_from_the_newest_event(lifecycle, users):
     newest event, not from the genesis."""
     _needs_head_trigger()
     AuditChainHead.objects.all().delete()
-    services.case_conclude(user=users["window1"], case_no=lifecycle.case_no)
+    hand_over(users["window1"], lifecycle.case_no)
     events = list(CaseEvent.objects.order_by("seq"))
     assert verify(iterate_chain()) == (len(events), None)
     assert AuditChainHead.objects.values_list("seq", flat=True).get(pk=1) == events[-1].seq

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 import bpmn
-from tests.conftest import APPLICANT, DEPARTMENTS, handed_in
+from tests.conftest import APPLICANT, DEPARTMENTS, hand_over, handed_in
 from tests.forms.samples import MOTHER_ID, NEWBORN_FORM
 from tests.workflow.dmn import (
     ALWAYS,
@@ -109,7 +109,7 @@ def test_when_every_review_is_auto_approved_the_acceptance_gives_the_result(user
     assert trail.index("accept") < trail.index("auto_approved") < trail.index("approve") < trail.index("licence_issued")
     assert trail.count("auto_approved") == 3 and trail.count("licence_issued") == 1
     assert ELicence.objects.filter(case=case).count() == 1  # 备案 and the tax registration issue no licence
-    services.case_conclude(user=users["window1"], case_no=case.case_no)
+    hand_over(users["window1"], case.case_no)
     assert Case.objects.get(pk=case.pk).status == CaseStatus.CONCLUDED
 
 

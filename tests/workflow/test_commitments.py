@@ -4,7 +4,7 @@ so on the trail and the status page."""
 
 import pytest
 
-from tests.conftest import APPLICANT, ENTERPRISE_FORM, handed_in
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, hand_over, handed_in
 from tests.workflow.helpers import decide
 from workflow import selectors, services
 from workflow.calendar import add_working_days
@@ -69,7 +69,7 @@ def test_a_false_commitment_revokes_the_licence_and_says_so(users):
     case = accepted_on_commitment(users)
     for department in ("market_regulation", "public_security", "tax"):
         decide(users, case, department)
-    services.case_conclude(user=users["window1"], case_no=case.case_no)
+    hand_over(users["window1"], case.case_no)  # the proof of delivery concludes it
     check = CommitmentCheck.objects.get(case=case)
     with pytest.raises(NotFound):  # another department's check is not found
         services.commitment_check_decide(user=users["police1"], check_id=check.pk, outcome="failed", opinion="x")

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.conftest import APPLICANT, DEPARTMENTS, ENTERPRISE_FORM, REVIEWER_OF, handed_in
+from tests.conftest import APPLICANT, DEPARTMENTS, ENTERPRISE_FORM, REVIEWER_OF, hand_over, handed_in
 from tests.workflow.helpers import open_lanes, open_task, restored
 from workflow import halls, selectors, services
 from workflow.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -144,8 +144,8 @@ def test_accepted_away_decided_at_home_the_whole_path_with_the_state_read_back_a
 
     # 7. The result is handed out where the applicant applied.
     with pytest.raises(PermissionDenied):
-        services.case_conclude(user=staff["window1"], case_no=case.case_no)
-    services.case_conclude(user=staff["window2"], case_no=case.case_no)
+        hand_over(staff["window1"], case.case_no)
+    hand_over(staff["window2"], case.case_no)
     case.refresh_from_db()
     assert case.status == CaseStatus.CONCLUDED
 

@@ -184,7 +184,7 @@ def test_uploading_a_promised_material_fulfils_the_promise(users):
     promise = MaterialPromise.objects.get(case=opened)
     assert promise.fulfilled_at is not None and promise.fulfilled_by == users["window1"]
     kinds = list(CaseEvent.objects.filter(case=opened).order_by("seq").values_list("kind", flat=True))
-    assert kinds[-2:] == ["material_uploaded", "promise_fulfilled"]
+    assert kinds[-3:] == ["material_uploaded", "promise_fulfilled", "visit"]  # brought to the window: a trip
     assert row.review_round == 1
     with pytest.raises(InvalidTransition):  # kept: nothing more to hand in
         upload(users, opened.case_no, samples.png(), material="shareholder_certificate")

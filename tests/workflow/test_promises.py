@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from tests.conftest import hand_over
 from tests.workflow.helpers import decide, open_case
 from workflow import selectors, services
 from workflow.errors import CaseSuspended, PromiseOutstanding, ValidationFailed
@@ -134,7 +135,7 @@ def test_an_approved_case_with_an_outstanding_promise_neither_concludes_nor_issu
         )
         assert ELicence.objects.filter(case=case, item__code="000113101000").exists()
         assert selectors.case_view(user=users["window1"], case=Case.objects.get(pk=case.pk)).blocked_actions == []
-        services.case_conclude(user=users["window1"], case_no=case.case_no)
+        hand_over(users["window1"], case.case_no)  # the proof of delivery concludes it
     assert Case.objects.get(pk=case.pk).status == CaseStatus.CONCLUDED
 
 

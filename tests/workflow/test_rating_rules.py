@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from tests.api.helpers import CaseRef, accept, decide, open_case
-from tests.conftest import DEPARTMENTS
+from tests.conftest import DEPARTMENTS, hand_over
 from workflow import ratings, services
 from workflow.errors import (
     AlreadyRated,
@@ -36,7 +36,7 @@ def concluded(users, *, rejected_by: str | None = None) -> CaseRef:
     ref = accept(users, open_case(users))
     for department in DEPARTMENTS:
         decide(users, ref, department, "reject" if department == rejected_by else "approve")
-    services.case_conclude(user=users["window1"], case_no=ref.case_no)
+    hand_over(users["window1"], ref.case_no)
     return ref
 
 
@@ -65,7 +65,7 @@ def test_a_case_can_be_rated_only_once_it_is_over(users):
         rate(ref, RatingLevel.SATISFIED)  # the result exists but was not yet handed over
     assert not Rating.objects.exists()
 
-    services.case_conclude(user=users["window1"], case_no=ref.case_no)
+    hand_over(users["window1"], ref.case_no)
     rating = rate(ref, RatingLevel.VERY_SATISFIED, dimensions={"attitude": 5, "efficiency": 4}, comment=" 很快 ")
     assert (rating.level, rating.round, rating.comment) == (5, 1, "很快")
     assert rating.get_level_display() == "非常满意"

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import APPLICANT, REVIEWER_OF
+from tests.conftest import APPLICANT, REVIEWER_OF, hand_over
 from tests.sms_fake import FakeTencentSms
 from tests.workflow.statistics_helpers import decide, open_and_accept, open_case
 from workflow import services
@@ -40,7 +40,7 @@ def test_each_sms_event_writes_one_row_with_its_key_and_no_secrets(users):
     assert [r.template for r in rows(case_no)] == ["accepted"]
     for department in REVIEWER_OF:
         decide(users, case_no, department)
-    services.case_conclude(user=users["window1"], case_no=case_no)
+    hand_over(users["window1"], case_no)  # the proof of delivery concludes the case
     messages = rows(case_no)
     assert [r.template for r in messages] == ["accepted", "pickup", "concluded"]
     case = Case.objects.get(case_no=case_no)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from workflow import selectors
-from workflow.labels import IDENTITY_METHODS, normalise_case_no
+from workflow.errors import ValidationFailed
+from workflow.labels import ID_TYPE_LABELS, IDENTITY_METHODS, CaseStatus, Channel, DeliveryMethod, normalise_case_no
 
 from .. import schema_form
 from ..access import staff_view
@@ -27,6 +30,58 @@ def case_find(request):
         messages.error(request, "办件编号应为 20 位数字")
         return redirect("web:home")
     return redirect("web:case", case_no=case_no)
+
+
+SEARCH_FIELDS = ("applicant_name", "id_number", "phone", "credit_code", "one_thing", "status", "channel", "hall")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view()
+def case_search(request):
+    """办件检索: the filters are posted (an ID number never goes into a URL); the results are the caller's cases
+    as ``GET /api/cases`` lists them (``selectors.case_search``), a page at a time."""
+    values = {name: request.POST.get(name, "").strip() for name in SEARCH_FIELDS}
+    values.update(since=request.POST.get("since", ""), until=request.POST.get("until", ""))
+    page, errors = None, {}
+    if request.method == "POST":
+        try:
+            query = selectors.CaseQuery(
+                **{name: values[name] for name in SEARCH_FIELDS},
+                since=_date(values["since"], "since", errors),
+                until=_date(values["until"], "until", errors),
+                page=_page(request.POST.get("page")),
+            )
+            if not errors:
+                page = selectors.case_search(user=request.user, query=query)
+        except ValidationFailed as exc:
+            errors = exc.field_errors
+    return render(
+        request,
+        "web/case_search.html",
+        {
+            "values": values,
+            "page": page,
+            "errors": [message for messages_ in errors.values() for message in messages_],
+            "statuses": CaseStatus.choices,
+            "channels": Channel.choices,
+            "one_things": selectors.one_things(),
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _date(text: str, name: str, errors: dict) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        errors[name] = ["日期格式应为 YYYY-MM-DD"]
+        return None
+
+
+def _page(text) -> int:
+    return int(text) if isinstance(text, str) and text.isdigit() and 0 < int(text) <= 1000 else 1
 
 
 @staff_view()
@@ -48,6 +103,12 @@ def case_detail(request, case_no: str):
             ),
             "procedure_choices": PROCEDURE_CHOICES,
             "materials_limits": files.upload_limits(),
+            "id_types": list(ID_TYPE_LABELS.items()),
+            "delivery_choices": {
+                "methods": list(DeliveryMethod.choices),
+                "method": view.delivery.method,
+                "address": view.delivery.address,
+            },
         },
     )
 

@@ -174,6 +174,7 @@ CSV_HEADER = [
     "是否超期",
     "补正次数",
     "申办渠道",
+    "跑动次数",
 ]
 
 
@@ -199,6 +200,7 @@ def _csv_row(row: statistics.CaseRow, zone) -> list:
         "" if row.overdue is None else ("是" if row.overdue else "否"),
         row.correction_rounds,
         row.channel_label,
+        row.trips,
     ]
 
 

@@ -202,7 +202,9 @@ def status_document(request, document_id: int):
         document = selectors.case_document(case, document_id)
     except NotFound:
         return _render(request, form=form, case=case, error="未找到该文书", status=404)
-    return pdf_response(document)
+    response = pdf_response(document)
+    services.result_download_record(case_id=case.pk, document=document)  # 电子送达: the first download proves it
+    return response
 
 
 @require_POST

@@ -196,6 +196,9 @@ def case_new(request, key: str):
             form_errors.append("容缺受理（填写了承诺补交日期）须选择“收件并受理”")
         if _cross_region(request) and request.POST.get("action") == "accept" and not _identity(request)[0]:
             form_errors.append("审批地在外地（收受分离）：收件并受理前须核验申请人身份，请勾选并选择核验方式")
+        agent = agent_from_post(request.POST)
+        if agent and request.POST.get("authorisation_letter") != "on":
+            form_errors.append("经办人代为办理须核验并留存授权委托书，请勾选“已收取授权委托书”")
         applicant_ok = applicant.is_valid()
         if applicant_ok and not errors and not missing and not form_errors:
             try:
@@ -205,7 +208,9 @@ def case_new(request, key: str):
                     applicant=applicant.cleaned_data,
                     form=data,
                     deciding_hall=request.POST.get("deciding_hall") or None,
-                    materials=intake_from_post(request.POST),
+                    materials=intake_from_post(request.POST) + (["authorisation_letter"] if agent else []),
+                    delivery=delivery_from_post(request.POST),
+                    agent=agent,
                 )
             except ValidationFailed as exc:
                 errors, _ = schema_form.field_errors_of(exc.field_errors)
@@ -256,10 +261,38 @@ def case_new(request, key: str):
                 {**item, "applies_when": schema_form.item_condition_text(merged, item)} for item in one_thing.items
             ],
             "report": merged.get("report") or {},
+            "delivery": _delivery_choices(request.POST),
+            "agent": agent_from_post(request.POST) or {},
+            "authorisation_letter": request.POST.get("authorisation_letter") == "on",
+            "id_types": list(labels.ID_TYPE_LABELS.items()),
             **_hall_choices(request),
         },
         status=400 if summary else 200,
     )
+
+
+def delivery_from_post(post, prefix: str = "delivery") -> dict:
+    """结果送达方式 as the page posts it: ``delivery_method`` and, for post, the address fields."""
+    method = post.get(f"{prefix}_method") or "pickup"
+    choice = {"method": method}
+    if method == "post":
+        choice["address"] = {key: post.get(f"{prefix}_{key}", "").strip() for key in ("recipient", "phone", "address")}
+    return choice
+
+
+def _delivery_choices(post, prefix: str = "delivery") -> dict:
+    chosen = delivery_from_post(post, prefix)
+    return {
+        "methods": list(labels.DeliveryMethod.choices),
+        "method": chosen["method"],
+        "address": chosen.get("address") or {},
+    }
+
+
+def agent_from_post(post) -> dict | None:
+    """帮办代办: the agent's fields, or None when the page names no agent."""
+    agent = {key: post.get(f"agent_{key}", "").strip() for key in ("name", "id_type", "id_number", "phone")}
+    return agent if agent["name"] or agent["id_number"] else None
 
 
 def _hall_choices(request) -> dict:
@@ -355,6 +388,7 @@ def case_accept(request, case_no: str):
             identity_verified=verified,
             identity_method=method,
             materials=intake_from_post(request.POST),
+            decide_on_the_spot=request.POST.get("decide_on_the_spot") == "on",
             commitments=[{"material": code} for code in dict.fromkeys(request.POST.getlist("commit"))],
         )
     except ValidationFailed as exc:
@@ -362,7 +396,10 @@ def case_accept(request, case_no: str):
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "已容缺受理，各部门开始并联审查" if promised else "已受理，各部门开始并联审查")
+        if request.POST.get("decide_on_the_spot") == "on":
+            messages.success(request, "已受理，即办件已当场决定；结果可当场交付")
+        else:
+            messages.success(request, "已容缺受理，各部门开始并联审查" if promised else "已受理，各部门开始并联审查")
     return redirect("web:case", case_no=case_no)
 
 

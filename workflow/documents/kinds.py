@@ -59,6 +59,18 @@ e_licence 电子证照 — every kind's keys, and:
     issuer_code     str   optional; the issuing department's code (picks its signing certificate)
     status_url here is the licence's public check URL (its QR code)
 
+delivery_receipt 送达回证 (一窗通取) — every kind's keys, and:
+    one_thing_name, applicant_name   as above
+    recipient       str   领取人 (name, and 申请人本人 or 经办人（凭授权委托书）)
+    identity_method str   身份核验方式
+    items           list  [str]  what was handed over, one per entry
+    handed_over_at  date  送达（签收）时间
+    officer_name    str   交付人 (the clerk)
+    signature_method str  签收方式 (签名板电子签名 / 纸质签收单扫描件)
+    signature_sha256 str  the signature file's SHA-256 (printed; the file is kept privately)
+    signature_image str   optional; a data:image/png or data:image/jpeg URI of the signature, printed as signed
+    agent_name      str   optional; the case's agent (经办人) when one acts for the applicant
+
 extension_notice 延期告知书 (Art. 42 / Art. 26) — every kind's keys, and:
     one_thing_name, applicant_name   as above
     days            str   the working days of the extension (as text, e.g. "10")
@@ -75,7 +87,8 @@ procedure_notice 特别程序告知书 (Art. 45) — every kind's keys, and:
     started_at      date  when it started
     duration        str   how long: 预计 N 个工作日, or that the time is told when known
 
-Optional on the notices (printed when given): query_code, window_name, officer_name, contact_phone, and for a
+Optional on the notices (printed when given): query_code, window_name, officer_name, contact_phone, agent_name
+(帮办代办: the agent who acted for the applicant, with an authorisation letter), and for a
 case decided in another region (收受分离) accepting_place (收件地) and deciding_place (审批地), both str.
 """
 
@@ -95,6 +108,7 @@ class DocumentKind(models.TextChoices):
     CORRECTION_NOTICE = "correction_notice", "补正告知书"
     CONCLUSION_NOTICE = "conclusion_notice", "办结通知书"
     E_LICENCE = "e_licence", "电子证照"
+    DELIVERY_RECEIPT = "delivery_receipt", "送达回证"
     EXTENSION_NOTICE = "extension_notice", "延期告知书"
     PROCEDURE_NOTICE = "procedure_notice", "特别程序告知书"
 
@@ -127,7 +141,7 @@ class ContextSpec:
 
 COMMON = ("hall_name", "case_no", "status_url", "issued_at")
 NOTICE = (*COMMON, "one_thing_name", "applicant_name")
-NOTICE_OPTIONAL = ("query_code", "window_name", "officer_name", "contact_phone")
+NOTICE_OPTIONAL = ("query_code", "window_name", "officer_name", "contact_phone", "agent_name")
 
 SPECS: dict[str, ContextSpec] = {
     DocumentKind.EXTENSION_NOTICE: ContextSpec(
@@ -141,7 +155,7 @@ SPECS: dict[str, ContextSpec] = {
     DocumentKind.ACCEPTANCE_RECEIPT: ContextSpec(
         required=(*NOTICE, "query_code", "promised_date", "window_name", "officer_name", "contact_phone"),
         rows={"items": ("name", "department"), "materials": ("name", "status")},
-        optional=("promised_date_provisional", "legal_basis"),
+        optional=("promised_date_provisional", "legal_basis", "agent_name"),
     ),
     DocumentKind.REFUSAL_NOTICE: ContextSpec(
         required=NOTICE, lists_of_text=("reasons",), optional=(*NOTICE_OPTIONAL, "review_rights", "legal_basis")
@@ -154,6 +168,19 @@ SPECS: dict[str, ContextSpec] = {
         rows={"results": ("item", "department", "decision", "licence_no", "validity")},
         optional=(*NOTICE_OPTIONAL, "review_rights", "licences_issued"),
         blank_in_rows=frozenset({"licence_no", "validity"}),
+    ),
+    DocumentKind.DELIVERY_RECEIPT: ContextSpec(
+        required=(
+            *NOTICE,
+            "recipient",
+            "identity_method",
+            "handed_over_at",
+            "officer_name",
+            "signature_method",
+            "signature_sha256",
+        ),
+        lists_of_text=("items",),
+        optional=(*NOTICE_OPTIONAL, "signature_image", "agent_name"),
     ),
     DocumentKind.E_LICENCE: ContextSpec(
         required=(*COMMON, "licence_no", "holder", "item", "issuer", "valid_from", "valid_to"),

@@ -39,6 +39,25 @@ class Channel(models.TextChoices):
     KIOSK = "kiosk", "自助终端"
 
 
+class DeliveryMethod(models.TextChoices):
+    PICKUP = "pickup", "窗口领取"
+    POST = "post", "邮寄送达"
+    ELECTRONIC = "electronic", "电子送达"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "", "待送达"
+    SENT = "sent", "已寄出"
+    RETURNED = "returned", "邮件退回"
+    HANDED_OVER = "handed_over", "已当面领取"
+    DELIVERED = "delivered", "已妥投"
+    DOWNLOADED = "downloaded", "申请人已下载"
+
+
+# The statuses that prove the result reached the applicant (办结 needs one).
+PROVEN_DELIVERY = frozenset({DeliveryStatus.HANDED_OVER, DeliveryStatus.DELIVERED, DeliveryStatus.DOWNLOADED})
+
+
 class Case(FSMModelMixin, models.Model):
     case_no = models.CharField("办件编号", max_length=32, unique=True)
     # HMAC-SHA256 of the query code (查询码); the code itself is shown once and never stored.
@@ -103,6 +122,26 @@ class Case(FSMModelMixin, models.Model):
     statutory_due_date_provisional = models.BooleanField("法定办结期限为预计", default=False)
     paused_since = models.DateTimeField("暂停计时起", null=True, blank=True, help_text="有未结束的暂停时为其开始时间")
     deemed_accepted_at = models.DateTimeField("视为受理记录时间", null=True, blank=True)
+    # 结果送达 (workflow/delivery.py, docs/api.md "Delivery"): chosen at intake, changeable until the result is
+    # handed over or mailed (and again after a returned mailing); proven by the handover at the window, the
+    # carrier's "delivered" or the applicant's first download. Only a proven delivery concludes the case.
+    delivery_method = models.CharField(
+        "送达方式", max_length=16, choices=DeliveryMethod.choices, default=DeliveryMethod.PICKUP
+    )
+    delivery_address = models.JSONField("邮寄地址", default=dict, blank=True, help_text="{recipient, phone, address}")
+    delivery_status = models.CharField(
+        "送达状态", max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, blank=True
+    )
+    delivery_carrier = models.CharField("寄递企业", max_length=50, blank=True)
+    delivery_waybill = models.CharField("运单号", max_length=50, blank=True)
+    delivered_at = models.DateTimeField("送达时间", null=True, blank=True, help_text="送达得到证明的时间")
+    # 跑动次数: how many physical visits the trail records (``visit`` events); kept with them in one transaction.
+    trips = models.PositiveSmallIntegerField("跑动次数", default=0)
+    # 帮办代办: the agent (经办人) acting for the applicant with an authorisation letter (授权委托书).
+    agent_name = models.CharField("经办人", max_length=100, blank=True)
+    agent_id_type = models.CharField("经办人证件类型", max_length=32, blank=True)
+    agent_id_number = models.CharField("经办人证件号码", max_length=32, blank=True)
+    agent_phone = models.CharField("经办人联系电话", max_length=20, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "办件"
@@ -123,9 +162,11 @@ class Case(FSMModelMixin, models.Model):
                     "promised_due_date",
                     "accepting_hall",
                     "deciding_hall",
+                    "trips",
+                    "delivery_method",
                     "channel",
                 ],
-                name="case_opened_stats",
+                name="case_opened_stats_trips",
             ),
             # 收受分离: the cases other halls received for this hall to decide, still in flight (the window's
             # worklist) — the year's finished cases are not in this index.
@@ -134,6 +175,15 @@ class Case(FSMModelMixin, models.Model):
                 condition=~models.Q(status__in=["concluded", "not_accepted", "withdrawn"]),
                 name="case_in_flight_deciding",
             ),
+            # Staff case search (workflow/selectors/search.py): the applicant's name (exact or prefix), document
+            # number (ID number or credit code), phone; a hall's cases by receipt time; a mailed result's waybill.
+            models.Index(fields=["applicant_name"], opclasses=["varchar_pattern_ops"], name="case_applicant_name"),
+            models.Index(fields=["applicant_id_number"], name="case_applicant_id"),
+            models.Index(fields=["applicant_phone"], name="case_applicant_phone"),
+            models.Index(fields=["accepting_hall", "opened_at"], name="case_hall_opened"),
+            models.Index(fields=["deciding_hall", "opened_at"], name="case_deciding_hall_opened"),
+            models.Index(fields=["one_thing", "opened_at"], name="case_one_thing_opened"),
+            models.Index(fields=["delivery_waybill"], condition=~models.Q(delivery_waybill=""), name="case_waybill"),
             # The few cases with a provisional date: what import_calendar recomputes and the dashboard counts.
             models.Index(
                 fields=["status"],
@@ -175,6 +225,28 @@ class Case(FSMModelMixin, models.Model):
 
     @transition(**_edge("resume"))
     def resume(self) -> None: ...
+
+
+class DeliveryUpdate(models.Model):
+    """A carrier's status report of a mailed result (webhook or import), kept once: a replay of the same report
+    (same waybill, status and time) finds this row and changes nothing."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="delivery_updates", verbose_name="办件")
+    waybill = models.CharField("运单号", max_length=50)
+    status = models.CharField("寄递状态", max_length=16)
+    occurred_at = models.DateTimeField("发生时间")
+    source = models.CharField("来源", max_length=16, help_text="webhook 或 import")
+    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "寄递状态"
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["waybill", "status", "occurred_at"], name="delivery_update_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.waybill}:{self.status}"
 
 
 class CaseNumberCounter(models.Model):

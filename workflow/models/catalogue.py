@@ -85,6 +85,8 @@ class ServiceItem(models.Model):
         "licence_material",
         "auto_approval_dmn",
         "result",
+        "handover",
+        "window_decides",
     )
 
     code = models.CharField("事项编码", max_length=64, unique=True, help_text="GB/T 39554.1 风格的事项编码")
@@ -125,6 +127,13 @@ class ServiceItem(models.Model):
     # "approve" the item's review task completes without a person and is queued for post-review.
     auto_approval_dmn = models.TextField(
         "秒批规则（DMN 决策表）", blank=True, help_text="留空表示不适用秒批；规则输出 approve 为真时自动准予"
+    )
+
+    # 一窗通取: what the window hands over for this item when it is approved (e.g. 营业执照正本、副本), ticked at
+    # the handover; and, for a 即办件, whether the department delegated the decision to the window (当场办结).
+    handover = models.JSONField("领取清单", default=list, blank=True, help_text="准予后窗口交付的物品名称列表")
+    window_decides = models.BooleanField(
+        "窗口当场决定", default=False, help_text="即办件：部门已授权综合窗口在受理时当场作出决定"
     )
 
     class Meta:

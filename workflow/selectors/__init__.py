@@ -56,6 +56,7 @@ from .catalogue import (
     one_things,
 )
 from .commitments import CheckRow, CommitmentRow, case_commitments, commitment_checks
+from .delivery import DeliveryView, TripsView, case_trips, delivery_view
 from .documents import DocumentRow, case_document, case_documents, document_content, document_verification
 from .drafts import DraftFile, DraftView, draft_precheck, draft_view, own_drafts
 from .extensions import extension_request_list, extension_request_view
@@ -76,6 +77,7 @@ from .materials import (
 from .materials import material_file_get as _material_file_get
 from .permissions import ACTION_CHOICES, APPLICANT_ACTION_CHOICES, Action, Me, Viewer, allowed_actions, me
 from .precheck import Precheck, Prefilled, Problem, precheck, prefill
+from .search import CaseQuery, SearchPage, case_search
 from .sms import SmsRow, sms_counts, sms_outbox, sms_row
 from .statistics import one_thing_limits, rating_statistics
 from .supervision import ClockView, ExtensionRequestRow, notification_list
@@ -119,12 +121,14 @@ __all__ = [
     "POST_REVIEW_FILTERS",
     "Action",
     "ApplicantView",
+    "CaseQuery",
     "CaseSummary",
     "CaseView",
     "CheckRow",
     "ClockView",
     "CommitmentRow",
     "CorrectionRequest",
+    "DeliveryView",
     "DepartmentProgress",
     "DocumentRow",
     "DraftFile",
@@ -144,10 +148,12 @@ __all__ = [
     "Precheck",
     "Prefilled",
     "Problem",
+    "SearchPage",
     "SmsRow",
     "TaskPage",
     "TaskRow",
     "TimelineRow",
+    "TripsView",
     "Viewer",
     "WindowLists",
     "allowed_actions",
@@ -163,8 +169,10 @@ __all__ = [
     "case_get",
     "case_material_files",
     "case_merged_form",
+    "case_search",
     "case_summary",
     "case_tasks",
+    "case_trips",
     "case_view",
     "checklist",
     "commitment_checks",
@@ -172,6 +180,7 @@ __all__ = [
     "correction_history",
     "correction_item_label",
     "correction_notice",
+    "delivery_view",
     "department_names",
     "diagram",
     "document_content",

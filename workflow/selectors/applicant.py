@@ -25,6 +25,7 @@ from .cases import (
 )
 from .catalogue import department_names
 from .commitments import case_commitments
+from .delivery import DeliveryView, case_trips, delivery_view
 from .documents import DocumentRow, case_documents
 from .materials import ApplicantFile, applicant_files
 from .permissions import Viewer, applicant_actions
@@ -46,6 +47,8 @@ class ApplicantView(CaseSummary):
     items_not_applicable: list[ItemNotApplicable]  # what a correction made stop applying, and why
     timeline: list[TimelineRow]  # staff names stay inside the hall: what happened and when, not who did it
     promised_date: dt.date | None
+    delivery: DeliveryView  # where the result is (结果送达)
+    trips: int  # 跑动次数
     clock: object  # supervision.ClockView (without the hall's extension requests)
     documents: list[DocumentRow]
     files: list[ApplicantFile]
@@ -61,6 +64,7 @@ def case_applicant_view(case: Case) -> ApplicantView:
     names = department_names()
     tasks = case_tasks(case)
     composition = composition_of(case)
+    events = case_events(case)
     return ApplicantView(
         # The one-thing as the case was opened (its pinned version's name).
         **{**case_summary(case).__dict__, "one_thing_name": composition.name},
@@ -69,8 +73,10 @@ def case_applicant_view(case: Case) -> ApplicantView:
         corrections=correction_notice(case, tasks) if case.status == CaseStatus.CORRECTION_REQUIRED else [],
         results=item_results(case, tasks, viewer),
         items_not_applicable=items_not_applicable(case, tasks),
-        timeline=case_timeline(case_events(case), viewer, names),
+        timeline=case_timeline(events, viewer, names),
         promised_date=case.promised_due_date,
+        delivery=delivery_view(case, tasks),
+        trips=case_trips(events).count,
         clock=case_clock_view(case, tasks, viewer, names),
         documents=case_documents(case),
         files=applicant_files(case, composition.materials),

@@ -30,6 +30,7 @@ from ..models import StaffRole as Role
 from ..results import case_results, latest_reviews
 from .catalogue import department_names
 from .commitments import CommitmentRow, case_commitments
+from .delivery import DeliveryView, TripsView, case_trips, delivery_view
 from .documents import case_documents
 from .materials import IntakeRow, Material, MaterialsBlock, checklist, intake_record, materials_block, recorded_intake
 from .permissions import BlockedAction, Facts, Viewer, allowed_actions, blocked_actions
@@ -378,6 +379,10 @@ class CaseView(CaseSummary):
     applicant_id_type: str
     applicant_id_number: str
     applicant_phone: str
+    agent: dict | None  # 帮办代办: {name, id_type, id_number, phone} of the agent (经办人), or None
+    on_the_spot_items: list[str]  # 即办件 the window may decide at acceptance (delegated by their departments)
+    delivery: DeliveryView
+    trips: TripsView
     form: dict
     departments: list[DepartmentProgress]
     tasks: list[CaseTask]
@@ -431,6 +436,10 @@ def case_view(*, user, case: Case) -> CaseView:
         applicant_id_type=case.applicant_id_type,
         applicant_id_number=case.applicant_id_number,
         applicant_phone=case.applicant_phone,
+        agent=case_agent(case),
+        on_the_spot_items=on_the_spot_items(case),
+        delivery=delivery_view(case, tasks),
+        trips=case_trips(events),
         form=case.form_data,
         departments=progress_rows(case, tasks, viewer, names),
         tasks=rows,
@@ -457,6 +466,23 @@ def case_view(*, user, case: Case) -> CaseView:
         allowed_actions=sorted(allowed_actions(viewer, case, facts=facts)),
         blocked_actions=blocked_actions(viewer, case, facts=facts),
     )
+
+
+def on_the_spot_items(case: Case) -> list[str]:
+    """Names of the case's items that are 即办件 delegated to the window (decided at acceptance on request)."""
+    return [item.name for item in composition_of(case).items if item.window_decides]
+
+
+def case_agent(case: Case) -> dict | None:
+    """帮办代办: the agent (经办人) acting for the applicant, or None."""
+    if not case.agent_name:
+        return None
+    return {
+        "name": case.agent_name,
+        "id_type": case.agent_id_type,
+        "id_number": case.agent_id_number,
+        "phone": case.agent_phone,
+    }
 
 
 def materials_received(events: Iterable[CaseEvent]) -> list[str]:

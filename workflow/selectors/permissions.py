@@ -19,12 +19,13 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from .. import calendar as cal
-from .. import halls
+from .. import delivery, halls
 from ..access import staff_of
 from ..errors import (
     AlreadyPostReviewed,
     CaseSuspended,
     Conflict,
+    DeliveryNotProven,
     DomainError,
     InvalidTransition,
     NotAutoApproved,
@@ -39,6 +40,7 @@ from ..models import (
     SPECIAL_PROCEDURES,
     Case,
     ClockPause,
+    DeliveryMethod,
     ExtensionRequest,
     ExtensionRequestState,
     HumanTask,
@@ -64,6 +66,10 @@ class Action(StrEnum):
     START_PROCEDURE = "start_procedure"
     END_PROCEDURE = "end_procedure"
     REQUEST_EXTENSION = "request_extension"
+    # the window, on the result's delivery (结果送达)
+    CHANGE_DELIVERY = "change_delivery"
+    HAND_OVER = "hand_over"  # 一窗通取: hand the result over at the window
+    MAIL = "mail"  # record the carrier and waybill of a mailed result
     # on a department task
     CLAIM = "claim"
     UNCLAIM = "unclaim"
@@ -87,6 +93,9 @@ CASE_ACTIONS = (
     Action.START_PROCEDURE,
     Action.END_PROCEDURE,
     Action.REQUEST_EXTENSION,
+    Action.CHANGE_DELIVERY,
+    Action.HAND_OVER,
+    Action.MAIL,
 )
 TASK_ACTIONS = (Action.CLAIM, Action.UNCLAIM, Action.REASSIGN, Action.COMPLETE, Action.POST_REVIEW)
 # Who may call each action at all: the services check this first, before reading anything.
@@ -95,6 +104,7 @@ ROLES: dict[Action, tuple[str, ...]] = {
     **dict.fromkeys(
         (Action.START_PROCEDURE, Action.END_PROCEDURE, Action.REQUEST_EXTENSION), (Role.WINDOW, Role.REVIEWER)
     ),
+    **dict.fromkeys((Action.CHANGE_DELIVERY, Action.HAND_OVER, Action.MAIL), (Role.WINDOW,)),
     Action.CLAIM: (Role.REVIEWER,),
     Action.COMPLETE: (Role.REVIEWER,),
     Action.POST_REVIEW: (Role.REVIEWER,),
@@ -107,6 +117,9 @@ UPLOAD_STATES = (CaseStatus.RECEIVED, CaseStatus.CORRECTION_REQUIRED)
 PROMISE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.SUSPENDED, CaseStatus.APPROVED)
 EXTENDABLE_STATES = (CaseStatus.IN_REVIEW, CaseStatus.CORRECTION_REQUIRED)
 RESULT_STATES = (CaseStatus.APPROVED, CaseStatus.REJECTED)
+NOT_ENDED_STATES = tuple(
+    s for s in CaseStatus if s not in (CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN)
+)
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,31 @@ def check(
         _status(case, RESULT_STATES, "办件尚未形成统一办理结果")
         if case.status == CaseStatus.APPROVED:
             check_promises_kept(case, facts)
+        if not delivery.is_proven(case):  # 办结 only once the result is proven delivered
+            raise DeliveryNotProven()
+    elif action == Action.CHANGE_DELIVERY:
+        _window(viewer, case, action)
+        _status(case, NOT_ENDED_STATES, "办件已结束，不能变更送达方式")
+        if not delivery.may_change_method(case):
+            raise Conflict("办理结果已寄出或已送达，不能变更送达方式（邮件退回后可重新选择）")
+    elif action == Action.HAND_OVER:
+        _window(viewer, case, action)
+        _status(case, RESULT_STATES, "办件尚未形成统一办理结果，没有可交付的结果")
+        if case.delivery_method != DeliveryMethod.PICKUP:
+            raise Conflict("送达方式不是窗口领取：请先变更送达方式为窗口领取")
+        if delivery.is_proven(case):
+            raise Conflict("办理结果已送达")
+        if case.status == CaseStatus.APPROVED:  # 容缺 at the end: the licences are held until the material is in
+            check_promises_kept(case, facts)
+    elif action == Action.MAIL:
+        _window(viewer, case, action)
+        _status(case, RESULT_STATES, "办件尚未形成统一办理结果，没有可寄出的结果")
+        if case.delivery_method != DeliveryMethod.POST:
+            raise Conflict("送达方式不是邮寄送达：请先变更送达方式并填写邮寄地址")
+        if not delivery.may_change_method(case):
+            raise Conflict("办理结果已寄出或已送达")
+        if case.status == CaseStatus.APPROVED:
+            check_promises_kept(case, facts)
     elif action == Action.WITHDRAW:
         _applicant_or_window(viewer, case, action)
         if not can_proceed(case.withdraw):
@@ -409,8 +447,8 @@ def blocked_actions(viewer: Viewer, case: Case, *, facts: Facts | None = None) -
         return []
     try:
         check(Action.CONCLUDE, viewer, case, facts=facts)
-    except (InvalidTransition, NotFound, PermissionDenied):
-        return []
+    except (InvalidTransition, NotFound, PermissionDenied, DeliveryNotProven):
+        return []  # not proven delivered: the case's ``delivery`` says where the result is and what proves it
     except DomainError as exc:
         return [BlockedAction(action=str(Action.CONCLUDE), code=exc.code, message=exc.message)]
     return []

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from django.db.models import BooleanField, Count, DateField, ExpressionWrapper, F, Q, QuerySet, When
+from django.db.models import BooleanField, Count, DateField, ExpressionWrapper, F, IntegerField, Q, QuerySet, When
 from django.db.models import Case as Choose
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -175,6 +175,10 @@ class CaseCounts:
     rated_good: int = 0  # … at 非常满意, 满意 or 基本满意
     reduction_sum: Fraction = Fraction(0)  # Σ over the accepted cases of their one-thing's 时限压减率
     reduction_cases: int = 0  # accepted cases whose one-thing has a 时限压减率
+    # 跑动 (the trips ledger: each case's visit events, counted in Case.trips), of the 办结件:
+    zero_trips: int = 0  # those with no visit (零跑动)
+    at_most_one_trip: int = 0  # those with at most one (最多跑一次)
+    trips: int = 0  # their visits, summed
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,9 @@ class Indicators:
     average_working_days: float | None  # 平均办理用时 = working_days ÷ timed
     on_time_rate: float | None  # 按时办结率 = on_time ÷ with_due_date
     good_rate: float | None  # 好评率 = rated_good ÷ rated
+    zero_trip_rate: float | None = None  # 零跑动率 = zero_trips ÷ concluded
+    at_most_one_trip_rate: float | None = None  # 最多跑一次率 = at_most_one_trip ÷ concluded
+    average_trips: float | None = None  # 平均跑动次数 = trips ÷ concluded
 
     @classmethod
     def of(cls, counts: CaseCounts, *, reduction: Fraction | None = None) -> Indicators:
@@ -199,6 +206,9 @@ class Indicators:
             average_working_days=round(counts.working_days / counts.timed, DAYS_PLACES) if counts.timed else None,
             on_time_rate=_rate(counts.on_time, counts.with_due_date),
             good_rate=_rate(counts.rated_good, counts.rated),
+            zero_trip_rate=_rate(counts.zero_trips, counts.concluded),
+            at_most_one_trip_rate=_rate(counts.at_most_one_trip, counts.concluded),
+            average_trips=round(counts.trips / counts.concluded, DAYS_PLACES) if counts.concluded else None,
         )
 
 
@@ -282,6 +292,47 @@ class ChannelStatistics:
     timed: int  # 办结件 whose working days used the calendar could count
     immediate: int  # of them, 即办件 (0 working days used)
     immediate_share: float | None  # 即办件占比 = immediate ÷ timed
+    zero_trips: int = 0  # of the 办结件, those with no visit (零跑动)
+    at_most_one_trip: int = 0  # … with at most one (最多跑一次)
+    zero_trip_rate: float | None = None  # 零跑动率 = zero_trips ÷ concluded
+    at_most_one_trip_rate: float | None = None  # 最多跑一次率 = at_most_one_trip ÷ concluded
+
+
+@dataclass(frozen=True)
+class HallStatistics:
+    """The period's cases a hall received (收件大厅), with its trips (零跑动, 最多跑一次)."""
+
+    code: str
+    name: str
+    received: int
+    concluded: int
+    zero_trips: int
+    at_most_one_trip: int
+    trips: int
+    zero_trip_rate: float | None  # 零跑动率 = zero_trips ÷ concluded
+    at_most_one_trip_rate: float | None  # 最多跑一次率 = at_most_one_trip ÷ concluded
+    average_trips: float | None  # 平均跑动次数 = trips ÷ concluded
+
+
+def _hall_rows(tallies: Mapping[int | None, _Tally]) -> tuple[HallStatistics, ...]:
+    rows = []
+    for pk, tally in tallies.items():
+        hall = halls.hall_by_id(pk)  # the halls' cache: no statement when warm
+        rows.append(
+            HallStatistics(
+                code=hall.code if hall else "",
+                name=hall.name if hall else "（未登记大厅）",
+                received=tally.received,
+                concluded=tally.concluded,
+                zero_trips=tally.zero_trips,
+                at_most_one_trip=tally.at_most_one_trip,
+                trips=tally.trips,
+                zero_trip_rate=_rate(tally.zero_trips, tally.concluded),
+                at_most_one_trip_rate=_rate(tally.at_most_one_trip, tally.concluded),
+                average_trips=round(tally.trips / tally.concluded, DAYS_PLACES) if tally.concluded else None,
+            )
+        )
+    return tuple(sorted(rows, key=lambda row: row.code))
 
 
 def _channel_rows(tallies: Mapping[str, _Tally]) -> tuple[ChannelStatistics, ...]:
@@ -300,6 +351,10 @@ def _channel_rows(tallies: Mapping[str, _Tally]) -> tuple[ChannelStatistics, ...
                 timed=tally.timed,
                 immediate=tally.immediate,
                 immediate_share=_rate(tally.immediate, tally.timed),
+                zero_trips=tally.zero_trips,
+                at_most_one_trip=tally.at_most_one_trip,
+                zero_trip_rate=_rate(tally.zero_trips, tally.concluded),
+                at_most_one_trip_rate=_rate(tally.at_most_one_trip, tally.concluded),
             )
         )
     return tuple(rows)
@@ -321,6 +376,7 @@ class Statistics:
     ratings: RatingStatistics
     calendar_gaps: tuple[int, ...] = ()  # years the calendar does not know: their cases are not timed
     channels: tuple[ChannelStatistics, ...] = ()  # one row per channel, in Channel's order
+    halls: tuple[HallStatistics, ...] = ()  # one row per receiving hall with cases in the period
 
     @property
     def online_application_rate(self) -> float | None:
@@ -355,6 +411,7 @@ class CaseRow:
     correction_rounds: int
     channel: str = Channel.WINDOW
     channel_label: str = Channel.WINDOW.label
+    trips: int = 0  # 跑动次数: the case's visits (its trips ledger)
 
 
 # --------------------------------------------------------------------------- working days in bulk
@@ -555,6 +612,9 @@ class _Tally:
     rated_good: int = 0
     reduction_sum: Fraction = field(default_factory=Fraction)
     reduction_cases: int = 0
+    zero_trips: int = 0
+    at_most_one_trip: int = 0
+    trips: int = 0
 
     def add(self, other: _Tally) -> None:
         for name in self.__dataclass_fields__:
@@ -565,9 +625,10 @@ class _Tally:
 
 
 def _count(
-    tally: _Tally, status, accepted, start, end, due, n: int, counter: WorkingDayCounter, gaps: set[int]
+    tally: _Tally, status, accepted, start, end, due, n: int, counter: WorkingDayCounter, gaps: set[int], trips=None
 ) -> None:
-    """Adds a group of ``n`` cases to a tally; a year the calendar lacks goes into ``gaps``."""
+    """Adds a group of ``n`` cases to a tally; a year the calendar lacks goes into ``gaps``. ``trips``: the
+    visits each case of the group recorded (办结件 only)."""
     tally.received += n
     tally.not_accepted += n if status == CaseStatus.NOT_ACCEPTED else 0
     tally.withdrawn += n if status == CaseStatus.WITHDRAWN else 0
@@ -579,6 +640,10 @@ def _count(
     if status != CaseStatus.CONCLUDED:
         return
     tally.concluded += n
+    visits = trips or 0
+    tally.trips += n * visits
+    tally.zero_trips += n if visits == 0 else 0
+    tally.at_most_one_trip += n if visits <= 1 else 0
     if due is not None:
         tally.with_due_date += n
         tally.on_time += n if end <= due else 0
@@ -594,8 +659,9 @@ def _count(
 
 def _case_tallies(
     population: _Population, counter: WorkingDayCounter
-) -> tuple[dict[int, _Tally], dict[str, int], set[int], dict[str, _Tally]]:
-    """Per one-thing tallies, counts per status, the years the calendar lacked and per channel tallies. Two
+) -> tuple[dict[int, _Tally], dict[str, int], set[int], dict[str, _Tally], dict[int | None, _Tally]]:
+    """Per one-thing tallies, counts per status, the years the calendar lacked, per channel and per receiving hall
+    tallies (with each 办结件's trips: ``Case.trips``, the count of its visit events). Two
     queries: the cases grouped by (one-thing, channel, status, accepted?, acceptance date, decision date, promised
     due date) — the dates for 办结件 only, so other cases collapse into a few groups — and the pauses of the
     办结件."""
@@ -608,18 +674,22 @@ def _case_tallies(
             start=Choose(When(timed, then=_local_date("accepted_at")), output_field=DateField()),
             end=Choose(When(timed, then=_local_date(Coalesce("decided_at", "concluded_at"))), output_field=DateField()),
             due=Choose(When(timed, then=F("promised_due_date")), output_field=DateField()),
+            visits=Choose(When(timed, then=F("trips")), output_field=IntegerField()),
         )
-        .values_list("one_thing_id", "channel", "status", "accepted", "start", "end", "due")
+        .values_list(
+            "one_thing_id", "channel", "accepting_hall_id", "status", "accepted", "start", "end", "due", "visits"
+        )
         .annotate(n=Count("*"))
     )
     tallies: dict[int, _Tally] = defaultdict(_Tally)
     channels: dict[str, _Tally] = defaultdict(_Tally)
+    hall_tallies: dict[int | None, _Tally] = defaultdict(_Tally)
     by_status: dict[str, int] = defaultdict(int)
     gaps: set[int] = set()
-    for one_thing_id, channel, status, accepted, start, end, due, n in groups:
+    for one_thing_id, channel, hall_id, status, accepted, start, end, due, visits, n in groups:
         by_status[status] += n
-        _count(tallies[one_thing_id], status, accepted, start, end, due, n, counter, gaps)
-        _count(channels[channel], status, accepted, start, end, due, n, counter, gaps)
+        for tally in (tallies[one_thing_id], channels[channel], hall_tallies[hall_id]):
+            _count(tally, status, accepted, start, end, due, n, counter, gaps, visits)
 
     # The 办结件 with pauses: their paused working days come off (a pause may turn a case into a 即办件).
     pauses = (
@@ -629,19 +699,20 @@ def _case_tallies(
         .annotate(
             one_thing_id=F("case__one_thing_id"),
             channel=F("case__channel"),
+            hall_id=F("case__accepting_hall_id"),
             start=_local_date("case__accepted_at"),
             end=_local_date(Coalesce("case__decided_at", "case__concluded_at")),
             stopped=_local_date("started_at"),
             resumed=_local_date("ended_at"),
         )
         .order_by()
-        .values_list("case_id", "one_thing_id", "channel", "start", "end", "stopped", "resumed")
+        .values_list("case_id", "one_thing_id", "channel", "hall_id", "start", "end", "stopped", "resumed")
     )
     by_case: dict[int, list] = defaultdict(list)
-    for case_id, one_thing_id, channel, start, end, stopped, resumed in pauses:
-        by_case[case_id].append((one_thing_id, channel, start, end, stopped, resumed))
+    for case_id, one_thing_id, channel, hall_id, start, end, stopped, resumed in pauses:
+        by_case[case_id].append((one_thing_id, channel, hall_id, start, end, stopped, resumed))
     for spans in by_case.values():
-        one_thing_id, channel, start, end = spans[0][:4]
+        one_thing_id, channel, hall_id, start, end = spans[0][:5]
         try:
             before = counter.between(start, end)
             after = (
@@ -649,10 +720,10 @@ def _case_tallies(
             )
         except CalendarUnknown:
             continue  # not timed above either
-        for tally in (tallies[one_thing_id], channels[channel]):
+        for tally in (tallies[one_thing_id], channels[channel], hall_tallies[hall_id]):
             tally.working_days -= before - after
             tally.immediate += 1 if before > 0 and after == 0 else 0
-    return tallies, by_status, gaps, channels
+    return tallies, by_status, gaps, channels, hall_tallies
 
 
 def _rating_tallies(population: _Population) -> dict[int, tuple[int, int]]:
@@ -672,8 +743,15 @@ def _rating_tallies(population: _Population) -> dict[int, tuple[int, int]]:
 
 def _one_things(
     population: _Population, counter: WorkingDayCounter
-) -> tuple[tuple[OneThingStatistics, ...], CaseCounts, dict[str, int], set[int], tuple[ChannelStatistics, ...]]:
-    tallies, by_status, gaps, channels = _case_tallies(population, counter)
+) -> tuple[
+    tuple[OneThingStatistics, ...],
+    CaseCounts,
+    dict[str, int],
+    set[int],
+    tuple[ChannelStatistics, ...],
+    tuple[HallStatistics, ...],
+]:
+    tallies, by_status, gaps, channels, hall_tallies = _case_tallies(population, counter)
     for one_thing_id, (rated, good) in _rating_tallies(population).items():
         tallies[one_thing_id].rated += rated
         tallies[one_thing_id].rated_good += good
@@ -703,7 +781,7 @@ def _one_things(
                 indicators=Indicators.of(counts, reduction=reduction),
             )
         )
-    return tuple(rows), hall.frozen(), by_status, gaps, _channel_rows(channels)
+    return tuple(rows), hall.frozen(), by_status, gaps, _channel_rows(channels), _hall_rows(hall_tallies)
 
 
 def _departments(population: _Population) -> tuple[DepartmentStatistics, ...]:
@@ -765,7 +843,7 @@ def statistics(
 ) -> Statistics:
     """Everything the supervisor's dashboard and ``GET /api/statistics`` show."""
     population = _population(user, period)
-    one_things, counts, by_status, gaps, channels = _one_things(population, WorkingDayCounter(calendar))
+    one_things, counts, by_status, gaps, channels, hall_rows = _one_things(population, WorkingDayCounter(calendar))
     hall_id = population.staff.hall_id
     return Statistics(
         period=period,
@@ -778,6 +856,7 @@ def statistics(
         ratings=_ratings(population, today or timezone.localdate()),
         calendar_gaps=tuple(sorted(gaps)),
         channels=channels,
+        halls=hall_rows,
     )
 
 
@@ -837,13 +916,13 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
             "updated_at",
             "promised_due_date",
             "channel",
+            "trips",
         )
         .iterator(chunk_size=2000)
     )
     for row in rows:
-        pk, case_no, key, name, limit, status, outcome, opened, accepted, decided, concluded, updated, due, channel = (
-            row
-        )
+        pk, case_no, key, name, limit, status, outcome, opened, accepted, decided, concluded, updated, due = row[:13]
+        channel, trips = row[13:]
         decided_or_concluded = decided or concluded
         used = None
         if accepted is not None:
@@ -874,6 +953,7 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
             correction_rounds=rounds.get(pk, 0),
             channel=channel,
             channel_label=Channel(channel).label,
+            trips=trips,
         )
 
 

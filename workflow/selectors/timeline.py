@@ -54,6 +54,16 @@ def _label(event: CaseEvent, kind: str, *, shows_decision: bool) -> str:
         label += "：" + "、".join(data.get("field_titles") or data["fields"])
     elif data.get("task"):
         label += f"：{data['task']}"
+    elif kind == EventKind.OPENED and isinstance(data.get("agent"), dict):
+        label += f"（经办人{data['agent'].get('name', '')}凭授权委托书代为办理）"
+    elif kind == EventKind.VISIT and data.get("reason_label"):
+        label += f"：{data['reason_label']}" + ("（经办人）" if data.get("by") == "agent" else "")
+    elif kind == EventKind.POST_STATUS and data.get("status_label"):
+        label += f"：{data['status_label']}"
+    elif kind == EventKind.HANDED_OVER and data.get("recipient"):
+        recipient = data["recipient"]
+        who = "经办人" if recipient.get("kind") == "agent" else "申请人"
+        label += f"：{who}{recipient.get('name', '')}签收"
     decision = data.get("decision")
     if kind == EventKind.TASK_COMPLETED and shows_decision and decision in Decision.values:
         label += f"（{Decision(decision).label}）"

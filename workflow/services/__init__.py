@@ -41,6 +41,15 @@ from .clock import (
     supervision_sweep,
 )
 from .commitments import commitment_check_decide
+from .delivery import (
+    DeliveryUpdateResult,
+    Signature,
+    case_delivery_change,
+    case_handover,
+    case_mail,
+    delivery_status_update,
+    result_download_record,
+)
 from .deployment import Deployed, process_versions_deploy
 from .documents import document_issue
 from .extensions import case_extension_request, extension_request_decide
@@ -59,17 +68,22 @@ __all__ = [
     "CaseMigration",
     "CatalogueImportPreview",
     "CompositionImpact",
+    "DeliveryUpdateResult",
     "Deployed",
     "ItemLink",
     "OpenedCase",
     "Recomputed",
+    "Signature",
     "applicant_lookup",
     "auto_approval_review",
     "case_accept",
     "case_conclude",
     "case_correction_submit",
     "case_deadline_extend",
+    "case_delivery_change",
     "case_extension_request",
+    "case_handover",
+    "case_mail",
     "case_migrate",
     "case_open",
     "case_procedure_end",
@@ -85,6 +99,7 @@ __all__ = [
     "catalogue_import_preview",
     "commitment_check_decide",
     "deemed_acceptance_sweep",
+    "delivery_status_update",
     "document_issue",
     "due_dates_recompute",
     "due_timer_fire",
@@ -109,6 +124,7 @@ __all__ = [
     "process_xml",
     "promises_lapse",
     "rectification_resolve",
+    "result_download_record",
     "service_item_save",
     "sms_deliver",
     "sms_resend",

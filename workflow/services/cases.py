@@ -15,6 +15,7 @@ import forms
 from .. import halls, query_codes, reactions, sms
 from ..access import require_role
 from ..compositions import composition_by_id, composition_of
+from ..delivery import AUTHORISATION_LETTER, VISIT_REASONS
 from ..errors import (
     Conflict,
     NoTaskToComplete,
@@ -29,6 +30,7 @@ from ..models import (
     CaseNumberCounter,
     Channel,
     Decision,
+    DeliveryMethod,
     HumanTask,
     HumanTaskState,
     MaterialFile,
@@ -57,7 +59,17 @@ from ..selectors.permissions import ROLES, Action, Viewer, require
 from ..step import Step
 from . import uploads
 from .commitments import check_commitments, record_commitments
-from .engine import begin_step, complete_engine_task, lock_case, model_for, persist_step, save_status
+from .delivery import agent_problems, delivery_problems
+from .engine import (
+    begin_step,
+    complete_engine_task,
+    lock_case,
+    model_for,
+    open_tasks_of,
+    persist_step,
+    restore_instance,
+    save_status,
+)
 from .promises import check_promises, record_promises
 
 
@@ -76,6 +88,8 @@ def case_open(
     form: dict,
     deciding_hall: str | None = None,
     materials: Iterable[str | dict] = (),
+    delivery: dict | None = None,
+    agent: dict | None = None,
     channel: str = Channel.WINDOW,
 ) -> OpenedCase:
     """Window staff open a case for an applicant with the one form filled in.
@@ -92,6 +106,12 @@ def case_open(
     received, the original, one copy. Recorded with the opening; acceptance needs every required one
     (``case_accept``) and may record it again. ``channel``: how the application came in (``Channel``: 窗口 by
     default, 网上 or 自助终端), recorded on the case and in its opening event.
+
+    ``delivery``: how the result will be delivered (``method`` pickup — the default —, post with an ``address``
+    {recipient, phone, address}, or electronic); changeable until the result leaves the hall. ``agent``: 帮办代办,
+    the agent (经办人: name, id_type, id_number, phone) acting for the applicant, with the authorisation letter
+    among ``materials`` (code ``authorisation_letter``). The submission at the window is the case's first trip
+    (a ``visit`` event).
     """
     if channel not in Channel.values:
         raise ValidationFailed(field_errors={"channel": ["申办渠道只能是：" + "、".join(Channel.labels)]})
@@ -108,6 +128,8 @@ def case_open(
         deciding_hall=deciding_hall,
         materials=materials,
         channel=channel,
+        delivery=delivery,
+        agent=agent,
     )
 
 
@@ -122,11 +144,13 @@ def open_case_at(
     materials: Iterable[str] = (),
     channel: str = Channel.WINDOW,
     identity: dict | None = None,
+    delivery: dict | None = None,
+    agent: dict | None = None,
 ) -> OpenedCase:
     """The opening itself, for a window clerk (``case_open``) or the applicant's own submission (``actor`` None,
     ``services.applicant_apply``): the case is received at ``accepting`` and waits in its window's 预审 list.
     ``identity``: how the submitting applicant proved who they are (``{"method", "kiosk"?}``), kept in the
-    opening event."""
+    opening event. ``delivery`` and ``agent``: as ``case_open`` takes them."""
     user = actor
     deciding, hall_errors = accepting, {}
     if deciding_hall and deciding_hall != accepting.code:
@@ -153,13 +177,24 @@ def open_case_at(
     composition = composition_by_id(pinned.pk)
     applicant_errors = applicant_problems(applicant)
     checked = forms.check_answers(composition.merged_form, form)
+    materials = list(materials)
+    # 帮办代办: the authorisation letter (授权委托书) is recorded with the agent, not on the one-thing's checklist
+    letter = any(_code_of(entry) == AUTHORISATION_LETTER for entry in materials)
+    materials = [entry for entry in materials if _code_of(entry) != AUTHORISATION_LETTER]
     entries, material_errors = intake_entries(composition.materials, materials)
-    if checked.errors or hall_errors or applicant_errors or material_errors:
+    delivery = delivery or {}
+    address, delivery_errors = delivery_problems(
+        delivery.get("method") or DeliveryMethod.PICKUP, delivery.get("address")
+    )
+    agent_row, agent_errors = agent_problems(agent, [AUTHORISATION_LETTER] if letter else [])
+    if checked.errors or hall_errors or applicant_errors or material_errors or delivery_errors or agent_errors:
         raise ValidationFailed(
             field_errors={
                 **applicant_errors,
+                **agent_errors,
                 **hall_errors,
                 **material_errors,
+                **delivery_errors,
                 **{f"form.{k}" if k != "form" else k: v for k, v in checked.errors.items()},
             }
         )
@@ -189,6 +224,13 @@ def open_case_at(
         opened_by=user,
         accepting_hall=accepting,
         deciding_hall=deciding,
+        delivery_method=delivery.get("method") or DeliveryMethod.PICKUP,
+        delivery_address=address,
+        trips=1 if channel == Channel.WINDOW else 0,  # the submission at the window (its visit event below)
+        agent_name=agent_row.get("name", ""),
+        agent_id_type=agent_row.get("id_type", ""),
+        agent_id_number=agent_row.get("id_number", ""),
+        agent_phone=agent_row.get("phone", ""),
     )
     step = Step(case=case, instance=instance, actor=user, open_tasks=[])
     halls_data = {"deciding_hall": deciding.code} if deciding != accepting else {}
@@ -200,9 +242,23 @@ def open_case_at(
         hall=accepting.code,
         **halls_data,
         **_intake_data(entries),
+        delivery=case.delivery_method,
+        **(
+            {"agent": {"name": case.agent_name, "id_type": case.agent_id_type, "authorisation_letter": True}}
+            if agent_row
+            else {}
+        ),
         channel=str(channel),
         **({"identity": identity} if identity else {}),
     )
+    if case.channel == Channel.WINDOW:  # the submission at the window: the case's first trip (跑动)
+        step.event(
+            "visit",
+            department="window",
+            reason="submission",
+            reason_label=VISIT_REASONS["submission"],
+            by="agent" if agent_row else "applicant",
+        )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
 
@@ -264,8 +320,14 @@ def case_accept(
     identity_method: str = "",
     materials: Iterable[str | dict] | None = None,
     commitments: list[dict] | None = None,
+    decide_on_the_spot: bool = False,
 ) -> Case:
     """受理: the window's formal check passed; the departments' parallel review starts.
+
+    ``decide_on_the_spot`` (即办件当场办结): the window also decides, in the same transaction, every review whose
+    items are all 即办件 their department delegated to the window (the catalogue's ``window_decides``, as pinned
+    in the case's composition); when that decides them all, the case has its result at once and can be handed over
+    in the same visit (``case_handover(same_visit=True)``), concluded in one visit. Nothing delegated: 409.
 
     Every required material of the checklist must be in: handed in (``materials``: the intake record as
     ``case_open`` takes it; entries for materials it leaves out are taken from the opening's record when this
@@ -318,10 +380,42 @@ def case_accept(
             department="window",
             materials=[{"name": m["name"], "due_date": due.isoformat()} for m, due in checked],
         ).save()
-        return case
-    return _window_decision(
+        return _decide_on_the_spot(user, case) if decide_on_the_spot else case
+    case = _window_decision(
         user=user, case_no=case_no, decision=Decision.ACCEPT, opinion=opinion, identity=identity, intake=intake
     )
+    return _decide_on_the_spot(user, case) if decide_on_the_spot else case
+
+
+ON_THE_SPOT_OPINION = "即办件：经部门授权，由综合窗口受理时当场决定准予"
+
+
+def _decide_on_the_spot(user, case: Case) -> Case:
+    """即办件: the window approves, for their departments, the reviews whose items are all delegated to it."""
+    case = lock_case(case_no=case.case_no)  # as the acceptance saved it (its process state)
+    composition = composition_of(case)
+    open_tasks = open_tasks_of(case)
+    step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=open_tasks)
+    for task in open_tasks:
+        items = composition.items_of_element(task.element_id, task.lane) if task.department_id else []
+        if not items or not all(item.window_decides for item in items):
+            continue
+        reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
+        complete_engine_task(step.instance, task, {"reviews": {**reviews, task.lane: str(Decision.APPROVE)}})
+        task.decision, task.opinion, task.assignee = Decision.APPROVE, ON_THE_SPOT_OPINION, user
+        step.completed.append(task)
+        step.event(
+            "task_completed",
+            department=task.lane,
+            task=task.name,
+            decision=str(Decision.APPROVE),
+            review_round=task.review_round,
+            on_the_spot=True,
+        )
+    if not step.completed:
+        raise Conflict("本办件没有部门授权窗口当场决定的即办件事项")
+    persist_step(step)
+    return case
 
 
 @transaction.atomic
@@ -423,6 +517,10 @@ def intake_entries(materials: Iterable[dict], given: Iterable) -> tuple[list[dic
         if unknown:  # the summary the screens show, as before the record had forms and counts
             errors["materials"] = unknown
     return list(entries.values()), errors
+
+
+def _code_of(entry) -> str | None:
+    return entry if isinstance(entry, str) else entry.get("code") if isinstance(entry, dict) else None
 
 
 def _intake_data(entries: list[dict]) -> dict:
@@ -574,6 +672,9 @@ def _correction_submit(*, case_no: str, changes: dict, prepared: dict, actor) ->
     step.completed.append(task)
     case.form_data = form
     step.event("corrected", department="applicant", fields=sorted(changes), materials=handed_in)
+    if actor is not None:  # keyed in at the window: the applicant came to correct (a trip)
+        step.case.trips += 1
+        step.event("visit", department="window", reason="correction", reason_label=VISIT_REASONS["correction"])
     _record_correction_effects(step, composition, plan)
     persist_step(step)
     return case
@@ -710,7 +811,9 @@ def _record_correction_effects(step: Step, composition, plan: _CorrectionPlan) -
 
 @transaction.atomic
 def case_conclude(*, user, case_no: str) -> Case:
-    """办结: the unified result has been handed to the applicant."""
+    """办结: the unified result has been handed to the applicant. Refused (409 ``delivery_not_proven``) until the
+    delivery is proven; a proof concludes the case by itself (services/delivery.py), so this is for a case whose
+    proof could not conclude it at that moment."""
     require_role(user, *ROLES[Action.CONCLUDE])
     case = lock_case(case_no=case_no)
     require(Action.CONCLUDE, Viewer.of(user), case)
@@ -718,7 +821,7 @@ def case_conclude(*, user, case_no: str) -> Case:
     case.concluded_at = timezone.now()
     save_status(case, concluded_at=case.concluded_at)
     step = Step(case=case, instance=None, actor=user)
-    step.event("conclude", status=str(case.status))
+    step.event("conclude", status=str(case.status), delivery=case.delivery_method)
     step.save_events()
     sms.write_outbox(case, step.events)
     reactions.after_conclude(case)  # the conclusion notice, if its first issuing failed

@@ -477,6 +477,13 @@ def _item_problems(record) -> list[str]:
         "materials": record.get("materials", []),
     }
     problems.extend(forms.check_fragment(fragment))
+    handover = record.get("handover", [])
+    if not isinstance(handover, list) or not all(isinstance(h, str) and h.strip() for h in handover):
+        problems.append("领取清单（handover）须为物品名称（文本）的列表")
+    if not isinstance(record.get("window_decides", False), bool):
+        problems.append("窗口当场决定（window_decides）须为 true 或 false")
+    elif record.get("window_decides") and not record.get("is_immediate"):
+        problems.append("只有即办件（is_immediate）可以授权窗口当场决定（window_decides）")
     result = record.get("result") or {}
     problems.extend(
         f"办理结果类型（result）：{p}"

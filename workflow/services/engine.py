@@ -128,6 +128,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
             process_state=state,
             state_format=bpmn.STATE_FORMAT,
             concluded_at=case.concluded_at,
+            trips=case.trips,
             **clock.row_fields(case),
             version=F("version") + 1,
             updated_at=now,

@@ -18,6 +18,7 @@ from ..models import Case, CaseEvent, MaterialPromise, PauseKind
 from ..results import issue_licences
 from ..selectors.cases import case_checklist
 from ..selectors.permissions import ROLES, Action, Viewer, require
+from .delivery import visit_event
 from .engine import lock_case, save_status
 
 # The longest promise a window may accept, in working days from acceptance.
@@ -80,7 +81,11 @@ def case_promise_fulfil(*, user, case_no: str, material_code: str) -> Case:
     now = timezone.now()
     promise.fulfilled_at, promise.fulfilled_by = now, user
     promise.save(update_fields=["fulfilled_at", "fulfilled_by"])
-    events = [_event(case, "promise_fulfilled", user, material=promise.material_name)]
+    # The applicant brought the material to the window: a trip (跑动), recorded with its reason.
+    events = [
+        _event(case, "promise_fulfilled", user, material=promise.material_name),
+        visit_event(case, user, "material"),
+    ]
     if case.status == CaseStatus.APPROVED:  # 容缺 at the end: the licences held for this material now issue
         issued = issue_licences(case)
         events += commitments.open_checks(case, issued, actor=user)
@@ -100,8 +105,10 @@ def case_promise_fulfil(*, user, case_no: str, material_code: str) -> Case:
     if case.status == CaseStatus.SUSPENDED and not lapsed_left:
         case.resume()
         clock.resume_clock(case, kind=PauseKind.MATERIAL_PROMISE, at=now, actor=user)
-        save_status(case, **clock.row_fields(case))
+        save_status(case, trips=case.trips, **clock.row_fields(case))
         events.append(_event(case, "resume", user, status=str(case.status)))
+    else:
+        save_status(case, trips=case.trips)
     CaseEvent.objects.bulk_create(events)
     return case
 

@@ -129,6 +129,68 @@
     oneForm.addEventListener("change", refresh);
     refresh();
   }
+  // 结果送达: the mailing address shows only for 邮寄送达.
+  document.querySelectorAll("[data-delivery-choice]").forEach(function (choice) {
+    const address = choice.querySelector("[data-delivery-address]");
+    const sync = function () {
+      const chosen = choice.querySelector("[data-delivery-method]:checked");
+      address.hidden = !chosen || chosen.value !== "post";
+    };
+    choice.addEventListener("change", sync);
+    sync();
+  });
+  // 一窗通取: the recipient signs on the pad (a canvas); its PNG goes into a hidden field. A scanned signed
+  // paper may be uploaded instead (the server takes either).
+  document.querySelectorAll("[data-signature-pad]").forEach(function (pad) {
+    const canvas = pad.querySelector("canvas");
+    const field = pad.querySelector("input[type=hidden]");
+    const context = canvas.getContext("2d");
+    context.lineWidth = 2.5;
+    context.lineCap = "round";
+    context.strokeStyle = "#111";
+    let drawing = false;
+    let signed = false;
+    const point = function (event) {
+      const box = canvas.getBoundingClientRect();
+      return [(event.clientX - box.left) * (canvas.width / box.width), (event.clientY - box.top) * (canvas.height / box.height)];
+    };
+    canvas.addEventListener("pointerdown", function (event) {
+      drawing = true;
+      canvas.setPointerCapture(event.pointerId);
+      const [x, y] = point(event);
+      context.beginPath();
+      context.moveTo(x, y);
+    });
+    canvas.addEventListener("pointermove", function (event) {
+      if (!drawing) return;
+      const [x, y] = point(event);
+      context.lineTo(x, y);
+      context.stroke();
+      signed = true;
+    });
+    const finish = function () {
+      if (!drawing) return;
+      drawing = false;
+      if (signed) field.value = canvas.toDataURL("image/png");
+    };
+    canvas.addEventListener("pointerup", finish);
+    canvas.addEventListener("pointerleave", finish);
+    pad.querySelector("[data-signature-clear]").addEventListener("click", function () {
+      context.clearRect(0, 0, canvas.width, canvas.height);
+      field.value = "";
+      signed = false;
+    });
+  });
+  // The handover form: an agent needs a name and the authorisation letter.
+  document.querySelectorAll("[data-handover]").forEach(function (handover) {
+    const agentOnly = handover.querySelectorAll("[data-agent-only]");
+    const sync = function () {
+      const chosen = handover.querySelector("input[name=recipient_kind]:checked");
+      agentOnly.forEach(function (el) { el.hidden = !chosen || chosen.value !== "agent"; });
+    };
+    handover.addEventListener("change", sync);
+    sync();
+  });
   // The error summary takes the focus, so it is read first; its links move to the field.
   const summary = document.getElementById("error-summary");
   if (summary) {
