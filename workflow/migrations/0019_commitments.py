@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0014a_caseevent_created_index'),
+        ('workflow', '0018_caseevent_created_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflow", "0019_inbox_indexes"),
+        ("workflow", "0017_inbox_indexes"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0020_commitments'),
+        ('workflow', '0019_commitments'),
     ]
 
     operations = [

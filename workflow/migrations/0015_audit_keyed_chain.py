@@ -69,7 +69,7 @@ def rechain(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflow", "0015_case_channel"),
+        ("workflow", "0014_case_channel"),
     ]
 
     operations = [migrations.RunPython(rechain, migrations.RunPython.noop)]

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0014_audit_keyed_chain'),
+        ('workflow', '0015_audit_keyed_chain'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0021_papers'),
+        ('workflow', '0020_papers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0015_applicant_door'),
+        ('workflow', '0016_applicant_door'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
