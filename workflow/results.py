@@ -172,19 +172,27 @@ def _create_licences(case: Case, licences: list[ELicence], generated: dict[int, 
         return ELicence.objects.bulk_create(licences)
 
 
+def held_licences(*, id_number: str, credit_code: str = "", today: dt.date | None = None):
+    """The applicant's valid, unrevoked e-licences (one rule for 免提交, 秒批 and the applicant's prefill): held
+    under their ID or the enterprise's credit code, or issued by a case the same applicant opened (a 营业执照's
+    holder is the enterprise, keyed by its own 统一社会信用代码)."""
+    today = today or timezone.localdate()
+    holders = {id_number, credit_code} - {None, ""}
+    return (
+        ELicence.objects.filter(Q(holder_id_number__in=holders) | Q(case__applicant_id_number=id_number))
+        .filter(revoked_at__isnull=True, valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    )
+
+
 def reuse_licences(case: Case) -> list[MaterialReuse]:
     """免提交: attach, for each material on the case's checklist, the newest valid (unrevoked) e-licence an
     earlier case issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it."""
     wanted = {m["code"]: m["name"] for m in materials_checklist(case)}
-    holders = {case.applicant_id_number, case.form_data.get("credit_code")} - {None, ""}
-    today = timezone.localdate()
     licences = (
-        ELicence.objects.filter(item__licence_material__in=wanted)
-        # the same holder: its key (the enterprise's credit code, the person's ID), or the same applicant
-        .filter(Q(holder_id_number__in=holders) | Q(case__applicant_id_number=case.applicant_id_number))
+        held_licences(id_number=case.applicant_id_number, credit_code=str(case.form_data.get("credit_code") or ""))
+        .filter(item__licence_material__in=wanted)
         .exclude(case=case)
-        .filter(revoked_at__isnull=True)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
         .select_related("item")
         .order_by("-issued_at")
     )

@@ -17,7 +17,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.utils import timezone
 
 import bpmn
@@ -26,7 +25,7 @@ import forms
 from .. import clock
 from ..calendar import CalendarUnknown
 from ..compositions import Composition, composition_by_id, composition_of
-from ..models import ELicence
+from ..results import held_licences
 from .catalogue import department_names
 
 
@@ -39,20 +38,16 @@ class Prefilled:
     licence_name: str  # the licence's item name, e.g. 营业执照
 
 
-def _held(holders: set[str], today: dt.date):
-    return (
-        ELicence.objects.filter(holder_id_number__in=holders - {""}, revoked_at__isnull=True, valid_from__lte=today)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
-        .select_related("case", "item")
-        .order_by("-issued_at")
-    )
+def _held(id_number: str, credit_code: str, today: dt.date):
+    licences = held_licences(id_number=id_number, credit_code=credit_code, today=today)
+    return licences.select_related("case", "item").order_by("-issued_at")
 
 
 def prefill(*, id_number: str, composition: Composition, credit_code: str = "") -> list[Prefilled]:
     """What the applicant's e-licences answer of this form, newest licence first, each field once."""
     properties = composition.form_schema.get("properties") or {}
     out: dict[str, Prefilled] = {}
-    for licence in _held({id_number, credit_code}, timezone.localdate())[:20]:
+    for licence in _held(id_number, credit_code, timezone.localdate())[:20]:
         issued_on = composition_of(licence.case)
         for name in issued_on.fields_of_item(licence.item.code):
             value = (licence.case.form_data or {}).get(name)
@@ -144,9 +139,9 @@ def precheck(
     uploaded = set(uploaded)
     required = forms.materials_required(merged, answers)
     wanted = {m["code"]: m for m in required}
-    holders = {id_number, str(answers.get("credit_code") or "")}
+    credit_code = str(answers.get("credit_code") or "")
     held = {}
-    for licence in _held(holders, today):
+    for licence in _held(id_number, credit_code, today):
         material = licence.item.licence_material
         if material in wanted and material not in held:
             held[material] = licence
@@ -179,7 +174,12 @@ def precheck(
     # The items that apply, and what their 秒批 decision tables say on this draft.
     applying = {item["item_code"] for item in forms.items_that_apply(merged, answers)}
     licences = sorted(
-        {c for licence in _held(holders, today) for c in (licence.item.code, licence.item.licence_material) if c}
+        {
+            code
+            for licence in _held(id_number, credit_code, today)
+            for code in (licence.item.code, licence.item.licence_material)
+            if code
+        }
     )
     items = []
     for item in composition.items:

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import Q
 from django.utils import timezone
 
 import bpmn
 
 from ..compositions import ComposedItem, composition_of
 from ..events import case_event
-from ..models import Decision, ELicence, HumanTask, HumanTaskState
+from ..models import Decision, HumanTask, HumanTaskState
+from ..results import held_licences
 
 AUTO_OPINION = "秒批：符合规则"
 RULES_ACTOR = "秒批规则（系统）"
@@ -93,17 +93,11 @@ def _with_results(inputs: dict, step, composition, task: bpmn.ReadyTask) -> dict
 
 
 def _licences(case) -> list[str]:
-    """Codes of the applicant's valid, unrevoked e-licences: item codes and the materials they stand for. The
-    applicant's: held under their ID or the form's credit code, or issued by a case the same applicant opened
-    (a 营业执照's holder is the enterprise, keyed by its own 统一社会信用代码)."""
-    holders = {case.applicant_id_number, (case.form_data or {}).get("credit_code")} - {None, ""}
-    today = timezone.localdate()
-    held = (
-        ELicence.objects.filter(Q(holder_id_number__in=holders) | Q(case__applicant_id_number=case.applicant_id_number))
-        .filter(revoked_at__isnull=True, valid_from__lte=today)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
-        .values_list("item__code", "item__licence_material")
-    )
+    """Codes of the applicant's valid e-licences (``workflow.results.held_licences``): item codes and the materials they
+    stand for."""
+    held = held_licences(
+        id_number=case.applicant_id_number, credit_code=str((case.form_data or {}).get("credit_code") or "")
+    ).values_list("item__code", "item__licence_material")
     return sorted({code for pair in held for code in pair if code})
 
 
