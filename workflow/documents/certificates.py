@@ -190,45 +190,8 @@ def create_dev_certificates(
         .sign(root_key, hashes.SHA256())
     )
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(hall_name, f"{hall_name}电子印章"))
-        .issuer_name(root_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=365 * SIGNING_YEARS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,  # non-repudiation: the key usage of a seal
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
-            critical=False,
-        )
-        .sign(root_key, hashes.SHA256())
-    )
-
-    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
-    _write(
-        paths.key,
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption),
-        secret=True,
-    )
-    _write(paths.cert, cert.public_bytes(serialization.Encoding.PEM))
+    key, cert = _leaf(root_key, root_name, _name(hall_name, f"{hall_name}电子印章"), start)
+    _write_leaf(paths, key, cert, password)
     _write(paths.root, root.public_bytes(serialization.Encoding.PEM))
     # Development only: the root's key is kept so that departments added later get their certificates.
     _write(
