@@ -58,6 +58,7 @@ from ..models import (
     Case,
     Channel,
     ClockPause,
+    CompositionVersion,
     Decision,
     Department,
     Hall,
@@ -950,9 +951,8 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
         .values_list(
             "pk",
             "case_no",
-            "one_thing__key",
-            "one_thing__name",
-            "composition__promised_limit_days",  # the promise the case was opened with (its pinned version)
+            "one_thing_id",
+            "composition_id",
             "status",
             "outcome",
             _local_minute("opened_at"),
@@ -969,11 +969,16 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
         )
         .iterator(chunk_size=5000)
     )
+    # Joined in Python (a few rows each), so that PostgreSQL computes the rows' expressions in its parallel scan.
+    one_things = {pk: (key, name) for pk, key, name in OneThing.objects.values_list("pk", "key", "name")}
+    # the promise a case was opened with: its pinned composition version's
+    promises = dict(CompositionVersion.objects.values_list("pk", "promised_limit_days"))
     status_labels = {status.value: status.label for status in CaseStatus}
     channel_labels = {channel.value: channel.label for channel in Channel}
     for row in rows:
-        pk, case_no, key, name, limit, status, outcome, opened, accepted, decided, concluded = row[:11]
-        start, end, due, overdue, channel, trips = row[11:]
+        pk, case_no, one_thing_id, composition_id, status, outcome, opened, accepted, decided, concluded = row[:10]
+        start, end, due, overdue, channel, trips = row[10:]
+        key, name = one_things[one_thing_id]
         used = None
         if start is not None:
             try:
@@ -993,7 +998,7 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
             decided_at=decided,
             concluded_at=concluded,
             working_days_used=used,
-            promised_limit_days=limit,
+            promised_limit_days=promises[composition_id],
             promised_due_date=due,
             overdue=overdue,
             correction_rounds=rounds.get(pk, 0),
