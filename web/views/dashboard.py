@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+from itertools import islice
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -154,11 +156,6 @@ def dashboard(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 CSV_HEADER = [
     "办件编号",
     "一件事",
@@ -202,19 +199,20 @@ def _csv_row(row: statistics.CaseRow) -> list:
 def dashboard_export(request):
     """Every case of the period, one row each, as CSV (UTF-8 with BOM so that Excel reads the Chinese)."""
     key, period = _period(request)
-    rows = statistics.case_rows(user=request.user, period=period)
-    writer = csv.writer(_Echo())
+    rows = map(_csv_row, statistics.case_rows(user=request.user, period=period))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
 
     def lines():
         yield "\ufeff"
-        yield writer.writerow(CSV_HEADER)
-        chunk = []
-        for row in rows:  # streamed in chunks of rows, not a write per row
-            chunk.append(writer.writerow(_csv_row(row)))
-            if len(chunk) == 1000:
-                yield "".join(chunk)
-                chunk.clear()
-        yield "".join(chunk)
+        writer.writerow(CSV_HEADER)
+        while chunk := list(islice(rows, 1000)):  # streamed 1,000 rows a chunk, written by the csv module at once
+            writer.writerows(chunk)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.tell():  # the header alone: no case in the period
+            yield buffer.getvalue()
 
     stamp = timezone.localdate().strftime("%Y%m%d")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
