@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     AUTO_APPROVAL_FAILED = "auto_approval_failed"
     POST_REVIEWED = "post_reviewed"
     LICENCE_REVOKED = "licence_revoked"
+    RESULT_REVOKED = "result_revoked"
     MATERIAL_UPLOADED = "material_uploaded"
     MATERIAL_REMOVED = "material_removed"
     VISIT = "visit"
@@ -337,6 +338,11 @@ REGISTRY: dict[EventKind, EventSpec] = {
         "电子证照撤销",
         frozenset({_A, _D}),
         {"number": "licence number", "item": "item name", "reason": "why"},
+    ),
+    EventKind.RESULT_REVOKED: EventSpec(
+        "办理结果撤销（备案/登记）",
+        frozenset({_A, _D}),
+        {"item": "item name", "reason": "why"},
     ),
     EventKind.MATERIAL_UPLOADED: EventSpec(
         "上传材料文件",
