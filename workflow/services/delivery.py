@@ -109,6 +109,7 @@ def case_delivery_change(*, user, case_no: str, method: str, address: dict | Non
     step = Step(case=case, instance=None, actor=user)
     step.event("delivery_changed", department="window", **{"from": before, "to": method}, address=cleaned)
     step.save_events()
+    sms.write_outbox(case, step.events)  # after the result: the new method's result SMS (sms.template_for)
     return case
 
 
@@ -325,6 +326,7 @@ def case_mail(*, user, case_no: str, carrier: str, waybill: str) -> Case:
     step = Step(case=case, instance=None, actor=user)
     step.event("mailed", department="window", carrier=carrier, waybill=waybill)
     step.save_events()
+    sms.write_outbox(case, step.events)  # the result SMS of a mailed result: carrier and waybill
     return case
 
 
