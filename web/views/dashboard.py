@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+from itertools import islice
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -154,11 +156,6 @@ def dashboard(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 CSV_HEADER = [
     "办件编号",
     "一件事",
@@ -178,22 +175,16 @@ CSV_HEADER = [
 ]
 
 
-def _when(value: dt.datetime | None, zone) -> str:
-    # "YYYY-MM-DD HH:MM" in the hall's time zone; isoformat, not localtime + strftime: a year's export has
-    # 650,000 of them (a third of its time went here).
-    return value.astimezone(zone).isoformat(sep=" ", timespec="minutes")[:16] if value else ""
-
-
-def _csv_row(row: statistics.CaseRow, zone) -> list:
+def _csv_row(row: statistics.CaseRow) -> list:
     return [
         row.case_no,
         row.one_thing_name,
         row.status_label,
         row.outcome_label,
-        _when(row.opened_at, zone),
-        _when(row.accepted_at, zone),
-        _when(row.decided_at, zone),
-        _when(row.concluded_at, zone),
+        row.opened_at,
+        row.accepted_at,
+        row.decided_at,
+        row.concluded_at,
         "" if row.working_days_used is None else row.working_days_used,
         row.promised_limit_days,
         row.promised_due_date.isoformat() if row.promised_due_date else "",
@@ -208,20 +199,20 @@ def _csv_row(row: statistics.CaseRow, zone) -> list:
 def dashboard_export(request):
     """Every case of the period, one row each, as CSV (UTF-8 with BOM so that Excel reads the Chinese)."""
     key, period = _period(request)
-    rows = statistics.case_rows(user=request.user, period=period)
-    writer = csv.writer(_Echo())
-    zone = timezone.get_current_timezone()
+    rows = map(_csv_row, statistics.case_rows(user=request.user, period=period))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
 
     def lines():
         yield "\ufeff"
-        yield writer.writerow(CSV_HEADER)
-        chunk = []
-        for row in rows:  # streamed in chunks of rows, not a write per row
-            chunk.append(writer.writerow(_csv_row(row, zone)))
-            if len(chunk) == 1000:
-                yield "".join(chunk)
-                chunk.clear()
-        yield "".join(chunk)
+        writer.writerow(CSV_HEADER)
+        while chunk := list(islice(rows, 1000)):  # streamed 1,000 rows a chunk, written by the csv module at once
+            writer.writerows(chunk)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.tell():  # the header alone: no case in the period
+            yield buffer.getvalue()
 
     stamp = timezone.localdate().strftime("%Y%m%d")
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
