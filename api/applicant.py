@@ -17,6 +17,7 @@ from workflow.services import applicant_identity as identity
 
 from .applicant_auth import ApplicantAuthentication, IsApplicant
 from .cases import CORRECTION_DESCRIPTION, CorrectionInputSerializer, correction_files, correction_multipart_schema
+from .delivery import DeliveryChoiceSerializer
 from .errors import error_responses
 from .files import UploadMixin
 from .parsers import StrictJSONParser
@@ -201,6 +202,27 @@ class OwnCaseDetailApi(ApplicantApi):
     @extend_schema(operation_id="applicant_case", responses={200: StatusSerializer, **error_responses(401, 404)})
     def get(self, request, case_no: str):
         case = selectors.own_case(id_number=request.user.id_number, case_no=case_no)
+        return Response(StatusSerializer(selectors.case_applicant_view(case)).data)
+
+
+class OwnCaseDeliveryApi(ApplicantApi):
+    """变更自己办件的结果送达方式：办理结果形成前可变更（与窗口相同的规则和校验；结果已寄出或已送达、办件已结束为
+    409）。请求体与窗口收件的 delivery 相同：{method, address}。"""
+
+    @extend_schema(
+        operation_id="applicant_case_delivery",
+        request=DeliveryChoiceSerializer,
+        responses={200: StatusSerializer, **error_responses(400, 401, 404, 409)},
+    )
+    def post(self, request, case_no: str):
+        data = DeliveryChoiceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.applicant_delivery_change(
+            id_number=request.user.id_number,
+            case_no=case_no,
+            method=data.validated_data["method"],
+            address=data.validated_data.get("address"),
+        )
         return Response(StatusSerializer(selectors.case_applicant_view(case)).data)
 
 

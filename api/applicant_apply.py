@@ -14,8 +14,10 @@ from workflow.services import uploads as upload_rules
 
 from .applicant import ApplicantApi
 from .catalogue import OneThingDetailSerializer, OneThingSerializer
+from .delivery import DeliveryChoiceSerializer
 from .errors import error_responses
 from .files import UploadMixin
+from .presenters import AddressSerializer
 
 FILE_HELP = f"文件：{upload_rules.ALLOWED_LABEL}，按内容识别类型；单个文件默认不超过 10 MB"
 
@@ -36,6 +38,18 @@ class DraftFileSerializer(serializers.Serializer):
     size = serializers.IntegerField()
 
 
+class DraftDeliverySerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="pickup 窗口领取（未选择时）、post 邮寄送达、electronic 电子送达")
+    method_label = serializers.CharField()
+    address = AddressSerializer(allow_null=True, help_text="邮寄地址（post）；其他方式为 null")
+
+
+DELIVERY_HELP = (
+    "结果送达方式 {method, address}，与窗口收件（POST /api/cases）相同：pickup 窗口领取（未选择时的默认）、"
+    "post 邮寄送达（须填写 address：recipient、phone、address）、electronic 电子送达（在办件查询页下载）"
+)
+
+
 class DraftSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     one_thing = serializers.CharField()
@@ -48,6 +62,7 @@ class DraftSerializer(serializers.Serializer):
     materials = serializers.ListField(child=serializers.CharField())
     files = DraftFileSerializer(many=True)
     prefilled = PrefilledSerializer(many=True, help_text="电子证照已有的信息：可预填的字段及其来源证照")
+    delivery = DraftDeliverySerializer(help_text="结果送达方式（申请人选择；未选择时为窗口领取）")
     submitted_at = serializers.DateTimeField(allow_null=True)
     case_no = serializers.CharField(allow_null=True, help_text="已提交时：办件编号")
     created_at = serializers.DateTimeField()
@@ -65,6 +80,7 @@ class DraftInputSerializer(serializers.Serializer):
     )
     form = serializers.DictField(required=False, help_text="一表申请的回答（可只填一部分）")
     materials = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    delivery = DeliveryChoiceSerializer(required=False, help_text=DELIVERY_HELP)
 
 
 class OneThingListApi(ApplicantApi):
@@ -111,6 +127,7 @@ class DraftListApi(ApplicantApi):
             form=values.get("form"),
             materials=values.get("materials"),
             applicant=values.get("applicant"),
+            delivery=values.get("delivery"),
         )
         body = {**DraftSerializer(selectors.draft_view(saved.draft)).data, "draft_code": saved.code}
         return Response(body, status=201)
@@ -139,6 +156,7 @@ class DraftDetailApi(ApplicantApi):
             form=values.get("form"),
             materials=values.get("materials"),
             applicant=values.get("applicant"),
+            delivery=values.get("delivery"),
         )
         return Response(DraftSerializer(selectors.draft_view(saved.draft)).data)
 

@@ -104,7 +104,10 @@ class StatusSerializer(CaseHallsSerializer, ClockFieldsSerializer):
     commitments = CommitmentSerializer(many=True, help_text="告知承诺及其事中事后核查（核查不实时证照撤销）")
     allowed_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=APPLICANT_ACTION_CHOICES),
-        help_text="申请人现在可以进行的操作：correct（一次性补正）、withdraw（撤回）",
+        help_text=(
+            "申请人现在可以进行的操作：correct（一次性补正）、withdraw（撤回）、change_delivery（变更送达方式："
+            "办理结果形成前，登录后 POST /api/applicant/cases/{case_no}/delivery）"
+        ),
     )
 
 

@@ -51,6 +51,11 @@ urlpatterns = [
     ),
     path("applicant/cases/<case_no:case_no>", applicant.OwnCaseDetailApi.as_view(), name="applicant-case"),
     path(
+        "applicant/cases/<case_no:case_no>/delivery",
+        applicant.OwnCaseDeliveryApi.as_view(),
+        name="applicant-case-delivery",
+    ),
+    path(
         "applicant/cases/<case_no:case_no>/correction",
         applicant.OwnCaseCorrectionApi.as_view(),
         name="applicant-case-correction",

@@ -279,7 +279,7 @@ ONETHING_SMS_TENCENT = {
     "sign_name": env_str("ONETHING_SMS_TENCENT_SIGN_NAME", ""),
     "region": env_str("ONETHING_SMS_TENCENT_REGION", "ap-guangzhou"),
     "endpoint": env_str("ONETHING_SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com"),
-    # accepted:123456,correction:123457,pickup:123458,concluded:123459,login_code:123460
+    # accepted:123456,correction:123457,pickup:123458,mailed:…,download:…,concluded:123459,login_code:123460
     "templates": dict(
         pair.split(":", 1) for pair in env_str("ONETHING_SMS_TENCENT_TEMPLATES", "").split(",") if ":" in pair
     ),

@@ -130,6 +130,8 @@ class FakeTencentSms:
                 "correction": "2002",
                 "pickup": "2003",
                 "concluded": "2004",
+                "mailed": "2005",
+                "download": "2006",
                 "login_code": "2000",
             },
         }

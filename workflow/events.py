@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     AUTO_APPROVAL_FAILED = "auto_approval_failed"
     POST_REVIEWED = "post_reviewed"
     LICENCE_REVOKED = "licence_revoked"
+    RESULT_REVOKED = "result_revoked"
     MATERIAL_UPLOADED = "material_uploaded"
     MATERIAL_REMOVED = "material_removed"
     VISIT = "visit"
@@ -98,7 +99,8 @@ class EventSpec:
     data: dict[str, str]  # key → what it holds
     # False: the entry is caused by a step (the process moved on), not done by the step's actor; no name is shown.
     shows_actor: bool = True
-    # The SMS template (workflow.sms.TEMPLATES) the applicant's phone gets for this kind; "" sends nothing.
+    # The SMS template (workflow.sms.TEMPLATES) the applicant's phone gets for this kind; "" sends nothing;
+    # "result": the result SMS, by the case's delivery method (workflow.sms.template_for).
     sms: str = ""
 
     @property
@@ -209,8 +211,8 @@ REGISTRY: dict[EventKind, EventSpec] = {
         },
     ),
     EventKind.RESUBMIT: EventSpec("补正后重新审查", _APPLICANT, _STATUS, shows_actor=False),
-    EventKind.APPROVE: EventSpec("统一反馈：准予许可", _APPLICANT, _STATUS, shows_actor=False, sms="pickup"),
-    EventKind.REJECT: EventSpec("统一反馈：不予许可", _APPLICANT, _STATUS, shows_actor=False, sms="pickup"),
+    EventKind.APPROVE: EventSpec("统一反馈：准予许可", _APPLICANT, _STATUS, shows_actor=False, sms="result"),
+    EventKind.REJECT: EventSpec("统一反馈：不予许可", _APPLICANT, _STATUS, shows_actor=False, sms="result"),
     EventKind.LICENCE_ISSUED: EventSpec(
         "电子证照签发", _STAFF, {"number": "licence number", "item": "item name"}, shows_actor=False
     ),
@@ -338,6 +340,11 @@ REGISTRY: dict[EventKind, EventSpec] = {
         frozenset({_A, _D}),
         {"number": "licence number", "item": "item name", "reason": "why"},
     ),
+    EventKind.RESULT_REVOKED: EventSpec(
+        "办理结果撤销（备案/登记）",
+        frozenset({_A, _D}),
+        {"item": "item name", "reason": "why"},
+    ),
     EventKind.MATERIAL_UPLOADED: EventSpec(
         "上传材料文件",
         _STAFF,
@@ -372,6 +379,7 @@ REGISTRY: dict[EventKind, EventSpec] = {
         "变更送达方式",
         _APPLICANT,
         {"from": "method before", "to": "method after", "address": "the mailing address (post)"},
+        sms="result",  # after the result (e.g. a returned mailing, now to be picked up): the new method's SMS
     ),
     EventKind.HANDED_OVER: EventSpec(
         "窗口当面交付办理结果（一窗通取）",
@@ -385,7 +393,9 @@ REGISTRY: dict[EventKind, EventSpec] = {
             "same_visit": "true: handed over in the visit that submitted the case (即办件, no new trip)",
         },
     ),
-    EventKind.MAILED: EventSpec("办理结果已寄出", _APPLICANT, {"carrier": "carrier", "waybill": "waybill number"}),
+    EventKind.MAILED: EventSpec(
+        "办理结果已寄出", _APPLICANT, {"carrier": "carrier", "waybill": "waybill number"}, sms="mailed"
+    ),
     EventKind.POST_STATUS: EventSpec(
         "寄递状态更新",
         _APPLICANT,

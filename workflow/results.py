@@ -53,9 +53,8 @@ def case_results(case: Case, tasks: list[HumanTask]) -> list[dict]:
                 "valid_to": licence.valid_to if licence else None,
                 # 秒批, and a licence revoked after its post-review (事后复核), shown to the applicant too.
                 "auto_approved": task.auto_approved,
-                "licence_revoked": bool(licence and licence.revoked_at),
-                "licence_revoked_at": licence.revoked_at if licence else None,
-                "licence_revoked_reason": licence.revoked_reason if licence else "",
+                # A 备案/登记 item has no licence: its post-review revocation revokes the result itself.
+                **_revocation(task, licence),
                 # 不再适用: a correction changed the answers its condition rests on; its decision issues nothing.
                 "applicable": not task.not_applicable_reason,
                 "not_applicable_reason": task.not_applicable_reason,
@@ -170,6 +169,20 @@ def _create_licences(case: Case, licences: list[ELicence], generated: dict[int, 
                     field_errors={"result.licence_no": [f"证照编号{licence.number}已被其他办件使用"]}
                 ) from None
         return ELicence.objects.bulk_create(licences)
+
+
+def _revocation(task: HumanTask, licence: ELicence | None) -> dict:
+    if licence is not None:
+        revoked_at, reason = licence.revoked_at, licence.revoked_reason
+    elif task.post_review_outcome == "revoked":
+        revoked_at, reason = task.post_reviewed_at, task.post_review_opinion
+    else:
+        revoked_at, reason = None, ""
+    return {
+        "licence_revoked": revoked_at is not None,
+        "licence_revoked_at": revoked_at,
+        "licence_revoked_reason": reason,
+    }
 
 
 def held_licences(*, id_number: str, credit_code: str = "", today: dt.date | None = None):

@@ -12,7 +12,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.api.applicant_helpers import MOTHER, WANG, sign_in
-from tests.api.helpers import assert_error
+from tests.api.helpers import assert_error, field_errors
 from tests.conftest import ENTERPRISE_FORM, handed_in
 from tests.upload_samples import pdf
 from tests.workflow.clock_helpers import at
@@ -220,3 +220,54 @@ def test_a_kiosk_submission_records_its_channel_and_identity_method(users, setti
         "method": "id_card_reader",
         "kiosk": "kiosk-07",
     }
+
+
+ADDRESS = {"recipient": "王䶮", "phone": "13800138000", "address": "北京市朝阳区示范路 1 号 3 单元 101"}
+
+
+def _delivery_errors(response) -> dict:
+    return {k: v for k, v in field_errors(response).items() if k.startswith("delivery")}
+
+
+def test_the_delivery_is_chosen_in_the_draft_and_changeable_by_the_applicant_until_the_result(users, client_for):
+    from tests.workflow.statistics_helpers import decide
+
+    wang = sign_in(WANG)
+    draft = new_draft(wang)
+    assert draft["delivery"] == {"method": "pickup", "method_label": "窗口领取", "address": None}  # not chosen
+    # The same checks and Chinese messages as the window's intake (POST /api/cases).
+    window = client_for("window1")
+    for bad in ({"method": "post"}, {"method": "drone"}, {"method": "post", "address": {**ADDRESS, "phone": "12"}}):
+        mine = _delivery_errors(wang.patch(f"/api/applicant/drafts/{draft['id']}", {"delivery": bad}, format="json"))
+        at_window = _delivery_errors(window.post("/api/cases", {"delivery": bad}, format="json"))
+        assert mine and mine == at_window, (bad, mine, at_window)
+    assert wang.get(f"/api/applicant/drafts/{draft['id']}").json()["delivery"]["method"] == "pickup"
+    chosen = wang.patch(
+        f"/api/applicant/drafts/{draft['id']}",
+        {"form": ENTERPRISE_FORM, "delivery": {"method": "post", "address": ADDRESS}},
+        format="json",
+    )
+    assert chosen.status_code == 200
+    assert chosen.json()["delivery"] == {"method": "post", "method_label": "邮寄送达", "address": ADDRESS}
+    for code in handed_in():
+        upload(wang, draft["id"], code)
+    body = wang.post(f"/api/applicant/drafts/{draft['id']}/submit", {"idempotency_key": "d1"}, format="json").json()
+    case = Case.objects.get(case_no=body["case_no"])
+    assert (case.delivery_method, case.delivery_address) == ("post", ADDRESS)
+    # Before the result the applicant changes it (the window's rule and checks); another person's case is 404.
+    path = f"/api/applicant/cases/{case.case_no}/delivery"
+    assert "change_delivery" in wang.get(f"/api/applicant/cases/{case.case_no}").json()["allowed_actions"]
+    assert "address" in field_errors(wang.post(path, {"method": "post"}, format="json"))  # as POST …/delivery
+    assert field_errors(wang.post(path, {"method": "drone"}, format="json"))
+    assert_error(sign_in(MOTHER).post(path, {"method": "electronic"}, format="json"), 404)
+    changed = wang.post(path, {"method": "electronic"}, format="json")
+    assert changed.status_code == 200 and changed.json()["delivery"]["method"] == "electronic"
+    event = CaseEvent.objects.get(case=case, kind="delivery_changed")
+    assert event.data["from"] == "post" and event.data["to"] == "electronic" and event.actor_label == "申请人"
+    # Once the result is formed, only the window changes it.
+    services.case_accept(user=users["window1"], case_no=case.case_no)
+    for department in ("market_regulation", "public_security", "tax"):
+        decide(users, case.case_no, department)
+    assert "change_delivery" not in wang.get(f"/api/applicant/cases/{case.case_no}").json()["allowed_actions"]
+    assert_error(wang.post(path, {"method": "pickup"}, format="json"), 409)
+    assert [m.template for m in SmsMessage.objects.filter(case=case).order_by("id")] == ["accepted", "download"]

@@ -75,17 +75,20 @@ def test_confirming_records_the_review_once(client_for, auto_case):
     assert snapshot() == before
 
 
-def test_revoking_revokes_the_licence_and_the_applicant_sees_it(client_for, decided_auto_case):
+def test_revoking_revokes_the_result_and_the_applicant_sees_it(client_for, decided_auto_case):
     ref = decided_auto_case
-    licence = ELicence.objects.get(task_id=ref.task_id("public_security"))
+    # 公章刻制备案 is a 备案 (issue 14's result kinds): no licence; the revocation revokes the result itself.
+    assert not ELicence.objects.filter(task_id=ref.task_id("public_security")).exists()
+    standing = set(ELicence.objects.filter(case_id=ref.pk).values_list("number", flat=True))
     response = post_review(client_for("police1"), ref, {"outcome": "revoked", "opinion": "刻制单位不在备案名录内"})
     assert response.status_code == 200, response.content
     assert response.json()["post_review_outcome"] == "revoked"
 
-    licence.refresh_from_db()
-    assert licence.revoked_at is not None and licence.revoked_reason == "刻制单位不在备案名录内"
-    assert ELicence.objects.filter(case_id=ref.pk, revoked_at__isnull=True).count() == 2  # the others stand
-    assert CaseEvent.objects.get(case_id=ref.pk, kind="licence_revoked").data["number"] == licence.number
+    assert set(ELicence.objects.filter(case_id=ref.pk, revoked_at__isnull=True).values_list("number", flat=True)) == (
+        standing
+    )  # the others stand
+    event = CaseEvent.objects.get(case_id=ref.pk, kind="result_revoked")
+    assert event.data["reason"] == "刻制单位不在备案名录内" and event.department == "public_security"
 
     status = applicant_status(client_for, ref)
     rows = {row["department"]: row for row in status["results"]}
@@ -93,7 +96,7 @@ def test_revoking_revokes_the_licence_and_the_applicant_sees_it(client_for, deci
     assert rows["public_security"]["licence_revoked"] is True
     assert rows["public_security"]["licence_revoked_reason"] == "刻制单位不在备案名录内"
     assert rows["market_regulation"]["licence_revoked"] is False
-    assert "licence_revoked" in [row["kind"] for row in status["timeline"]]
+    assert "result_revoked" in [row["kind"] for row in status["timeline"]]
     window_view = get(client_for("window1"), f"/api/cases/{ref.case_no}").json()
     assert {r["department"]: r["licence_revoked"] for r in window_view["results"]}["public_security"] is True
 

@@ -111,3 +111,41 @@ def test_the_kiosk_reads_the_card_and_clears_itself_when_idle(users, settings):
         idle = client.get("/apply/home/", follow=True).content.decode()
     assert "刷身份证" in idle and "长时间未操作" in idle
     assert client.post("/apply/sign-out/", {"idle": "1"})["Location"] == "/apply/kiosk/?idle=1"
+
+
+def test_the_applicant_chooses_the_delivery_on_the_draft_page(users, settings, tmp_path):
+    settings.ONETHING_PRIVATE_MEDIA_ROOT = str(tmp_path)
+    client = signed_in_client()
+    url = client.post("/apply/start/enterprise_start/")["Location"]
+    page = client.get(url).content.decode()
+    assert "结果送达方式" in page and 'value="pickup" checked' in page  # 窗口领取 until the applicant chooses
+    assert 'value="electronic" data-delivery-method' in page and 'value="post" data-delivery-method' in page
+    base = {"action": "save", "applicant_name": "王䶮", **form_post(ENTERPRISE_FORM)}
+    # The window's checks and Chinese messages; nothing saved.
+    bad = client.post(url, {**base, "delivery_method": "post", "delivery_recipient": "王䶮"})
+    assert bad.status_code == 400 and "收件人手机号码应为 11 位数字" in bad.content.decode()
+    assert ApplicationDraft.objects.get().delivery == {}
+    address = {
+        "delivery_recipient": "王䶮",
+        "delivery_phone": "13800138000",
+        "delivery_address": "北京市朝阳区示范路 1 号",
+    }
+    saved = client.post(url, {**base, "delivery_method": "post", **address})
+    assert saved.status_code == 200 and 'value="post" checked' in saved.content.decode()
+    assert ApplicationDraft.objects.get().delivery["address"]["phone"] == "13800138000"
+    for code in handed_in():
+        client.post(
+            f"/apply/drafts/{ApplicationDraft.objects.get().pk}/files/",
+            {"material_code": code, "file": SimpleUploadedFile("a.pdf", pdf())},
+        )
+    client.post(url, {**base, "action": "submit", "idempotency_key": "d", "delivery_method": "electronic"})
+    assert Case.objects.get().delivery_method == "electronic"
+
+
+def test_the_kiosk_draft_page_offers_the_delivery_choice(users, settings):
+    settings.ONETHING_KIOSKS = {"kiosk-01": "k3y"}
+    client = Client()
+    client.get("/apply/kiosk/?device=kiosk-01&key=k3y")
+    client.post("/apply/card/", {"name": "王䶮", "id_number": WANG["id_number"]})
+    page = client.get(client.post("/apply/start/enterprise_start/")["Location"]).content.decode()
+    assert 'class="apply kiosk"' in page and "结果送达方式" in page and 'value="pickup" checked' in page

@@ -5,7 +5,7 @@ import pytest
 from tests.conftest import APPLICANT, ENTERPRISE_FORM, handed_in
 from tests.workflow.dmn import SEAL_FILING, SEAL_TABLE, give_table
 from workflow import services
-from workflow.models import ELicence, HumanTask, HumanTaskState
+from workflow.models import CaseEvent, ELicence, HumanTask, HumanTaskState
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,8 @@ def test_revoking_through_the_screen_shows_on_the_applicants_status_page(web_cli
         f"/tasks/{task.pk}/post-review/", {"outcome": "revoked", "opinion": "刻制单位不在备案名录内"}, follow=True
     )
     assert "已提交复核结论" in done.content.decode()
-    assert ELicence.objects.get(task=task).revoked_at is not None
+    assert not ELicence.objects.filter(task=task).exists()  # 公章刻制备案 is a 备案: no licence, its result is revoked
+    assert CaseEvent.objects.filter(case=task.case, kind="result_revoked").exists()
     page = police.get(f"/tasks/{task.pk}/").content.decode()
     assert "复核撤销" in page and 'name="outcome"' not in page
 

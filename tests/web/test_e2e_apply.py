@@ -107,6 +107,15 @@ def test_the_online_path_on_a_phone(live_server, browser, demo, tmp_path):
     page.check("input[name=f_invoice_needed][value=true]")
     if page.locator("input[name=f_seal_types][value=单位公章]").count():
         page.check("input[name=f_seal_types][value=单位公章]")
+    # The result's delivery: 窗口领取 until chosen; 邮寄送达 shows the address fields.
+    expect(page.locator("input[name=delivery_method][value=pickup]")).to_be_checked()
+    expect(page.get_by_label("收件人", exact=True)).to_be_hidden()
+    page.check("input[name=delivery_method][value=post]")
+    page.get_by_label("收件人", exact=True).fill("王䶮")
+    page.get_by_label("收件人手机号码").fill("13800138000")
+    page.get_by_label("详细邮寄地址").fill("北京市朝阳区示范路 1 号 3 单元 101")
+    page.locator("[data-delivery-section]").scroll_into_view_if_needed()
+    shot(page, "phone-delivery", full=False)
 
     # 3. The pre-check: one list of what is missing, and the estimated date.
     page.get_by_role("button", name="智能预审").click()
@@ -145,6 +154,7 @@ def test_the_online_path_on_a_phone(live_server, browser, demo, tmp_path):
     code = page.get_by_test_id("query-code").inner_text().strip()
     assert re.fullmatch(r"[0-9]{20}", case_no) and re.fullmatch(r"[0-9A-Z]{8}", code)
     assert Case.objects.filter(applicant_id_number=WANG["id_number"]).count() == 1
+    assert Case.objects.get(case_no=case_no).delivery_method == "post"
     shot(page, "phone-submitted")
     page.reload()
     expect(page.get_by_test_id("query-code")).to_have_count(0)
@@ -195,6 +205,10 @@ def test_the_kiosk_reads_the_card_and_clears_the_screen_when_idle(live_server, b
     page.get_by_label("申请人姓名（单位申请填单位名称）").fill("王䶮")
     submit = page.get_by_role("button", name="提交申请")
     assert submit.bounding_box()["height"] >= 88
+    electronic = page.locator("label:has(input[name=delivery_method][value=electronic])")
+    assert electronic.bounding_box()["height"] >= 64  # the delivery choice, touch-sized too
+    electronic.click()
+    expect(page.locator("input[name=delivery_method][value=electronic]")).to_be_checked()
     shot(page, "kiosk-form", full=False)
     # Left alone: a warning, then the screen is cleared and the session ends.
     expect(page.locator("#idle-warning")).to_be_visible(timeout=15_000)

@@ -102,6 +102,6 @@ def test_the_api_the_dashboard_and_the_csv_count_channels_alike(users, client_fo
     assert '<tr data-channel="online"><td>网上</td><td>2</td><td>22.2%</td>' in page
     export = b"".join(screen.get("/dashboard/cases.csv?period=all").streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(export)))
-    channel = rows[0].index("申办渠道")
-    by_case = {row[0]: row[channel] for row in rows[1:]}
+    column = rows[0].index("申办渠道")
+    by_case = {row[0]: row[column] for row in rows[1:]}
     assert by_case[week["A"]] == "网上" and by_case[week["C"]] == "自助终端" and by_case[week["B"]] == "窗口"

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,43 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+@contextmanager
+def row_held(model, pk):
+    """Another transaction holds the row's lock until the caller sets the yielded event (then it is joined)."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=pk)
+                locked.set()
+                release.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(timeout=10)
+    try:
+        yield release
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+
+def wait_for_a_lock_waiter(what: str) -> None:
+    """Until some session of this database waits on a lock: the worker has started its task and blocks."""
+    with connection.cursor() as cursor:
+
+        def waits_on_a_lock() -> bool:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
+        wait_for(waits_on_a_lock, 60, what)
+
+
 def drop_other_sessions() -> None:
     """Leave no connection of a killed worker on the test database (the teardown flush needs it alone)."""
     with connection.cursor() as cursor:
@@ -175,38 +213,15 @@ def test_a_worker_killed_mid_task_loses_nothing(users, queue, workers, no_docume
     time.sleep(1.1)
 
     # A long step on the same case holds its row lock: the worker's firing waits for it, mid-task.
-    locked, release = threading.Event(), threading.Event()
+    with row_held(Case, case.pk) as release:
+        first = workers(queue)
+        message = fire_due_timer.delay(timer.pk)
+        wait_for_a_lock_waiter("the worker to start the task")
+        assert f"fire_due_timer[{message.id}] received" in first.text()
+        first.kill()  # SIGKILL to the main process and the pool child: nothing is acknowledged
 
-    def hold_the_case():
-        try:
-            with transaction.atomic():
-                Case.objects.select_for_update().get(pk=case.pk)
-                locked.set()
-                release.wait(timeout=60)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_case)
-    holder.start()
-    assert locked.wait(timeout=10)
-
-    first = workers(queue)
-    message = fire_due_timer.delay(timer.pk)
-    with connection.cursor() as cursor:
-
-        def worker_waits_on_the_lock() -> bool:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            return cursor.fetchone()[0] > 0
-
-        wait_for(worker_waits_on_the_lock, 60, "the worker to start the task")
-    assert f"fire_due_timer[{message.id}] received" in first.text()
-    first.kill()  # SIGKILL to the main process and the pool child: nothing is acknowledged
-
-    second = workers(queue)
-    release.set()
-    holder.join(timeout=30)
+        second = workers(queue)
+        release.set()
     wait_for(lambda: DueTimer.objects.filter(pk=timer.pk, fired_at__isnull=False).exists(), 60, "the redelivery")
 
     assert f"fire_due_timer[{message.id}] received" in second.text()  # RabbitMQ redelivered it at once

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import APPLICANT, REVIEWER_OF, hand_over
+from tests.conftest import APPLICANT, ENTERPRISE_FORM, REVIEWER_OF, hand_over, handed_in
 from tests.sms_fake import FakeTencentSms
 from tests.workflow.statistics_helpers import decide, open_and_accept, open_case
 from workflow import services
@@ -51,7 +51,69 @@ def test_each_sms_event_writes_one_row_with_its_key_and_no_secrets(users):
         assert case_no[-6:] in message.body and "企业开办" in message.body
     assert "已受理" in messages[0].body and "前办结" in messages[0].body
     assert "准予许可" in messages[2].body
+    assert "携带本人身份证件到" in messages[1].body and "授权委托书" not in messages[1].body
     assert case.events.filter(kind__in=["accept", "approve", "conclude"]).count() == 3
+
+
+ADDRESS = {"recipient": "王䶮", "phone": "13800138000", "address": "北京市东城区东华门街道正义路 2 号"}
+
+
+def _decided(users, **extra) -> str:
+    """A case opened with ``extra`` (delivery, agent), accepted and approved by every department."""
+    opened = services.case_open(
+        user=users["window1"],
+        one_thing_key="enterprise_start",
+        applicant=APPLICANT,
+        form=ENTERPRISE_FORM,
+        materials=[*handed_in("enterprise_start"), *extra.pop("materials", [])],
+        **extra,
+    )
+    case_no = opened.case.case_no
+    services.case_accept(user=users["window1"], case_no=case_no)
+    for department in REVIEWER_OF:
+        decide(users, case_no, department)
+    return case_no
+
+
+def _no_secrets(message: SmsMessage, case_no: str) -> None:
+    assert APPLICANT["id_number"] not in message.body and case_no not in message.body
+    assert case_no[-6:] in message.body and "企业开办" in message.body
+
+
+def test_the_result_sms_follows_the_delivery_chosen(users):
+    # 窗口领取 with an agent: where, and what the applicant or the agent brings.
+    agent = {"name": "李四", "id_number": "11010519491231002X"}
+    case_no = _decided(users, agent=agent, materials=["authorisation_letter"])
+    [pickup] = [r for r in rows(case_no) if r.template == "pickup"]
+    assert "授权委托书" in pickup.body and "窗口领取" in pickup.body and "11010519491231002X" not in pickup.body
+    _no_secrets(pickup, case_no)
+    # 邮寄送达: nothing at the decision; the carrier and waybill once the mailing is recorded.
+    case_no = _decided(users, delivery={"method": "post", "address": ADDRESS})
+    assert [r.template for r in rows(case_no)] == ["accepted"]
+    services.case_mail(user=users["window1"], case_no=case_no, carrier="中国邮政EMS", waybill="EMS1234567890")
+    [mailed] = [r for r in rows(case_no) if r.template == "mailed"]
+    assert "中国邮政EMS" in mailed.body and "EMS1234567890" in mailed.body and "领取" not in mailed.body
+    _no_secrets(mailed, case_no)
+    # 电子送达: the result can be downloaded on the status page.
+    case_no = _decided(users, delivery={"method": "electronic"})
+    assert [r.template for r in rows(case_no)] == ["accepted", "download"]
+    [download] = rows(case_no)[1:]
+    assert "下载" in download.body and "领取" not in download.body
+    _no_secrets(download, case_no)
+
+
+def test_a_returned_mailing_changed_to_pickup_sends_the_pickup_sms(users):
+    case_no = _decided(users, delivery={"method": "post", "address": ADDRESS})
+    services.case_mail(user=users["window1"], case_no=case_no, carrier="顺丰速运", waybill="SF1000000009")
+    services.delivery_status_update(
+        waybill="SF1000000009", status="returned", occurred_at=timezone.now(), source="test"
+    )
+    services.case_delivery_change(user=users["window1"], case_no=case_no, method="pickup")
+    assert [r.template for r in rows(case_no)] == ["accepted", "mailed", "pickup"]
+    # A change before the result sends nothing: the result SMS follows the choice when the result comes.
+    case_no = open_and_accept(users)
+    services.case_delivery_change(user=users["window1"], case_no=case_no, method="electronic")
+    assert [r.template for r in rows(case_no)] == ["accepted"]
 
 
 def test_the_correction_sms_says_what_to_bring(users):

@@ -4,15 +4,18 @@ nothing. Same worker harness as the clock's (tests/workflow/test_clock_worker.py
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
 
 from tests.sms_fake import FakeTencentSms
 from tests.workflow.statistics_helpers import open_and_accept
-from tests.workflow.test_clock_worker import queue, wait_for, workers  # noqa: F401 - fixtures
+from tests.workflow.test_clock_worker import (  # noqa: F401 - fixtures
+    queue,
+    row_held,
+    wait_for,
+    wait_for_a_lock_waiter,
+    workers,
+)
 from workflow.models import SmsMessage, SmsState
 from workflow.tasks.sms import send_sms
 
@@ -47,37 +50,14 @@ def test_a_worker_killed_mid_send_sends_the_row_exactly_once(users, queue, worke
     message = SmsMessage.objects.get(case__case_no=case_no, template="accepted")
 
     # Another transaction holds the row: the worker's claim waits on it, mid-task.
-    locked, release = threading.Event(), threading.Event()
+    with row_held(SmsMessage, message.pk) as release:
+        first = workers(queue)
+        sent = send_sms.delay(message.pk)
+        wait_for_a_lock_waiter("the worker to start the task")
+        first.kill()  # SIGKILL, main process and pool child: the message is not acknowledged
 
-    def hold_the_row():
-        try:
-            with transaction.atomic():
-                SmsMessage.objects.select_for_update().get(pk=message.pk)
-                locked.set()
-                release.wait(timeout=60)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_row)
-    holder.start()
-    assert locked.wait(timeout=10)
-
-    first = workers(queue)
-    sent = send_sms.delay(message.pk)
-    with connection.cursor() as cursor:
-
-        def waits_on_the_lock() -> bool:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            return cursor.fetchone()[0] > 0
-
-        wait_for(waits_on_the_lock, 60, "the worker to start the task")
-    first.kill()  # SIGKILL, main process and pool child: the message is not acknowledged
-
-    second = workers(queue)
-    release.set()
-    holder.join(timeout=30)
+        second = workers(queue)
+        release.set()
     wait_for(lambda: SmsMessage.objects.filter(pk=message.pk, state=SmsState.SENT).exists(), 60, "the redelivery")
     assert f"send_sms[{sent.id}] received" in second.text()  # RabbitMQ redelivered it at once
     assert "succeeded" not in first.text()

@@ -15,13 +15,14 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from workflow import selectors
+from workflow import labels, selectors
 from workflow.errors import Conflict, DomainError, FileTooLarge, NotFound, ValidationFailed
 from workflow.services import applicant_apply as apply
 from workflow.services import applicant_identity as identity
 from workflow.services import uploads as upload_rules
 
 from .. import schema_form
+from .window import delivery_from_post
 
 TOKEN, KIOSK, PENDING, CODES, DONE = "apply.token", "apply.kiosk", "apply.pending", "apply.codes", "apply.done"
 
@@ -229,14 +230,18 @@ def apply_draft(request, draft_id: int):
     prefilled = {p.field: p for p in view.prefilled}
     if request.method == "GET" and not draft.form_data and prefilled:
         raw = schema_form.raw_from_data(schema, {name: p.value for name, p in prefilled.items()})
+    delivery = view.delivery
     if request.method == "POST":
         raw, data, errors = _posted_form(merged, request.POST)
+        delivery = delivery_from_post(request.POST)
         applicant = {
             "name": request.POST.get("applicant_name", "").strip(),
             "phone": request.POST.get("applicant_phone", "").strip(),
         }
         try:
-            saved = apply.draft_save(session=request.applicant, draft_id=draft.pk, form=data, applicant=applicant)
+            saved = apply.draft_save(
+                session=request.applicant, draft_id=draft.pk, form=data, applicant=applicant, delivery=delivery
+            )
             draft = saved.draft
         except ValidationFailed as exc:
             form_errors = [m for ms in exc.field_errors.values() for m in ms]
@@ -300,6 +305,11 @@ def apply_draft(request, draft_id: int):
             one_thing=one_thing,
             sections=sections,
             form_logic=schema_form.form_logic(merged),
+            delivery={
+                "methods": list(labels.DeliveryMethod.choices),
+                "method": delivery.get("method") or "pickup",
+                "address": delivery.get("address") or {},
+            },
             materials=materials,
             check=check,
             form_errors=form_errors,

@@ -88,6 +88,8 @@ class ApplicationDraft(models.Model):
     applicant = models.JSONField("申请人", default=dict)
     form_data = models.JSONField("申请表数据", default=dict)
     materials = models.JSONField("已备材料编码", default=list)
+    # The result's delivery as the applicant chose it ({method, address}); empty: not chosen, 窗口领取.
+    delivery = models.JSONField("送达方式", default=dict, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)

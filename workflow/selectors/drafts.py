@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..models import ApplicationDraft, Channel, MaterialFile
+from ..models import ApplicationDraft, Channel, DeliveryMethod, MaterialFile
 from .precheck import Precheck, Prefilled, draft_composition, precheck, prefill
 
 
@@ -32,6 +32,7 @@ class DraftView:
     materials: list[str]
     files: list[DraftFile]
     prefilled: list[Prefilled]  # fields the applicant's e-licences answer (marked on the form)
+    delivery: dict  # {method, method_label, address (post) or None}: pickup until the applicant chooses
     submitted_at: dt.datetime | None
     case_no: str | None
     created_at: dt.datetime
@@ -62,11 +63,19 @@ def draft_view(draft: ApplicationDraft, *, with_prefill: bool = True) -> DraftVi
         )
         if with_prefill
         else [],
+        delivery=draft_delivery(draft),
         submitted_at=draft.submitted_at,
         case_no=draft.case.case_no if draft.case_id else None,
         created_at=draft.created_at,
         updated_at=draft.updated_at,
     )
+
+
+def draft_delivery(draft: ApplicationDraft) -> dict:
+    """The draft's delivery choice as the API and the screen show it (窗口领取 until the applicant chooses)."""
+    method = (draft.delivery or {}).get("method") or DeliveryMethod.PICKUP
+    address = (draft.delivery or {}).get("address") if method == DeliveryMethod.POST else None
+    return {"method": str(method), "method_label": DeliveryMethod(method).label, "address": address or None}
 
 
 def own_drafts(*, id_number: str) -> list[DraftView]:

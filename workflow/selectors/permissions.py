@@ -305,10 +305,10 @@ def check(
         if not delivery.is_proven(case):  # 办结 only once the result is proven delivered
             raise DeliveryNotProven()
     elif action == Action.CHANGE_DELIVERY:
-        _window(viewer, case, action)
-        _status(case, NOT_ENDED_STATES, "办件已结束，不能变更送达方式")
-        if not delivery.may_change_method(case):
-            raise Conflict("办理结果已寄出或已送达，不能变更送达方式（邮件退回后可重新选择）")
+        _applicant_or_window(viewer, case, action)
+        if viewer.staff is None and viewer.user is None and case.status in RESULT_STATES:
+            raise Conflict("办理结果已形成，如需变更送达方式请联系窗口")  # the applicant: until the result
+        check_delivery_changeable(case)
     elif action == Action.HAND_OVER:
         _window(viewer, case, action)
         _status(case, RESULT_STATES, "办件尚未形成统一办理结果，没有可交付的结果")
@@ -463,6 +463,14 @@ def check_extendable(case: Case, now=None) -> None:
         raise Conflict("法定办理期限已届满，不能再延期")
 
 
+def check_delivery_changeable(case: Case) -> None:
+    """The window's rule for changing the delivery (the window's CHANGE_DELIVERY and the applicant's own change):
+    while the case has not ended, until the result leaves the hall (again after a returned mailing)."""
+    _status(case, NOT_ENDED_STATES, "办件已结束，不能变更送达方式")
+    if not delivery.may_change_method(case):
+        raise Conflict("办理结果已寄出或已送达，不能变更送达方式（邮件退回后可重新选择）")
+
+
 def require(action: Action, viewer: Viewer, case: Case, **kwargs) -> None:
     """``check`` for the services (the same rule; a name that reads as the precondition it is)."""
     check(action, viewer, case, **kwargs)
@@ -504,12 +512,13 @@ def allowed_actions(
     )
 
 
-APPLICANT_ACTIONS = (Action.CORRECT, Action.WITHDRAW)
+APPLICANT_ACTIONS = (Action.CORRECT, Action.WITHDRAW, Action.CHANGE_DELIVERY)
 APPLICANT_ACTION_CHOICES = [(str(action), str(action)) for action in APPLICANT_ACTIONS]
 
 
 def applicant_actions(case: Case) -> frozenset[Action]:
-    """What the applicant (with case number and query code) may do now: correct once, withdraw before a result."""
+    """What the applicant (with case number and query code) may do now: correct once, withdraw before a result,
+    change the delivery before the result (signed in: ``POST /api/applicant/cases/{no}/delivery``)."""
     viewer = Viewer.applicant()
     return frozenset(action for action in APPLICANT_ACTIONS if allowed(action, viewer, case))
 

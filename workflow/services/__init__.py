@@ -44,6 +44,7 @@ from .commitments import commitment_check_decide
 from .delivery import (
     DeliveryUpdateResult,
     Signature,
+    applicant_delivery_change,
     case_delivery_change,
     case_handover,
     case_mail,
@@ -74,6 +75,7 @@ __all__ = [
     "OpenedCase",
     "Recomputed",
     "Signature",
+    "applicant_delivery_change",
     "applicant_lookup",
     "auto_approval_review",
     "case_accept",

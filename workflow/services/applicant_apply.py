@@ -6,7 +6,8 @@ becomes a case in the window's 预审 list (docs/api.md "Applicant").
 - ``draft_submit`` runs the window's own opening (``cases.open_case_at``: the same merged form, conditions,
   checks and Chinese errors, e-licences held attached automatically) with no staff user, the channel 网上 or
   自助终端, received at the installation's hall. The legal clock counts from this moment (Art. 32: deemed
-  acceptance five working days after receipt). Submitting is idempotent per draft: the same idempotency key
+  acceptance five working days after receipt). The result's delivery is the draft's choice (窗口领取 until the
+  applicant chooses; ``draft_save``'s ``delivery``). Submitting is idempotent per draft: the same idempotency key
   again answers the same case (a double tap makes one case); another key for a submitted draft is 409.
 """
 
@@ -24,8 +25,9 @@ import forms
 
 from .. import halls, query_codes
 from ..errors import Conflict, NotFound, ValidationFailed
-from ..models import ApplicationDraft, Case, Channel, MaterialFile, OneThing
+from ..models import ApplicationDraft, Case, Channel, DeliveryMethod, MaterialFile, OneThing
 from .cases import OpenedCase, open_case_at
+from .delivery import delivery_problems
 from .uploads import draft_file_upload
 
 DRAFT_CODE_LENGTH = 10
@@ -72,6 +74,20 @@ def own_draft(session, *, draft_id: int | None = None, code: str | None = None, 
     return draft
 
 
+def _clean_delivery(delivery: dict | None) -> dict | None:
+    """The delivery choice checked as the window's opening checks it (the same Chinese messages, keyed
+    ``delivery.<field>``); None: unchanged."""
+    if delivery is None:
+        return None
+    if not isinstance(delivery, dict):
+        raise ValidationFailed(field_errors={"delivery": ["送达方式应为 JSON 对象：{method, address}"]})
+    method = delivery.get("method") or DeliveryMethod.PICKUP
+    address, errors = delivery_problems(method, delivery.get("address"))
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    return {"method": method, **({"address": address} if method == DeliveryMethod.POST else {})}
+
+
 def _check_draft_input(form, materials, applicant: dict) -> None:
     errors: dict[str, list[str]] = {}
     if not isinstance(form, dict):
@@ -99,12 +115,15 @@ def draft_save(
     materials: Iterable[str] | None = None,
     applicant: dict | None = None,
     draft_id: int | None = None,
+    delivery: dict | None = None,
 ) -> DraftSaved:
     """Create a draft (with a new draft code) or update one of the session's own; nothing is validated beyond
-    its shape — that is what the pre-check and the submission do."""
+    its shape — that is what the pre-check and the submission do — except the delivery choice (``{method,
+    address}`` as ``case_open`` takes it: pickup until chosen; post needs the address), checked whole."""
     applicant = dict(applicant or {})
     materials_list = list(materials) if materials is not None else None
     _check_draft_input(form if form is not None else {}, materials_list or [], applicant)
+    chosen = _clean_delivery(delivery)
     if draft_id is not None:
         draft = own_draft(session, draft_id=draft_id, lock=True)
         if draft.submitted_at is not None:
@@ -115,6 +134,8 @@ def draft_save(
             draft.materials = sorted(set(materials_list))
         if applicant:
             draft.applicant = {**draft.applicant, **{k: v for k, v in applicant.items() if k in ("name", "phone")}}
+        if chosen is not None:
+            draft.delivery = chosen
         draft.save()
         return DraftSaved(draft, None)
     one_thing = _one_thing(one_thing_key or "")
@@ -127,6 +148,7 @@ def draft_save(
         applicant={"name": applicant.get("name") or session.name, "phone": applicant.get("phone") or session.phone},
         form_data=form or {},
         materials=sorted(set(materials_list or [])),
+        delivery=chosen or {},
     )
     return DraftSaved(draft, code)
 
@@ -170,6 +192,7 @@ def draft_submit(*, session, draft_id: int, idempotency_key: str) -> Submitted:
             materials=sorted(set(files)),  # handed in: the files uploaded (e-licences held are attached too)
             channel=draft.channel,
             identity={"method": session.method, **({"kiosk": session.kiosk} if session.kiosk else {})},
+            delivery=draft.delivery or None,  # as the applicant chose it (窗口领取 when not chosen)
         )
         case = opened.case
         MaterialFile.objects.filter(draft=draft).update(case=case)

@@ -25,7 +25,14 @@ from ..events import EventKind, case_event
 from ..lifecycle import CaseStatus
 from ..models import Case, CaseEvent, DeliveryMethod, DeliveryStatus, DeliveryUpdate, Document
 from ..models.documents import private_storage
-from ..selectors.permissions import RESULT_STATES, ROLES, Action, Viewer, check_promises_kept, require
+from ..selectors.permissions import (
+    RESULT_STATES,
+    ROLES,
+    Action,
+    Viewer,
+    check_promises_kept,
+    require,
+)
 from ..step import Step
 from .engine import lock_case, save_status
 
@@ -95,6 +102,21 @@ def case_delivery_change(*, user, case_no: str, method: str, address: dict | Non
     require_role(user, *ROLES[Action.CHANGE_DELIVERY])
     case = lock_case(case_no=case_no)
     require(Action.CHANGE_DELIVERY, Viewer.of(user), case)
+    return _change(case, user, method, address, department="window")
+
+
+@transaction.atomic
+def applicant_delivery_change(*, id_number: str, case_no: str, method: str, address: dict | None = None) -> Case:
+    """The applicant changes the delivery of their own case (another person's case is NotFound): until the
+    result is formed, under the window's rule (not once the case has ended)."""
+    case = lock_case(case_no=case_no)
+    if not id_number or case.applicant_id_number != id_number:
+        raise NotFound("未找到该办件")
+    require(Action.CHANGE_DELIVERY, Viewer.applicant(), case)
+    return _change(case, None, method, address, department="applicant")
+
+
+def _change(case: Case, actor, method: str, address: dict | None, *, department: str) -> Case:
     cleaned, errors = delivery_problems(method, address)
     if errors:
         raise ValidationFailed(field_errors=errors)
@@ -106,9 +128,10 @@ def case_delivery_change(*, user, case_no: str, method: str, address: dict | Non
         case.delivery_carrier = case.delivery_waybill = ""
         fields.update(delivery_status=DeliveryStatus.PENDING, delivery_carrier="", delivery_waybill="")
     save_status(case, **fields)
-    step = Step(case=case, instance=None, actor=user)
-    step.event("delivery_changed", department="window", **{"from": before, "to": method}, address=cleaned)
+    step = Step(case=case, instance=None, actor=actor)
+    step.event("delivery_changed", department=department, **{"from": before, "to": method}, address=cleaned)
     step.save_events()
+    sms.write_outbox(case, step.events)  # after the result: the new method's result SMS (sms.template_for)
     return case
 
 
@@ -325,6 +348,7 @@ def case_mail(*, user, case_no: str, carrier: str, waybill: str) -> Case:
     step = Step(case=case, instance=None, actor=user)
     step.event("mailed", department="window", carrier=carrier, waybill=waybill)
     step.save_events()
+    sms.write_outbox(case, step.events)  # the result SMS of a mailed result: carrier and waybill
     return case
 
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..access import require_role
+from ..compositions import composition_of
 from ..errors import PostReviewTooEarly, ValidationFailed
 from ..lifecycle import CaseStatus
 from ..models import ELicence, HumanTask
@@ -71,6 +72,14 @@ def auto_approval_review(*, user, task_id: int, outcome: str, opinion: str = "")
                 department=task.lane,
                 number=licence.number,
                 item=licence.item_name,
+                reason=task.post_review_opinion,
+            )
+        if not licences:  # a 备案/登记 item: no licence, its result itself is revoked
+            item = composition_of(case).item_of_task(task)
+            step.event(
+                "result_revoked",
+                department=task.lane,
+                item=item.name if item else task.name,
                 reason=task.post_review_opinion,
             )
     step.save_events()

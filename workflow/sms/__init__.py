@@ -43,12 +43,23 @@ TEMPLATES = {
             "补正",
             "您申请的“{0}”（办件编号尾号{1}）需要补正，请一次性补充：{2}。可在网上或到{3}窗口补正。",
         ),
-        Template("pickup", "领取", "您申请的“{0}”（办件编号尾号{1}）已有办理结果，请携带本人身份证件到{2}窗口领取。"),
+        Template("pickup", "领取", "您申请的“{0}”（办件编号尾号{1}）已有办理结果，请{3}到{2}窗口领取。"),
+        Template("mailed", "寄出", "您申请的“{0}”（办件编号尾号{1}）的办理结果已由{2}寄出，运单号{3}，请注意查收。"),
+        Template(
+            "download",
+            "电子送达",
+            "您申请的“{0}”（办件编号尾号{1}）已有办理结果，请在网上办件查询页下载（电子送达）。",
+        ),
         Template("concluded", "办结", "您申请的“{0}”（办件编号尾号{1}）已办结，结果：{2}。感谢您对我们工作的评价。"),
         Template("login_code", "验证码", "您的验证码为{0}，{1}分钟内有效。工作人员不会向您索取，请勿告诉他人。"),
     )
 }
 OUTCOME_WORDS = {"approved": "准予许可", "rejected": "不予许可"}
+# ``EventSpec.sms = RESULT``: the result SMS, whose template is the case's delivery method's (``result_template``).
+RESULT = "result"
+RESULT_TEMPLATES = {"pickup": "pickup", "post": "", "electronic": "download"}  # post: ``mailed`` when it is sent
+BRING_APPLICANT = "携带本人身份证件"
+BRING_AGENT = "由申请人本人携带身份证件，或由经办人携带本人身份证件和授权委托书"
 
 
 def render(template: str, params: list[str]) -> str:
@@ -93,10 +104,26 @@ def params_for(template: str, case) -> list[str]:
     if template == "correction":
         return [name, tail, _correction_items(case), _hall_name(case)]
     if template == "pickup":
-        return [name, tail, _hall_name(case)]
+        return [name, tail, _hall_name(case), BRING_AGENT if case.agent_name else BRING_APPLICANT]
+    if template == "mailed":
+        return [name, tail, case.delivery_carrier, case.delivery_waybill]
+    if template == "download":
+        return [name, tail]
     if template == "concluded":
         return [name, tail, OUTCOME_WORDS.get(case.outcome, "已办结")]
     raise ValueError(template)
+
+
+def template_for(kind: str, case) -> str:
+    """The template an event of ``kind`` sends for this case: the registry's, the result SMS resolved by the
+    case's delivery method (window pickup → ``pickup``; post → nothing until ``mailed``; electronic →
+    ``download``)."""
+    template = spec(kind).sms
+    if template != RESULT:
+        return template
+    if kind == "delivery_changed" and (case.status not in ("approved", "rejected") or case.delivered_at):
+        return ""  # a change before the result: the result SMS follows the choice when it comes
+    return RESULT_TEMPLATES.get(case.delivery_method, "")
 
 
 def write_outbox(case, events: Iterable[CaseEvent]) -> list[SmsMessage]:
@@ -106,7 +133,7 @@ def write_outbox(case, events: Iterable[CaseEvent]) -> list[SmsMessage]:
         return []
     rows = []
     for event in events:
-        template = spec(event.kind).sms
+        template = template_for(event.kind, case)
         if not template or event.pk is None:
             continue
         params = params_for(template, case)
