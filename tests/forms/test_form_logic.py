@@ -158,7 +158,12 @@ TYPED_ANSWERS = st.fixed_dictionaries({}, optional=TYPED_VALUE)
 @settings(max_examples=300)
 @given(condition=CONDITIONS, answers=ANY_ANSWERS)
 def test_the_json_schema_of_a_condition_accepts_exactly_the_answers_it_holds_for(condition, answers):
-    for fields in (FIELDS, None):  # compiled knowing the fields' types, and not
+    # Compiled knowing the fields' types, a test may be narrowed to the field's type (``contains`` on a text field is
+    # only the text branch), so it is exact for answers of those types — the form's own types refuse the others.
+    well_typed = Draft202012Validator({"properties": {k: {"type": v["type"]} for k, v in FIELDS.items()}}).is_valid(
+        answers
+    )
+    for fields in (FIELDS, None) if well_typed else (None,):
         schema = condition_schema(condition, fields)
         Draft202012Validator.check_schema(schema)
         assert Draft202012Validator(schema).is_valid(answers) == condition_holds(condition, answers)
