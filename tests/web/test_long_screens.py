@@ -31,3 +31,15 @@ def test_the_dashboard_lists_the_longest_overdue_and_counts_them_all(web_client,
     page = web_client("supervisor1").get("/dashboard/").content.decode()
     overdue = HumanTask.objects.filter(case_id__in=[c.pk for c in cases], department__isnull=False).count()
     assert f"超期最久的 1 项，共 {overdue} 项" in page
+
+
+def test_the_window_home_says_when_a_list_holds_more_than_it_shows(web_client, users, monkeypatch):
+    opened = [open_case(users) for _ in range(3)]
+    monkeypatch.setattr("web.views.window.WORKLIST_SHOWN", 2)
+    page = web_client("window1").get("/window/").content.decode()
+    assert '待受理 <span class="count">2+</span>' in page
+    assert "只列出前 2 件" in page and 'href="/cases/search/"' in page
+    assert sum(case.case_no in page for case in opened) == 2  # the two received first
+    monkeypatch.setattr("web.views.window.WORKLIST_SHOWN", 3)
+    page = web_client("window1").get("/window/").content.decode()
+    assert '待受理 <span class="count">3</span>' in page and "只列出前" not in page

@@ -161,13 +161,13 @@ def _messages_of(exc: ValidationFailed) -> str:
     return "；".join(m for ms in exc.field_errors.values() for m in ms) or exc.message
 
 
+WORKLIST_SHOWN = 50  # cases per list on the window's home; a longer list says so and points to 办件检索
+
+
 @staff_view(*WINDOW)
 def window_home(request):
-    return render(
-        request,
-        "web/window_home.html",
-        {"one_things": selectors.one_things(), "lists": selectors.window_worklist(user=request.user)},
-    )
+    lists = selectors.window_worklist(user=request.user, limit=WORKLIST_SHOWN)
+    return render(request, "web/window_home.html", {"one_things": selectors.one_things(), "lists": lists})
 
 
 @staff_view(*WINDOW)

@@ -632,6 +632,8 @@ class WindowLists:
     to_conclude: list[CaseSummary]
     decided_here: list[CaseSummary]
     in_review: int
+    limit: int = 50
+    capped: frozenset[str] = frozenset()  # the lists that hold more cases than the ``limit`` shown (oldest first)
 
 
 def window_worklist(*, user, limit: int = 50) -> WindowLists:
@@ -650,18 +652,23 @@ def window_worklist(*, user, limit: int = 50) -> WindowLists:
             cases.filter(deciding_hall_id=hall_id)
             .exclude(accepting_hall_id=hall_id)
             .exclude(status__in=[CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN])
-            .order_by("-updated_at")[:limit]
+            .order_by("-updated_at")[: limit + 1]
         )
         cases = cases.filter(accepting_hall_id=hall_id)
-    summaries = lambda rows: [case_summary(case) for case in rows]  # noqa: E731
-    return WindowLists(
-        decided_here=summaries(decided_here),
-        received=summaries(cases.filter(status=CaseStatus.RECEIVED).order_by("opened_at")[:limit]),
-        correction=summaries(cases.filter(status=CaseStatus.CORRECTION_REQUIRED).order_by("updated_at")[:limit]),
-        to_conclude=summaries(
-            cases.filter(status__in=[CaseStatus.APPROVED, CaseStatus.REJECTED]).order_by("updated_at")[:limit]
+    # One row more than shown tells whether a list goes on, without counting it.
+    rows = {
+        "decided_here": decided_here,
+        "received": list(cases.filter(status=CaseStatus.RECEIVED).order_by("opened_at")[: limit + 1]),
+        "correction": list(cases.filter(status=CaseStatus.CORRECTION_REQUIRED).order_by("updated_at")[: limit + 1]),
+        "to_conclude": list(
+            cases.filter(status__in=[CaseStatus.APPROVED, CaseStatus.REJECTED]).order_by("updated_at")[: limit + 1]
         ),
+    }
+    return WindowLists(
+        **{name: [case_summary(case) for case in found[:limit]] for name, found in rows.items()},
         in_review=cases.filter(status=CaseStatus.IN_REVIEW).count(),
+        limit=limit,
+        capped=frozenset(name for name, found in rows.items() if len(found) > limit),
     )
 
 
