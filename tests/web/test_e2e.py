@@ -66,18 +66,29 @@ def browser_type_launch_args(browser_type_launch_args):
 class Hall:
     """Browser sessions per person, and the screenshots."""
 
-    def __init__(self, browser, base_url: str):
+    def __init__(self, browser, base_url: str, prefix: str | None = ""):
+        """``prefix``: this test's screens are ``<prefix>-NN-*.png`` and replace only their earlier ones; ``""``
+        (this file's whole case) empties the folder; ``None`` leaves it until ``begin``."""
         self.browser = browser
         self.base = base_url
         self.count = 0
         self.contexts = []
+        self.prefix = ""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        for old in SHOTS.glob("*.png"):
+        if prefix is not None:
+            self.begin(prefix)
+
+    def begin(self, prefix: str) -> None:
+        self.prefix = prefix
+        for old in SHOTS.glob(f"{prefix}-*.png" if prefix else "*.png"):
             old.unlink()
 
     def shot(self, page: Page, name: str, *, full_page: bool = True) -> None:
         self.count += 1
-        page.screenshot(path=SHOTS / f"{self.count:02d}-{name}.png", full_page=full_page)
+        stem = f"{self.count:02d}-{name}"
+        page.screenshot(
+            path=SHOTS / f"{self.prefix}-{stem}.png" if self.prefix else SHOTS / f"{stem}.png", full_page=full_page
+        )
 
     def staff(self, username: str, *, shot_login: bool = False) -> Page:
         page = self.new_page(DESKTOP)

@@ -29,26 +29,6 @@ PREFIX = "delivery"
 AGENT_ID = "11010519491231002X"
 
 
-class Hall(e2e.Hall):
-    def __init__(self, browser, base_url: str):  # not super(): that one empties the whole folder
-        self.browser = browser
-        self.base = base_url
-        self.count = 0
-        self.contexts = []
-        self.prefix = PREFIX
-        SHOTS.mkdir(parents=True, exist_ok=True)
-
-    def begin(self, name: str) -> None:
-        """This test's screens: ``delivery-<name>-NN-*.png`` (the previous run's removed)."""
-        self.prefix = f"{PREFIX}-{name}"
-        for old in SHOTS.glob(f"{self.prefix}-*.png"):
-            old.unlink()
-
-    def shot(self, page: Page, name: str, *, full_page: bool = True) -> None:
-        self.count += 1
-        page.screenshot(path=SHOTS / f"{self.prefix}-{self.count:02d}-{name}.png", full_page=full_page)
-
-
 @pytest.fixture
 def demo(transactional_db):
     load_demo(password=DEMO_PASSWORD)
@@ -56,7 +36,7 @@ def demo(transactional_db):
 
 @pytest.fixture
 def hall(live_server, browser):
-    hall = Hall(browser, live_server.url)
+    hall = e2e.Hall(browser, live_server.url, prefix=None)
     yield hall
     hall.close()
 
@@ -85,7 +65,7 @@ def fill_enterprise_form(window: Page) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_post_returned_then_the_agent_collects_at_the_window(hall, demo, django_user_model):
-    hall.begin("post")
+    hall.begin(f"{PREFIX}-post")
     users = {u.username: u for u in django_user_model.objects.all()}
 
     # 1. Intake: 邮寄送达 with an address, an agent (经办人) with the authorisation letter; opened and accepted.
@@ -151,7 +131,7 @@ def test_electronic_delivery_is_proven_by_the_applicants_download(
     for name, value in signing_certificate.items():
         setattr(settings, name, value)
     settings.ONETHING_PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
-    hall.begin("electronic")
+    hall.begin(f"{PREFIX}-electronic")
     users = {u.username: u for u in django_user_model.objects.all()}
     opened = services.case_open(
         user=users["window1"],

@@ -14,7 +14,7 @@ from tests.web.test_e2e import SHOTS, applicant_lookup, browser_type_launch_args
 
 pytest.importorskip("playwright", reason="playwright is not installed: pip install -e '.[dev]'")
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.conftest import APPLICANT, DEMO_PASSWORD, handed_in
 from tests.workflow.test_pinned_compositions import FULL_RESTAURANT
@@ -25,21 +25,6 @@ from workflow.models import Case, HumanTask, HumanTaskState, OneThing
 PREFIX = "pinned"
 
 
-class Hall(e2e.Hall):
-    def __init__(self, browser, base_url: str):  # not super(): that one empties the whole folder
-        self.browser = browser
-        self.base = base_url
-        self.count = 0
-        self.contexts = []
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        for old in SHOTS.glob(f"{PREFIX}-*.png"):
-            old.unlink()
-
-    def shot(self, page: Page, name: str, *, full_page: bool = True) -> None:
-        self.count += 1
-        page.screenshot(path=SHOTS / f"{PREFIX}-{self.count:02d}-{name}.png", full_page=full_page)
-
-
 @pytest.fixture
 def demo(transactional_db):
     load_demo(password=DEMO_PASSWORD)
@@ -47,7 +32,7 @@ def demo(transactional_db):
 
 @pytest.fixture
 def hall(live_server, browser):
-    hall = Hall(browser, live_server.url)
+    hall = e2e.Hall(browser, live_server.url, prefix=PREFIX)
     yield hall
     hall.close()
 
