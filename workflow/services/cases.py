@@ -232,7 +232,7 @@ def open_case_at(
         agent_id_number=agent_row.get("id_number", ""),
         agent_phone=agent_row.get("phone", ""),
     )
-    step = Step(case=case, instance=instance, actor=user, open_tasks=[])
+    step = Step(case=case, instance=instance, actor=user, ready_before=frozenset())
     halls_data = {"deciding_hall": deciding.code} if deciding != accepting else {}
     step.event(
         "opened",
@@ -819,8 +819,8 @@ def case_conclude(*, user, case_no: str) -> Case:
     require(Action.CONCLUDE, Viewer.of(user), case)
     case.conclude()
     case.concluded_at = timezone.now()
-    save_status(case, concluded_at=case.concluded_at)
     step = Step(case=case, instance=None, actor=user)
+    save_status(case, step=step, concluded_at=case.concluded_at)
     step.event("conclude", status=str(case.status), delivery=case.delivery_method)
     step.save_events()
     sms.write_outbox(case, step.events)

@@ -17,11 +17,12 @@ from django.utils import timezone
 import bpmn
 
 from .. import clock, commitments, reactions, sms
-from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
+from ..errors import InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
-from ..models import Case, CaseEvent, HumanTask, HumanTaskState, MaterialCommitment, MaterialPromise, ProcessVersion
+from ..models import Case, HumanTask, HumanTaskState, MaterialCommitment, MaterialPromise, ProcessVersion
 from ..results import issue_licences
 from ..step import Step
+from ..write_batch import WriteBatch
 from . import auto_approval
 
 OUTCOME_STATUS = {
@@ -69,6 +70,37 @@ def lock_case(
     return case
 
 
+def lock_task(*, task_id: int, department: str | None) -> HumanTask:
+    """A department's task row with its case (``task.case``), the case locked for the transaction as ``lock_case``
+    locks it, in one statement; the task row comes with it but is not locked (locking it too could deadlock with a
+    step that holds the case and cancels the task).
+
+    The case row is read as locked, so its process state is current. The task row is read as the statement's
+    snapshot had it: when the engine no longer has it ready although the row still says open, another step
+    decided it while this one waited for the lock, and the row is read again. Its completion is written only if
+    it is still open as read (``persist_step``)."""
+    assert transaction.get_connection().in_atomic_block, "lock_task needs a transaction"
+    task = (
+        HumanTask.objects.select_for_update(of=("case",))
+        .select_related("case__process_version", "case__one_thing")
+        .defer("case__process_version__compiled", "case__process_version__bpmn_xml")
+        .annotate(
+            has_outstanding_promises=Exists(
+                MaterialPromise.objects.filter(case=OuterRef("case_id"), fulfilled_at=None)
+            ),
+            has_commitments=Exists(MaterialCommitment.objects.filter(case=OuterRef("case_id"))),
+        )
+        .filter(pk=task_id, department_id=department)
+        .order_by()
+        .first()
+    )
+    if task is None:
+        raise NotFound("未找到该任务")
+    case = task.case
+    case.has_outstanding_promises, case.has_commitments = task.has_outstanding_promises, task.has_commitments
+    return task
+
+
 def restore_instance(case: Case) -> bpmn.ProcessInstance:
     """The case's process instance; a state written in an older format is upgraded on the way in (and saved
     in the current format by the step's persist)."""
@@ -99,8 +131,11 @@ def begin_step(case: Case, actor) -> Step:
 
 def persist_step(step: Step, *, creating: bool = False, before_events: Callable[[Step], None] | None = None) -> None:
     """``before_events(step)`` runs once the rows are saved, just before the events are appended, so the
-    events it adds go into the step's one batch (one chain-head lock and one INSERT per step)."""
-    case, instance = step.case, step.instance
+    events it adds go into the step's one batch (one chain-head lock and one INSERT per step).
+
+    The case row, the task rows and the events are written together at the end (``step.writes``: one statement
+    on PostgreSQL); an approval writes the rows first, since its licences are planned from them."""
+    case, instance, writes = step.case, step.instance, step.writes
     ready = instance.ready_tasks()
     _apply_lifecycle(step, ready)
     # 秒批: newly ready reviews whose decision tables approve are completed now, which may open more tasks or
@@ -108,7 +143,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     auto_rows, ready = auto_approval.run(
         step,
         ready,
-        {task.engine_task_id for task in step.open_tasks},
+        set(step.ready_before),
         new_row=lambda task, review_round: _task_row(case, task, review_round),
         apply_lifecycle=_apply_lifecycle,
     )
@@ -119,9 +154,11 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     if creating:
         case.process_state = state
         case.state_format = bpmn.STATE_FORMAT
-        case.save(force_insert=True)
+        case.save(force_insert=True)  # now: the rows below refer to it
     else:
-        changed = Case.objects.filter(pk=case.pk, version=case.version).update(
+        writes.update(
+            Case.objects.filter(pk=case.pk, version=case.version),
+            expected=1,  # the optimistic check (SQLite has no row lock)
             status=case.status,
             outcome=case.outcome,
             form_data=case.form_data,
@@ -133,8 +170,6 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
             version=F("version") + 1,
             updated_at=now,
         )
-        if changed != 1:
-            raise ConcurrentUpdate()
         case.version += 1
         case.state_format = bpmn.STATE_FORMAT
 
@@ -142,26 +177,31 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
         task.state = HumanTaskState.COMPLETED
         task.completed_at = now
         task.completed_by = step.actor if getattr(step.actor, "pk", None) else None
-    if len(step.completed) == 1:
-        # The usual step completes one task: a plain UPDATE, without bulk_update's CASE WHEN per column.
-        (task,) = step.completed
-        HumanTask.objects.filter(pk=task.pk).update(**{name: getattr(task, name) for name in _COMPLETED_FIELDS})
-    elif step.completed:
-        HumanTask.objects.bulk_update(step.completed, _COMPLETED_FIELDS)
+        # Still open as read: a task row read without its own lock (``lock_task``) cannot be decided twice.
+        writes.update(
+            HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN),
+            expected=1,
+            **{name: getattr(task, name) for name in _COMPLETED_FIELDS},
+        )
 
     ready_ids = {task.id for task in ready}
-    known = {task.engine_task_id for task in step.open_tasks}
-    vanished = [t.pk for t in step.open_tasks if t.engine_task_id not in ready_ids and t not in step.completed]
+    completed_ids = {task.engine_task_id for task in step.completed}
+    vanished = step.ready_before - ready_ids - completed_ids
     if vanished:
-        HumanTask.objects.filter(pk__in=vanished).update(state=HumanTaskState.CANCELLED, completed_at=now)
+        writes.update(
+            HumanTask.objects.filter(case_id=case.pk, state=HumanTaskState.OPEN, engine_task_id__in=sorted(vanished)),
+            state=HumanTaskState.CANCELLED,
+            completed_at=now,
+        )
     new_rows = [
         _task_row(case, task, instance.task_data(task.id).get("review_round", 0) or 0)
         for task in ready
-        if task.id not in known
+        if task.id not in step.ready_before
     ]
     clock.on_persist(step, new_rows + auto_rows)  # task limits and due dates; waiting BPMN timers as due rows
-    HumanTask.objects.bulk_create(new_rows + auto_rows)
+    writes.insert(new_rows + auto_rows)
     if any(event.kind == "approve" for event in step.events):
+        writes.send()  # the licences are planned from the task rows as this step leaves them
         withheld: list = []
         issued = issue_licences(case, withheld=withheld)
         for licence in issued:
@@ -179,7 +219,8 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
         step.event("task_opened", department=row.lane, task=row.name, element_id=row.element_id)
     if before_events is not None:
         before_events(step)
-    CaseEvent.objects.bulk_create(step.events)
+    writes.append_events(step.events)
+    writes.send()
     sms.write_outbox(case, step.events)  # the applicant's SMS, in this transaction; sent after the commit
     reactions.after_step(step)  # documents, queued for after the commit
 
@@ -200,15 +241,21 @@ _COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "a
 _COMPLETED_FIELDS += ["completed_at", "legal_basis"]
 
 
-def save_status(case: Case, **fields) -> None:
+def save_status(case: Case, *, step: Step | None = None, **fields) -> None:
     """Save a lifecycle change made without an engine step (conclude, withdraw, suspend, resume), with the
-    same optimistic version check as persist_step."""
+    same optimistic version check as persist_step: now, or with ``step``'s writes when they are sent."""
     now = timezone.now()
-    changed = Case.objects.filter(pk=case.pk, version=case.version).update(
-        status=case.status, version=F("version") + 1, updated_at=now, **fields
+    writes = step.writes if step is not None else WriteBatch()
+    writes.update(
+        Case.objects.filter(pk=case.pk, version=case.version),
+        expected=1,
+        status=case.status,
+        version=F("version") + 1,
+        updated_at=now,
+        **fields,
     )
-    if changed != 1:
-        raise ConcurrentUpdate()
+    if step is None:
+        writes.send()
     case.version += 1
 
 
