@@ -64,6 +64,7 @@ from .engine import (
     begin_step,
     complete_engine_task,
     lock_case,
+    lock_open_task_in_lane,
     model_for,
     open_tasks_of,
     persist_step,
@@ -440,12 +441,14 @@ def _window_decision(
     intake: dict | None = None,
     legal_basis: str = "",
 ) -> Case:
-    case = lock_case(case_no=case_no)
+    task = lock_open_task_in_lane(case_no=case_no, lane="window")  # with the case, in one statement
+    case = task.case if task is not None else lock_case(case_no=case_no)
     require(Action.ACCEPT if decision == Decision.ACCEPT else Action.REFUSE, Viewer.of(user), case)
     verified = _verified_identity(case, identity or {}) if decision == Decision.ACCEPT else None
     received = _received_materials(case, **(intake or {})) if decision == Decision.ACCEPT else None
-    step = begin_step(case, user)
-    task = _open_task_in_lane(step, "window")
+    step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=[task] if task else [])
+    if task is None or task.engine_task_id not in step.ready_before:  # none, or decided while this one waited
+        raise NoTaskToComplete()
     intake = {"decision": str(decision)}
     if decision == Decision.REFUSE:
         intake["reasons"] = opinion

@@ -57,7 +57,7 @@ def lock_case(
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("process_version", "one_thing")
-        .defer("process_version__compiled", "process_version__bpmn_xml")
+        .defer("process_version__compiled", "process_version__bpmn_xml", "one_thing__merged_form")
         .annotate(
             has_outstanding_promises=Exists(MaterialPromise.objects.filter(case=OuterRef("pk"), fulfilled_at=None)),
             has_commitments=Exists(MaterialCommitment.objects.filter(case=OuterRef("pk"))),
@@ -77,27 +77,40 @@ def lock_task(*, task_id: int, department: str | None) -> HumanTask:
 
     The case row is read as locked, so its process state is current. The task row is read as the statement's
     snapshot had it: when the engine no longer has it ready although the row still says open, another step
-    decided it while this one waited for the lock, and the row is read again. Its completion is written only if
+    decided it while this one waited for the lock (the caller reads it again). Its completion is written only if
     it is still open as read (``persist_step``)."""
-    assert transaction.get_connection().in_atomic_block, "lock_task needs a transaction"
+    task = _with_locked_case(pk=task_id, department_id=department)
+    if task is None:
+        raise NotFound("未找到该任务")
+    return task
+
+
+def lock_open_task_in_lane(*, case_no: str, lane: str) -> HumanTask | None:
+    """The case's open task of ``lane`` with its case locked, as ``lock_task``; None when the case has none (the
+    caller then locks the case alone, ``lock_case``, to say why)."""
+    return _with_locked_case(case__case_no=case_no, lane=lane, state=HumanTaskState.OPEN)
+
+
+def _with_locked_case(**lookup) -> HumanTask | None:
+    assert transaction.get_connection().in_atomic_block, "locking a case needs a transaction"
     task = (
         HumanTask.objects.select_for_update(of=("case",))
         .select_related("case__process_version", "case__one_thing")
-        .defer("case__process_version__compiled", "case__process_version__bpmn_xml")
+        # not the model's text (the model comes from the per-process cache), nor the catalogue's current form
+        .defer("case__process_version__compiled", "case__process_version__bpmn_xml", "case__one_thing__merged_form")
         .annotate(
             has_outstanding_promises=Exists(
                 MaterialPromise.objects.filter(case=OuterRef("case_id"), fulfilled_at=None)
             ),
             has_commitments=Exists(MaterialCommitment.objects.filter(case=OuterRef("case_id"))),
         )
-        .filter(pk=task_id, department_id=department)
+        .filter(**lookup)
         .order_by()
         .first()
     )
-    if task is None:
-        raise NotFound("未找到该任务")
-    case = task.case
-    case.has_outstanding_promises, case.has_commitments = task.has_outstanding_promises, task.has_commitments
+    if task is not None:
+        case = task.case
+        case.has_outstanding_promises, case.has_commitments = task.has_outstanding_promises, task.has_commitments
     return task
 
 
