@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 import bpmn
 
-from .. import clock, commitments, reactions, sms
+from .. import case_facts, clock, commitments, reactions, sms
 from ..errors import InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
-from ..models import Case, HumanTask, HumanTaskState, MaterialCommitment, MaterialPromise, ProcessVersion
+from ..models import Case, HumanTask, HumanTaskState, ProcessVersion
 from ..results import issue_licences
 from ..step import Step
 from ..write_batch import WriteBatch
@@ -45,8 +45,8 @@ def lock_case(
 ) -> Case:
     """The case row (by number, id, or one of its tasks of a department), locked for the transaction.
 
-    ``has_outstanding_promises`` (容缺 at the end: the conclusion and the licences read it) and ``has_commitments``
-    (告知承诺: an approval opens post-approval checks) come with it, in the same statement."""
+    The case's facts (``case_facts``: an outstanding 容缺 promise, 告知承诺 commitments) come with it, in the same
+    statement."""
     assert transaction.get_connection().in_atomic_block, "lock_case needs a transaction"
     if case_no is not None:
         lookup = {"case_no": case_no}
@@ -58,10 +58,7 @@ def lock_case(
         Case.objects.select_for_update(of=("self",))
         .select_related("process_version", "one_thing")
         .defer("process_version__compiled", "process_version__bpmn_xml", "one_thing__merged_form")
-        .annotate(
-            has_outstanding_promises=Exists(MaterialPromise.objects.filter(case=OuterRef("pk"), fulfilled_at=None)),
-            has_commitments=Exists(MaterialCommitment.objects.filter(case=OuterRef("pk"))),
-        )
+        .annotate(**case_facts.case_facts("pk"))
         .filter(**lookup)
         .first()
     )
@@ -93,25 +90,16 @@ def lock_open_task_in_lane(*, case_no: str, lane: str) -> HumanTask | None:
 
 def _with_locked_case(**lookup) -> HumanTask | None:
     assert transaction.get_connection().in_atomic_block, "locking a case needs a transaction"
-    task = (
+    rows = (
         HumanTask.objects.select_for_update(of=("case",))
-        .select_related("case__process_version", "case__one_thing")
-        # not the model's text (the model comes from the per-process cache), nor the catalogue's current form
-        .defer("case__process_version__compiled", "case__process_version__bpmn_xml", "case__one_thing__merged_form")
-        .annotate(
-            has_outstanding_promises=Exists(
-                MaterialPromise.objects.filter(case=OuterRef("case_id"), fulfilled_at=None)
-            ),
-            has_commitments=Exists(MaterialCommitment.objects.filter(case=OuterRef("case_id"))),
-        )
+        # not the model's text (the model comes from the per-process cache); the one-thing is read if needed
+        .select_related("case__process_version")
+        .defer("case__process_version__compiled", "case__process_version__bpmn_xml")
         .filter(**lookup)
-        .order_by()
-        .first()
+        .order_by()[:1]
     )
-    if task is not None:
-        case = task.case
-        case.has_outstanding_promises, case.has_commitments = task.has_outstanding_promises, task.has_commitments
-    return task
+    # Without the case's facts (``case_facts``): a review's approval reads them with its task rows.
+    return next(iter(rows), None)
 
 
 def restore_instance(case: Case) -> bpmn.ProcessInstance:
