@@ -43,7 +43,8 @@ class WriteBatch:
 
     def update(self, queryset: QuerySet, *, expected: int | None = None, **values) -> None:
         """``queryset.update(**values)`` at ``send``; with ``expected``, a different row count raises
-        ConcurrentUpdate (and the transaction rolls back)."""
+        ConcurrentUpdate. On PostgreSQL the batch's other writes have run by then: the service's transaction
+        (every service is one ``transaction.atomic``) rolls them back with it."""
         self._writes.append(_Update(queryset, values, expected))
 
     def insert(self, objs: list[Model]) -> None:
