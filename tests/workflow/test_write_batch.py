@@ -1,0 +1,72 @@
+"""A step's writes sent together (workflow/write_batch.py): one statement on PostgreSQL, the ORM's own writes."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from tests.workflow.helpers import open_and_accept
+from workflow.errors import ConcurrentUpdate
+from workflow.events import case_event
+from workflow.models import Case, CaseEvent, HumanTask, HumanTaskState
+from workflow.write_batch import WriteBatch
+
+pytestmark = pytest.mark.django_db
+
+
+def _row(case, engine_task_id):
+    return HumanTask(case=case, engine_task_id=engine_task_id, element_id="extra", name="附加", lane="window")
+
+
+def test_updates_inserts_and_events_go_in_one_statement_and_come_back_numbered(users):
+    case = open_and_accept(users)
+    batch = WriteBatch()
+    batch.update(Case.objects.filter(pk=case.pk, version=case.version), expected=1, version=F("version") + 1)
+    rows = [_row(case, "extra-1"), _row(case, "extra-2")]
+    batch.insert(rows)
+    events = [case_event(case, "extension_requested", users["window1"], days=n, reason="备注") for n in range(2)]
+    batch.append_events(events)
+    before = CaseEvent.objects.order_by("-seq").first()
+    with CaptureQueriesContext(connection) as queries:
+        batch.send()
+    if connection.vendor == "postgresql":
+        assert len(queries.captured_queries) == 1
+    assert Case.objects.get(pk=case.pk).version == case.version + 1
+    assert [HumanTask.objects.get(pk=row.pk).engine_task_id for row in rows] == ["extra-1", "extra-2"]
+    assert rows[0].pk < rows[1].pk
+    stored = list(CaseEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("seq"))
+    assert [(e.seq, e.prev_hash, e.hash) for e in stored] == [(e.seq, e.prev_hash, e.hash) for e in events]
+    assert events[0].seq == before.seq + 1 and events[0].prev_hash == before.hash
+    assert events[1].prev_hash == events[0].hash
+
+
+def test_nothing_is_written_before_send(users):
+    case = open_and_accept(users)
+    batch = WriteBatch()
+    batch.update(HumanTask.objects.filter(case=case), state=HumanTaskState.CANCELLED)
+    batch.insert([_row(case, "extra-3")])
+    assert not HumanTask.objects.filter(case=case, state=HumanTaskState.CANCELLED).exists()
+    assert not HumanTask.objects.filter(engine_task_id="extra-3").exists()
+    batch.send()
+    assert HumanTask.objects.filter(case=case, engine_task_id="extra-3").exists()
+
+
+def test_a_failed_optimistic_check_raises_and_the_transaction_keeps_none_of_the_batch(users):
+    case = open_and_accept(users)
+    events_before = CaseEvent.objects.count()
+    batch = WriteBatch()
+    batch.update(Case.objects.filter(pk=case.pk, version=case.version + 7), expected=1, trips=99)
+    batch.update(HumanTask.objects.filter(case=case), state=HumanTaskState.CANCELLED)
+    batch.insert([_row(case, "extra-4")])
+    batch.append_events([case_event(case, "extension_requested", users["window1"], days=1, reason="备注")])
+
+    @transaction.atomic
+    def service():  # as every service: one transaction
+        batch.send()
+
+    with pytest.raises(ConcurrentUpdate):
+        service()
+    assert CaseEvent.objects.count() == events_before
+    assert not HumanTask.objects.filter(engine_task_id="extra-4").exists()
+    assert not HumanTask.objects.filter(case=case, state=HumanTaskState.CANCELLED).exists()
+    assert Case.objects.get(pk=case.pk).trips != 99
