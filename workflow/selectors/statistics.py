@@ -555,10 +555,25 @@ def _local_minute(expression) -> Coalesce:
     return Coalesce(_minute_text(expression), Value(""))
 
 
-def _minute_text(expression) -> Substr:
+def _minute_text(expression) -> _LocalMinute:
     """``_local_minute`` with NULL for none."""
-    minute = TruncMinute(expression, tzinfo=timezone.get_default_timezone())
-    return Substr(Cast(minute, CharField()), 1, 16)
+    return _LocalMinute(expression)
+
+
+class _LocalMinute(Func):
+    """A timestamp's first 16 characters in the hall's time zone, "YYYY-MM-DD HH:MM": the minute truncated and
+    cast to text; on PostgreSQL the local time's text cut to 16 characters (the same characters, without the
+    truncation's work: the CSV computes 650,000 of them)."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra):
+        minute = TruncMinute(self.source_expressions[0], tzinfo=timezone.get_default_timezone())
+        return compiler.compile(Substr(Cast(minute, CharField()), 1, 16))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"LEFT(({sql} AT TIME ZONE %s)::text, 16)", [*params, timezone.get_default_timezone_name()]
 
 
 @dataclass(frozen=True)
@@ -1149,7 +1164,21 @@ def _csv_copied(population: _Population, now: dt.datetime, counter: WorkingDayCo
         ClientCursor(connection.connection) as cursor,
         cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as out,
     ):
-        yield from _crlf(bytes(block) for block in out)
+        yield from _crlf(_joined(out))
+
+
+def _joined(blocks: Iterable, size: int = 1 << 18) -> Iterator[bytes]:
+    """COPY's messages (a row each) as chunks of about ``size`` bytes: a year's rows one by one would cost the
+    response a write each."""
+    pending, length = [], 0
+    for block in blocks:
+        pending.append(block)
+        length += len(block)
+        if length >= size:
+            yield b"".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 def _crlf(blocks: Iterable[bytes]) -> Iterator[bytes]:
