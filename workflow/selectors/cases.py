@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from lxml import etree
 
 from .. import halls, query_codes
@@ -692,8 +692,9 @@ def window_worklist(*, user, limit: int = 50) -> WindowLists:
     decided_here = []
     if hall_id is not None:
         decided_here = case_summaries(
+            # the hall's id as the deciding hall: the filter the index case_cross_in_flight states
             cases.filter(deciding_hall_id=hall_id)
-            .exclude(accepting_hall_id=hall_id)
+            .exclude(accepting_hall_id=F("deciding_hall_id"))
             .exclude(status__in=[CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN])
             .order_by("-updated_at")[: limit + 1]
         )
