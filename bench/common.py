@@ -50,19 +50,31 @@ SIGNATURE_PNG_BASE64 = (
 )
 
 
-def hand_over(user, case_no: str):
-    """一窗通取 with the applicant in person (identity checked, every listed thing ticked, signed): concludes."""
-    import base64
-
-    from workflow import selectors, services
+def handover_of(user, case_no: str) -> dict:
+    """What the window's screen shows before the handover (一窗通取): who may collect and what to hand over."""
+    from workflow import selectors
 
     case = selectors.case_get(user=user, case_no=case_no)
+    return {
+        "recipient": {"kind": "applicant", "id_number": case.applicant_id_number},
+        "items": selectors.delivery_view(case).handover_items,
+    }
+
+
+def hand_over(user, case_no: str, shown: dict | None = None):
+    """一窗通取 with the applicant in person (identity checked, every listed thing ticked, signed): concludes.
+    ``shown``: what the screen read before (``handover_of``); read here when not given."""
+    import base64
+
+    from workflow import services
+
+    shown = shown or handover_of(user, case_no)
     return services.case_handover(
         user=user,
         case_no=case_no,
-        recipient={"kind": "applicant", "id_number": case.applicant_id_number},
+        recipient=shown["recipient"],
         identity_method="id_card_onsite",
-        items=selectors.delivery_view(case).handover_items,
+        items=shown["items"],
         signature=services.Signature(method="pad", content=base64.b64decode(SIGNATURE_PNG_BASE64)),
     )
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 GOAL_RATIO = 2.0
 GOAL_STATEMENTS = 50
+GOAL_FLOOR_RATIO = 2.0  # issue 19: ours ÷ bare SpiffWorkflow with its JSON in one PostgreSQL row
+GOAL_LIFECYCLE_STATEMENTS = 40  # issue 19: statements per whole lifecycle
 GOAL_INBOX_P95 = 50.0
 GOAL_STATUS_P99 = 20.0
 GOAL_STATISTICS = 1000.0
@@ -113,15 +115,30 @@ def goals(results: dict) -> list[tuple[str, str, str, bool | None]]:
         )
         rows.append(
             (
-                "For information: SQL statements per whole lifecycle (the above + conclude, which bare has not)",
-                "–",
+                "SQL statements per whole lifecycle (the above + conclude by the handover, which bare has not), task "
+                "rows, audit trail, legal clock and SMS outbox included, BEGIN/COMMIT included",
+                f"≤ {GOAL_LIFECYCLE_STATEMENTS}",
                 f"{sql['ours']} ({sql['ours_statements']} statements + {sql['ours_transactions']} × BEGIN/COMMIT)",
-                None,
+                sql["ours"] <= GOAL_LIFECYCLE_STATEMENTS,
             )
         )
+        scenario = four.get("ratio_postgres_scenario")
+        if scenario is not None:
+            rows.append(
+                (
+                    "Lifecycle against its floor: ours ÷ bare SpiffWorkflow with its JSON in one PostgreSQL row, the "
+                    "same steps on both sides (open, accept, four reviews), interleaved (whole lifecycle with "
+                    "conclude in brackets)",
+                    f"≤ {GOAL_FLOOR_RATIO:g}×",
+                    f"{scenario:.2f}× ({_ms(four['times']['ours_scenario']['median'])} vs "
+                    f"{_ms(four['times']['postgres']['median'])}; whole {four['ratio_postgres']:.2f}×)",
+                    scenario <= GOAL_FLOOR_RATIO,
+                )
+            )
     peer = results.get("viewflow")
     if peer and not peer.get("skipped"):
-        ours = flows.get(FOUR, {}).get("ratio_postgres")
+        # the same steps as viewflow's lifecycle (start, acceptance, the reviews): without conclude
+        ours = flows.get(FOUR, {}).get("ratio_postgres_scenario")
         rows.append(
             (
                 f"Side by side with viewflow {peer['version']} (same four-department flow): ours ÷ viewflow, "
@@ -375,6 +392,8 @@ def _lifecycle_md(result: dict) -> str:
                 f"**{flow['ratio_json']:.1f}×**",
                 f"{flow['ratio_memory']:.1f}×",
                 f"{flow['ratio_postgres']:.1f}×",
+                cell("ours_scenario") if "ours_scenario" in t else "–",
+                f"**{flow['ratio_postgres_scenario']:.2f}×**" if "ratio_postgres_scenario" in flow else "–",
             ]
         )
     out.append(
@@ -389,6 +408,8 @@ def _lifecycle_md(result: dict) -> str:
                 "ours ÷ JSON",
                 "ours ÷ memory",
                 "ours ÷ PG row",
+                "ours without conclude",
+                "that ÷ PG row (issue 19)",
             ],
             rows,
         )
@@ -669,19 +690,22 @@ def _viewflow_md(result: dict, lifecycle: dict) -> str:
     ]
     four = lifecycle.get("flows", {}).get(FOUR)
     if four:
+        ours = four.get("ratio_postgres_scenario", four["ratio_postgres"])
+        scenario_times = four["times"].get("ours_scenario", four["times"]["ours"])
         rows.append(
             [
-                "ours (section 1, its own run)",
-                f"{four['times']['ours']['median']:.1f} ({four['times']['ours']['p95']:.1f})",
-                f"{four['ratio_postgres']:.1f}×",
-                f"{four['sql']['scenario']} (to the last review)",
+                "ours (section 1, its own run): open, accept, the reviews",
+                f"{scenario_times['median']:.1f} ({scenario_times['p95']:.1f})",
+                f"{ours:.2f}×",
+                f"{four['sql']['scenario']}",
             ]
         )
     out.append(_table(["lifecycle", "median ms (p95)", "÷ floor", "statements"], rows, "lrrr"))
     if four:
         out.append(
-            f"\nOurs ÷ viewflow = {four['ratio_postgres']:.1f} ÷ {result['ratio_floor']:.1f} = "
-            f"**{four['ratio_postgres'] / result['ratio_floor']:.2f}** (goal ≤ {GOAL_PEER:g}). Ours does more per "
+            f"\nOurs ÷ viewflow = {ours:.2f} ÷ {result['ratio_floor']:.2f} = "
+            f"**{ours / result['ratio_floor']:.2f}** (goal ≤ {GOAL_PEER:g}), the same steps on both sides (viewflow's "
+            "lifecycle ends with the last review, as the floor's does). Ours does more per "
             "step than the peer: task rows with due dates on the legal clock, the hash-chained audit trail, the "
             "lifecycle, the sandboxed engine.\n"
         )

@@ -39,7 +39,10 @@ class LoopSafeParallelGateway(ParallelGateway):
             elif task.parent is not None:
                 remove_ancestor(task.parent)
 
-        for task in self._this_round(my_task, my_task.workflow.get_tasks(spec_name=self.name)):
+        # The workflow's task dict, filtered by spec: the same tasks as get_tasks(spec_name=...), which walks the
+        # whole tree through its iterator on every update of the join.
+        instances = [task for task in my_task.workflow.tasks.values() if task.task_spec == self]
+        for task in self._this_round(my_task, instances):
             if task.is_descendant_of(my_task):
                 remove_ancestor(task)
             elif my_task.is_descendant_of(task):

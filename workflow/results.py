@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import licence_kinds
+from . import case_facts, licence_kinds
 from .compositions import composition_of, materials_checklist
 from .licence_numbers import LicenceNumberTaken, default_licence_number
 from .models import Case, Decision, Department, ELicence, HumanTask, MaterialPromise, MaterialReuse
@@ -75,9 +75,13 @@ def issue_licences(case: Case, *, withheld: list | None = None) -> list[ELicence
     those promises is kept (``services.promises``). A review that already has its licence is skipped, so the
     call may be repeated."""
     composition = composition_of(case)
-    tasks = list(HumanTask.objects.filter(case=case).select_related("department"))
+    tasks = HumanTask.objects.filter(case=case).select_related("department")
+    known = all(hasattr(case, name) for name in case_facts.NAMES)
+    tasks = list(tasks if known else tasks.annotate(**case_facts.case_facts("case_id")))
+    if not known and tasks:
+        case_facts.remember(case, tasks[0])
     promised = {}
-    if getattr(case, "has_outstanding_promises", True):  # known from the case's lock (services.engine.lock_case)
+    if getattr(case, "has_outstanding_promises", True):  # known from the case's lock or the task rows
         outstanding = MaterialPromise.objects.filter(case=case, fulfilled_at=None)
         promised = dict(outstanding.values_list("material_code", "material_name"))
     licensed = set(ELicence.objects.filter(case=case).values_list("task_id", flat=True)) if withheld is None else set()

@@ -138,3 +138,53 @@ def test_two_reviewers_claiming_the_same_task_at_once_one_wins_the_other_gets_a_
     [winner] = [username for username, outcome in results.items() if outcome == "won"]
     assert HumanTask.objects.get(pk=task_id).assignee.username == winner
     assert CaseEvent.objects.filter(case=case, kind="task_claimed").count() == 1
+
+
+def test_a_review_that_waited_for_the_case_while_its_task_was_decided_gets_a_conflict(users, django_user_model):
+    """The review's one statement reads its task from the snapshot taken before it waited for the case's lock;
+    the engine's state, read as locked, tells that the task was decided meanwhile (409, nothing written twice)."""
+    import threading
+
+    from django.db import transaction
+
+    from tests.workflow.test_clock_worker import wait_for_a_lock_waiter
+
+    second = django_user_model.objects.create_user("tax2", password="x")
+    Staff.objects.create(user=second, role=StaffRole.REVIEWER, department_id="tax")
+    case = open_and_accept(users)
+    task_id = HumanTask.objects.get(case=case, lane="tax", state=HumanTaskState.OPEN).pk
+    decided, release, outcome = threading.Event(), threading.Event(), {}
+
+    def first_reviewer():  # decides, then holds the case's lock until released
+        try:
+            with transaction.atomic():
+                services.human_task_complete(user=users["tax1"], task_id=task_id, decision="approve")
+                decided.set()
+                release.wait(timeout=60)
+        finally:
+            connections.close_all()
+
+    def second_reviewer():
+        try:
+            services.human_task_complete(user=second, task_id=task_id, decision="reject", opinion="材料不全")
+            outcome["result"] = "won"
+        except TaskAlreadyCompleted:
+            outcome["result"] = "409"
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=first_reviewer)
+    holder.start()
+    assert decided.wait(timeout=30)
+    waiter = threading.Thread(target=second_reviewer)
+    waiter.start()
+    try:
+        wait_for_a_lock_waiter("the second review to wait for the case")
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    waiter.join(timeout=30)
+    assert outcome == {"result": "409"}
+    task = HumanTask.objects.get(pk=task_id)
+    assert (task.state, task.decision, task.completed_by_id) == (HumanTaskState.COMPLETED, "approve", users["tax1"].pk)
+    assert CaseEvent.objects.filter(case=case, kind="task_completed", department="tax").count() == 1

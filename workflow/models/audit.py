@@ -38,9 +38,11 @@ class AuditChainHead(models.Model):
 # a missing row (a test runner's TRUNCATE) is recreated from the newest event; GREATEST re-syncs a head that fell
 # behind the events (a schema built without migration 0006's trigger). `link` numbers the batch after it and
 # chains the hashes in the batch's order (only sha256 of text: the digests of the events' contents come from
-# Python). The trigger of migration 0006 then moves the head to the newest inserted row.
-_APPEND = """
-WITH RECURSIVE head AS (
+# Python). The trigger of migration 0006 then moves the head to the newest inserted row. The common table
+# expressions and the INSERT are kept apart so that a step's other writes can join them in one statement
+# (`workflow.write_batch`); `_APPEND` is the append on its own.
+APPEND_CTES = """
+head AS (
     INSERT INTO workflow_auditchainhead AS head (id, seq, hash)
     VALUES (
         1,
@@ -63,7 +65,8 @@ link (ord, seq, prev_hash, hash) AS (
     SELECT batch.ord, link.seq + 1, link.hash,
         encode(sha256(convert_to(link.hash || ':' || (link.seq + 1)::text || ':' || batch.digest, 'UTF8')), 'hex')
     FROM link JOIN batch ON batch.ord = link.ord + 1
-)
+)"""
+APPEND_INSERT = """
 INSERT INTO workflow_caseevent
     (case_id, kind, actor_id, actor_label, department, data, created_at, seq, prev_hash, hash)
 SELECT batch.case_id, batch.kind, batch.actor_id, batch.actor_label, batch.department, batch.data::jsonb,
@@ -72,6 +75,7 @@ FROM batch JOIN link ON link.ord = batch.ord
 ORDER BY batch.ord
 RETURNING id, seq, prev_hash, hash
 """
+_APPEND = f"WITH RECURSIVE {APPEND_CTES} {APPEND_INSERT}"
 
 
 def audit_key() -> bytes:
@@ -121,6 +125,19 @@ def append(events: list, using: str = "default") -> bool:
     the transaction that saves them (CaseEvent.save and CaseEvent.objects.bulk_create do)."""
     if not events:
         return True
+    params = append_params(events)
+    database = connections[using]
+    if database.vendor != "postgresql":
+        _chain_in_python(events, using)
+        return False
+    with database.cursor() as cursor:
+        cursor.execute(_APPEND, params)
+        appended(events, cursor.fetchall(), using)
+    return True
+
+
+def append_params(events: list) -> list:
+    """The parameters of `APPEND_CTES` for these events (which get their case, actor and time set here)."""
     now = timezone.now()
     for event in events:
         # Events may be built before their case was saved (opening a case): take the ids now, as saving will.
@@ -130,11 +147,8 @@ def append(events: list, using: str = "default") -> bool:
             event.actor_id = event.actor.pk
         if event.created_at is None:
             event.created_at = now
-    database = connections[using]
-    if database.vendor != "postgresql":
-        _chain_in_python(events, using)
-        return False
-    columns = [
+    return [
+        GENESIS,
         [e.case_id for e in events],
         [e.kind for e in events],
         [e.actor_id for e in events],
@@ -144,13 +158,13 @@ def append(events: list, using: str = "default") -> bool:
         [e.created_at for e in events],
         [content_digest(e) for e in events],
     ]
-    with database.cursor() as cursor:
-        cursor.execute(_APPEND, [GENESIS, *columns])
-        rows = sorted(cursor.fetchall(), key=lambda row: row[1])
-    for event, (pk, seq, prev_hash, hash_) in zip(events, rows, strict=True):
+
+
+def appended(events: list, rows, using: str) -> None:
+    """Set what `APPEND_INSERT` returned — ``(id, seq, prev_hash, hash)`` per event — on the events, in order."""
+    for event, (pk, seq, prev_hash, hash_) in zip(events, sorted(rows, key=lambda row: row[1]), strict=True):
         event.pk, event.seq, event.prev_hash, event.hash = pk, seq, prev_hash, hash_
         event._state.adding, event._state.db = False, using
-    return True
 
 
 def _chain_in_python(events: list, using: str) -> None:

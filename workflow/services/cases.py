@@ -64,6 +64,7 @@ from .engine import (
     begin_step,
     complete_engine_task,
     lock_case,
+    lock_open_task_in_lane,
     model_for,
     open_tasks_of,
     persist_step,
@@ -232,7 +233,7 @@ def open_case_at(
         agent_id_number=agent_row.get("id_number", ""),
         agent_phone=agent_row.get("phone", ""),
     )
-    step = Step(case=case, instance=instance, actor=user, open_tasks=[])
+    step = Step(case=case, instance=instance, actor=user, ready_before=frozenset())
     halls_data = {"deciding_hall": deciding.code} if deciding != accepting else {}
     step.event(
         "opened",
@@ -440,12 +441,14 @@ def _window_decision(
     intake: dict | None = None,
     legal_basis: str = "",
 ) -> Case:
-    case = lock_case(case_no=case_no)
+    task = lock_open_task_in_lane(case_no=case_no, lane="window")  # with the case, in one statement
+    case = task.case if task is not None else lock_case(case_no=case_no)
     require(Action.ACCEPT if decision == Decision.ACCEPT else Action.REFUSE, Viewer.of(user), case)
     verified = _verified_identity(case, identity or {}) if decision == Decision.ACCEPT else None
     received = _received_materials(case, **(intake or {})) if decision == Decision.ACCEPT else None
-    step = begin_step(case, user)
-    task = _open_task_in_lane(step, "window")
+    step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=[task] if task else [])
+    if task is None or task.engine_task_id not in step.ready_before:  # none, or decided while this one waited
+        raise NoTaskToComplete()
     intake = {"decision": str(decision)}
     if decision == Decision.REFUSE:
         intake["reasons"] = opinion
@@ -819,8 +822,8 @@ def case_conclude(*, user, case_no: str) -> Case:
     require(Action.CONCLUDE, Viewer.of(user), case)
     case.conclude()
     case.concluded_at = timezone.now()
-    save_status(case, concluded_at=case.concluded_at)
     step = Step(case=case, instance=None, actor=user)
+    save_status(case, step=step, concluded_at=case.concluded_at)
     step.event("conclude", status=str(case.status), delivery=case.delivery_method)
     step.save_events()
     sms.write_outbox(case, step.events)

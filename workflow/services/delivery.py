@@ -127,8 +127,8 @@ def _change(case: Case, actor, method: str, address: dict | None, *, department:
         case.delivery_status = DeliveryStatus.PENDING
         case.delivery_carrier = case.delivery_waybill = ""
         fields.update(delivery_status=DeliveryStatus.PENDING, delivery_carrier="", delivery_waybill="")
-    save_status(case, **fields)
     step = Step(case=case, instance=None, actor=actor)
+    save_status(case, step=step, **fields)
     step.event("delivery_changed", department=department, **{"from": before, "to": method}, address=cleaned)
     step.save_events()
     sms.write_outbox(case, step.events)  # after the result: the new method's result SMS (sms.template_for)
@@ -293,7 +293,7 @@ def _conclude(step: Step, *, one_visit: bool = False) -> None:
         case.conclude()
         case.concluded_at = timezone.now()
         fields["concluded_at"] = case.concluded_at
-    save_status(case, **fields)
+    save_status(case, step=step, **fields)
     if concluding:
         extra = {"one_visit": True} if one_visit else {}
         step.event("conclude", status=str(case.status), delivery=case.delivery_method, **extra)
@@ -344,8 +344,10 @@ def case_mail(*, user, case_no: str, carrier: str, waybill: str) -> Case:
     if Case.objects.filter(delivery_waybill=waybill).exclude(pk=case.pk).exists():
         raise ValidationFailed(field_errors={"waybill": ["该运单号已用于其他办件"]})
     case.delivery_status, case.delivery_carrier, case.delivery_waybill = DeliveryStatus.SENT, carrier, waybill
-    save_status(case, delivery_status=case.delivery_status, delivery_carrier=carrier, delivery_waybill=waybill)
     step = Step(case=case, instance=None, actor=user)
+    save_status(
+        case, step=step, delivery_status=case.delivery_status, delivery_carrier=carrier, delivery_waybill=waybill
+    )
     step.event("mailed", department="window", carrier=carrier, waybill=waybill)
     step.save_events()
     sms.write_outbox(case, step.events)  # the result SMS of a mailed result: carrier and waybill

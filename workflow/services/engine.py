@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 import bpmn
 
-from .. import clock, commitments, reactions, sms
-from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
+from .. import case_facts, clock, commitments, reactions, sms
+from ..errors import InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
-from ..models import Case, CaseEvent, HumanTask, HumanTaskState, MaterialCommitment, MaterialPromise, ProcessVersion
+from ..models import Case, HumanTask, HumanTaskState, ProcessVersion
 from ..results import issue_licences
 from ..step import Step
+from ..write_batch import WriteBatch
 from . import auto_approval
 
 OUTCOME_STATUS = {
@@ -44,8 +45,8 @@ def lock_case(
 ) -> Case:
     """The case row (by number, id, or one of its tasks of a department), locked for the transaction.
 
-    ``has_outstanding_promises`` (容缺 at the end: the conclusion and the licences read it) and ``has_commitments``
-    (告知承诺: an approval opens post-approval checks) come with it, in the same statement."""
+    The case's facts (``case_facts``: an outstanding 容缺 promise, 告知承诺 commitments) come with it, in the same
+    statement."""
     assert transaction.get_connection().in_atomic_block, "lock_case needs a transaction"
     if case_no is not None:
         lookup = {"case_no": case_no}
@@ -56,17 +57,49 @@ def lock_case(
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("process_version", "one_thing")
-        .defer("process_version__compiled", "process_version__bpmn_xml")
-        .annotate(
-            has_outstanding_promises=Exists(MaterialPromise.objects.filter(case=OuterRef("pk"), fulfilled_at=None)),
-            has_commitments=Exists(MaterialCommitment.objects.filter(case=OuterRef("pk"))),
-        )
+        .defer("process_version__compiled", "process_version__bpmn_xml", "one_thing__merged_form")
+        .annotate(**case_facts.case_facts("pk"))
         .filter(**lookup)
         .first()
     )
     if case is None:
         raise NotFound("未找到该任务" if task_id is not None else "未找到该办件")
     return case
+
+
+def lock_task(*, task_id: int, department: str | None) -> HumanTask:
+    """A department's task row with its case (``task.case``), the case locked for the transaction as ``lock_case``
+    locks it, in one statement; the task row comes with it but is not locked (locking it too could deadlock with a
+    step that holds the case and cancels the task).
+
+    The case row is read as locked, so its process state is current. The task row is read as the statement's
+    snapshot had it: when the engine no longer has it ready although the row still says open, another step
+    decided it while this one waited for the lock (the caller reads it again). Its completion is written only if
+    it is still open as read (``persist_step``)."""
+    task = _with_locked_case(pk=task_id, department_id=department)
+    if task is None:
+        raise NotFound("未找到该任务")
+    return task
+
+
+def lock_open_task_in_lane(*, case_no: str, lane: str) -> HumanTask | None:
+    """The case's open task of ``lane`` with its case locked, as ``lock_task``; None when the case has none (the
+    caller then locks the case alone, ``lock_case``, to say why)."""
+    return _with_locked_case(case__case_no=case_no, lane=lane, state=HumanTaskState.OPEN)
+
+
+def _with_locked_case(**lookup) -> HumanTask | None:
+    assert transaction.get_connection().in_atomic_block, "locking a case needs a transaction"
+    rows = (
+        HumanTask.objects.select_for_update(of=("case",))
+        # not the model's text (the model comes from the per-process cache); the one-thing is read if needed
+        .select_related("case__process_version")
+        .defer("case__process_version__compiled", "case__process_version__bpmn_xml")
+        .filter(**lookup)
+        .order_by()[:1]
+    )
+    # Without the case's facts (``case_facts``): a review's approval reads them with its task rows.
+    return next(iter(rows), None)
 
 
 def restore_instance(case: Case) -> bpmn.ProcessInstance:
@@ -99,8 +132,11 @@ def begin_step(case: Case, actor) -> Step:
 
 def persist_step(step: Step, *, creating: bool = False, before_events: Callable[[Step], None] | None = None) -> None:
     """``before_events(step)`` runs once the rows are saved, just before the events are appended, so the
-    events it adds go into the step's one batch (one chain-head lock and one INSERT per step)."""
-    case, instance = step.case, step.instance
+    events it adds go into the step's one batch (one chain-head lock and one INSERT per step).
+
+    The case row, the task rows and the events are written together at the end (``step.writes``: one statement
+    on PostgreSQL); an approval writes the rows first, since its licences are planned from them."""
+    case, instance, writes = step.case, step.instance, step.writes
     ready = instance.ready_tasks()
     _apply_lifecycle(step, ready)
     # 秒批: newly ready reviews whose decision tables approve are completed now, which may open more tasks or
@@ -108,7 +144,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     auto_rows, ready = auto_approval.run(
         step,
         ready,
-        {task.engine_task_id for task in step.open_tasks},
+        set(step.ready_before),
         new_row=lambda task, review_round: _task_row(case, task, review_round),
         apply_lifecycle=_apply_lifecycle,
     )
@@ -119,9 +155,11 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     if creating:
         case.process_state = state
         case.state_format = bpmn.STATE_FORMAT
-        case.save(force_insert=True)
+        case.save(force_insert=True)  # now: the rows below refer to it
     else:
-        changed = Case.objects.filter(pk=case.pk, version=case.version).update(
+        writes.update(
+            Case.objects.filter(pk=case.pk, version=case.version),
+            expected=1,  # the optimistic check (SQLite has no row lock)
             status=case.status,
             outcome=case.outcome,
             form_data=case.form_data,
@@ -133,8 +171,6 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
             version=F("version") + 1,
             updated_at=now,
         )
-        if changed != 1:
-            raise ConcurrentUpdate()
         case.version += 1
         case.state_format = bpmn.STATE_FORMAT
 
@@ -142,26 +178,31 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
         task.state = HumanTaskState.COMPLETED
         task.completed_at = now
         task.completed_by = step.actor if getattr(step.actor, "pk", None) else None
-    if len(step.completed) == 1:
-        # The usual step completes one task: a plain UPDATE, without bulk_update's CASE WHEN per column.
-        (task,) = step.completed
-        HumanTask.objects.filter(pk=task.pk).update(**{name: getattr(task, name) for name in _COMPLETED_FIELDS})
-    elif step.completed:
-        HumanTask.objects.bulk_update(step.completed, _COMPLETED_FIELDS)
+        # Still open as read: a task row read without its own lock (``lock_task``) cannot be decided twice.
+        writes.update(
+            HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN),
+            expected=1,
+            **{name: getattr(task, name) for name in _COMPLETED_FIELDS},
+        )
 
     ready_ids = {task.id for task in ready}
-    known = {task.engine_task_id for task in step.open_tasks}
-    vanished = [t.pk for t in step.open_tasks if t.engine_task_id not in ready_ids and t not in step.completed]
+    completed_ids = {task.engine_task_id for task in step.completed}
+    vanished = step.ready_before - ready_ids - completed_ids
     if vanished:
-        HumanTask.objects.filter(pk__in=vanished).update(state=HumanTaskState.CANCELLED, completed_at=now)
+        writes.update(
+            HumanTask.objects.filter(case_id=case.pk, state=HumanTaskState.OPEN, engine_task_id__in=sorted(vanished)),
+            state=HumanTaskState.CANCELLED,
+            completed_at=now,
+        )
     new_rows = [
         _task_row(case, task, instance.task_data(task.id).get("review_round", 0) or 0)
         for task in ready
-        if task.id not in known
+        if task.id not in step.ready_before
     ]
     clock.on_persist(step, new_rows + auto_rows)  # task limits and due dates; waiting BPMN timers as due rows
-    HumanTask.objects.bulk_create(new_rows + auto_rows)
+    writes.insert(new_rows + auto_rows)
     if any(event.kind == "approve" for event in step.events):
+        writes.send()  # the licences are planned from the task rows as this step leaves them
         withheld: list = []
         issued = issue_licences(case, withheld=withheld)
         for licence in issued:
@@ -179,7 +220,8 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
         step.event("task_opened", department=row.lane, task=row.name, element_id=row.element_id)
     if before_events is not None:
         before_events(step)
-    CaseEvent.objects.bulk_create(step.events)
+    writes.append_events(step.events)
+    writes.send()
     sms.write_outbox(case, step.events)  # the applicant's SMS, in this transaction; sent after the commit
     reactions.after_step(step)  # documents, queued for after the commit
 
@@ -200,15 +242,21 @@ _COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "a
 _COMPLETED_FIELDS += ["completed_at", "legal_basis"]
 
 
-def save_status(case: Case, **fields) -> None:
+def save_status(case: Case, *, step: Step | None = None, **fields) -> None:
     """Save a lifecycle change made without an engine step (conclude, withdraw, suspend, resume), with the
-    same optimistic version check as persist_step."""
+    same optimistic version check as persist_step: now, or with ``step``'s writes when they are sent."""
     now = timezone.now()
-    changed = Case.objects.filter(pk=case.pk, version=case.version).update(
-        status=case.status, version=F("version") + 1, updated_at=now, **fields
+    writes = step.writes if step is not None else WriteBatch()
+    writes.update(
+        Case.objects.filter(pk=case.pk, version=case.version),
+        expected=1,
+        status=case.status,
+        version=F("version") + 1,
+        updated_at=now,
+        **fields,
     )
-    if changed != 1:
-        raise ConcurrentUpdate()
+    if step is None:
+        writes.send()
     case.version += 1
 
 

@@ -12,7 +12,7 @@ from ..models import Case, Decision, HumanTask, HumanTaskState
 from ..selectors import permissions
 from ..selectors.permissions import Action, Viewer
 from ..step import Step
-from .engine import complete_engine_task, lock_case, open_tasks_of, persist_step, restore_instance
+from .engine import complete_engine_task, lock_task, persist_step, restore_instance
 
 REVIEW_DECISIONS = (Decision.APPROVE, Decision.REJECT, Decision.NEED_CORRECTION)
 
@@ -43,16 +43,17 @@ def human_task_complete(
     _check_decision(decision, opinion, corrections, result)
     if legal_basis.strip() and decision != Decision.REJECT:
         raise ValidationFailed(field_errors={"legal_basis": ["只有不予许可时才填写法律依据"]})
-    case: Case = lock_case(task_id=task_id, department=staff.department_id)
-    open_tasks = open_tasks_of(case)
-    task = next((t for t in open_tasks if t.pk == task_id), None)
+    task = lock_task(task_id=task_id, department=staff.department_id)
+    case: Case = task.case
+    step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=[task])
+    if task.state == HumanTaskState.OPEN and task.engine_task_id not in step.ready_before:
+        task.refresh_from_db(fields=["state", "assignee"])  # decided while this step waited for the case
     # 收受分离 (another region's case: not found), a suspended case, a decided task, a colleague's claim
     permissions.require(Action.COMPLETE, Viewer.of(user), case, task=task)
     if result.get("licence_no"):
         item = composition_of(case).item_of_task(task)
         snapshot = item.snapshot if item is not None else {}
         licence_number_reserve(case=case, task=task, item_snapshot=snapshot, number=result["licence_no"])
-    step = Step(case=case, instance=restore_instance(case), actor=user, open_tasks=open_tasks)
     department = task.lane
     reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
     # Each department writes only its own key: branch data is deep-merged at the join.
