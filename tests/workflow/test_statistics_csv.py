@@ -93,3 +93,14 @@ def test_the_running_totals_count_what_between_counts():
                 assert spent >= lacking, (start, end)
             else:
                 assert spent < lacking
+
+
+def test_a_zone_that_changes_its_offset_is_converted_by_its_name(users, week, settings):
+    """Where the hall's zone keeps one offset over the export's years (Asia/Shanghai) the database converts times
+    by that offset; where it does not (Berlin's summer time), by the zone's name: the same bytes either way."""
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    assert statistics._fixed_offset(start, start + dt.timedelta(days=700)) == dt.timedelta(hours=8)
+    settings.TIME_ZONE = "Europe/Berlin"
+    assert statistics._fixed_offset(start, start + dt.timedelta(days=700)) is None
+    body = both(users["supervisor1"], now=at("2026-11-06", 12))
+    assert body.count(b"\r\n") == 1 + len(week)

@@ -563,9 +563,14 @@ def _minute_text(expression) -> _LocalMinute:
 class _LocalMinute(Func):
     """A timestamp's first 16 characters in the hall's time zone, "YYYY-MM-DD HH:MM": the minute truncated and
     cast to text; on PostgreSQL the local time's text cut to 16 characters (the same characters, without the
-    truncation's work: the CSV computes 650,000 of them)."""
+    truncation's work: the CSV computes 650,000 of them). ``offset``: the zone's UTC offset where it is known to
+    be constant (``_fixed_offset``)."""
 
     output_field = CharField()
+
+    def __init__(self, expression, offset: dt.timedelta | None = None):
+        super().__init__(expression)
+        self.offset = offset
 
     def as_sql(self, compiler, connection, **extra):
         minute = TruncMinute(self.source_expressions[0], tzinfo=timezone.get_default_timezone())
@@ -573,7 +578,47 @@ class _LocalMinute(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"LEFT(({sql} AT TIME ZONE %s)::text, 16)", [*params, timezone.get_default_timezone_name()]
+        zone, zone_params = _zone_sql(self.offset)
+        return f"LEFT(({sql} AT TIME ZONE {zone})::text, 16)", [*params, *zone_params]
+
+
+class _LocalDay(Func):
+    """``_local_day`` on PostgreSQL with the zone's constant ``offset`` (``_fixed_offset``), or its name."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, offset: dt.timedelta | None = None):
+        super().__init__(expression)
+        self.offset = offset
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(_local_day(self.source_expressions[0]))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        zone, zone_params = _zone_sql(self.offset)
+        return f"(({sql} AT TIME ZONE {zone})::date)", [*params, *zone_params]
+
+
+def _zone_sql(offset: dt.timedelta | None) -> tuple[str, list]:
+    if offset is None:
+        return "%s", [timezone.get_default_timezone_name()]
+    return "%s::interval", [offset]
+
+
+def _fixed_offset(first: dt.datetime, last: dt.datetime) -> dt.timedelta | None:
+    """The hall's time zone's UTC offset if it is the same from ``first`` to ``last`` (looked at every 12 hours:
+    no zone keeps an offset for less), else None. PostgreSQL converts a timestamp by a fixed offset several times
+    faster than by a zone's name, which looks the zone's rules up for each value (Asia/Shanghai: +08:00 since
+    1991)."""
+    zone = timezone.get_default_timezone()
+    offset = first.astimezone(zone).utcoffset()
+    instant = first
+    while instant <= last:
+        if instant.astimezone(zone).utcoffset() != offset:
+            return None
+        instant += dt.timedelta(hours=12)
+    return offset if last.astimezone(zone).utcoffset() == offset else None
 
 
 @dataclass(frozen=True)
@@ -1207,8 +1252,18 @@ def _csv_query(population: _Population, now: dt.datetime, counter: WorkingDayCou
     row come in as literals: the working days' running totals (``WorkingDayCounter.running``), the correction
     rounds and the working days of the cases with pauses (``WorkingDayCounter.used``, as ``_case_rows``)."""
     cases = population.cases()
-    start, end = _local_day("accepted_at"), _local_day(_clock_end(now))
-    decided = _local_day(Coalesce("decided_at", "concluded_at"))
+    # Every day a row can name: from the first case's opening (accepted on or after it) to now (no clock runs
+    # later); a day outside would count as one of a year the calendar lacks (NULL).
+    opened = cases.aggregate(first=Min("opened_at"))["first"]
+    first_year = local_date(opened).year if opened else local_date(now).year
+    last_year = max(local_date(now), timezone.localdate()).year
+    base, totals, lacking = counter.running(first_year, last_year)
+    # Every time a row states lies in these years too.
+    offset = _fixed_offset(
+        _midnight(dt.date(first_year, 1, 1)) - dt.timedelta(days=1), _midnight(dt.date(last_year + 1, 1, 2))
+    )
+    start, end = _LocalDay(F("accepted_at"), offset), _LocalDay(_clock_end(now), offset)
+    decided = _LocalDay(Coalesce("decided_at", "concluded_at"), offset)
     paused: dict[int, int | None] = {}
     spans: dict[int, list] = defaultdict(list)
     for case_id, first, last, stopped, resumed in (
@@ -1230,11 +1285,6 @@ def _csv_query(population: _Population, now: dt.datetime, counter: WorkingDayCou
             )
         except CalendarUnknown:
             paused[case_id] = None
-    # Every day a row can name: from the first case's opening (accepted on or after it) to now (no clock runs
-    # later); a day outside would count as one of a year the calendar lacks (NULL).
-    opened = cases.aggregate(first=Min("opened_at"))["first"]
-    first_year = local_date(opened).year if opened else local_date(now).year
-    base, totals, lacking = counter.running(first_year, max(local_date(now), timezone.localdate()).year)
     # totals[end] - totals[start], NULL when it reaches ``lacking`` (LEAST and NULLIF: each day computed once); a
     # case never accepted has no start, hence NULL; one with pauses has its own count.
     totals = _Literal(totals)
@@ -1252,10 +1302,10 @@ def _csv_query(population: _Population, now: dt.datetime, counter: WorkingDayCou
             csv_one_thing=_choose("one_thing_id", one_things),
             csv_status=_choose("status", {status.value: status.label for status in CaseStatus}),
             csv_outcome=_choose("outcome", OUTCOME_LABELS),
-            csv_opened=_minute_text("opened_at"),
-            csv_accepted=_minute_text("accepted_at"),
-            csv_decided=_minute_text("decided_at"),
-            csv_concluded=_minute_text("concluded_at"),
+            csv_opened=_LocalMinute(F("opened_at"), offset),
+            csv_accepted=_LocalMinute(F("accepted_at"), offset),
+            csv_decided=_LocalMinute(F("decided_at"), offset),
+            csv_concluded=_LocalMinute(F("concluded_at"), offset),
             csv_working_days=working_days,
             csv_promise=_choose("composition_id", promises, IntegerField()),
             # decided after the promised due date: 是, else 否; NULL without a decision or a due date
