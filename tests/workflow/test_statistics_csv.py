@@ -54,8 +54,10 @@ def test_the_database_writes_the_csv_modules_bytes(users, week):
 
 
 def test_labels_that_need_quoting_and_a_calendar_without_the_year(users, week):
-    # A name with a comma, a quote and a line break: quoted alike, the line break inside the quotes kept as it is.
+    # A name with a comma, a quote and a line break: quoted alike, the line break inside the quotes kept as it is;
+    # another with a backslash, a percent sign and a carriage return.
     OneThing.objects.filter(key="enterprise_start").update(name='企业开办,"一件事"\n（试点）')
+    OneThing.objects.filter(key="newborn").update(name="新生儿\\出生 100%\r一件事")
     body = both(users["supervisor1"], now=at("2026-11-06", 12))
     assert b'"\xe4\xbc\x81\xe4\xb8\x9a\xe5\xbc\x80\xe5\x8a\x9e,""' in body  # '"企业开办,""'
     assert '""\n（试点）"'.encode() in body
