@@ -602,6 +602,8 @@ def _ok(response):
 def _plans(users: dict, plan: list[tuple], statistics: dict) -> dict[str, str]:
     """EXPLAIN ANALYZE of the queries behind each figure, for the index notes."""
 
+    from django.db.models import F
+
     from workflow import selectors
     from workflow.models import Case
 
@@ -620,10 +622,14 @@ def _plans(users: dict, plan: list[tuple], statistics: dict) -> dict[str, str]:
         "最近已办 (market_regulation)": selectors.task_list(user=reviewer, state="completed").order_by("-completed_at")[
             :20
         ],
+        # as selectors.window_worklist asks (index case_cross_in_flight), and 待补正 (index case_status_updated)
         "window worklist: in flight, decided here, received elsewhere": Case.objects.filter(deciding_hall_id=1)
-        .exclude(accepting_hall_id=1)
+        .exclude(accepting_hall_id=F("deciding_hall_id"))
         .exclude(status__in=finished)
-        .order_by("-updated_at")[:50],
+        .order_by("-updated_at")[:21],
+        "window worklist: 待补正": Case.objects.filter(accepting_hall_id=1, status="correction_required").order_by(
+            "updated_at"
+        )[:21],
         "status lookup": Case.objects.filter(case_no=case_no),
     }
     plans = {name: query.explain(analyze=True, buffers=True) for name, query in queries.items()}

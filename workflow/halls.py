@@ -119,7 +119,12 @@ def hall_of(staff: Staff | None) -> Hall:
 
 
 def is_cross_region(case) -> bool:
-    return bool(case.accepting_hall_id and case.deciding_hall_id and case.accepting_hall_id != case.deciding_hall_id)
+    return halls_differ(case.accepting_hall_id, case.deciding_hall_id)
+
+
+def halls_differ(accepting_hall_id: int | None, deciding_hall_id: int | None) -> bool:
+    """收受分离: accepted in one hall, decided in another (``is_cross_region`` of a case's two hall ids)."""
+    return bool(accepting_hall_id and deciding_hall_id and accepting_hall_id != deciding_hall_id)
 
 
 def hall_row(hall: Hall | None) -> dict | None:

@@ -43,3 +43,17 @@ def test_the_window_home_says_when_a_list_holds_more_than_it_shows(web_client, u
     monkeypatch.setattr("web.views.window.WORKLIST_SHOWN", 3)
     page = web_client("window1").get("/window/").content.decode()
     assert '待受理 <span class="count">3</span>' in page and "只列出前" not in page
+
+
+def test_the_window_lists_hold_the_case_summaries_the_case_page_states(users):
+    """The worklist reads plain values (no model instances); each row is what ``case_summary`` says of the case."""
+    from workflow import selectors
+    from workflow.models import Case
+
+    opened = [open_case(users) for _ in range(3)]
+    lists = selectors.window_worklist(user=users["window1"], limit=2)
+    cases = Case.objects.filter(pk__in=[case.pk for case in opened]).select_related("one_thing", "process_version")
+    first_two = [selectors.case_summary(case) for case in cases.order_by("opened_at")[:2]]
+    assert lists.received == first_two and lists.capped == frozenset({"received"})
+    assert lists.received[0].status_label == "已收件" and lists.received[0].accepting_hall is not None
+    assert (lists.correction, lists.to_conclude, lists.in_review) == ([], [], 0)

@@ -161,7 +161,7 @@ def _messages_of(exc: ValidationFailed) -> str:
     return "；".join(m for ms in exc.field_errors.values() for m in ms) or exc.message
 
 
-WORKLIST_SHOWN = 50  # cases per list on the window's home; a longer list says so and points to 办件检索
+WORKLIST_SHOWN = 20  # cases per list on the window's home; a longer list says so and points to 办件检索
 
 
 @staff_view(*WINDOW)

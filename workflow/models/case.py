@@ -169,12 +169,16 @@ class Case(FSMModelMixin, models.Model):
                 name="case_opened_stats_trips",
             ),
             # 收受分离: the cases other halls received for this hall to decide, still in flight (the window's
-            # worklist) — the year's finished cases are not in this index.
+            # worklist) — neither the year's finished cases nor the hall's own are in this index.
             models.Index(
                 fields=["deciding_hall", "updated_at"],
-                condition=~models.Q(status__in=["concluded", "not_accepted", "withdrawn"]),
-                name="case_in_flight_deciding",
+                condition=~models.Q(status__in=["concluded", "not_accepted", "withdrawn"])
+                & ~models.Q(accepting_hall=models.F("deciding_hall")),
+                name="case_cross_in_flight",
             ),
+            # The window's worklist: 待补正 and 待办结 in the order they waited, and the count under review read
+            # from the index alone (the hall's own cases: the hall is included).
+            models.Index(fields=["status", "updated_at"], include=["accepting_hall"], name="case_status_updated"),
             # Staff case search (workflow/selectors/search.py): the applicant's name (exact or prefix), document
             # number (ID number or credit code), phone; a hall's cases by receipt time; a mailed result's waybill.
             models.Index(fields=["applicant_name"], opclasses=["varchar_pattern_ops"], name="case_applicant_name"),

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.db.models import F, QuerySet
 from lxml import etree
 
 from .. import halls, query_codes
@@ -37,7 +38,7 @@ from .permissions import BlockedAction, Facts, Viewer, allowed_actions, blocked_
 from .timeline import TimelineRow, case_timeline
 
 _CASE_LIGHT = ("process_state", "process_version__compiled", "process_version__bpmn_xml")
-# The columns ``case_summary`` reads.
+# The columns a case summary reads, in the order ``_summary`` takes them.
 _CASE_SUMMARY = (
     "case_no",
     "one_thing__key",
@@ -182,26 +183,70 @@ class CaseSummary:
 
 
 def case_summary(case: Case) -> CaseSummary:
-    places = halls.case_halls(case)
+    return _summary([_attribute(case, path) for path in _CASE_SUMMARY], {})
+
+
+def case_summaries(cases: QuerySet[Case]) -> list[CaseSummary]:
+    """``case_summary`` of each case of ``cases``, read as plain values (no model instances: a list of cases was
+    mostly their construction), each hall looked up once (a shared-cache round trip each in production)."""
+    places: dict[int, HallView | None] = {}
+    return [_summary(row, places) for row in cases.values_list(*_CASE_SUMMARY)]
+
+
+def _attribute(case: Case, path: str):
+    """A ``_CASE_SUMMARY`` column read from an instance: "one_thing__key" is ``case.one_thing.key``."""
+    value = case
+    for name in path.split("__"):
+        value = getattr(value, name)
+    return value
+
+
+# What ``get_status_display`` and ``get_channel_display`` say, for values read without an instance.
+_STATUS_LABELS = {value: str(label) for value, label in Case._meta.get_field("status").flatchoices}
+_CHANNEL_LABELS = {value: str(label) for value, label in Case._meta.get_field("channel").flatchoices}
+
+
+def _summary(values, places: dict[int, HallView | None]) -> CaseSummary:
+    """The one construction of a summary from ``_CASE_SUMMARY``'s values; ``places``: the halls seen so far."""
+    (
+        case_no,
+        one_thing,
+        one_thing_name,
+        process_version,
+        status,
+        outcome,
+        applicant_name,
+        channel,
+        opened_at,
+        concluded_at,
+        promised_due_date,
+        provisional,
+        accepting_hall_id,
+        deciding_hall_id,
+    ) = values
+    for pk in (accepting_hall_id, deciding_hall_id):
+        if pk not in places:
+            row = halls.hall_row(halls.hall_by_id(pk))
+            places[pk] = HallView(**row) if row else None
     return CaseSummary(
-        case_no=case.case_no,
-        one_thing=case.one_thing.key,
-        one_thing_name=case.one_thing.name,
-        process_version=case.process_version.number,
-        status=case.status,
-        status_label=case.get_status_display(),
-        outcome=case.outcome,
-        outcome_label=OUTCOME_LABELS.get(case.outcome, ""),
-        applicant_name=case.applicant_name,
-        channel=case.channel,
-        channel_label=case.get_channel_display(),
-        opened_at=case.opened_at,
-        concluded_at=case.concluded_at,
-        promised_due_date=case.promised_due_date,
-        promised_due_date_provisional=case.promised_due_date_provisional,
-        accepting_hall=HallView(**places["accepting_hall"]) if places["accepting_hall"] else None,
-        deciding_hall=HallView(**places["deciding_hall"]) if places["deciding_hall"] else None,
-        cross_region=places["cross_region"],
+        case_no=case_no,
+        one_thing=one_thing,
+        one_thing_name=one_thing_name,
+        process_version=process_version,
+        status=status,
+        status_label=_STATUS_LABELS.get(status, status),
+        outcome=outcome,
+        outcome_label=OUTCOME_LABELS.get(outcome, ""),
+        applicant_name=applicant_name,
+        channel=channel,
+        channel_label=_CHANNEL_LABELS.get(channel, channel),
+        opened_at=opened_at,
+        concluded_at=concluded_at,
+        promised_due_date=promised_due_date,
+        promised_due_date_provisional=provisional,
+        accepting_hall=places[accepting_hall_id],
+        deciding_hall=places[deciding_hall_id],
+        cross_region=halls.halls_differ(accepting_hall_id, deciding_hall_id),
     )
 
 
@@ -643,14 +688,13 @@ def window_worklist(*, user, limit: int = 50) -> WindowLists:
     if staff is None or staff.role != Role.WINDOW:
         raise PermissionDenied()
     hall_id = staff.hall_id
-    # Only the columns a summary shows (up to 200 rows: a whole Case and its one-thing per row was most of the
-    # page's time).
-    cases = Case.objects.select_related("one_thing", "process_version").only(*_CASE_SUMMARY)
+    cases = Case.objects.all()
     decided_here = []
     if hall_id is not None:
-        decided_here = list(
+        decided_here = case_summaries(
+            # the hall's id as the deciding hall: the filter the index case_cross_in_flight states
             cases.filter(deciding_hall_id=hall_id)
-            .exclude(accepting_hall_id=hall_id)
+            .exclude(accepting_hall_id=F("deciding_hall_id"))
             .exclude(status__in=[CaseStatus.CONCLUDED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN])
             .order_by("-updated_at")[: limit + 1]
         )
@@ -658,14 +702,16 @@ def window_worklist(*, user, limit: int = 50) -> WindowLists:
     # One row more than shown tells whether a list goes on, without counting it.
     rows = {
         "decided_here": decided_here,
-        "received": list(cases.filter(status=CaseStatus.RECEIVED).order_by("opened_at")[: limit + 1]),
-        "correction": list(cases.filter(status=CaseStatus.CORRECTION_REQUIRED).order_by("updated_at")[: limit + 1]),
-        "to_conclude": list(
+        "received": case_summaries(cases.filter(status=CaseStatus.RECEIVED).order_by("opened_at")[: limit + 1]),
+        "correction": case_summaries(
+            cases.filter(status=CaseStatus.CORRECTION_REQUIRED).order_by("updated_at")[: limit + 1]
+        ),
+        "to_conclude": case_summaries(
             cases.filter(status__in=[CaseStatus.APPROVED, CaseStatus.REJECTED]).order_by("updated_at")[: limit + 1]
         ),
     }
     return WindowLists(
-        **{name: [case_summary(case) for case in found[:limit]] for name, found in rows.items()},
+        **{name: found[:limit] for name, found in rows.items()},
         in_review=cases.filter(status=CaseStatus.IN_REVIEW).count(),
         limit=limit,
         capped=frozenset(name for name, found in rows.items() if len(found) > limit),

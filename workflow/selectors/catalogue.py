@@ -57,7 +57,9 @@ def _brief(one_thing: OneThing) -> dict:
 
 
 def one_things() -> list[OneThingBrief]:
-    return [OneThingBrief(**_brief(one_thing)) for one_thing in one_thing_list().order_by("key")]
+    # A brief reads no merged form (tens of kilobytes of JSON each, decoded on every window screen otherwise).
+    one_things = one_thing_list().defer("merged_form", "current_version__user_tasks").order_by("key")
+    return [OneThingBrief(**_brief(one_thing)) for one_thing in one_things]
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,19 @@ Aggregation happens in SQL (grouped counts); Python touches groups, not cases, e
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from itertools import islice
 from typing import NamedTuple
 
+from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
     CharField,
@@ -35,14 +40,16 @@ from django.db.models import (
     DateTimeField,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
+    Min,
     Q,
     QuerySet,
     Value,
     When,
 )
 from django.db.models import Case as Choose
-from django.db.models.functions import Cast, Coalesce, Substr, TruncDate, TruncMinute
+from django.db.models.functions import Cast, Coalesce, Least, NullIf, Substr, TruncDate, TruncMinute
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
@@ -75,6 +82,7 @@ from ..models import (
 )
 
 __all__ = [
+    "CSV_HEADER",
     "CaseCounts",
     "CaseRow",
     "ChannelStatistics",
@@ -86,6 +94,7 @@ __all__ = [
     "RatingStatistics",
     "Statistics",
     "WorkingDayCounter",
+    "case_csv",
     "case_rows",
     "department_statistics",
     "item_limits",
@@ -475,6 +484,29 @@ class WorkingDayCounter:
         self._between[start, end] = total
         return total
 
+    def running(self, first_year: int, last_year: int) -> tuple[dt.date, list[int], int]:
+        """The counts ``between`` reads, as one running total over the days of ``first_year`` to ``last_year``:
+        ``(base, totals, lacking)``; for the day ``base + i`` (``base``: the eve of ``first_year``), ``totals[i]``
+        is the working days in (base, day] plus ``lacking`` for each day in (base, day] of a year the calendar
+        lacks, ``lacking`` being more than the range's days. So for two days ``start <= end`` of the range,
+        ``between(start, end)`` is ``totals[end] - totals[start]`` when that is less than ``lacking``, and
+        raises CalendarUnknown otherwise (tests/workflow/test_statistics_csv.py holds the two equal): what lets
+        the database count a row's working days with one subtraction (``_csv_query``)."""
+        base = dt.date(first_year, 1, 1) - dt.timedelta(days=1)
+        lacking = (dt.date(last_year, 12, 31) - base).days + 1
+        totals = [0]
+        for year in range(first_year, last_year + 1):
+            try:
+                prefix = self._year(year)
+            except CalendarUnknown:
+                prefix = None
+            days = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1
+            before = totals[-1]
+            totals.extend(
+                before + (prefix[index] if prefix is not None else lacking * (index + 1)) for index in range(days)
+            )
+        return base, totals, lacking
+
     def used(self, start: dt.date, end: dt.date, pauses: Sequence[tuple[dt.date, dt.date | None]] = ()) -> int:
         """Working days in (start, end] outside the pauses, each pause ``(stopped on, resumed on or None)``
         stopping the days in (stopped, resumed] (open: until ``end``), overlapping pauses merged — the
@@ -520,8 +552,73 @@ def _local_day(expression) -> Cast:
 
 def _local_minute(expression) -> Coalesce:
     """A timestamp as "YYYY-MM-DD HH:MM" in the hall's time zone, "" for none, as text from the database."""
-    minute = TruncMinute(expression, tzinfo=timezone.get_default_timezone())
-    return Coalesce(Substr(Cast(minute, CharField()), 1, 16), Value(""))
+    return Coalesce(_minute_text(expression), Value(""))
+
+
+def _minute_text(expression) -> _LocalMinute:
+    """``_local_minute`` with NULL for none."""
+    return _LocalMinute(expression)
+
+
+class _LocalMinute(Func):
+    """A timestamp's first 16 characters in the hall's time zone, "YYYY-MM-DD HH:MM": the minute truncated and
+    cast to text; on PostgreSQL the local time's text cut to 16 characters (the same characters, without the
+    truncation's work: the CSV computes 650,000 of them). ``offset``: the zone's UTC offset where it is known to
+    be constant (``_fixed_offset``)."""
+
+    output_field = CharField()
+
+    def __init__(self, expression, offset: dt.timedelta | None = None):
+        super().__init__(expression)
+        self.offset = offset
+
+    def as_sql(self, compiler, connection, **extra):
+        minute = TruncMinute(self.source_expressions[0], tzinfo=timezone.get_default_timezone())
+        return compiler.compile(Substr(Cast(minute, CharField()), 1, 16))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        zone, zone_params = _zone_sql(self.offset)
+        return f"LEFT(({sql} AT TIME ZONE {zone})::text, 16)", [*params, *zone_params]
+
+
+class _LocalDay(Func):
+    """``_local_day`` on PostgreSQL with the zone's constant ``offset`` (``_fixed_offset``), or its name."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, offset: dt.timedelta | None = None):
+        super().__init__(expression)
+        self.offset = offset
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(_local_day(self.source_expressions[0]))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        zone, zone_params = _zone_sql(self.offset)
+        return f"(({sql} AT TIME ZONE {zone})::date)", [*params, *zone_params]
+
+
+def _zone_sql(offset: dt.timedelta | None) -> tuple[str, list]:
+    if offset is None:
+        return "%s", [timezone.get_default_timezone_name()]
+    return "%s::interval", [offset]
+
+
+def _fixed_offset(first: dt.datetime, last: dt.datetime) -> dt.timedelta | None:
+    """The hall's time zone's UTC offset if it is the same from ``first`` to ``last`` (looked at every 12 hours:
+    no zone keeps an offset for less), else None. PostgreSQL converts a timestamp by a fixed offset several times
+    faster than by a zone's name, which looks the zone's rules up for each value (Asia/Shanghai: +08:00 since
+    1991)."""
+    zone = timezone.get_default_timezone()
+    offset = first.astimezone(zone).utcoffset()
+    instant = first
+    while instant <= last:
+        if instant.astimezone(zone).utcoffset() != offset:
+            return None
+        instant += dt.timedelta(hours=12)
+    return offset if last.astimezone(zone).utcoffset() == offset else None
 
 
 @dataclass(frozen=True)
@@ -922,13 +1019,7 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
     # PostgreSQL does the per-row work (local times as text, local dates, 超期); Python counts working days from
     # dates, each distinct (acceptance, end) pair once (WorkingDayCounter.between), and reads no timestamp: a
     # year's export has 650,000 of them, and making each a Python datetime was most of the export's time.
-    rounds = dict(
-        population.of(HumanTask.objects.filter(lane="applicant"), "case__")
-        .order_by()
-        .values_list("case_id")
-        .annotate(n=Count("*"))
-        .values_list("case_id", "n")
-    )
+    rounds = _rounds(population)
     pauses: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     for case_id, stopped, resumed in (
         population.of(ClockPause.objects.filter(case__accepted_at__isnull=False), "case__")
@@ -937,14 +1028,7 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
     ):
         pauses[case_id].append((stopped, resumed))
     decided_or_concluded = Coalesce("decided_at", "concluded_at")
-    # The legal clock's end (clock.working_days_used): the decision; else now while it runs; else the last change.
-    clock_end = Coalesce(
-        decided_or_concluded,
-        Choose(
-            When(status__in=list(CLOCK_RUNNING), then=Value(now, output_field=DateTimeField())),
-            default=F("updated_at"),
-        ),
-    )
+    clock_end = _clock_end(now)
     rows = (
         population.cases()
         .order_by("opened_at", "pk")
@@ -1006,3 +1090,313 @@ def _case_rows(population: _Population, now: dt.datetime, counter: WorkingDayCou
             channel_label=channel_labels[channel],
             trips=trips,
         )
+
+
+def _rounds(population: _Population) -> dict[int, int]:
+    """Case id → its correction rounds (the applicant's tasks: one per 补正), for the cases that had any."""
+    return dict(
+        population.of(HumanTask.objects.filter(lane="applicant"), "case__")
+        .order_by()
+        .values_list("case_id")
+        .annotate(n=Count("*"))
+        .values_list("case_id", "n")
+    )
+
+
+def _clock_end(now: dt.datetime, prefix: str = ""):
+    """The legal clock's end (clock.working_days_used): the decision; else now while it runs; else the last change."""
+    return Coalesce(
+        f"{prefix}decided_at",
+        f"{prefix}concluded_at",
+        Choose(
+            When(**{f"{prefix}status__in": list(CLOCK_RUNNING)}, then=Value(now, output_field=DateTimeField())),
+            default=F(f"{prefix}updated_at"),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- the CSV export
+
+CSV_HEADER = [
+    "办件编号",
+    "一件事",
+    "状态",
+    "办理结果",
+    "收件时间",
+    "受理时间",
+    "作出决定时间",
+    "办结时间",
+    "用时（工作日）",
+    "承诺时限（工作日）",
+    "承诺办结期限",
+    "是否超期",
+    "补正次数",
+    "申办渠道",
+    "跑动次数",
+]
+
+
+def case_csv(
+    *,
+    user,
+    period: Period = Period(),
+    now: dt.datetime | None = None,
+    calendar: WorkingCalendar | None = None,
+    copy: bool | None = None,
+) -> Iterator[bytes]:
+    """The period's cases as the dashboard's CSV file (UTF-8 with a BOM so that Excel reads the Chinese), in
+    chunks to stream. On PostgreSQL the database formats the rows and streams them (``COPY … TO STDOUT``): a year
+    is 160,000 rows, and making each a Python tuple and a csv line was most of the export's time; elsewhere (the
+    SQLite demo), or with ``copy=False``, Python's csv module writes ``case_rows``. The two write the same bytes
+    (tests/workflow/test_statistics_csv.py). Who may read them is checked at the call."""
+    population = _population(user, period)
+    now = now or timezone.now()
+    counter = WorkingDayCounter(calendar)
+    if copy is None:
+        copy = connections[population.cases().db].vendor == "postgresql"
+    if copy:
+        return _csv_copied(population, now, counter)
+    return _csv_written(_case_rows(population, now, counter))
+
+
+def _csv_cells(row: CaseRow) -> list:
+    return [
+        row.case_no,
+        row.one_thing_name,
+        row.status_label,
+        row.outcome_label,
+        row.opened_at,
+        row.accepted_at,
+        row.decided_at,
+        row.concluded_at,
+        "" if row.working_days_used is None else row.working_days_used,
+        row.promised_limit_days,
+        row.promised_due_date.isoformat() if row.promised_due_date else "",
+        "" if row.overdue is None else ("是" if row.overdue else "否"),
+        row.correction_rounds,
+        row.channel_label,
+        row.trips,
+    ]
+
+
+def _csv_head() -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(CSV_HEADER)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_written(rows: Iterator[CaseRow]) -> Iterator[bytes]:
+    yield _csv_head()
+    cells = map(_csv_cells, rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    while chunk := list(islice(cells, 1000)):  # 1,000 rows a chunk, written by the csv module at once
+        writer.writerows(chunk)
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+
+
+CSV_SORT_MEMORY = "64MB"  # per process of the COPY's parallel plan (three on two cores)
+
+
+def _csv_copied(population: _Population, now: dt.datetime, counter: WorkingDayCounter) -> Iterator[bytes]:
+    from psycopg import ClientCursor  # PostgreSQL only; the parameters are bound in the COPY statement's text
+
+    yield _csv_head()
+    query = _csv_query(population, now, counter)
+    sql, params = query.query.sql_with_params()
+    connection = connections[query.db]
+    with transaction.atomic(using=query.db):
+        with connection.cursor() as cursor:
+            # The rows are sorted in the parallel workers before they are merged; a year's sort spills to disk
+            # at the default work_mem (4 MB), this statement only may hold it in memory.
+            cursor.execute(f"SET LOCAL work_mem = '{CSV_SORT_MEMORY}'")
+        with (
+            ClientCursor(connection.connection) as cursor,
+            cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as out,
+        ):
+            yield from _crlf(_joined(out))
+
+
+def _joined(blocks: Iterable, size: int = 1 << 18) -> Iterator[bytes]:
+    """COPY's messages (a row each) as chunks of about ``size`` bytes: a year's rows one by one would cost the
+    response a write each."""
+    pending, length = [], 0
+    for block in blocks:
+        pending.append(block)
+        length += len(block)
+        if length >= size:
+            yield b"".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+def _crlf(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """PostgreSQL's CSV ends its lines with LF, Python's csv module with CRLF: each LF outside a quoted value
+    becomes CRLF (a quote toggles in and out of a value; a doubled quote toggles twice)."""
+    quoted = False
+    for block in blocks:
+        parts = block.split(b'"')
+        for index in range(1 if quoted else 0, len(parts), 2):
+            parts[index] = parts[index].replace(b"\n", b"\r\n")
+        quoted ^= len(parts) % 2 == 0
+        yield b'"'.join(parts)
+
+
+def _csv_query(population: _Population, now: dt.datetime, counter: WorkingDayCounter) -> QuerySet:
+    """The CSV's cells as ``_csv_cells`` states them, computed by PostgreSQL in its parallel scan: the same
+    expressions and small reads as ``_case_rows``, the labels as CASE expressions over the same enums, "" as NULL
+    (PostgreSQL's CSV quotes an empty string, Python's writes nothing). The counts that are not a function of the
+    row come in as literals: the working days' running totals (``WorkingDayCounter.running``), the correction
+    rounds and the working days of the cases with pauses (``WorkingDayCounter.used``, as ``_case_rows``)."""
+    cases = population.cases()
+    # Every day a row can name: from the first case's opening (accepted on or after it) to now (no clock runs
+    # later); a day outside would count as one of a year the calendar lacks (NULL).
+    opened = cases.aggregate(first=Min("opened_at"))["first"]
+    first_year = local_date(opened).year if opened else local_date(now).year
+    last_year = max(local_date(now), timezone.localdate()).year
+    base, totals, lacking = counter.running(first_year, last_year)
+    # Every time a row states lies in these years too.
+    offset = _fixed_offset(
+        _midnight(dt.date(first_year, 1, 1)) - dt.timedelta(days=1), _midnight(dt.date(last_year + 1, 1, 2))
+    )
+    start, end = _LocalDay(F("accepted_at"), offset), _LocalDay(_clock_end(now), offset)
+    decided = _LocalDay(Coalesce("decided_at", "concluded_at"), offset)
+    paused: dict[int, int | None] = {}
+    spans: dict[int, list] = defaultdict(list)
+    for case_id, first, last, stopped, resumed in (
+        population.of(ClockPause.objects.filter(case__accepted_at__isnull=False), "case__")
+        .order_by()
+        .values_list(
+            "case_id",
+            _local_date("case__accepted_at"),
+            _local_date(_clock_end(now, "case__")),
+            _local_date("started_at"),
+            _local_date("ended_at"),
+        )
+    ):
+        spans[case_id].append((first, last, stopped, resumed))
+    for case_id, rows in spans.items():
+        try:
+            paused[case_id] = counter.used(
+                rows[0][0], rows[0][1], [(stopped, resumed) for *_, stopped, resumed in rows]
+            )
+        except CalendarUnknown:
+            paused[case_id] = None
+    # totals[end] - totals[start], NULL when it reaches ``lacking`` (LEAST and NULLIF: each day computed once); a
+    # case never accepted has no start, hence NULL; one with pauses has its own count.
+    totals = _Literal(totals)
+    spent = _Minus(_Element(totals, _DaysSince(end, base)), _Element(totals, _DaysSince(start, base)))
+    working_days = Coalesce(
+        _Keyed(_Literal(paused), F("pk")),
+        NullIf(Least(spent, Value(lacking)), Value(lacking)),
+        output_field=IntegerField(),
+    )
+    one_things = dict(OneThing.objects.values_list("pk", "name"))
+    promises = dict(CompositionVersion.objects.values_list("pk", "promised_limit_days"))
+    return (
+        cases.order_by("opened_at", "pk")
+        .annotate(
+            csv_one_thing=_choose("one_thing_id", one_things),
+            csv_status=_choose("status", {status.value: status.label for status in CaseStatus}),
+            csv_outcome=_choose("outcome", OUTCOME_LABELS),
+            csv_opened=_LocalMinute(F("opened_at"), offset),
+            csv_accepted=_LocalMinute(F("accepted_at"), offset),
+            csv_decided=_LocalMinute(F("decided_at"), offset),
+            csv_concluded=_LocalMinute(F("concluded_at"), offset),
+            csv_working_days=working_days,
+            csv_promise=_choose("composition_id", promises, IntegerField()),
+            # decided after the promised due date: 是, else 否; NULL without a decision or a due date
+            csv_overdue=_Element(
+                _Literal(["否", "是"]), Cast(GreaterThan(decided, F("promised_due_date")), IntegerField())
+            ),
+            csv_rounds=Coalesce(_Keyed(_Literal(_rounds(population)), F("pk")), Value(0)),
+            csv_channel=_choose("channel", {channel.value: channel.label for channel in Channel}),
+        )
+        .values_list(
+            NullIf("case_no", Value("")),
+            "csv_one_thing",
+            "csv_status",
+            "csv_outcome",
+            "csv_opened",
+            "csv_accepted",
+            "csv_decided",
+            "csv_concluded",
+            "csv_working_days",
+            "csv_promise",
+            "promised_due_date",
+            "csv_overdue",
+            "csv_rounds",
+            "csv_channel",
+            "trips",
+        )
+    )
+
+
+def _choose(column: str, labels: Mapping, output_field=None) -> Choose:
+    """``labels[column]`` in SQL; NULL for a value without one, and for an empty label."""
+    return Choose(
+        *[When(**{column: value}, then=Value(label)) for value, label in labels.items() if label != ""],
+        default=Value(None),
+        output_field=output_field or CharField(),
+    )
+
+
+class _Literal:
+    """A list or mapping sent to the database as one parameter. Compared by identity: Django hashes an expression's
+    arguments, and hashing a year's correction rounds item by item cost more than the statement's compilation."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _Element(Func):
+    """``values[index]`` of a literal list of integers or of texts, ``index`` from 0 (PostgreSQL; NULL outside
+    the list)."""
+
+    def __init__(self, values: _Literal, index):
+        text = any(isinstance(value, str) for value in values.value)
+        super().__init__(index, output_field=CharField() if text else IntegerField())
+        self.values, self.type = values, "text[]" if text else "bigint[]"
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(%s::{self.type})[({sql}) + 1]", [self.values.value, *params]
+
+
+class _DaysSince(Func):
+    """Whole days from ``base`` to the date ``day`` (PostgreSQL's date subtraction)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, day, base: dt.date):
+        super().__init__(day)
+        self.base = base
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(({sql}) - %s::date)", [*params, self.base]
+
+
+class _Minus(Func):
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
+class _Keyed(Func):
+    """``mapping[key]`` of a literal mapping of integer keys to integers (PostgreSQL's jsonb; NULL when absent)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, mapping: _Literal, key):
+        super().__init__(key)
+        self.mapping = mapping
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"((%s::jsonb ->> ({sql})::text)::integer)", [json.dumps(self.mapping.value), *params]
