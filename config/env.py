@@ -53,7 +53,9 @@ def database_from_url(url: str, *, base_dir) -> dict:
             "PORT": str(parsed.port or 5432),
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "CONN_HEALTH_CHECKS": True,
-            # libpq parameters from the query string, e.g. ?sslmode=require&application_name=onething-web
-            "OPTIONS": {"connect_timeout": 5, **dict(parse_qsl(parsed.query))},
+            # libpq parameters from the query string, e.g. ?sslmode=require&application_name=onething-web. JIT
+            # compilation is off unless the URL sets `options`: this workload's statements are short, and the
+            # dashboard's one large scan spent 130–200 ms compiling for a 75 ms run (docs/performance.md).
+            "OPTIONS": {"connect_timeout": 5, "options": "-c jit=off", **dict(parse_qsl(parsed.query))},
         }
     raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {parsed.scheme!r}")

@@ -28,5 +28,21 @@ def test_libpq_options_come_from_the_query_string():
     db = database_from_url(
         "postgresql://hall@replica-1:6432/onething?sslmode=require&application_name=onething-web", base_dir=PROJECT
     )
-    assert db["OPTIONS"] == {"connect_timeout": 5, "sslmode": "require", "application_name": "onething-web"}
-    assert database_from_url("postgresql://hall@db/onething", base_dir=PROJECT)["OPTIONS"] == {"connect_timeout": 5}
+    assert db["OPTIONS"] == {
+        "connect_timeout": 5,
+        "options": "-c jit=off",
+        "sslmode": "require",
+        "application_name": "onething-web",
+    }
+    plain = database_from_url("postgresql://hall@db/onething", base_dir=PROJECT)["OPTIONS"]
+    assert plain == {"connect_timeout": 5, "options": "-c jit=off"}
+
+
+def test_jit_is_off_on_the_applications_connections_unless_the_url_says_otherwise(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+    url = "postgresql://hall@db/onething?options=-c%20statement_timeout%3D5000"
+    assert database_from_url(url, base_dir=PROJECT)["OPTIONS"]["options"] == "-c statement_timeout=5000"

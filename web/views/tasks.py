@@ -23,7 +23,7 @@ DECISIONS = [
     (Decision.NEED_CORRECTION, "需补正", "列出每一项需要补正的内容，由窗口一次性告知申请人"),
     (Decision.REJECT, "不予许可", "须写明理由和依据；任一部门不予许可即为统一结果"),
 ]
-INBOX_PAGE = 50
+INBOX_PAGE = 20  # as the API's page (api/pagination.py): one page, the same rows
 CORRECTION_ROWS = 3  # blank rows shown; the page's script adds more
 OTHER_ITEM = "其他"
 
