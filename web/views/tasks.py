@@ -83,8 +83,8 @@ def task_detail(request, task_id: int):
             else:
                 messages.success(request, f"已提交：{Decision(posted['decision']).label}（{task.case.case_no}）")
                 return redirect("web:inbox")
-    page = selectors.task_page(user=request.user, task_id=task_id)
-    case = selectors.case_get(user=request.user, case_no=page.case.case_no)
+    case = selectors.case_get(user=request.user, case_no=task.case.case_no)
+    page = selectors.task_page(user=request.user, task_id=task_id, task=task, case=case)
     merged = selectors.case_merged_form(case)
     schema = merged.get("schema") or {}
     names = selectors.department_names()
@@ -126,7 +126,7 @@ def task_detail(request, task_id: int):
                 "materials": [(m.code, m.name) for m in selectors.checklist(selectors.case_checklist(case), names)],
                 "other": OTHER_ITEM,
             },
-            "reassign_candidates": selectors.reassign_candidates(user=request.user, task_id=task.pk)
+            "reassign_candidates": selectors.reassign_candidates(user=request.user, task_id=task.pk, task=task)
             if page.may("reassign")
             else [],
             "procedure_choices": PROCEDURE_CHOICES,

@@ -250,10 +250,11 @@ def overdue_count(*, user) -> int:
     return _overdue(Viewer.of(user)).count()
 
 
-def reassign_candidates(*, user, task_id: int) -> list[tuple[str, str]]:
+def reassign_candidates(*, user, task_id: int, task: HumanTask | None = None) -> list[tuple[str, str]]:
     """(username, name) of the active reviewers of the task's department to whom it may be handed (转办): not the
-    viewer, and (收受分离) only those who may decide the case. The service refuses a colleague's claimed task."""
-    task = task_get(user=user, task_id=task_id)
+    viewer, and (收受分离) only those who may decide the case. The service refuses a colleague's claimed task.
+    ``task``: the task as ``task_get`` read it for this user, if the caller has it."""
+    task = task or task_get(user=user, task_id=task_id)
     deciding_hall = task.case.deciding_hall_id
     users = (
         get_user_model()
@@ -301,14 +302,15 @@ class TaskPage:
         return action in self.allowed_actions
 
 
-def task_page(*, user, task_id: int) -> TaskPage:
+def task_page(*, user, task_id: int, task: HumanTask | None = None, case: Case | None = None) -> TaskPage:
     """The task page for the API (``GET tasks/{id}``) and the screen: a handful of statements, whatever the
-    number of fields, materials, departments or events."""
+    number of fields, materials, departments or events. ``task`` and ``case``: as ``task_get`` and ``case_get``
+    read them for this user, if the caller has them (the screen reads both for its form)."""
     from .supervision import case_clock_view
 
-    task = task_get(user=user, task_id=task_id)
+    task = task or task_get(user=user, task_id=task_id)
     viewer = Viewer.of(user)
-    case = cases.case_get(user=user, case_no=task.case.case_no)
+    case = case or cases.case_get(user=user, case_no=task.case.case_no)
     merged = cases.case_merged_form(case)
     names = department_names()
     tasks = cases.case_tasks(case)
