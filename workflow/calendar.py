@@ -321,6 +321,7 @@ class WorkingCalendar:
         self.library = CHINESE_CALENDAR if library is _DEFAULT else library
         self.provisional = provisional
         self._years: dict[int, _Year] = {}
+        self._days: dict[dt.date, Day] = {}  # each date's answer, as its year's snapshot gives it
 
     # -- days
 
@@ -360,6 +361,12 @@ class WorkingCalendar:
 
     def day(self, value: dt.date | dt.datetime) -> Day:
         day = local_date(value)
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._day(day)
+        return known
+
+    def _day(self, day: dt.date) -> Day:
         year = self._year(day.year)
         if year.statutory is not None:
             # Provisional: entered days are a draft (ignored, see the module doc); the law's days are off.
