@@ -122,3 +122,16 @@ def test_the_inbox_puts_the_earliest_due_first_and_filters_by_due_date(users):
     assert order == [second.pk, first.pk, third.pk]
     due_soon = selectors.task_list(user=users["tax1"], due_before=dt.date(2026, 12, 5))
     assert [t.case_id for t in due_soon] == [second.pk]
+
+
+def test_recently_decided_lists_the_departments_decisions_newest_first_with_their_labels(users):
+    first, second = open_and_accept(users), open_and_accept(users)
+    decide(users, first, "tax")
+    decide(users, second, "tax", decision="reject")
+    rows = selectors.recent_completed_tasks(user=users["tax1"])
+    assert [(r.case_no, r.decision, r.decision_label) for r in rows] == [
+        (second.case_no, "reject", "不予许可"),
+        (first.case_no, "approve", "准予"),
+    ]
+    assert rows[0].one_thing_name == first.one_thing.name and rows[0].completed_at is not None
+    assert selectors.recent_completed_tasks(user=users["police1"]) == []  # another department's decisions: none
