@@ -303,11 +303,12 @@ def _next_case_no(hall_code: str) -> str:
     return f"{hall_code}{today:%Y%m%d}{number:06d}"
 
 
-def _open_task_in_lane(step: Step, lane: str) -> HumanTask:
-    for task in step.open_tasks:
-        if task.lane == lane:
-            return task
-    raise NoTaskToComplete()
+def _open_task_in_lane(case: Case, lane: str) -> HumanTask:
+    """The locked case's open task row of ``lane`` (read after the lock, so current)."""
+    task = case.tasks.filter(state=HumanTaskState.OPEN, lane=lane).select_related("department").first()
+    if task is None:
+        raise NoTaskToComplete()
+    return task
 
 
 @transaction.atomic
@@ -655,7 +656,7 @@ def _correction_submit(*, case_no: str, changes: dict, prepared: dict, actor) ->
         handed_in.append({"code": code, "name": materials[code]["name"], "files": ids})
     step = begin_step(case, actor)
     step.events.extend(upload_events)
-    task = _open_task_in_lane(step, "applicant")
+    task = _open_task_in_lane(case, "applicant")
     data = step.instance.task_data(task.engine_task_id)
     changed = sorted(name for name in set(changes) | set(case.form_data) if case.form_data.get(name) != form.get(name))
     plan = _correction_plan(composition, data, case.form_data, form, changed)
@@ -845,9 +846,11 @@ def case_withdraw(*, case_no: str, reason: str, actor=None) -> Case:
     step.instance.cancel()
     case.withdraw()
     now = timezone.now()
-    save_status(case, process_state=step.instance.dump())
-    HumanTask.objects.filter(pk__in=[t.pk for t in step.open_tasks]).update(
-        state=HumanTaskState.CANCELLED, completed_at=now
+    save_status(case, step=step, process_state=step.instance.dump())
+    step.writes.update(
+        HumanTask.objects.filter(case_id=case.pk, state=HumanTaskState.OPEN),
+        state=HumanTaskState.CANCELLED,
+        completed_at=now,
     )
     step.event("withdraw", status=str(case.status), reason=reason)
     step.save_events()

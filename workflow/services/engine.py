@@ -127,7 +127,9 @@ def open_tasks_of(case: Case) -> list[HumanTask]:
 
 
 def begin_step(case: Case, actor) -> Step:
-    return Step(case=case, instance=restore_instance(case), actor=actor, open_tasks=open_tasks_of(case))
+    """A step on the locked case with its restored instance. It reads no task rows: ``persist_step`` follows the
+    engine's ready set, and a step that acts on a row reads that row."""
+    return Step(case=case, instance=restore_instance(case), actor=actor)
 
 
 def persist_step(step: Step, *, creating: bool = False, before_events: Callable[[Step], None] | None = None) -> None:
