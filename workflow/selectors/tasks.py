@@ -176,7 +176,7 @@ def task_row(task: HumanTask, viewer: Viewer, *, case: Case | None = None) -> Ta
         state=task.state,
         state_label=task.get_state_display(),
         decision=task.decision,
-        decision_label=task.get_decision_display() if task.decision else "",
+        decision_label=_decision_label(task.decision),
         opinion=task.opinion,
         corrections=list(task.corrections or []),
         result=dict(task.result or {}),
@@ -199,6 +199,11 @@ def task_row(task: HumanTask, viewer: Viewer, *, case: Case | None = None) -> Ta
         post_reviewed_at=task.post_reviewed_at,
         allowed_actions=sorted(actions),
     )
+
+
+def _decision_label(decision: str) -> str:
+    """A task's decision as every list names it ("" while undecided)."""
+    return Decision(decision).label if decision else ""
 
 
 def _name(user) -> str:
@@ -240,7 +245,7 @@ def recent_completed_tasks(*, user, limit: int = 20) -> list[DoneRow]:
     tasks = task_list(user=user, state=HumanTaskState.COMPLETED).order_by("-completed_at")[:limit]
     columns = ("id", "case__case_no", "case__one_thing__name", "name", "decision", "auto_approved", "completed_at")
     return [
-        DoneRow(pk, case_no, one_thing, name, decision, Decision(decision).label if decision else "", auto, done)
+        DoneRow(pk, case_no, one_thing, name, decision, _decision_label(decision), auto, done)
         for pk, case_no, one_thing, name, decision, auto, done in tasks.values_list(*columns)
     ]
 
