@@ -20,6 +20,7 @@ from .. import case_facts, clock, commitments, reactions, sms
 from ..errors import InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
 from ..models import Case, HumanTask, HumanTaskState, ProcessVersion
+from ..prepared import PreparedQuery
 from ..results import issue_licences
 from ..step import Step
 from ..write_batch import WriteBatch
@@ -48,23 +49,28 @@ def lock_case(
     The case's facts (``case_facts``: an outstanding 容缺 promise, 告知承诺 commitments) come with it, in the same
     statement."""
     assert transaction.get_connection().in_atomic_block, "lock_case needs a transaction"
+    case = _locked_case_row.first(case_no=case_no, case_id=case_id, task_id=task_id, department=department)
+    if case is None:
+        raise NotFound("未找到该任务" if task_id is not None else "未找到该办件")
+    return case
+
+
+@PreparedQuery
+def _locked_case_row(*, case_no: str | None, case_id: int | None, task_id: int | None, department: str | None):
     if case_no is not None:
         lookup = {"case_no": case_no}
     elif case_id is not None:
         lookup = {"pk": case_id}
     else:
         lookup = {"tasks__pk": task_id, "tasks__department_id": department}
-    case = (
+    return (
         Case.objects.select_for_update(of=("self",))
         .select_related("process_version", "one_thing")
         .defer("process_version__compiled", "process_version__bpmn_xml", "one_thing__merged_form")
         .annotate(**case_facts.case_facts("pk"))
         .filter(**lookup)
-        .first()
+        .order_by()[:1]
     )
-    if case is None:
-        raise NotFound("未找到该任务" if task_id is not None else "未找到该办件")
-    return case
 
 
 def lock_task(*, task_id: int, department: str | None) -> HumanTask:
@@ -90,7 +96,13 @@ def lock_open_task_in_lane(*, case_no: str, lane: str) -> HumanTask | None:
 
 def _with_locked_case(**lookup) -> HumanTask | None:
     assert transaction.get_connection().in_atomic_block, "locking a case needs a transaction"
-    rows = (
+    # Without the case's facts (``case_facts``): a review's approval reads them with its task rows.
+    return _TASK_WITH_locked_case_row.first(**lookup)
+
+
+@PreparedQuery
+def _TASK_WITH_locked_case_row(**lookup):
+    return (
         HumanTask.objects.select_for_update(of=("case",))
         # not the model's text (the model comes from the per-process cache); the one-thing is read if needed
         .select_related("case__process_version")
@@ -98,8 +110,6 @@ def _with_locked_case(**lookup) -> HumanTask | None:
         .filter(**lookup)
         .order_by()[:1]
     )
-    # Without the case's facts (``case_facts``): a review's approval reads them with its task rows.
-    return next(iter(rows), None)
 
 
 def restore_instance(case: Case) -> bpmn.ProcessInstance:

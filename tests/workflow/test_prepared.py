@@ -1,0 +1,74 @@
+"""A hot query compiled once and run again (workflow/prepared.py): the same instances the ORM's own iteration gives."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.test.utils import CaptureQueriesContext
+
+from tests.workflow.helpers import open_and_accept
+from workflow.models import Case, HumanTask, HumanTaskState, MaterialPromise
+from workflow.prepared import PreparedQuery
+
+pytestmark = pytest.mark.django_db
+
+
+def _tasks(*, case_no: str, lane: str | None, state: str):
+    return (
+        HumanTask.objects.select_related("case__process_version")
+        .defer("case__process_version__compiled")
+        .annotate(promised=Exists(MaterialPromise.objects.filter(case=OuterRef("case"))))
+        .filter(case__case_no=case_no, lane=lane, state=state)
+        .order_by("pk")
+    )
+
+
+def _fields(obj) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in type(obj)._meta.concrete_fields}
+
+
+def test_rows_come_back_as_the_orm_builds_them_with_their_related_rows_converters_and_annotations(users):
+    case = open_and_accept(users)
+    prepared = PreparedQuery(_tasks)
+    for lane in ("market_regulation", "tax"):
+        arguments = {"case_no": case.case_no, "lane": lane, "state": HumanTaskState.OPEN}
+        expected, got = list(_tasks(**arguments)), prepared.all(**arguments)
+        assert [_fields(task) for task in got] == [_fields(task) for task in expected] and got
+        for mine, theirs in zip(got, expected, strict=True):
+            assert isinstance(mine.result, dict) and mine.corrections == theirs.corrections  # JSON decoded
+            assert _fields(mine.case) == _fields(theirs.case)
+            assert _fields(mine.case.process_version) == _fields(theirs.case.process_version)
+            assert mine.promised is theirs.promised is False
+            assert not mine._state.adding and mine._state.db == "default"
+
+
+def test_it_compiles_once_per_shape_and_sends_one_statement_per_run(users):
+    case = open_and_accept(users)
+    prepared = PreparedQuery(_tasks)
+    prepared.all(case_no=case.case_no, lane="tax", state=HumanTaskState.OPEN)
+    with CaptureQueriesContext(connection) as queries:
+        assert prepared.first(case_no=case.case_no, lane="market_regulation", state=HumanTaskState.OPEN)
+        assert prepared.first(case_no="no-such-case", lane="tax", state=HumanTaskState.OPEN) is None
+        # None is another shape (IS NULL): compiled on its own, not sent as "= NULL"
+        assert prepared.all(case_no=case.case_no, lane=None, state=HumanTaskState.OPEN) == []
+    assert len(queries.captured_queries) == 3
+    assert len(prepared._compiled) == 2
+
+
+def test_a_lock_is_taken_as_the_queryset_says(users):
+    case = open_and_accept(users)
+    prepared = PreparedQuery(lambda *, pk: Case.objects.select_for_update().filter(pk=pk))
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert prepared.first(pk=case.pk).case_no == case.case_no
+    if connection.vendor == "postgresql":
+        (select,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+        assert select.endswith("FOR UPDATE")
+
+
+def test_arguments_it_cannot_mark_are_refused_and_an_unused_argument_is_a_mistake(users):
+    prepared = PreparedQuery(lambda *, pks: Case.objects.filter(pk__in=pks))
+    with pytest.raises(TypeError):
+        prepared.all(pks=[1, 2])
+    with pytest.raises(TypeError):
+        PreparedQuery(lambda *, flag: Case.objects.filter(version__gt=0)).all(flag=True)
+    with pytest.raises(ValueError, match="pk"):
+        PreparedQuery(lambda *, pk: Case.objects.filter(version__gt=0)).all(pk=1)

@@ -1,0 +1,113 @@
+"""A hot query's SQL, compiled by the ORM once per process and run again with new parameters.
+
+Django compiles a queryset into SQL every time it is evaluated. For most reads that is noise; for the lock every
+step takes (a task row with its case and process version: ~80 columns, two joins) it was most of the step's ORM
+time — more than PostgreSQL took to find and lock the rows. The SQL of a queryset depends on the *shape* of its
+parameters (which are None: ``= %s`` or ``IS NULL``), not on their values, so ``PreparedQuery`` builds the
+queryset once per shape with marker values, lets the ORM compile it, notes where the markers landed among the
+statement's parameters, and from then on sends that SQL with the caller's values in those places. The rows become
+model instances the way the ORM's own iteration makes them (``Model.from_db``, the fields' converters, the
+``select_related`` populators), so callers get what ``queryset.first()`` would have given.
+
+Only what the build function takes as arguments varies; everything else in the queryset is fixed at the first
+compile — so a build function must not read the clock, settings or anything else that changes. Its arguments
+must be ints or strings (or None): those are what the markers can stand in for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+M = TypeVar("M", bound=Model)
+
+# Marker values no real parameter takes: far below any id, and strings with a NUL (PostgreSQL text has none).
+_INT_MARKER = -(2**62)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    model: type[Model]
+    slots: list  # per statement parameter: (argument name, None) or (None, the constant the ORM put there)
+    init_list: list[str]
+    model_slice: slice
+    converters: list  # (position, converters, expression), as the ORM's compiler applies them
+    populators: list
+    annotation_col_map: dict
+
+
+class PreparedQuery(Generic[M]):
+    """``build(**arguments)`` returns the queryset; ``first(**arguments)`` runs it as ``build(...).first()``
+    would, without compiling it again."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]]) -> None:
+        self.build = build
+        self._compiled: dict[tuple, _Compiled] = {}
+
+    def first(self, using: str = "default", **arguments) -> M | None:
+        return next(iter(self.all(using, **arguments)), None)
+
+    def all(self, using: str = "default", **arguments) -> list[M]:
+        shape = (using, *sorted((name, value is None) for name, value in arguments.items()))
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            compiled = self._compiled[shape] = _compile(self.build, using, arguments)
+        params = [arguments[name] if name is not None else constant for name, constant in compiled.slots]
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return [_instance(compiled, list(row), using, connection) for row in rows]
+
+
+def _compile(build: Callable[..., QuerySet], using: str, arguments: dict) -> _Compiled:
+    markers: dict[object, str] = {}
+    marked = {}
+    for i, (name, value) in enumerate(sorted(arguments.items())):
+        if value is None:
+            marked[name] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise TypeError(f"PreparedQuery arguments are ints or strings, not {type(value).__name__} ({name})")
+        marker = _INT_MARKER - i if isinstance(value, int) else f"\x00{name}\x00"
+        marked[name], markers[marker] = marker, name
+    compiler = build(**marked).query.get_compiler(using=using)
+    sql, params = compiler.as_sql()
+    slots = [(markers[p], None) if isinstance(p, int | str) and p in markers else (None, p) for p in params]
+    missing = set(markers.values()) - {name for name, _ in slots}
+    if missing:
+        raise ValueError(f"PreparedQuery: the statement does not use the argument(s) {sorted(missing)}")
+    klass_info, select = compiler.klass_info, compiler.select
+    fields = klass_info["select_fields"]
+    model_slice = slice(fields[0], fields[-1] + 1)
+    converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+    return _Compiled(
+        sql=sql,
+        model=klass_info["model"],
+        slots=slots,
+        init_list=[column[0].target.attname for column in select[model_slice]],
+        model_slice=model_slice,
+        converters=[(position, convs, expression) for position, (convs, expression) in converters.items()],
+        populators=get_related_populators(klass_info, select, using),
+        annotation_col_map=dict(compiler.annotation_col_map or {}),
+    )
+
+
+def _instance(compiled: _Compiled, row: list, using: str, connection) -> Model:
+    for position, convs, expression in compiled.converters:
+        value = row[position]
+        for converter in convs:
+            value = converter(value, expression, connection)
+        row[position] = value
+    obj = compiled.model.from_db(using, compiled.init_list, row[compiled.model_slice])
+    for populator in compiled.populators:
+        populator.populate(row, obj)
+    for name, position in compiled.annotation_col_map.items():
+        setattr(obj, name, row[position])
+    return obj
