@@ -18,6 +18,7 @@ from . import case_facts, licence_kinds
 from .compositions import composition_of, materials_checklist
 from .licence_numbers import LicenceNumberTaken, default_licence_number
 from .models import Case, Decision, Department, ELicence, HumanTask, MaterialPromise, MaterialReuse
+from .prepared import PreparedQuery
 
 
 def latest_reviews(tasks: list[HumanTask]) -> list[HumanTask]:
@@ -75,10 +76,8 @@ def issue_licences(case: Case, *, withheld: list | None = None) -> list[ELicence
     those promises is kept (``services.promises``). A review that already has its licence is skipped, so the
     call may be repeated."""
     composition = composition_of(case)
-    tasks = HumanTask.objects.filter(case=case).select_related("department")
-    known = all(hasattr(case, name) for name in case_facts.NAMES)
-    tasks = list(tasks if known else tasks.annotate(**case_facts.case_facts("case_id")))
-    if not known and tasks:
+    tasks = _tasks_with_case_facts.all(case_id=case.pk)
+    if tasks and not all(hasattr(case, name) for name in case_facts.NAMES):
         case_facts.remember(case, tasks[0])
     promised = {}
     if getattr(case, "has_outstanding_promises", True):  # known from the case's lock or the task rows
@@ -151,6 +150,17 @@ def issue_licences(case: Case, *, withheld: list | None = None) -> list[ELicence
     # index → item code of the licences whose number the kind's format generated
     generated = {i: item.code for i, (_, item, _, result, _) in enumerate(planned) if not result.get("licence_no")}
     return _create_licences(case, licences, generated)
+
+
+@PreparedQuery
+def _tasks_with_case_facts(*, case_id: int):
+    """The case's task rows with their departments and the case's facts (``case_facts``); read by every approval,
+    so compiled once."""
+    return (
+        HumanTask.objects.filter(case_id=case_id)
+        .select_related("department")
+        .annotate(**case_facts.case_facts("case_id"))
+    )
 
 
 def _create_licences(case: Case, licences: list[ELicence], generated: dict[int, str]) -> list[ELicence]:

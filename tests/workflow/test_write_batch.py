@@ -5,7 +5,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from tests.workflow.helpers import open_and_accept
+from tests.workflow.helpers import decide, open_and_accept
 from workflow.errors import ConcurrentUpdate
 from workflow.events import case_event
 from workflow.models import Case, CaseEvent, HumanTask, HumanTaskState
@@ -70,3 +70,28 @@ def test_a_failed_optimistic_check_raises_and_the_transaction_keeps_none_of_the_
     assert not HumanTask.objects.filter(engine_task_id="extra-4").exists()
     assert not HumanTask.objects.filter(case=case, state=HumanTaskState.CANCELLED).exists()
     assert Case.objects.get(pk=case.pk).trips != 99
+
+
+def test_a_step_sends_only_the_case_columns_it_changed(users):
+    case = open_and_accept(users)
+    with CaptureQueriesContext(connection) as queries:
+        decide(users, case, "market_regulation")  # not the last review: the case moves nothing but its process
+    (update,) = [q["sql"] for q in queries.captured_queries if 'UPDATE "workflow_case"' in q["sql"]]
+    written = update.split('UPDATE "workflow_case" SET ', 1)[1].split(" WHERE ", 1)[0]
+    assert '"process_state"' in written and '"version"' in written and '"updated_at"' in written
+    for unchanged in ("form_data", "status", "promised_due_date", "accepted_at", "trips"):
+        assert f'"{unchanged}"' not in written
+
+
+def test_columns_to_write_compares_with_the_row_as_read_and_as_last_written(users):
+    case = Case.objects.get(pk=open_and_accept(users).pk)
+    same_form = dict(case.form_data)
+    assert case.columns_to_write({"form_data": same_form, "trips": case.trips}) == {}
+    new_form = {**case.form_data, "seal_count": 9}
+    assert case.columns_to_write({"form_data": new_form, "trips": case.trips + 1}) == {
+        "form_data": new_form,
+        "trips": case.trips + 1,
+    }
+    # once written, setting a field back to what was first read is a change again
+    assert case.columns_to_write({"trips": case.trips}) == {"trips": case.trips}
+    assert Case(case_no="new").columns_to_write({"trips": 0}) == {"trips": 0}  # not read: everything

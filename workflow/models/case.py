@@ -199,6 +199,28 @@ class Case(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return self.case_no
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        case = super().from_db(db, field_names, values)
+        case._row = dict(zip(field_names, values, strict=True))  # the row as read: see ``columns_to_write``
+        return case
+
+    def columns_to_write(self, values: dict) -> dict:
+        """Of ``values`` (field → what a step leaves in it), those that differ from the row as this object read or
+        last wrote it: the write path (``services.engine``) sends only those, so a review that moves nothing but
+        the process state does not re-send the form and the clock. JSON fields are replaced, never changed in
+        place (a correction assigns a new ``form_data``), so a changed one is a different object."""
+        row = getattr(self, "_row", None)
+        if row is None:
+            return values
+        changed = {
+            name: value
+            for name, value in values.items()
+            if name not in row or (value is not row[name] and value != row[name])
+        }
+        row.update(changed)
+        return changed
+
     # django-fsm edges, one per row of workflow.lifecycle.TRANSITIONS. No side effects here.
     @transition(**_edge("accept"))
     def accept(self) -> None: ...

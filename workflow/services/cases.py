@@ -37,6 +37,7 @@ from ..models import (
     OneThing,
     StaffRole,
 )
+from ..prepared import PreparedQuery
 from ..results import reuse_licences
 from ..selectors.cases import (
     asked_fields,
@@ -158,17 +159,7 @@ def open_case_at(
         deciding = halls.hall_by_code(deciding_hall)
         if deciding is None or not deciding.is_active:
             hall_errors = {"deciding_hall": ["未找到该审批地大厅，或其已停用"]}
-    one_thing = (
-        OneThing.objects.select_related("current_composition__process_version")
-        .defer(
-            "merged_form",
-            *(f"current_composition__{name}" for name in ("merged_form", "items", "elements")),
-            "current_composition__process_version__compiled",
-            "current_composition__process_version__bpmn_xml",
-        )
-        .filter(key=one_thing_key, is_active=True)
-        .first()
-    )
+    one_thing = _active_one_thing.first(key=one_thing_key)
     if one_thing is None:
         raise NotFound("未找到该一件事或其未启用")
     if one_thing.current_composition is None:
@@ -262,6 +253,22 @@ def open_case_at(
         )
     persist_step(step, creating=True, before_events=_reuse_licences)
     return OpenedCase(case=case, query_code=code)
+
+
+@PreparedQuery
+def _active_one_thing(*, key: str):
+    """The one-thing with its current composition and process version, read by every opening (compiled once)."""
+    return (
+        OneThing.objects.select_related("current_composition__process_version")
+        .defer(
+            "merged_form",
+            *(f"current_composition__{name}" for name in ("merged_form", "items", "elements")),
+            "current_composition__process_version__compiled",
+            "current_composition__process_version__bpmn_xml",
+        )
+        .filter(key=key, is_active=True)
+        .order_by()[:1]
+    )
 
 
 def applicant_problems(applicant: dict) -> dict[str, list[str]]:

@@ -64,7 +64,7 @@ def _save_clock(case: Case) -> None:
     """Write the clock's columns with the same optimistic version check as persist_step."""
     now = timezone.now()
     changed = Case.objects.filter(pk=case.pk, version=case.version).update(
-        **clock.row_fields(case), version=F("version") + 1, updated_at=now
+        **case.columns_to_write(clock.row_fields(case)), version=F("version") + 1, updated_at=now
     )
     if changed != 1:
         raise ConcurrentUpdate()

@@ -97,11 +97,11 @@ def lock_open_task_in_lane(*, case_no: str, lane: str) -> HumanTask | None:
 def _with_locked_case(**lookup) -> HumanTask | None:
     assert transaction.get_connection().in_atomic_block, "locking a case needs a transaction"
     # Without the case's facts (``case_facts``): a review's approval reads them with its task rows.
-    return _TASK_WITH_locked_case_row.first(**lookup)
+    return _task_row_with_locked_case.first(**lookup)
 
 
 @PreparedQuery
-def _TASK_WITH_locked_case_row(**lookup):
+def _task_row_with_locked_case(**lookup):
     return (
         HumanTask.objects.select_for_update(of=("case",))
         # not the model's text (the model comes from the per-process cache); the one-thing is read if needed
@@ -169,17 +169,22 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
         case.state_format = bpmn.STATE_FORMAT
         case.save(force_insert=True)  # now: the rows below refer to it
     else:
+        changed = case.columns_to_write(
+            {
+                "status": case.status,
+                "outcome": case.outcome,
+                "form_data": case.form_data,
+                "state_format": bpmn.STATE_FORMAT,
+                "concluded_at": case.concluded_at,
+                "trips": case.trips,
+                **clock.row_fields(case),
+            }
+        )
         writes.update(
             Case.objects.filter(pk=case.pk, version=case.version),
             expected=1,  # the optimistic check (SQLite has no row lock)
-            status=case.status,
-            outcome=case.outcome,
-            form_data=case.form_data,
+            **changed,
             process_state=state,
-            state_format=bpmn.STATE_FORMAT,
-            concluded_at=case.concluded_at,
-            trips=case.trips,
-            **clock.row_fields(case),
             version=F("version") + 1,
             updated_at=now,
         )
@@ -262,10 +267,9 @@ def save_status(case: Case, *, step: Step | None = None, **fields) -> None:
     writes.update(
         Case.objects.filter(pk=case.pk, version=case.version),
         expected=1,
-        status=case.status,
+        **case.columns_to_write({"status": case.status, **fields}),
         version=F("version") + 1,
         updated_at=now,
-        **fields,
     )
     if step is None:
         writes.send()
