@@ -55,21 +55,21 @@ def inbox(request):
 
 @staff_view()
 def task_detail(request, task_id: int):
-    task = selectors.task_get(user=request.user, task_id=task_id)
-    if task.department_id is None:  # the window's and the applicant's steps live on the case page
-        return redirect("web:case", case_no=task.case.case_no)
+    task = selectors.task_row_get(user=request.user, task_id=task_id)
+    if task.department is None:  # the window's and the applicant's steps live on the case page
+        return redirect("web:case", case_no=task.case_no)
     posted: dict = {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        if "complete" not in selectors.task_row_get(user=request.user, task_id=task.pk).allowed_actions:
+        if "complete" not in task.allowed_actions:
             messages.error(request, "该任务已办理或您无权办理")
-            return redirect("web:task", task_id=task.pk)
+            return redirect("web:task", task_id=task.id)
         posted, corrections, errors = _decision_from_post(request.POST)
         if not errors:
             try:
                 services.human_task_complete(
                     user=request.user,
-                    task_id=task.pk,
+                    task_id=task.id,
                     decision=posted["decision"],
                     opinion=posted["opinion"],
                     corrections=corrections,
@@ -79,15 +79,15 @@ def task_detail(request, task_id: int):
                 errors = {key.split(".")[0]: value for key, value in exc.field_errors.items()}
             except Conflict as exc:
                 messages.error(request, exc.message)
-                return redirect("web:task", task_id=task.pk)
+                return redirect("web:task", task_id=task.id)
             else:
-                messages.success(request, f"已提交：{Decision(posted['decision']).label}（{task.case.case_no}）")
+                messages.success(request, f"已提交：{Decision(posted['decision']).label}（{task.case_no}）")
                 return redirect("web:inbox")
-    case = selectors.case_get(user=request.user, case_no=task.case.case_no)
-    page = selectors.task_page(user=request.user, task_id=task_id, task=task, case=case)
+    case = selectors.case_get(user=request.user, case_no=task.case_no)
+    names = selectors.department_names()
+    page = selectors.task_page(user=request.user, task_id=task_id, task=task, case=case, names=names)
     merged = selectors.case_merged_form(case)
     schema = merged.get("schema") or {}
-    names = selectors.department_names()
     field_departments = (merged.get("ui_hints") or {}).get("field_departments") or {}
     raw = schema_form.raw_from_data(schema, case.form_data)
     highlight = dict.fromkeys(page.corrected_fields, "申请人已补正")
@@ -126,9 +126,11 @@ def task_detail(request, task_id: int):
                 "materials": [(m.code, m.name) for m in selectors.checklist(selectors.case_checklist(case), names)],
                 "other": OTHER_ITEM,
             },
-            "reassign_candidates": selectors.reassign_candidates(user=request.user, task_id=task.pk, task=task)
-            if page.may("reassign")
-            else [],
+            "reassign_candidates": (
+                selectors.reassign_candidates(user=request.user, task_id=task.id, task=task, case=case)
+                if page.may("reassign")
+                else []
+            ),
             "procedure_choices": PROCEDURE_CHOICES,
         },
         status=400 if errors else 200,

@@ -5,6 +5,8 @@ Each rule raises the domain error the service answers with (404 for what the act
 a wrong role or hall, 409 for the wrong moment); ``allowed_actions`` is the set of actions whose rule passes.
 The rules read only what is on the rows they are given (plus, where noted, the case's tasks, pending extension
 request and outstanding promises, which the views load anyway): a service pays no extra statement for them.
+A task and its case may also come as the plain values a list read (``tasks.RowTask`` / ``RowCase``: the columns
+the task rules read), so that a page of rows builds no model instances.
 
 Also here: the one opinion-masking rule (``sees_decisions_of``).
 """
@@ -271,8 +273,14 @@ def _not_claimed_by_other(viewer: Viewer, task: HumanTask, *, named: bool = Fals
     if task.assignee_id not in (None, viewer.user_id):
         if not named:
             raise TaskClaimedByOther()
-        assignee = task.assignee
-        raise TaskClaimedByOther(f"该任务已由{assignee.get_full_name() or assignee.get_username()}认领")
+        raise TaskClaimedByOther(f"该任务已由{_assignee_name(task)}认领")
+
+
+def _assignee_name(task) -> str:
+    """Who claimed ``task``: a model instance reads its user; a task row read as values carries the name."""
+    if isinstance(task, HumanTask):
+        return task.assignee.get_full_name() or task.assignee.get_username()
+    return task.assignee_name
 
 
 def check(

@@ -4,6 +4,8 @@ row, and the task page — each task coloured by the one supervision rule and ca
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -26,8 +28,8 @@ POST_REVIEW_FILTERS = ("pending", "done", "all")
 COUNT_CAP = 1000
 # The inbox's one order (docs/api.md): the earliest due date first, tasks without one last, then the oldest.
 INBOX_ORDER = (F("due_date").asc(nulls_last=True), "created_at", "id")
-# What a task row reads with each task, and the large columns it never reads (the one-thing's merged form is
-# tens of kilobytes of JSON: parsing it once per row was most of an inbox page's time).
+# What ``task_list``'s instances read with each task, and the large columns they never read (the one-thing's
+# merged form is tens of kilobytes of JSON). The rows the screens and the API show read values (``_TASK_ROW``).
 TASK_ROW_RELATED = ("case", "case__one_thing", "department", "assignee", "post_reviewed_by")
 TASK_ROW_DEFERRED = ("case__process_state", "case__form_data", "case__one_thing__merged_form")
 
@@ -157,48 +159,183 @@ class TaskRow:
     allowed_actions: list[str] = field(default_factory=list)
 
 
-def task_row(task: HumanTask, viewer: Viewer, *, case: Case | None = None) -> TaskRow:
-    """No statement: the task comes with its case, one-thing, department, assignee and reviewer loaded."""
-    case = case or task.case
+# What a task row reads, by the name ``_task_row`` gives it: the task's columns, its case's, its users'. Lists read
+# these as plain values (``values_list``): a page of rows built as model instances — task, case, one-thing,
+# department and two users each — was most of an inbox screen's Python time.
+_TASK_ROW = {
+    "id": "id",
+    "case_no": "case__case_no",
+    "one_thing": "case__one_thing__key",
+    "one_thing_name": "case__one_thing__name",
+    "name": "name",
+    "element_id": "element_id",
+    "lane": "lane",
+    "department_id": "department_id",
+    "department_name": "department__name",
+    "review_round": "review_round",
+    "state": "state",
+    "decision": "decision",
+    "opinion": "opinion",
+    "corrections": "corrections",
+    "result": "result",
+    "assignee_id": "assignee_id",
+    "assignee": "assignee__username",
+    "assignee_first_name": "assignee__first_name",
+    "assignee_last_name": "assignee__last_name",
+    "claimed_at": "claimed_at",
+    "created_at": "created_at",
+    "completed_at": "completed_at",
+    "limit_days": "limit_days",
+    "due_date": "due_date",
+    "warning_date": "warning_date",
+    "due_date_provisional": "due_date_provisional",
+    "auto_approved": "auto_approved",
+    "post_review_outcome": "post_review_outcome",
+    "post_review_opinion": "post_review_opinion",
+    "not_applicable_reason": "not_applicable_reason",
+    "post_reviewed_by": "post_reviewed_by__username",
+    "post_reviewer_first_name": "post_reviewed_by__first_name",
+    "post_reviewer_last_name": "post_reviewed_by__last_name",
+    "post_reviewed_at": "post_reviewed_at",
+    # what the supervision rule and the task rules read of the case
+    "case_status": "case__status",
+    "case_promised_due_date": "case__promised_due_date",
+    "case_paused_since": "case__paused_since",
+    "case_accepting_hall_id": "case__accepting_hall_id",
+    "case_deciding_hall_id": "case__deciding_hall_id",
+}
+_TaskValues = namedtuple("_TaskValues", _TASK_ROW)
+_TASK_ROW_COLUMNS = tuple(_TASK_ROW.values())
+
+
+@dataclass(frozen=True)
+class RowTask:
+    """A task as the supervision rule (``clock.task_supervision``) and the task rules (``permissions.check``) read
+    it, from a row's values: no model instance."""
+
+    pk: int
+    department_id: str | None
+    state: str
+    due_date: dt.date | None
+    warning_date: dt.date | None
+    assignee_id: int | None
+    assignee_name: str  # for the rule's "已由…认领"
+    auto_approved: bool
+    post_review_outcome: str
+    not_applicable_reason: str
+
+    @classmethod
+    def of(cls, v: _TaskValues, assignee_name: str) -> RowTask:
+        return cls(
+            pk=v.id,
+            department_id=v.department_id,
+            state=v.state,
+            due_date=v.due_date,
+            warning_date=v.warning_date,
+            assignee_id=v.assignee_id,
+            assignee_name=assignee_name,
+            auto_approved=v.auto_approved,
+            post_review_outcome=v.post_review_outcome,
+            not_applicable_reason=v.not_applicable_reason,
+        )
+
+
+@dataclass(frozen=True)
+class RowCase:
+    """A task's case as those rules read it, from the same row's values."""
+
+    status: str
+    promised_due_date: dt.date | None
+    paused_since: dt.datetime | None
+    accepting_hall_id: int | None
+    deciding_hall_id: int | None
+
+    @classmethod
+    def of(cls, v: _TaskValues) -> RowCase:
+        return cls(
+            status=v.case_status,
+            promised_due_date=v.case_promised_due_date,
+            paused_since=v.case_paused_since,
+            accepting_hall_id=v.case_accepting_hall_id,
+            deciding_hall_id=v.case_deciding_hall_id,
+        )
+
+
+# What ``get_state_display`` and ``get_post_review_outcome_display`` say, for values read without an instance.
+def _labels(name: str) -> dict[str, str]:
+    return {value: str(label) for value, label in HumanTask._meta.get_field(name).flatchoices}
+
+
+_STATE_LABELS, _POST_REVIEW_LABELS = _labels("state"), _labels("post_review_outcome")
+
+
+def _task_row(v: _TaskValues, viewer: Viewer) -> TaskRow:
+    """The one construction of a task row, from ``_TASK_ROW``'s values. No statement."""
+    assignee_name = _person_name(v.assignee, v.assignee_first_name, v.assignee_last_name) if v.assignee_id else ""
+    task, case = RowTask.of(v, assignee_name), RowCase.of(v)
     supervision = clock.task_supervision(task, case=case)
-    actions = allowed_actions(viewer, case, task=task, only=TASK_ACTIONS) if task.department_id else frozenset()
+    actions = allowed_actions(viewer, case, task=task, only=TASK_ACTIONS) if v.department_id else frozenset()
     return TaskRow(
-        id=task.pk,
-        case_no=case.case_no,
-        one_thing=case.one_thing.key,
-        one_thing_name=case.one_thing.name,
-        name=task.name,
-        element_id=task.element_id,
-        lane=task.lane,
-        department=task.department_id,
-        department_name=task.department.name if task.department_id else None,
-        review_round=task.review_round,
-        state=task.state,
-        state_label=task.get_state_display(),
-        decision=task.decision,
-        decision_label=_decision_label(task.decision),
-        opinion=task.opinion,
-        corrections=list(task.corrections or []),
-        result=dict(task.result or {}),
-        assignee=task.assignee.get_username() if task.assignee_id else None,
-        assignee_name=_name(task.assignee) if task.assignee_id else "",
-        claimed_at=task.claimed_at,
-        created_at=task.created_at,
-        completed_at=task.completed_at,
-        limit_days=task.limit_days,
-        due_date=task.due_date,
-        due_date_provisional=task.due_date_provisional,
+        id=v.id,
+        case_no=v.case_no,
+        one_thing=v.one_thing,
+        one_thing_name=v.one_thing_name,
+        name=v.name,
+        element_id=v.element_id,
+        lane=v.lane,
+        department=v.department_id,
+        department_name=v.department_name if v.department_id else None,
+        review_round=v.review_round,
+        state=v.state,
+        state_label=_STATE_LABELS.get(v.state, v.state),
+        decision=v.decision,
+        decision_label=_decision_label(v.decision),
+        opinion=v.opinion,
+        corrections=list(v.corrections or []),
+        result=dict(v.result or {}),
+        assignee=v.assignee if v.assignee_id else None,
+        assignee_name=assignee_name,
+        claimed_at=v.claimed_at,
+        created_at=v.created_at,
+        completed_at=v.completed_at,
+        limit_days=v.limit_days,
+        due_date=v.due_date,
+        due_date_provisional=v.due_date_provisional,
         supervision=supervision,
         supervision_label=clock.supervision_label(supervision),
-        auto_approved=task.auto_approved,
-        post_review_outcome=task.post_review_outcome,
-        post_review_outcome_label=task.get_post_review_outcome_display() if task.post_review_outcome else "",
-        post_review_opinion=task.post_review_opinion,
-        post_reviewed_by=task.post_reviewed_by.get_username() if task.post_reviewed_by_id else None,
-        post_reviewed_by_name=_name(task.post_reviewed_by) if task.post_reviewed_by_id else "",
-        post_reviewed_at=task.post_reviewed_at,
+        auto_approved=v.auto_approved,
+        post_review_outcome=v.post_review_outcome,
+        post_review_outcome_label=_POST_REVIEW_LABELS.get(v.post_review_outcome, v.post_review_outcome),
+        post_review_opinion=v.post_review_opinion,
+        post_reviewed_by=v.post_reviewed_by if v.post_reviewed_by else None,
+        post_reviewed_by_name=_person_name(v.post_reviewed_by, v.post_reviewer_first_name, v.post_reviewer_last_name)
+        if v.post_reviewed_by
+        else "",
+        post_reviewed_at=v.post_reviewed_at,
         allowed_actions=sorted(actions),
     )
+
+
+def task_row(task: HumanTask, viewer: Viewer) -> TaskRow:
+    """A task already read as an instance (with its case, one-thing, department and users loaded: no statement),
+    as a row: its ``_TASK_ROW`` values taken from the instance, then the one construction."""
+    return _task_row(_TaskValues(*(_attribute(task, path) for path in _TASK_ROW_COLUMNS)), viewer)
+
+
+def _attribute(task: HumanTask, path: str):
+    """A ``_TASK_ROW`` column read from an instance: "assignee__username" is ``task.assignee.username``, None
+    when the task has no assignee (as the query's outer join answers)."""
+    value = task
+    for name in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, name)
+    return value
+
+
+def _task_rows(tasks: QuerySet[HumanTask], viewer: Viewer) -> Rows:
+    """``tasks`` as task rows, read as values and built page by page."""
+    return Rows(tasks, lambda values: _task_row(_TaskValues._make(values), viewer), columns=_TASK_ROW_COLUMNS)
 
 
 def _decision_label(decision: str) -> str:
@@ -206,23 +343,32 @@ def _decision_label(decision: str) -> str:
     return Decision(decision).label if decision else ""
 
 
+def _person_name(username: str, first_name: str, last_name: str) -> str:
+    """A user as every list names them: ``get_full_name()`` (first and last name), else the username."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    return _person_name(user.get_username(), user.first_name, user.last_name)
 
 
 def inbox(*, user, **filters) -> Rows:
     """The inbox (``task_list``'s filters) as task rows, for the API's pages and the screen alike."""
-    viewer = Viewer.of(user)
-    return Rows(task_list(user=user, **filters), lambda task: task_row(task, viewer))
+    return _task_rows(task_list(user=user, **filters), Viewer.of(user))
 
 
 def task_rows(tasks: QuerySet[HumanTask], viewer: Viewer, *, limit: int | None = None) -> list[TaskRow]:
-    tasks = tasks.select_related(*TASK_ROW_RELATED).defer(*TASK_ROW_DEFERRED).order_by(*INBOX_ORDER)
-    return [task_row(task, viewer) for task in (tasks if limit is None else tasks[:limit])]
+    rows = _task_rows(tasks.order_by(*INBOX_ORDER), viewer)
+    return list(rows) if limit is None else rows[:limit]
 
 
 def task_row_get(*, user, task_id: int) -> TaskRow:
-    return task_row(task_get(user=user, task_id=task_id), Viewer.of(user))
+    """A task the user may see, as its row (one statement); not found: 404."""
+    rows = _task_rows(task_list(user=user, state=None).filter(pk=task_id), Viewer.of(user))
+    found = rows[:1]
+    if not found:
+        raise NotFound("未找到该任务")
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -273,15 +419,21 @@ def overdue_count(*, user) -> int:
     return _overdue(Viewer.of(user)).count()
 
 
-def reassign_candidates(*, user, task_id: int, task: HumanTask | None = None) -> list[tuple[str, str]]:
+def reassign_candidates(
+    *, user, task_id: int, task: TaskRow | None = None, case: Case | None = None
+) -> list[tuple[str, str]]:
     """(username, name) of the active reviewers of the task's department to whom it may be handed (转办): not the
     viewer, and (收受分离) only those who may decide the case. The service refuses a colleague's claimed task.
-    ``task``: the task as ``task_get`` read it for this user, if the caller has it."""
-    task = task or task_get(user=user, task_id=task_id)
-    deciding_hall = task.case.deciding_hall_id
+    ``task`` and ``case``: the task's row and its case as ``task_row_get`` and ``case_get`` read them for this
+    user, if the caller has both (the task screen)."""
+    if task is not None and case is not None:
+        department, deciding_hall = task.department, case.deciding_hall_id
+    else:
+        read = task_get(user=user, task_id=task_id)
+        department, deciding_hall = read.department_id, read.case.deciding_hall_id
     users = (
         get_user_model()
-        .objects.filter(is_active=True, staff__role=StaffRole.REVIEWER, staff__department_id=task.department_id)
+        .objects.filter(is_active=True, staff__role=StaffRole.REVIEWER, staff__department_id=department)
         .exclude(pk=getattr(user, "pk", None))
         .order_by("username")
     )
@@ -325,17 +477,25 @@ class TaskPage:
         return action in self.allowed_actions
 
 
-def task_page(*, user, task_id: int, task: HumanTask | None = None, case: Case | None = None) -> TaskPage:
+def task_page(
+    *,
+    user,
+    task_id: int,
+    task: TaskRow | None = None,
+    case: Case | None = None,
+    names: Mapping[str, str] | None = None,
+) -> TaskPage:
     """The task page for the API (``GET tasks/{id}``) and the screen: a handful of statements, whatever the
-    number of fields, materials, departments or events. ``task`` and ``case``: as ``task_get`` and ``case_get``
-    read them for this user, if the caller has them (the screen reads both for its form)."""
+    number of fields, materials, departments or events. ``task``, ``case`` and ``names``: as ``task_row_get``,
+    ``case_get`` and ``department_names`` read them for this user, if the caller has them (the screen reads
+    them all for its form)."""
     from .supervision import case_clock_view
 
-    task = task or task_get(user=user, task_id=task_id)
+    task = task or task_row_get(user=user, task_id=task_id)
     viewer = Viewer.of(user)
-    case = case or cases.case_get(user=user, case_no=task.case.case_no)
+    case = case or cases.case_get(user=user, case_no=task.case_no)
     merged = cases.case_merged_form(case)
-    names = department_names()
+    names = names if names is not None else department_names()
     tasks = cases.case_tasks(case)
     department = task.lane
     properties = (merged.get("schema") or {}).get("properties") or {}
@@ -361,22 +521,20 @@ def task_page(*, user, task_id: int, task: HumanTask | None = None, case: Case |
     ]
     facts = Facts(tasks=tasks)
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
-    actions = allowed_actions(viewer, case, task=task, facts=facts)
-    rows_by_pk = {t.pk: t for t in tasks}
+    # The case's tasks, read for the clock and the progress, hold this one too: the page's actions are decided on
+    # it (with the case's facts), and the department's earlier rounds are rows of them.
+    this = next(t for t in tasks if t.pk == task.id)
+    actions = allowed_actions(viewer, case, task=_with_case(this, case), facts=facts)
     events = cases.case_events(case)
     return TaskPage(
-        task=task_row(task, viewer, case=case),
+        task=task,
         case=cases.case_summary(case),
         fields=fields,
         materials=materials,
         other_departments=[
             row for row in cases.progress_rows(case, tasks, viewer, names) if row.department != department
         ],
-        history=[
-            task_row(_with_case(rows_by_pk[t.pk], case), viewer, case=case)
-            for t in tasks
-            if t.lane == department and t.pk != task.pk
-        ],
+        history=[task_row(_with_case(t, case), viewer) for t in tasks if t.lane == department and t.pk != task.id],
         own_corrections=cases.correction_items(task.corrections, merged),
         corrected_fields=cases.corrected_fields(case) if task.review_round > 1 else [],
         resubmitted=cases.latest_resubmission(events, merged) if task.review_round > 1 else None,
