@@ -56,6 +56,14 @@ def database_from_url(url: str, *, base_dir) -> dict:
             # libpq parameters from the query string, e.g. ?sslmode=require&application_name=onething-web. JIT
             # compilation is off unless the URL sets `options`: this workload's statements are short, and the
             # dashboard's one large scan spent 130–200 ms compiling for a 75 ms run (docs/performance.md).
-            "OPTIONS": {"connect_timeout": 5, "options": "-c jit=off", **dict(parse_qsl(parsed.query))},
+            # psycopg keeps server-side prepared statements only with a threshold (Django's default is None, off).
+            # Django's own statements are bound on the client and never prepared; the write path's hot reads ask
+            # for preparation explicitly (workflow/prepared.py). DB_PREPARED_STATEMENTS=0 turns both off.
+            "OPTIONS": {
+                "connect_timeout": 5,
+                "options": "-c jit=off",
+                "prepare_threshold": 5 if env_bool("DB_PREPARED_STATEMENTS", True) else None,
+                **dict(parse_qsl(parsed.query)),
+            },
         }
     raise ImproperlyConfigured(f"DATABASE_URL: unsupported scheme {parsed.scheme!r}")

@@ -31,11 +31,12 @@ def test_libpq_options_come_from_the_query_string():
     assert db["OPTIONS"] == {
         "connect_timeout": 5,
         "options": "-c jit=off",
+        "prepare_threshold": 5,
         "sslmode": "require",
         "application_name": "onething-web",
     }
     plain = database_from_url("postgresql://hall@db/onething", base_dir=PROJECT)["OPTIONS"]
-    assert plain == {"connect_timeout": 5, "options": "-c jit=off"}
+    assert plain == {"connect_timeout": 5, "options": "-c jit=off", "prepare_threshold": 5}
 
 
 def test_jit_is_off_on_the_applications_connections_unless_the_url_says_otherwise(db):
@@ -46,3 +47,8 @@ def test_jit_is_off_on_the_applications_connections_unless_the_url_says_otherwis
         assert cursor.fetchone() == ("off",)
     url = "postgresql://hall@db/onething?options=-c%20statement_timeout%3D5000"
     assert database_from_url(url, base_dir=PROJECT)["OPTIONS"]["options"] == "-c statement_timeout=5000"
+
+
+def test_db_prepared_statements_0_keeps_psycopg_from_preparing(monkeypatch):
+    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "0")
+    assert database_from_url("postgresql://hall@db/onething", base_dir=PROJECT)["OPTIONS"]["prepare_threshold"] is None

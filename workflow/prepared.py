@@ -9,6 +9,13 @@ statement's parameters, and from then on sends that SQL with the caller's values
 model instances the way the ORM's own iteration makes them (``Model.from_db``, the fields' converters, the
 ``select_related`` populators), so callers get what ``queryset.first()`` would have given.
 
+On PostgreSQL the statement is also *prepared* by the server (psycopg's protocol-level prepared statements, bound
+on the server): planning the lock's three-table join cost about as much as running it, and a prepared statement
+is planned once per connection. The cursor is Django's own wrapper around it, so the statement is logged,
+counted and its errors translated like any other. ``ONETHING_PREPARED_STATEMENTS = False`` (env
+``DB_PREPARED_STATEMENTS=0``) sends it unprepared, bound on the client as the rest of the ORM's statements are —
+for a pooler that cannot keep prepared statements (PgBouncer before 1.21, or without ``max_prepared_statements``).
+
 Only what the build function takes as arguments varies; everything else in the queryset is fixed at the first
 compile — so a build function must not read the clock, settings or anything else that changes. Its arguments
 must be ints or strings (or None): those are what the markers can stand in for.
@@ -20,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -60,7 +68,7 @@ class PreparedQuery(Generic[M]):
             compiled = self._compiled[shape] = _compile(self.build, using, arguments)
         params = [arguments[name] if name is not None else constant for name, constant in compiled.slots]
         connection = connections[using]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         return [_instance(compiled, list(row), using, connection) for row in rows]
@@ -111,3 +119,47 @@ def _instance(compiled: _Compiled, row: list, using: str, connection) -> Model:
     for name, position in compiled.annotation_col_map.items():
         setattr(obj, name, row[position])
     return obj
+
+
+def prepared_cursor(connection):
+    """Django's cursor; on PostgreSQL one whose statements the server prepares (see the module's docstring), for
+    statements sent again and again with the same text: ``PreparedQuery``'s, and a step's writes
+    (``workflow.write_batch``: the same few shapes per kind of step)."""
+    if connection.vendor != "postgresql" or not getattr(settings, "ONETHING_PREPARED_STATEMENTS", True):
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+_PREPARING_CURSOR: list = []
+
+
+def _preparing_cursor_class():
+    """A psycopg cursor bound on the server that prepares what it executes (the backend's own server-binding
+    cursor otherwise). Built on first use: SQLite installations never import the PostgreSQL backend."""
+    if not _PREPARING_CURSOR:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+        from psycopg import ClientCursor
+
+        class LoggedQuery:
+            """What Django's query log reads of a cursor when binding is on the client (``cursor._query.query``),
+            which a server-binding cursor does not keep: the statement with its parameters in it, composed only
+            when the log (tests, DEBUG) asks."""
+
+            def __init__(self, cursor, query, params):
+                self._cursor, self._sql, self._params = cursor, query, params
+
+            @property
+            def query(self) -> bytes:
+                return ClientCursor(self._cursor.connection).mogrify(self._sql, self._params).encode()
+
+        class PreparingCursor(ServerBindingCursor):
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                super().execute(query, params, prepare=True, binary=binary)
+                self._query = LoggedQuery(self, query, params)
+                return self
+
+        _PREPARING_CURSOR.append(PreparingCursor)
+    return _PREPARING_CURSOR[0]

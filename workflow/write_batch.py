@@ -21,6 +21,7 @@ from django.db.models import AutoField, Model, QuerySet, sql
 
 from .errors import ConcurrentUpdate
 from .models import audit
+from .prepared import prepared_cursor
 
 
 @dataclass
@@ -91,7 +92,7 @@ class WriteBatch:
             ctes.append(f"appended AS ({audit.APPEND_INSERT})")
             outputs.append("(SELECT array_agg(ARRAY[id::text, seq::text, prev_hash, hash]) FROM appended)")
         statement = f"WITH RECURSIVE {', '.join(ctes)} SELECT {', '.join(outputs)}"
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(statement, params)
             results = cursor.fetchone()
         for write, result in zip(writes, results, strict=False):

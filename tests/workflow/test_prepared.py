@@ -5,7 +5,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.test.utils import CaptureQueriesContext
 
-from tests.workflow.helpers import open_and_accept
+from tests.workflow.helpers import decide, open_and_accept, open_task
 from workflow.models import Case, HumanTask, HumanTaskState, MaterialPromise
 from workflow.prepared import PreparedQuery
 
@@ -72,3 +72,32 @@ def test_arguments_it_cannot_mark_are_refused_and_an_unused_argument_is_a_mistak
         PreparedQuery(lambda *, flag: Case.objects.filter(version__gt=0)).all(flag=True)
     with pytest.raises(ValueError, match="pk"):
         PreparedQuery(lambda *, pk: Case.objects.filter(version__gt=0)).all(pk=1)
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements are PostgreSQL's")
+def test_the_lock_and_the_write_batch_are_prepared_by_the_server_and_logged_with_their_values(users):
+    case = open_and_accept(users)
+    task = open_task(case, "tax")
+    with CaptureQueriesContext(connection) as queries:
+        decide(users, case, "tax")
+    prepared = _prepared_statements()
+    assert any("FOR UPDATE OF" in sql for sql in prepared)
+    assert any(sql.startswith("WITH RECURSIVE") and "workflow_case" in sql for sql in prepared)
+    # Django's query log shows them as it shows any statement: with their values in place
+    lock = next(q["sql"] for q in queries.captured_queries if "FOR UPDATE OF" in q["sql"])
+    assert "%s" not in lock and f'"workflow_humantask"."id" = {task.pk}' in lock
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements are PostgreSQL's")
+def test_with_prepared_statements_off_nothing_is_prepared(users, settings):
+    settings.ONETHING_PREPARED_STATEMENTS = False
+    case = open_and_accept(users)
+    before = set(_prepared_statements())
+    decide(users, case, "tax")
+    assert set(_prepared_statements()) == before
