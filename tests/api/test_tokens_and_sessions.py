@@ -6,7 +6,9 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -55,10 +57,35 @@ def test_an_expired_token_is_replaced_at_login(users):
 
 
 def test_staff_sessions_end_after_a_working_day_idle(users):
-    assert settings.SESSION_COOKIE_AGE <= 8 * 3600 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE <= 8 * 3600
     client = Client()
     client.force_login(users["window1"])
     response = client.get("/window/")
     assert response.status_code == 200
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
-    assert int(cookie["max-age"]) == settings.SESSION_COOKIE_AGE  # renewed on every request: idle time counts
+    assert int(cookie["max-age"]) == settings.SESSION_COOKIE_AGE  # renewed by requests: idle time counts
+
+
+def test_a_session_is_renewed_by_requests_but_written_at_most_once_a_minute(users):
+    from django.contrib.sessions.models import Session
+
+    from web.idle_sessions import RENEW_AFTER_SECONDS
+
+    client = Client()
+    client.force_login(users["window1"])
+    client.get("/window/")
+    key = client.session.session_key
+    first = Session.objects.get(session_key=key).expire_date
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/window/")
+    assert response.status_code == 200 and settings.SESSION_COOKIE_NAME not in response.cookies
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    # a minute on, the next request moves the expiry and re-sends the cookie
+    session = client.session
+    session["_renewed_at"] -= RENEW_AFTER_SECONDS
+    session.save()
+    before = Session.objects.get(session_key=key).expire_date
+    assert before >= first
+    response = client.get("/window/")
+    assert int(response.cookies[settings.SESSION_COOKIE_NAME]["max-age"]) == settings.SESSION_COOKIE_AGE
+    assert Session.objects.get(session_key=key).expire_date > before
