@@ -6,7 +6,9 @@ SpiffWorkflow's own parser, default script engine and serializer, as its documen
 - ``memory``: one workflow object kept in memory throughout;
 - ``json``: ``serialize_json`` after every step and ``deserialize_json`` before the next, as a service that
   keeps no workflow in memory between requests must do;
-- ``postgres``: that JSON in one row of one table, each step one transaction (SELECT … FOR UPDATE, UPDATE).
+- ``postgres``: that JSON in one row of one table, each step one transaction (SELECT … FOR UPDATE, UPDATE), its
+  statements sent as the write path sends its own (``workflow.prepared.prepared_cursor``: bound on the server and
+  prepared), so that the comparison is of the work and not of the transport.
 
 The task data each step sets is the data our services set, so the model routes the same way.
 """
@@ -87,14 +89,16 @@ class BareProcess:
         milliseconds and the row, for `check_postgres` (kept apart so that statement counts leave it out)."""
         from django.db import transaction
 
+        from workflow.prepared import prepared_cursor
+
         started = time.perf_counter()
-        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        with transaction.atomic(using=connection.alias), prepared_cursor(connection) as cursor:
             cursor.execute(
                 f"INSERT INTO {TABLE} (state) VALUES (%s) RETURNING id", [SERIALIZER.serialize_json(self.start(data))]
             )
             (row_id,) = cursor.fetchone()
         for lane, make_data in self.steps(departments):
-            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            with transaction.atomic(using=connection.alias), prepared_cursor(connection) as cursor:
                 cursor.execute(f"SELECT state FROM {TABLE} WHERE id = %s FOR UPDATE", [row_id])
                 workflow = SERIALIZER.deserialize_json(cursor.fetchone()[0])
                 self.complete(workflow, lane, make_data)

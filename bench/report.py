@@ -371,7 +371,8 @@ def _lifecycle_md(result: dict) -> str:
         "(one transaction per step: case row lock, engine, task rows, lifecycle, hash-chained audit events, the "
         "legal clock), against the same BPMN run by bare SpiffWorkflow (`bench/bare.py`: its own parser, default "
         "script engine and serializer): in memory, with `serialize_json`/`deserialize_json` between steps, and "
-        "with that JSON in one PostgreSQL row (SELECT … FOR UPDATE + UPDATE per step). Median of "
+        "with that JSON in one PostgreSQL row (SELECT … FOR UPDATE + UPDATE per step, sent as our write path "
+        "sends its statements: bound on the server and prepared). Median of "
         f"{next(iter(result['flows'].values()))['rounds']} interleaved rounds, p95 in brackets.\n\n"
     )
     rows = []
