@@ -56,19 +56,17 @@ def database_from_url(url: str, *, base_dir) -> dict:
             # libpq parameters from the query string, e.g. ?sslmode=require&application_name=onething-web. JIT
             # compilation is off unless the URL sets `options`: this workload's statements are short, and the
             # dashboard's one large scan spent 130–200 ms compiling for a 75 ms run (docs/performance.md).
-            # Parameters bound on the server, and a statement sent five times prepared (psycopg's threshold;
-            # Django's default is None, never): a step's 12 KB process state travels as a parameter instead of an
-            # escaped literal PostgreSQL must lex, and the write path's statements are planned once per connection
-            # (workflow/prepared.py prepares its own at once). DB_PREPARED_STATEMENTS=0: bound on the client, never
-            # prepared (a pooler that cannot keep prepared statements).
+            # psycopg keeps server-side prepared statements only with a threshold (Django's default is None, off).
+            # Django's own statements are bound on the client and never prepared — a generic plan is wrong for the
+            # worklists, whose best plan depends on the values (measured: the window's task list 900 ms p95
+            # with every statement bound on the server) — while the write path's statements, one row by its key
+            # each, are bound on the server and prepared at their first use (workflow/prepared.py): a step's 12 KB
+            # process state travels as a parameter, and planning them cost about as much as running them.
+            # DB_PREPARED_STATEMENTS=0 turns that off too (a pooler that cannot keep prepared statements).
             "OPTIONS": {
                 "connect_timeout": 5,
                 "options": "-c jit=off",
-                **(
-                    {"server_side_binding": True, "prepare_threshold": 5}
-                    if env_bool("DB_PREPARED_STATEMENTS", True)
-                    else {"prepare_threshold": None}
-                ),
+                "prepare_threshold": 5 if env_bool("DB_PREPARED_STATEMENTS", True) else None,
                 **dict(parse_qsl(parsed.query)),
             },
         }

@@ -31,18 +31,12 @@ def test_libpq_options_come_from_the_query_string():
     assert db["OPTIONS"] == {
         "connect_timeout": 5,
         "options": "-c jit=off",
-        "server_side_binding": True,
         "prepare_threshold": 5,
         "sslmode": "require",
         "application_name": "onething-web",
     }
     plain = database_from_url("postgresql://hall@db/onething", base_dir=PROJECT)["OPTIONS"]
-    assert plain == {
-        "connect_timeout": 5,
-        "options": "-c jit=off",
-        "server_side_binding": True,
-        "prepare_threshold": 5,
-    }
+    assert plain == {"connect_timeout": 5, "options": "-c jit=off", "prepare_threshold": 5}
 
 
 def test_jit_is_off_on_the_applications_connections_unless_the_url_says_otherwise(db):
@@ -58,4 +52,4 @@ def test_jit_is_off_on_the_applications_connections_unless_the_url_says_otherwis
 def test_db_prepared_statements_0_keeps_psycopg_from_preparing(monkeypatch):
     monkeypatch.setenv("DB_PREPARED_STATEMENTS", "0")
     options = database_from_url("postgresql://hall@db/onething", base_dir=PROJECT)["OPTIONS"]
-    assert options["prepare_threshold"] is None and "server_side_binding" not in options
+    assert options["prepare_threshold"] is None

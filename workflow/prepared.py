@@ -9,13 +9,14 @@ statement's parameters, and from then on sends that SQL with the caller's values
 model instances the way the ORM's own iteration makes them (``Model.from_db``, the fields' converters, the
 ``select_related`` populators), so callers get what ``queryset.first()`` would have given.
 
-On PostgreSQL the statement is also *prepared* by the server at its first use (psycopg's protocol-level prepared
-statements; the application's other statements are bound on the server too and prepared once sent five times,
-config/env.py): planning the lock's three-table join cost about as much as running it, and a prepared statement
-is planned once per connection. The cursor is Django's own wrapper around it, so the statement is logged,
-counted and its errors translated like any other. ``ONETHING_PREPARED_STATEMENTS = False`` (env
-``DB_PREPARED_STATEMENTS=0``, which also binds every statement on the client) sends it unprepared — for a pooler
-that cannot keep prepared statements (PgBouncer before 1.21, or without ``max_prepared_statements``).
+On PostgreSQL the statement is also *prepared* by the server at its first use on a connection (psycopg's
+protocol-level prepared statements, bound on the server): planning the lock's three-table join cost about as much
+as running it, and a prepared statement is planned once per connection. Its rows are found by key, so the
+server's generic plan is the right one; the application's other statements stay bound on the client and
+unprepared (a worklist's best plan depends on its values). The cursor is Django's own wrapper around it, so the
+statement is logged, counted and its errors translated like any other. ``ONETHING_PREPARED_STATEMENTS = False``
+(env ``DB_PREPARED_STATEMENTS=0``) sends it unprepared, bound on the client — for a pooler that cannot keep
+prepared statements (PgBouncer before 1.21, or without ``max_prepared_statements``).
 
 Only what the build function takes as arguments varies; everything else in the queryset is fixed at the first
 compile — so a build function must not read the clock, settings or anything else that changes. Its arguments
