@@ -228,9 +228,9 @@ ONETHING_HALL_REGION_CODE = env_str("ONETHING_HALL_REGION_CODE", ONETHING_HALL_C
 ONETHING_HALL_REGION_NAME = env_str("ONETHING_HALL_REGION_NAME", "示范区")
 # Documents (docs/documents.md): issued after commit by a Celery task, stored outside every served URL.
 ONETHING_ISSUE_DOCUMENTS = env_bool("ONETHING_ISSUE_DOCUMENTS", True)
-# The write path's hot reads as server-side prepared statements (workflow/prepared.py); off for a pooler that
-# cannot keep them (PgBouncer before 1.21 or without max_prepared_statements).
-ONETHING_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+# The write path's statements (its locks and reads, each step's write batch) as server-side prepared statements
+# (workflow/prepared.py): on when the database's connections keep them (DB_PREPARED_STATEMENTS, config/env.py).
+ONETHING_PREPARED_STATEMENTS = DATABASES["default"].get("OPTIONS", {}).get("prepare_threshold") is not None
 ONETHING_PRIVATE_MEDIA_ROOT = env_str("ONETHING_PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private"))
 ONETHING_PUBLIC_BASE_URL = env_str("ONETHING_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 ONETHING_HALL_PHONE = env_str("ONETHING_HALL_PHONE", "12345")
