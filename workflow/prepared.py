@@ -20,11 +20,12 @@ prepared statements (PgBouncer before 1.21, or without ``max_prepared_statements
 
 Only what the build function takes as arguments varies; everything else in the queryset is fixed at the first
 compile — so a build function must not read the clock, settings or anything else that changes. Its arguments
-must be ints or strings (or None): those are what the markers can stand in for.
+must be ints, strings or dates (or None): those are what the markers can stand in for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -36,8 +37,10 @@ from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
-# Marker values no real parameter takes: far below any id, and strings with a NUL (PostgreSQL text has none).
+# Marker values no real parameter takes: far below any id, strings with a NUL (PostgreSQL text has none), and the
+# first days of year 1.
 _INT_MARKER = -(2**62)
+_DATE_MARKER = dt.date(1, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -83,13 +86,16 @@ def _compile(build: Callable[..., QuerySet], using: str, arguments: dict) -> _Co
         if value is None:
             marked[name] = None
             continue
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise TypeError(f"PreparedQuery arguments are ints or strings, not {type(value).__name__} ({name})")
-        marker = _INT_MARKER - i if isinstance(value, int) else f"\x00{name}\x00"
+        if isinstance(value, bool | dt.datetime) or not isinstance(value, int | str | dt.date):
+            raise TypeError(f"PreparedQuery arguments are ints, strings or dates, not {type(value).__name__} ({name})")
+        if isinstance(value, dt.date):
+            marker = _DATE_MARKER + dt.timedelta(days=i)
+        else:
+            marker = _INT_MARKER - i if isinstance(value, int) else f"\x00{name}\x00"
         marked[name], markers[marker] = marker, name
     compiler = build(**marked).query.get_compiler(using=using)
     sql, params = compiler.as_sql()
-    slots = [(markers[p], None) if isinstance(p, int | str) and p in markers else (None, p) for p in params]
+    slots = [(markers[p], None) if isinstance(p, int | str | dt.date) and p in markers else (None, p) for p in params]
     missing = set(markers.values()) - {name for name, _ in slots}
     if missing:
         raise ValueError(f"PreparedQuery: the statement does not use the argument(s) {sorted(missing)}")

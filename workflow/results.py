@@ -17,7 +17,7 @@ from django.utils import timezone
 from . import case_facts, licence_kinds
 from .compositions import composition_of, materials_checklist
 from .licence_numbers import LicenceNumberTaken, default_licence_number
-from .models import Case, Decision, Department, ELicence, HumanTask, MaterialPromise, MaterialReuse
+from .models import Case, Decision, Department, ELicence, HumanTask, HumanTaskState, MaterialPromise, MaterialReuse
 from .prepared import PreparedQuery
 
 
@@ -64,7 +64,9 @@ def case_results(case: Case, tasks: list[HumanTask]) -> list[dict]:
     return rows
 
 
-def issue_licences(case: Case, *, withheld: list | None = None) -> list[ELicence]:
+def issue_licences(
+    case: Case, *, withheld: list | None = None, tasks: list[HumanTask] | None = None, writes=None
+) -> list[ELicence]:
     """Called in the approving transaction: one e-licence per approved item that still applies and whose result
     is a licence (a 备案/登记 item's result is stated on the 办结通知书, not licensed), as its kind in the case's
     composition defines it (``licence_kinds``): title, issuing department, holder, number (typed by the reviewer
@@ -74,9 +76,14 @@ def issue_licences(case: Case, *, withheld: list | None = None) -> list[ELicence
     容缺 at the end: an item one of whose materials is still promised (an outstanding ``MaterialPromise``) gets
     no licence yet; it is appended to ``withheld`` as ``(item, [material names])`` and issued when the last of
     those promises is kept (``services.promises``). A review that already has its licence is skipped, so the
-    call may be repeated."""
+    call may be repeated.
+
+    ``tasks`` and ``writes``: the approving step's task rows as it leaves them (``_tasks_with_case_facts`` read
+    before its writes, its changes applied) and its ``WriteBatch``, which then takes the licences' INSERT, so that
+    the approval is sent as one statement; without them the rows are read and the licences inserted now."""
     composition = composition_of(case)
-    tasks = _tasks_with_case_facts.all(case_id=case.pk)
+    if tasks is None:
+        tasks = _tasks_with_case_facts.all(case_id=case.pk)
     if tasks and not all(hasattr(case, name) for name in case_facts.NAMES):
         case_facts.remember(case, tasks[0])
     promised = {}
@@ -149,7 +156,47 @@ def issue_licences(case: Case, *, withheld: list | None = None) -> list[ELicence
         )
     # index → item code of the licences whose number the kind's format generated
     generated = {i: item.code for i, (_, item, _, result, _) in enumerate(planned) if not result.get("licence_no")}
+    if writes is not None:
+        _give_way(case, licences, generated)
+        writes.insert(licences)
+        return licences
     return _create_licences(case, licences, generated)
+
+
+def tasks_as_left(case: Case, completed: list[HumanTask], cancelled: set[str], now) -> list[HumanTask]:
+    """The case's task rows as a step that completes ``completed`` and cancels the open tasks of the engine ids
+    ``cancelled`` leaves them, read before the step writes (its case is locked): what ``issue_licences`` reads."""
+    done = {task.pk: task for task in completed}
+    rows = _tasks_with_case_facts.all(case_id=case.pk)
+    for row in rows:
+        if row.pk in done:
+            for name in COMPLETED_FIELDS:
+                setattr(row, name, getattr(done[row.pk], name))
+        elif row.state == HumanTaskState.OPEN and row.engine_task_id in cancelled:
+            row.state, row.completed_at = HumanTaskState.CANCELLED, now
+    return rows
+
+
+# What completing a task changes on its row.
+COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by"]
+COMPLETED_FIELDS += ["completed_at", "legal_basis"]
+
+
+def _give_way(case: Case, licences: list[ELicence], generated: dict[int, str]) -> None:
+    """``_create_licences``'s rule, checked by a read before the batch: a generated number another case's licence
+    holds gives way to the system's own; a typed one fails the decision. A system number (case number + item code)
+    is nobody else's and is not looked up. Another case issuing the same number between this read and the batch
+    makes the batch fail on the unique constraint, and the step with it (nothing is written; it may be retried)."""
+    own = {i for i, code in generated.items() if licences[i].number == default_licence_number(case.case_no, code)}
+    asked = [licence.number for i, licence in enumerate(licences) if i not in own]
+    if not asked:
+        return
+    taken = set(ELicence.objects.filter(number__in=asked).order_by().values_list("number", flat=True))
+    for i, licence in enumerate(licences):
+        if licence.number in taken and i in generated:
+            licence.number = default_licence_number(case.case_no, generated[i])
+        elif licence.number in taken:
+            raise LicenceNumberTaken(field_errors={"result.licence_no": [f"证照编号{licence.number}已被其他办件使用"]})
 
 
 @PreparedQuery
@@ -212,24 +259,42 @@ def held_licences(*, id_number: str, credit_code: str = "", today: dt.date | Non
     )
 
 
-def reuse_licences(case: Case) -> list[MaterialReuse]:
+def reuse_licences(case: Case, writes) -> list[MaterialReuse]:
     """免提交: attach, for each material on the case's checklist, the newest valid (unrevoked) e-licence an
-    earlier case issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it."""
+    earlier case issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it.
+    The rows are written with the opening's other writes (``writes``: the step's ``WriteBatch``)."""
     wanted = {m["code"]: m["name"] for m in materials_checklist(case)}
-    licences = (
-        held_licences(id_number=case.applicant_id_number, credit_code=str(case.form_data.get("credit_code") or ""))
-        .filter(item__licence_material__in=wanted)
-        .exclude(case=case)
-        .select_related("item")
-        .order_by("-issued_at")
-    )
-    if connection.vendor == "postgresql":
-        # Only the newest licence per material, not every licence the holder ever got (DISTINCT ON).
-        licences = licences.order_by("item__licence_material", "-issued_at").distinct("item__licence_material")
+    if not wanted:
+        return []
     chosen: dict[str, ELicence] = {}
-    for licence in licences:
-        chosen.setdefault(licence.item.licence_material, licence)
-    return MaterialReuse.objects.bulk_create(
+    newest = _newest_held_licences.all(
+        id_number=case.applicant_id_number,
+        credit_code=str(case.form_data.get("credit_code") or "") or None,
+        case_id=case.pk,
+        today=timezone.localdate(),
+    )
+    for licence in newest:
+        if licence.item.licence_material in wanted:
+            chosen.setdefault(licence.item.licence_material, licence)
+    rows = [
         MaterialReuse(case=case, material_code=code, material_name=wanted[code], licence=licence)
         for code, licence in chosen.items()
+    ]
+    writes.insert(rows)
+    return rows
+
+
+@PreparedQuery
+def _newest_held_licences(*, id_number: str, credit_code: str | None, case_id: int, today: dt.date):
+    """The holder's valid licences of other cases, newest first per material (on PostgreSQL only the newest per
+    material: DISTINCT ON, not every licence the holder ever got); every opening reads it, so compiled once."""
+    licences = (
+        held_licences(id_number=id_number, credit_code=credit_code or "", today=today)
+        .exclude(case_id=case_id)
+        .select_related("item")
+        .only("issued_at", "item__licence_material")  # what the choice reads: the sort handles narrow rows
+        .order_by("item__licence_material", "-issued_at")
     )
+    if connection.vendor == "postgresql":
+        licences = licences.distinct("item__licence_material")
+    return licences

@@ -74,6 +74,18 @@ def test_arguments_it_cannot_mark_are_refused_and_an_unused_argument_is_a_mistak
         PreparedQuery(lambda *, pk: Case.objects.filter(version__gt=0)).all(pk=1)
 
 
+def test_a_date_argument_is_sent_as_each_call_gives_it(users):
+    import datetime as dt
+
+    case = open_and_accept(users)
+    opened = case.opened_at.date()
+    prepared = PreparedQuery(lambda *, day, case_no: Case.objects.filter(case_no=case_no, opened_at__date__gte=day))
+    assert [c.pk for c in prepared.all(day=opened, case_no=case.case_no)] == [case.pk]
+    assert prepared.all(day=opened + dt.timedelta(days=2), case_no=case.case_no) == []
+    with pytest.raises(TypeError):  # an instant is not a date: its marker would not survive the ORM's conversion
+        PreparedQuery(lambda *, at: Case.objects.filter(opened_at__gte=at)).all(at=case.opened_at)
+
+
 def _prepared_statements() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")

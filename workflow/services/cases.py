@@ -283,7 +283,7 @@ def applicant_problems(applicant: dict) -> dict[str, list[str]]:
 
 def _reuse_licences(step: Step) -> None:
     """免提交: attach earlier e-licences once the case row exists; its event joins the opening's batch."""
-    reused = reuse_licences(step.case)
+    reused = reuse_licences(step.case, step.writes)
     if reused:
         step.event(
             "materials_reused",

@@ -21,7 +21,7 @@ from ..errors import InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
 from ..models import Case, HumanTask, HumanTaskState, ProcessVersion
 from ..prepared import PreparedQuery
-from ..results import issue_licences
+from ..results import COMPLETED_FIELDS, issue_licences, tasks_as_left
 from ..step import Step
 from ..write_batch import WriteBatch
 from . import auto_approval
@@ -199,7 +199,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
         writes.update(
             HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN),
             expected=1,
-            **{name: getattr(task, name) for name in _COMPLETED_FIELDS},
+            **{name: getattr(task, name) for name in COMPLETED_FIELDS},
         )
 
     ready_ids = {task.id for task in ready}
@@ -219,9 +219,15 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     clock.on_persist(step, new_rows + auto_rows)  # task limits and due dates; waiting BPMN timers as due rows
     writes.insert(new_rows + auto_rows)
     if any(event.kind == "approve" for event in step.events):
-        writes.send()  # the licences are planned from the task rows as this step leaves them
+        # The licences are planned from the task rows as this step leaves them: read before its writes with its
+        # changes applied, and sent with them; a step that also opens tasks sends its writes first and reads them.
         withheld: list = []
-        issued = issue_licences(case, withheld=withheld)
+        if new_rows or auto_rows:
+            writes.send()
+            issued = issue_licences(case, withheld=withheld)
+        else:
+            tasks = tasks_as_left(case, step.completed, vanished, now)
+            issued = issue_licences(case, withheld=withheld, tasks=tasks, writes=writes)
         for licence in issued:
             step.event("licence_issued", department=licence.issuer_id, number=licence.number, item=licence.item_name)
         step.events += commitments.open_checks(case, issued, actor=step.actor)
@@ -253,10 +259,6 @@ def _task_row(case: Case, task: bpmn.ReadyTask, review_round: int) -> HumanTask:
         department_id=None if task.lane in bpmn.RESERVED_LANES else task.lane,
         review_round=review_round,
     )
-
-
-_COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by"]
-_COMPLETED_FIELDS += ["completed_at", "legal_basis"]
 
 
 def save_status(case: Case, *, step: Step | None = None, **fields) -> None:
