@@ -177,6 +177,12 @@ def tasks_as_left(case: Case, completed: list[HumanTask], cancelled: set[str], n
     return rows
 
 
+def is_licence_number_clash(exc: IntegrityError) -> bool:
+    """Whether a batch failed on the licence number's unique constraint (``_give_way``'s race)."""
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    return constraint == "workflow_elicence_number_key" or "workflow_elicence.number" in str(exc)
+
+
 # What completing a task changes on its row.
 COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by"]
 COMPLETED_FIELDS += ["completed_at", "legal_basis"]
@@ -186,7 +192,8 @@ def _give_way(case: Case, licences: list[ELicence], generated: dict[int, str]) -
     """``_create_licences``'s rule, checked by a read before the batch: a generated number another case's licence
     holds gives way to the system's own; a typed one fails the decision. A system number (case number + item code)
     is nobody else's and is not looked up. Another case issuing the same number between this read and the batch
-    makes the batch fail on the unique constraint, and the step with it (nothing is written; it may be retried)."""
+    makes the batch fail on the unique constraint, and the step with it: nothing is written and the caller gets
+    ``ConcurrentUpdate`` (409, retry; the retry gives way or names the typed number)."""
     own = {i for i, code in generated.items() if licences[i].number == default_licence_number(case.case_no, code)}
     asked = [licence.number for i, licence in enumerate(licences) if i not in own]
     if not asked:

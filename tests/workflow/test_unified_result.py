@@ -139,3 +139,46 @@ def test_a_licence_issued_earlier_replaces_the_material_in_the_next_case(users):
         form={**form, "legal_representative_id": "11010519491231002X"},
     ).case
     assert not MaterialReuse.objects.filter(case=other).exists()  # another holder: nothing to reuse
+
+
+def test_an_approval_sends_its_licences_with_its_writes_and_a_number_taken_meanwhile_fails_it(users, monkeypatch):
+    """The approval plans its licences from the task rows read under the lock and sends them in its one batch; a
+    number another case took between the approval's check and its batch (the race) fails the step as a whole: 409,
+    nothing of it written, and the retry gives way."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflow import results
+    from workflow.errors import ConcurrentUpdate
+
+    case = open_and_accept(users)
+    for department in DEPARTMENTS[:-1]:
+        decide(users, case, department)
+    other = open_and_accept(users)
+    for department in DEPARTMENTS:
+        decide(users, other, department)
+    taken = ELicence.objects.filter(case=other).order_by("pk").first()
+    real_give_way = results._give_way
+
+    def meanwhile(case_, licences, generated):  # another case issues the number right after the check
+        real_give_way(case_, licences, generated)
+        ELicence.objects.filter(pk=taken.pk).update(number=licences[0].number)
+
+    monkeypatch.setattr(results, "_give_way", meanwhile)
+    events = CaseEvent.objects.filter(case=case).count()
+    with pytest.raises(ConcurrentUpdate):
+        decide(users, case, DEPARTMENTS[-1])
+    case.refresh_from_db()
+    assert case.status == "in_review" and CaseEvent.objects.filter(case=case).count() == events
+    assert not ELicence.objects.filter(case=case).exists()
+
+    monkeypatch.setattr(results, "_give_way", real_give_way)
+    with CaptureQueriesContext(connection) as queries:
+        decide(users, case, DEPARTMENTS[-1])
+    assert ELicence.objects.filter(case=case).exists()
+    sent = [q["sql"] for q in queries.captured_queries]
+    # the service's own transaction (a savepoint inside the test's) and none of its own for the licences
+    assert len([sql for sql in sent if sql.startswith("SAVEPOINT")]) == 1
+    inserts = [sql for sql in sent if "INSERT INTO" in sql and "workflow_elicence" in sql]
+    if connection.vendor == "postgresql":
+        assert len(inserts) == 1 and "INSERT INTO workflow_caseevent" in inserts[0]  # one batch: licences and events

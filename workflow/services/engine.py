@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 import bpmn
 
 from .. import case_facts, clock, commitments, reactions, sms
-from ..errors import InvalidTransition, NotFound, ProcessFailed
+from ..errors import ConcurrentUpdate, InvalidTransition, NotFound, ProcessFailed
 from ..lifecycle import CaseStatus, transition_between
 from ..models import Case, HumanTask, HumanTaskState, ProcessVersion
 from ..prepared import PreparedQuery
-from ..results import COMPLETED_FIELDS, issue_licences, tasks_as_left
+from ..results import COMPLETED_FIELDS, is_licence_number_clash, issue_licences, tasks_as_left
 from ..step import Step
 from ..write_batch import WriteBatch
 from . import auto_approval
@@ -244,7 +244,12 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     if before_events is not None:
         before_events(step)
     writes.append_events(step.events)
-    writes.send()
+    try:
+        writes.send()
+    except IntegrityError as exc:
+        if is_licence_number_clash(exc):
+            raise ConcurrentUpdate() from None
+        raise
     sms.write_outbox(case, step.events)  # the applicant's SMS, in this transaction; sent after the commit
     reactions.after_step(step)  # documents, queued for after the commit
 
