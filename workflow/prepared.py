@@ -47,7 +47,7 @@ _DATE_MARKER = dt.date(1, 1, 1)
 class _Compiled:
     sql: str
     model: type[Model]
-    slots: list  # per statement parameter: (argument name, None) or (None, the constant the ORM put there)
+    slots: list  # per statement parameter: (argument name, None, adapt) or (None, the constant the ORM put there, None)
     init_list: list[str]
     model_slice: slice
     converters: list  # (position, converters, expression), as the ORM's compiler applies them
@@ -71,8 +71,11 @@ class PreparedQuery(Generic[M]):
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compiled[shape] = _compile(self.build, using, arguments)
-        params = [arguments[name] if name is not None else constant for name, constant in compiled.slots]
         connection = connections[using]
+        params = [
+            constant if name is None else adapt(arguments[name]) if adapt else arguments[name]
+            for name, constant, adapt in compiled.slots
+        ]
         with prepared_cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -80,8 +83,10 @@ class PreparedQuery(Generic[M]):
 
 
 def _compile(build: Callable[..., QuerySet], using: str, arguments: dict) -> _Compiled:
-    markers: dict[object, str] = {}
+    # marker (as the statement's parameters hold it) → (argument name, how a value is adapted to stand there)
+    markers: dict[object, tuple[str, Callable | None]] = {}
     marked = {}
+    operations = connections[using].ops
     for i, (name, value) in enumerate(sorted(arguments.items())):
         if value is None:
             marked[name] = None
@@ -89,14 +94,23 @@ def _compile(build: Callable[..., QuerySet], using: str, arguments: dict) -> _Co
         if isinstance(value, bool | dt.datetime) or not isinstance(value, int | str | dt.date):
             raise TypeError(f"PreparedQuery arguments are ints, strings or dates, not {type(value).__name__} ({name})")
         if isinstance(value, dt.date):
+            # The backend may adapt a date on its way into the statement (SQLite: to its ISO text); a value is then
+            # adapted the same way.
             marker = _DATE_MARKER + dt.timedelta(days=i)
+            adapted = operations.adapt_datefield_value(marker)
+            if adapted != marker:
+                markers[adapted] = (name, operations.adapt_datefield_value)
         else:
             marker = _INT_MARKER - i if isinstance(value, int) else f"\x00{name}\x00"
-        marked[name], markers[marker] = marker, name
+        marked[name] = marker
+        markers.setdefault(marker, (name, None))
     compiler = build(**marked).query.get_compiler(using=using)
     sql, params = compiler.as_sql()
-    slots = [(markers[p], None) if isinstance(p, int | str | dt.date) and p in markers else (None, p) for p in params]
-    missing = set(markers.values()) - {name for name, _ in slots}
+    slots = [
+        (markers[p][0], None, markers[p][1]) if isinstance(p, int | str | dt.date) and p in markers else (None, p, None)
+        for p in params
+    ]
+    missing = {name for name, _ in markers.values()} - {name for name, _, _ in slots}
     if missing:
         raise ValueError(f"PreparedQuery: the statement does not use the argument(s) {sorted(missing)}")
     klass_info, select = compiler.klass_info, compiler.select
