@@ -28,7 +28,7 @@ class LoopSafeParallelGateway(ParallelGateway):
         previous = self._previous_firing(my_task)
         if previous is None:
             return list(tasks)
-        return [task for task in tasks if task.is_descendant_of(previous)]
+        return [task for task in tasks if _descends(task, previous)]
 
     def _check_threshold_unstructured(self, my_task):
         waiting_inputs = set(self.inputs)
@@ -42,20 +42,22 @@ class LoopSafeParallelGateway(ParallelGateway):
         # The workflow's task dict, filtered by spec: the same tasks as get_tasks(spec_name=...), which walks the
         # whole tree through its iterator on every update of the join.
         instances = [task for task in my_task.workflow.tasks.values() if task.task_spec == self]
+        above = _ancestors(my_task)
         for task in self._this_round(my_task, instances):
-            if task.is_descendant_of(my_task):
+            if _descends(task, my_task):
                 remove_ancestor(task)
-            elif my_task.is_descendant_of(task):
+            elif id(task) in above:
                 continue
             elif task.parent.state == TaskState.COMPLETED and task.parent.task_spec in waiting_inputs:
                 waiting_inputs.remove(task.parent.task_spec)
         return not waiting_inputs
 
     def _run_hook(self, my_task):
+        above = _ancestors(my_task)
         finished = [
             task
             for task in my_task.workflow.tasks.values()
-            if task.task_spec == self and task.has_state(TaskState.FINISHED_MASK) and not my_task.is_descendant_of(task)
+            if task.task_spec == self and task.has_state(TaskState.FINISHED_MASK) and id(task) not in above
         ]
         for task in sorted(self._this_round(my_task, finished), key=lambda t: t.last_state_change):
             DeepMerge.merge(my_task.data, task.parent.data)
@@ -63,3 +65,26 @@ class LoopSafeParallelGateway(ParallelGateway):
                 task._drop_children(force=True)
         my_task._inherit_data()
         return True
+
+
+# ``Task.is_descendant_of`` recurses and looks each parent up twice; the join asks it for every instance of itself on
+# every update, so it walks the tree once per question here, and once in all for the questions about ``my_task``.
+def _descends(task, ancestor) -> bool:
+    tasks = task.workflow.tasks
+    parent = tasks.get(task._parent)
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = tasks.get(parent._parent)
+    return False
+
+
+def _ancestors(task) -> set[int]:
+    """The ``id()`` of each of the task's ancestors."""
+    tasks = task.workflow.tasks
+    found = set()
+    parent = tasks.get(task._parent)
+    while parent is not None:
+        found.add(id(parent))
+        parent = tasks.get(parent._parent)
+    return found
