@@ -49,8 +49,17 @@ class WriteBatch:
         self._writes.append(_Update(queryset, values, expected))
 
     def insert(self, objs: list[Model]) -> None:
-        """``bulk_create(objs)`` of one model's new rows at ``send``; their primary keys are set then."""
+        """``bulk_create(objs)`` of one model's new rows at ``send``; their primary keys are set then. Their
+        ``auto_now``/``auto_now_add`` timestamps are set now, as ``save`` would, for the step's code in between."""
         if objs:
+            stamped = [
+                f
+                for f in objs[0]._meta.concrete_fields
+                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            ]
+            for obj in objs:
+                for field in stamped:
+                    field.pre_save(obj, add=True)
             self._writes.append(_Insert(list(objs)))
 
     def append_events(self, events: list) -> None:
@@ -124,9 +133,10 @@ def _compiled(write, connection) -> tuple[str, list]:
     opts = objs[0]._meta
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-    fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, AutoField)]
+    with_pk = objs[0].pk is not None  # ids drawn ahead (a new case's), else the database's
+    fields = [f for f in opts.concrete_fields if not f.generated and (with_pk or not isinstance(f, AutoField))]
     query = sql.InsertQuery(type(objs[0]))
-    query.insert_values(fields, objs)
+    query.insert_values(fields, objs, raw=True)  # the values as they are: ``insert`` stamped the times already
     compiler = query.get_compiler(connection.alias)
     compiler.returning_fields = [opts.pk]
     ((statement, params),) = compiler.as_sql()

@@ -95,3 +95,22 @@ def test_columns_to_write_compares_with_the_row_as_read_and_as_last_written(user
     # once written, setting a field back to what was first read is a change again
     assert case.columns_to_write({"trips": case.trips}) == {"trips": case.trips}
     assert Case(case_no="new").columns_to_write({"trips": 0}) == {"trips": 0}  # not read: everything
+
+
+def test_an_opening_inserts_its_case_row_with_its_task_rows_and_events_in_one_statement(users):
+    """On PostgreSQL the case number's upsert draws the new row's id, so the row goes into the opening's one
+    statement with the rows that refer to it (their foreign keys are checked at its end); the times ``save`` would
+    stamp are set before the step's code reads them (the window's deadline counts from the receipt)."""
+    from tests.workflow.helpers import open_case
+
+    with CaptureQueriesContext(connection) as queries:
+        opened = open_case(users)
+    case = Case.objects.get(pk=opened.case.pk)
+    assert case.opened_at == opened.case.opened_at and case.case_no == opened.case.case_no
+    window = HumanTask.objects.get(case=case, lane="window")
+    assert window.due_date is not None and CaseEvent.objects.filter(case=case, kind="opened").exists()
+    sent = [q["sql"] for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert not [sql for sql in sent if sql.startswith('INSERT INTO "workflow_case"')]
+        [batch] = [sql for sql in sent if sql.startswith("WITH RECURSIVE")]
+        assert 'INSERT INTO "workflow_case"' in batch and 'INSERT INTO "workflow_humantask"' in batch

@@ -193,7 +193,7 @@ def open_case_at(
     form = checked.answers
 
     version = pinned.process_version
-    case_no = _next_case_no(accepting.code)
+    case_no, case_id = _next_case_no(accepting.code)
     code = query_codes.new_query_code()
     initial = bpmn.initial_data(case_no=case_no, one_thing=one_thing.key, form=form)
     try:
@@ -201,6 +201,7 @@ def open_case_at(
     except bpmn.ProcessError as exc:
         raise ProcessFailed(str(exc), element_id=exc.element_id) from None
     case = Case(
+        pk=case_id,
         case_no=case_no,
         query_code_hash=query_codes.digest(code),
         one_thing=one_thing,
@@ -293,21 +294,26 @@ def _reuse_licences(step: Step) -> None:
         )
 
 
-def _next_case_no(hall_code: str) -> str:
+def _next_case_no(hall_code: str) -> tuple[str, int | None]:
     """办件编号: the receiving hall's code + date + a per-day sequence, drawn in one upsert that locks the day's
-    row until commit. The sequence is the installation's, shared by its halls: unique, gapless across halls."""
+    row until commit. The sequence is the installation's, shared by its halls: unique, gapless across halls.
+
+    On PostgreSQL the same statement draws the case row's id from its sequence, so that the row is inserted with
+    the opening's other writes in one statement (``persist_step``); elsewhere the id is None (the row is saved on
+    its own)."""
     if not halls.HALL_CODE_RE.fullmatch(hall_code):
         raise Conflict(f"大厅编码“{hall_code}”无法用作办件编号前缀：{halls.HALL_CODE_MESSAGE}")
     today = timezone.localdate()
     table = CaseNumberCounter._meta.db_table
+    case_id = ", nextval(pg_get_serial_sequence(%s, 'id'))" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [today],
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last{case_id}",
+            [today, Case._meta.db_table] if case_id else [today],
         )
-        (number,) = cursor.fetchone()
-    return f"{hall_code}{today:%Y%m%d}{number:06d}"
+        number, *allocated = cursor.fetchone()
+    return f"{hall_code}{today:%Y%m%d}{number:06d}", allocated[0] if allocated else None
 
 
 def _open_task_in_lane(case: Case, lane: str) -> HumanTask:

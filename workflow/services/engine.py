@@ -167,7 +167,10 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     if creating:
         case.process_state = state
         case.state_format = bpmn.STATE_FORMAT
-        case.save(force_insert=True)  # now: the rows below refer to it
+        if case.pk is not None:  # its id drawn ahead (PostgreSQL): the row goes first in the step's one statement
+            writes.insert([case])
+        else:
+            case.save(force_insert=True)  # now: the rows below refer to it
     else:
         changed = case.columns_to_write(
             {
