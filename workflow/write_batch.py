@@ -14,6 +14,7 @@ row once, each task row once, new rows, new events).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connections
@@ -37,10 +38,31 @@ class _Insert:
 
 
 @dataclass
+class _EventRows:
+    """New rows that each refer to an event of the batch: their foreign key, and text made of the event's id, are
+    known only once the events are inserted."""
+
+    objs: list[Model]
+    event_field: str
+    events: list
+    with_event_id: dict[str, list[tuple[str, str]]]  # text field → per row, (prefix, suffix) around the event's id
+
+    def complete(self, using: str) -> None:
+        """The rows as written: their event's id in the foreign key and in the text made of it."""
+        for i, (obj, event) in enumerate(zip(self.objs, self.events, strict=True)):
+            setattr(obj, self.event_field, event)
+            for name, parts in self.with_event_id.items():
+                prefix, suffix = parts[i]
+                setattr(obj, name, f"{prefix}{event.pk}{suffix}")
+
+
+@dataclass
 class WriteBatch:
     using: str = "default"
     _writes: list = field(default_factory=list)
     _events: list = field(default_factory=list)
+    _event_rows: list = field(default_factory=list)
+    _after_send: list = field(default_factory=list)
 
     def update(self, queryset: QuerySet, *, expected: int | None = None, **values) -> None:
         """``queryset.update(**values)`` at ``send``; with ``expected``, a different row count raises
@@ -52,37 +74,59 @@ class WriteBatch:
         """``bulk_create(objs)`` of one model's new rows at ``send``; their primary keys are set then. Their
         ``auto_now``/``auto_now_add`` timestamps are set now, as ``save`` would, for the step's code in between."""
         if objs:
-            stamped = [
-                f
-                for f in objs[0]._meta.concrete_fields
-                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            ]
-            for obj in objs:
-                for field in stamped:
-                    field.pre_save(obj, add=True)
+            _stamp(objs)
             self._writes.append(_Insert(list(objs)))
 
     def append_events(self, events: list) -> None:
         """The trail entries (``CaseEvent``), numbered, hashed and inserted after the batch's other writes."""
         self._events.extend(events)
 
-    def send(self) -> None:
-        writes, events = self._writes, self._events
-        self._writes, self._events = [], []
-        if not writes and not events:
+    def insert_for_events(
+        self,
+        objs: list[Model],
+        *,
+        event_field: str,
+        events: list,
+        with_event_id: dict[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
+        """New rows of one model that refer to this batch's events, inserted after them at ``send`` (on PostgreSQL
+        in the same statement): ``objs[i].<event_field>`` becomes ``events[i]`` (an event appended to this batch),
+        and each text field of ``with_event_id`` becomes ``prefix + the event's id + suffix`` with that row's
+        ``(prefix, suffix)``. Their ids are set at ``send``."""
+        if not objs:
             return
-        if connections[self.using].vendor == "postgresql":
-            self._send_as_one(writes, events)
-            return
-        for write in writes:
-            if isinstance(write, _Update):
-                _check(write, write.queryset.update(**write.values))
-            else:
-                type(write.objs[0]).objects.using(self.using).bulk_create(write.objs)
-        if events:
-            type(events[0]).objects.using(self.using).bulk_create(events)
+        _stamp(objs)
+        self._event_rows.append(_EventRows(list(objs), event_field, list(events), with_event_id or {}))
 
-    def _send_as_one(self, writes: list, events: list) -> None:
+    def after_send(self, call: Callable[[], None]) -> None:
+        """Run ``call`` once the batch is sent (in the transaction): what needs the rows' ids, or reads the rows."""
+        self._after_send.append(call)
+
+    def send(self) -> None:
+        writes, events, event_rows, after = self._writes, self._events, self._event_rows, self._after_send
+        self._writes, self._events, self._event_rows, self._after_send = [], [], [], []
+        batched = {id(event) for event in events}
+        if any(id(event) not in batched for rows in event_rows for event in rows.events):
+            raise ValueError("insert_for_events: a row's event is not one of the batch's events")
+        if not writes and not events:
+            pass
+        elif connections[self.using].vendor == "postgresql":
+            self._send_as_one(writes, events, event_rows)
+        else:
+            for write in writes:
+                if isinstance(write, _Update):
+                    _check(write, write.queryset.update(**write.values))
+                else:
+                    type(write.objs[0]).objects.using(self.using).bulk_create(write.objs)
+            if events:
+                type(events[0]).objects.using(self.using).bulk_create(events)
+            for rows in event_rows:
+                rows.complete(self.using)
+                type(rows.objs[0]).objects.using(self.using).bulk_create(rows.objs)
+        for call in after:
+            call()
+
+    def _send_as_one(self, writes: list, events: list, event_rows: list) -> None:
         connection = connections[self.using]
         ctes, params, outputs = [], [], []
         if events:
@@ -100,6 +144,11 @@ class WriteBatch:
         if events:
             ctes.append(f"appended AS ({audit.APPEND_INSERT})")
             outputs.append("(SELECT array_agg(ARRAY[id::text, seq::text, prev_hash, hash]) FROM appended)")
+        for i, rows in enumerate(event_rows):
+            statement, statement_params = _after_events(rows, events, connection)
+            ctes.append(f"after_events_{i} AS ({statement})")
+            params += statement_params
+            outputs.append(f"(SELECT array_agg(id ORDER BY id) FROM after_events_{i})")
         statement = f"WITH RECURSIVE {', '.join(ctes)} SELECT {', '.join(outputs)}"
         with prepared_cursor(connection) as cursor:
             cursor.execute(statement, params)
@@ -112,8 +161,23 @@ class WriteBatch:
                     obj.pk = pk
                     obj._state.adding, obj._state.db = False, self.using
         if events:
-            rows = [(int(pk), int(seq), prev, hash_) for pk, seq, prev, hash_ in results[-1]]
+            rows = [(int(pk), int(seq), prev, hash_) for pk, seq, prev, hash_ in results[len(writes)]]
             audit.appended(events, rows, self.using)
+        for rows, ids in zip(event_rows, results[len(writes) + 1 :], strict=True):
+            rows.complete(self.using)
+            for obj, pk in zip(rows.objs, ids, strict=True):
+                obj.pk = pk
+                obj._state.adding, obj._state.db = False, self.using
+
+
+def _stamp(objs: list[Model]) -> None:
+    """Set the ``auto_now``/``auto_now_add`` times of new rows, as ``save`` would."""
+    stamped = [
+        f for f in objs[0]._meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    for obj in objs:
+        for stamp in stamped:
+            stamp.pre_save(obj, add=True)
 
 
 def _check(write: _Update, count: int) -> None:
@@ -141,3 +205,41 @@ def _compiled(write, connection) -> tuple[str, list]:
     compiler.returning_fields = [opts.pk]
     ((statement, params),) = compiler.as_sql()
     return statement, list(params)
+
+
+def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list]:
+    """An INSERT of rows that refer to the batch's events, for the batch's statement: the rows' own values travel
+    as one array per column (as the ORM's bulk insert sends them), each row with the position of its event in the
+    batch, and the event's id is read from what the batch's event INSERT (``appended``) returned: the event at
+    position ``k`` took the sequence number after the chain's head (``head``) plus ``k``."""
+    objs = rows.objs
+    opts = objs[0]._meta
+    event_fk = opts.get_field(rows.event_field)
+    derived = [opts.get_field(name) for name in rows.with_event_id]
+    fields = [
+        f
+        for f in opts.concrete_fields
+        if not f.generated and not isinstance(f, AutoField) and f is not event_fk and f not in derived
+    ]
+    quote = connection.ops.quote_name
+    position = {id(event): k for k, event in enumerate(events, start=1)}
+    ordinals = [position[id(event)] for event in rows.events]
+    arrays = [[f.get_db_prep_save(f.value_from_object(obj), connection) for obj in objs] for f in fields]
+    casts = [f"%s::{f.db_type(connection).split('(')[0]}[]" for f in fields]
+    for name in rows.with_event_id:
+        arrays += [
+            [prefix for prefix, _ in rows.with_event_id[name]],
+            [suffix for _, suffix in rows.with_event_id[name]],
+        ]
+        casts += ["%s::text[]", "%s::text[]"]
+    columns = [f"c{i}" for i in range(len(fields))]
+    made = [f"r.p{j} || appended.id::text || r.s{j}" for j in range(len(derived))]
+    names = columns + [name for j in range(len(derived)) for name in (f"p{j}", f"s{j}")]
+    statement = (
+        f"INSERT INTO {quote(opts.db_table)} "
+        f"({', '.join(quote(f.column) for f in [*fields, event_fk, *derived])}) "
+        f"SELECT {', '.join([*(f'r.{c}' for c in columns), 'appended.id', *made])} "
+        f"FROM unnest({', '.join(casts)}, %s::bigint[]) WITH ORDINALITY AS r({', '.join(names)}, event, ord) "
+        "JOIN appended ON appended.seq = (SELECT seq FROM head) + r.event ORDER BY r.ord RETURNING id"
+    )
+    return statement, [*arrays, ordinals]

@@ -114,3 +114,52 @@ def test_an_opening_inserts_its_case_row_with_its_task_rows_and_events_in_one_st
         assert not [sql for sql in sent if sql.startswith('INSERT INTO "workflow_case"')]
         [batch] = [sql for sql in sent if sql.startswith("WITH RECURSIVE")]
         assert 'INSERT INTO "workflow_case"' in batch and 'INSERT INTO "workflow_humantask"' in batch
+
+
+def test_rows_that_refer_to_the_batchs_events_are_inserted_after_them_with_their_ids(users):
+    """``insert_for_events``: each row gets its event's id in its foreign key and in text made of it (an SMS outbox
+    row's idempotency key), in the batch's one statement on PostgreSQL."""
+    from workflow.models import SmsMessage
+
+    case = open_and_accept(users)
+    batch = WriteBatch()
+    events = [case_event(case, "extension_requested", users["window1"], days=n, reason="备注") for n in range(3)]
+    batch.append_events(events)
+    rows = [
+        SmsMessage(case=case, recipient="13800138000", template="accepted", params=["a", n], body=f"正文{n}")
+        for n in range(2)
+    ]
+    keys = [("sms:前缀:", f":后缀{n}") for n in range(2)]
+    batch.insert_for_events(
+        rows, event_field="event", events=[events[2], events[0]], with_event_id={"idempotency_key": keys}
+    )
+    sent = []
+    batch.after_send(lambda: sent.append([row.pk for row in rows]))
+    with CaptureQueriesContext(connection) as queries:
+        batch.send()
+    if connection.vendor == "postgresql":
+        assert len(queries.captured_queries) == 1
+    stored = {row.pk: row for row in SmsMessage.objects.filter(pk__in=[row.pk for row in rows])}
+    assert [stored[row.pk].event_id for row in rows] == [events[2].pk, events[0].pk]
+    assert [stored[row.pk].idempotency_key for row in rows] == [
+        f"sms:前缀:{events[2].pk}:后缀0",
+        f"sms:前缀:{events[0].pk}:后缀1",
+    ]
+    assert [row.idempotency_key for row in rows] == [stored[row.pk].idempotency_key for row in rows]
+    assert stored[rows[1].pk].params == ["a", 1] and stored[rows[0].pk].created_at is not None
+    assert sent == [[row.pk for row in rows]] and all(sent[0])
+
+
+def test_a_row_whose_event_is_not_in_the_batch_is_refused(users):
+    from workflow.models import SmsMessage
+
+    case = open_and_accept(users)
+    batch = WriteBatch()
+    batch.append_events([case_event(case, "extension_requested", users["window1"], days=1, reason="备注")])
+    stray = case_event(case, "extension_requested", users["window1"], days=2, reason="备注")
+    row = SmsMessage(case=case, recipient="13800138000", template="accepted", params=[], body="正文")
+    batch.insert_for_events([row], event_field="event", events=[stray])
+    before = CaseEvent.objects.count()
+    with pytest.raises(ValueError, match="not one of the batch's events"):
+        batch.send()
+    assert CaseEvent.objects.count() == before and not SmsMessage.objects.filter(body="正文").exists()

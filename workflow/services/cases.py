@@ -839,8 +839,8 @@ def case_conclude(*, user, case_no: str) -> Case:
     step = Step(case=case, instance=None, actor=user)
     save_status(case, step=step, concluded_at=case.concluded_at)
     step.event("conclude", status=str(case.status), delivery=case.delivery_method)
+    sms.write_outbox(case, step.events, step.writes)
     step.save_events()
-    sms.write_outbox(case, step.events)
     reactions.after_conclude(case)  # the conclusion notice, if its first issuing failed
     return case
 

@@ -130,8 +130,8 @@ def _change(case: Case, actor, method: str, address: dict | None, *, department:
     step = Step(case=case, instance=None, actor=actor)
     save_status(case, step=step, **fields)
     step.event("delivery_changed", department=department, **{"from": before, "to": method}, address=cleaned)
+    sms.write_outbox(case, step.events, step.writes)  # after the result: the new method's result SMS (sms.template_for)
     step.save_events()
-    sms.write_outbox(case, step.events)  # after the result: the new method's result SMS (sms.template_for)
     return case
 
 
@@ -297,8 +297,8 @@ def _conclude(step: Step, *, one_visit: bool = False) -> None:
     if concluding:
         extra = {"one_visit": True} if one_visit else {}
         step.event("conclude", status=str(case.status), delivery=case.delivery_method, **extra)
+    sms.write_outbox(case, step.events, step.writes)  # the applicant's 办结 SMS, in this transaction (as case_conclude)
     step.save_events()
-    sms.write_outbox(case, step.events)  # the applicant's 办结 SMS, in this transaction (as case_conclude)
     if concluding:
         reactions.after_conclude(case)
 
@@ -349,8 +349,8 @@ def case_mail(*, user, case_no: str, carrier: str, waybill: str) -> Case:
         case, step=step, delivery_status=case.delivery_status, delivery_carrier=carrier, delivery_waybill=waybill
     )
     step.event("mailed", department="window", carrier=carrier, waybill=waybill)
+    sms.write_outbox(case, step.events, step.writes)  # the result SMS of a mailed result: carrier and waybill
     step.save_events()
-    sms.write_outbox(case, step.events)  # the result SMS of a mailed result: carrier and waybill
     return case
 
 

@@ -247,13 +247,13 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     if before_events is not None:
         before_events(step)
     writes.append_events(step.events)
+    sms.write_outbox(case, step.events, writes)  # the applicant's SMS, with the step's writes; sent after the commit
     try:
         writes.send()
     except IntegrityError as exc:
         if is_licence_number_clash(exc):
             raise ConcurrentUpdate() from None
         raise
-    sms.write_outbox(case, step.events)  # the applicant's SMS, in this transaction; sent after the commit
     reactions.after_step(step)  # documents, queued for after the commit
 
 

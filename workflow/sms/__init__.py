@@ -1,9 +1,10 @@
 """SMS that keeps applicants informed: the templates, and the outbox rows a step writes in its own transaction.
 
 The event registry (``workflow.events``) names the template of each event kind that sends an SMS
-(``EventSpec.sms``). ``write_outbox(case, events)`` runs right after a step's events are saved, in the step's
-transaction: one ``SmsMessage`` row per (case, event, recipient) with an idempotency key, and — once the step
-commits — the sending task is queued for each (``services.sms.sms_deliver`` sends it once; a beat sweep retries
+(``EventSpec.sms``). ``write_outbox(case, events, writes)`` runs once a step's events are made, before its writes
+are sent: one ``SmsMessage`` row per (case, event, recipient) with an idempotency key, written with the step's
+other writes (on PostgreSQL in its one statement, the event's id read from the events' INSERT), and — once the
+step commits — the sending task is queued for each (``services.sms.sms_deliver`` sends it once; a beat sweep retries
 what an outage left pending). Bodies name the one-thing and the tail of the case number, never a query code or an
 ID number (a message can be read on a lock screen).
 """
@@ -126,34 +127,59 @@ def template_for(kind: str, case) -> str:
     return RESULT_TEMPLATES.get(case.delivery_method, "")
 
 
-def write_outbox(case, events: Iterable[CaseEvent]) -> list[SmsMessage]:
-    """The outbox rows of a step's saved events (ids known), queued for sending after commit."""
+# Templates whose parameters read rows the step itself writes (the correction items of its review): their outbox
+# rows are made once the step's writes are sent.
+READS_THE_STEP = {"correction"}
+
+
+def idempotency_key(case_no: str, event_id, phone: str) -> str:
+    """The outbox row's idempotency key (docs/configuration.md): the provider's SessionContext."""
+    return f"sms:{case_no}:{event_id}:{phone}"
+
+
+def write_outbox(case, events: Iterable[CaseEvent], writes) -> None:
+    """The outbox rows of a step's events, written with the step's writes (``writes``, its ``WriteBatch``, before
+    its ``send``: on PostgreSQL in the same statement) and queued for sending after the commit."""
     phone = (case.applicant_phone or "").strip()
     if not phone:
-        return []
+        return
+    events = list(events)
+    templates = [(event, template_for(event.kind, case)) for event in events]
+    templates = [(event, template) for event, template in templates if template]
+    if not templates:
+        return
+    if any(template in READS_THE_STEP for _, template in templates):
+        writes.after_send(lambda: _write_now(case, events, phone))
+        return
+    rows = [_row(case, template, phone) for _, template in templates]
+    marker = "\x00"
+    keys = [idempotency_key(case.case_no, marker, phone).split(marker) for _ in rows]
+    writes.insert_for_events(
+        rows,
+        event_field="event",
+        events=[event for event, _ in templates],
+        with_event_id={"idempotency_key": [(prefix, suffix) for prefix, suffix in keys]},
+    )
+    writes.after_send(lambda: [queue(row.pk) for row in rows])
+
+
+def _row(case, template: str, phone: str) -> SmsMessage:
+    params = params_for(template, case)
+    return SmsMessage(case_id=case.pk, recipient=phone, template=template, params=params, body=render(template, params))
+
+
+def _write_now(case, events: list[CaseEvent], phone: str) -> None:
+    """The outbox rows of saved events (ids known), inserted on their own."""
     rows = []
     for event in events:
         template = template_for(event.kind, case)
-        if not template or event.pk is None:
-            continue
-        params = params_for(template, case)
-        rows.append(
-            SmsMessage(
-                case_id=case.pk,
-                event_id=event.pk,
-                recipient=phone,
-                template=template,
-                params=params,
-                body=render(template, params),
-                idempotency_key=f"sms:{case.case_no}:{event.pk}:{phone}",
-            )
-        )
-    if not rows:
-        return []
+        if template and event.pk is not None:
+            row = _row(case, template, phone)
+            row.event_id, row.idempotency_key = event.pk, idempotency_key(case.case_no, event.pk, phone)
+            rows.append(row)
     SmsMessage.objects.bulk_create(rows)
     for row in rows:
         queue(row.pk)
-    return rows
 
 
 def queue(message_id: int) -> None:
