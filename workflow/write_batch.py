@@ -9,7 +9,8 @@ nothing is written before ``send``: code that reads between adding and sending s
 
 The writes of one batch see the same snapshot and none sees another's effect, so a batch must never write one row
 twice (PostgreSQL would keep only one of the changes); the step's writes are disjoint by construction (the case
-row once, each task row once, new rows, new events).
+row once, each task row once, new rows, new events). New rows that refer to the batch's events (the SMS outbox)
+go after the events: on PostgreSQL their event ids are read from what the events' INSERT returns.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class _EventRows:
     events: list
     with_event_id: dict[str, list[tuple[str, str]]]  # text field → per row, (prefix, suffix) around the event's id
 
-    def complete(self, using: str) -> None:
+    def complete(self) -> None:
         """The rows as written: their event's id in the foreign key and in the text made of it."""
         for i, (obj, event) in enumerate(zip(self.objs, self.events, strict=True)):
             setattr(obj, self.event_field, event)
@@ -121,7 +122,7 @@ class WriteBatch:
             if events:
                 type(events[0]).objects.using(self.using).bulk_create(events)
             for rows in event_rows:
-                rows.complete(self.using)
+                rows.complete()
                 type(rows.objs[0]).objects.using(self.using).bulk_create(rows.objs)
         for call in after:
             call()
@@ -164,7 +165,7 @@ class WriteBatch:
             rows = [(int(pk), int(seq), prev, hash_) for pk, seq, prev, hash_ in results[len(writes)]]
             audit.appended(events, rows, self.using)
         for rows, ids in zip(event_rows, results[len(writes) + 1 :], strict=True):
-            rows.complete(self.using)
+            rows.complete()
             for obj, pk in zip(rows.objs, ids, strict=True):
                 obj.pk = pk
                 obj._state.adding, obj._state.db = False, self.using
