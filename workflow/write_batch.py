@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 
 from django.db import connections
 from django.db.models import AutoField, Model, QuerySet, sql
+from django.db.models.expressions import Col
+from django.db.models.lookups import Exact
+from django.db.models.sql.where import AND
 
 from .errors import ConcurrentUpdate
 from .models import audit
@@ -189,11 +192,21 @@ def _check(write: _Update, count: int) -> None:
 def _compiled(write, connection) -> tuple[str, list]:
     """The statement the ORM would send for this write, with RETURNING for the batch's result."""
     if isinstance(write, _Update):
+        shape = _update_shape(write, connection.alias)
+        known = _UPDATES.get(shape) if shape is not None else None
+        if known is not None:
+            statement, plan = known
+            return statement, _update_params(plan, write, connection)
         query = write.queryset.query.chain(sql.UpdateQuery)
         query.add_update_values(write.values)
         query.annotations = {}
         statement, params = query.get_compiler(connection.alias).as_sql()
-        return f"{statement} RETURNING 1", list(params)
+        statement, params = f"{statement} RETURNING 1", list(params)
+        if shape is not None:
+            plan = _update_plan(write, params, connection)
+            if plan is not None and _same(_update_params(plan, write, connection), params):
+                _UPDATES[shape] = (statement, plan)
+        return statement, params
     objs = write.objs
     opts = objs[0]._meta
     for obj in objs:
@@ -244,3 +257,73 @@ def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list
         "JOIN appended ON appended.seq = (SELECT seq FROM head) + r.event ORDER BY r.ord RETURNING id"
     )
     return statement, [*arrays, ordinals]
+
+
+# The UPDATEs a step sends have a few shapes (the case row by id and version, a task row by id while open): the ORM
+# compiles each shape once per process, and later updates of that shape send its SQL with their parameters
+# prepared as the compiler prepares them — a plan checked once against the compiler's own parameters, else the
+# shape is compiled every time. A shape: the model, the filter (exact matches on the model's own columns, nothing
+# else), and the values' names, each a plain value, None (``= NULL``, no parameter) or an expression (its SQL).
+_UPDATES: dict[tuple, tuple[str, list]] = {}
+
+
+def _update_shape(write: _Update, using: str) -> tuple | None:
+    query = write.queryset.query
+    where = query.where
+    if where.connector != AND or where.negated or len(query.alias_map) > 1 or query.annotations:
+        return None
+    columns = []
+    for lookup in where.children:
+        if not isinstance(lookup, Exact) or not isinstance(lookup.lhs, Col) or lookup.rhs is None:
+            return None
+        if hasattr(lookup.rhs, "resolve_expression"):
+            return None
+        columns.append((type(lookup), lookup.lhs.target.column))
+    kinds = tuple(
+        (name, "null" if value is None else repr(value) if hasattr(value, "resolve_expression") else "value")
+        for name, value in write.values.items()
+    )
+    return (using, query.model, tuple(columns), kinds)
+
+
+def _update_plan(write: _Update, params: list, connection) -> list | None:
+    """Where each of the compiled UPDATE's parameters comes from: ``("set", field, name)`` a value, ``("const",
+    value)`` an expression's own, ``("where", i)`` the filter's ``i``-th match."""
+    opts, plan = write.queryset.model._meta, []
+    for name, value in write.values.items():
+        if value is None:
+            continue
+        if hasattr(value, "resolve_expression"):
+            query = sql.UpdateQuery(write.queryset.model)
+            resolved = value.resolve_expression(query, allow_joins=False, for_save=True)
+            _, own = query.get_compiler(connection.alias).compile(resolved)
+            plan += [("const", params[len(plan) + i]) for i in range(len(own))]
+        else:
+            plan.append(("set", opts.get_field(name), name))
+    plan += [("where", i) for i in range(len(write.queryset.query.where.children))]
+    return plan if len(plan) == len(params) else None
+
+
+def _update_params(plan: list, write: _Update, connection) -> list:
+    lookups = write.queryset.query.where.children
+    params = []
+    for step in plan:
+        if step[0] == "set":  # as SQLUpdateCompiler.as_sql prepares a value
+            _, field, name = step
+            value = write.values[name]
+            if hasattr(value, "prepare_database_save"):
+                value = value.prepare_database_save(field)
+            params.append(field.get_db_prep_save(value, connection=connection))
+        elif step[0] == "const":
+            params.append(step[1])
+        else:  # as an exact lookup prepares its value
+            lookup = lookups[step[1]]
+            params += lookup.get_db_prep_lookup(lookup.rhs, connection)[1]
+    return params
+
+
+def _same(mine: list, theirs: list) -> bool:
+    """The two parameter lists are equal (psycopg's JSON wrappers compared by what they wrap)."""
+    return len(mine) == len(theirs) and all(
+        type(a) is type(b) and getattr(a, "obj", a) == getattr(b, "obj", b) for a, b in zip(mine, theirs, strict=True)
+    )

@@ -2,7 +2,7 @@
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, sql
 from django.test.utils import CaptureQueriesContext
 
 from tests.workflow.helpers import decide, open_and_accept
@@ -163,3 +163,54 @@ def test_a_row_whose_event_is_not_in_the_batch_is_refused(users):
     with pytest.raises(ValueError, match="not one of the batch's events"):
         batch.send()
     assert CaseEvent.objects.count() == before and not SmsMessage.objects.filter(body="正文").exists()
+
+
+def test_an_update_of_a_known_shape_sends_what_the_orm_compiles(users):
+    """The step's UPDATEs are compiled once per shape: later ones of the shape send the SQL and the parameters the
+    ORM itself would (JSON values, None, an expression, a foreign key given as an instance); another shape (a value
+    that is None where it was not, another filter) is compiled on its own."""
+    import datetime as dt
+
+    from workflow import write_batch
+
+    case = open_and_accept(users)
+    task = HumanTask.objects.filter(case=case).exclude(lane="window").first()
+
+    def orm(write):
+        query = write.queryset.query.chain(sql.UpdateQuery)
+        query.add_update_values(write.values)
+        query.annotations = {}
+        statement, params = query.get_compiler("default").as_sql()
+        return f"{statement} RETURNING 1", list(params)
+
+    def writes(n):
+        at = dt.datetime(2026, 12, 1, 9, n, tzinfo=dt.UTC)
+        return [
+            write_batch._Update(
+                HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN),
+                {
+                    "decision": "approve",
+                    "result": {"n": n},
+                    "corrections": [n],
+                    "completed_by": users["market1"],
+                    "completed_at": at,
+                    "opinion": f"意见{n}",
+                },
+                1,
+            ),
+            write_batch._Update(
+                Case.objects.filter(pk=case.pk, version=n),
+                {"form_data": {"k": n}, "process_state": f"state {n}", "version": F("version") + 1, "updated_at": at},
+                1,
+            ),
+            write_batch._Update(Case.objects.filter(pk=case.pk, version=n), {"concluded_at": None, "trips": n}, 1),
+            write_batch._Update(
+                HumanTask.objects.filter(case_id=case.pk, engine_task_id__in=["a", "b"]), {"opinion": ""}, None
+            ),
+        ]
+
+    for n in range(3):
+        for write in writes(n):
+            mine, theirs = write_batch._compiled(write, connection), orm(write)
+            assert mine[0] == theirs[0] and write_batch._same(mine[1], theirs[1]), (mine, theirs)
+    assert len([key for key in write_batch._UPDATES if key[1] in (Case, HumanTask)]) >= 3
