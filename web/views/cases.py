@@ -87,7 +87,8 @@ def _page(text) -> int:
 @staff_view()
 def case_detail(request, case_no: str):
     case = selectors.case_get(user=request.user, case_no=case_no)
-    view = selectors.case_view(user=request.user, case=case)
+    names = selectors.department_names()
+    view = selectors.case_view(user=request.user, case=case, names=names)
     merged = selectors.case_merged_form(case)
     return render(
         request,
@@ -99,7 +100,7 @@ def case_detail(request, case_no: str):
             "sections": schema_form.sections(
                 merged,
                 raw=schema_form.raw_from_data(merged.get("schema") or {}, case.form_data),
-                department_names=selectors.department_names(),
+                department_names=names,
             ),
             "procedure_choices": PROCEDURE_CHOICES,
             "materials_limits": files.upload_limits(),

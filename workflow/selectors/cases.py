@@ -476,12 +476,13 @@ class CaseView(CaseSummary):
         return [material for material in self.checklist if material.commitment]
 
 
-def case_view(*, user, case: Case) -> CaseView:
-    """A constant number of statements whatever the number of tasks, events, files or pauses."""
+def case_view(*, user, case: Case, names: dict[str, str] | None = None) -> CaseView:
+    """A constant number of statements whatever the number of tasks, events, files or pauses. ``names``: the
+    departments' names (``department_names``), when the caller has them already."""
     from .supervision import case_clock_view
 
     viewer = Viewer.of(user)
-    names = department_names()
+    names = names if names is not None else department_names()
     tasks = case_tasks(case)
     materials = case_checklist(case)
     promises = list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
