@@ -202,7 +202,7 @@ def _compiled(write, connection) -> tuple[str, list]:
         query.annotations = {}
         statement, params = query.get_compiler(connection.alias).as_sql()
         statement, params = f"{statement} RETURNING 1", list(params)
-        if shape is not None:
+        if shape is not None and len(_UPDATES) < _UPDATES_KEPT:
             plan = _update_plan(write, params, connection)
             if plan is not None and _same(_update_params(plan, write, connection), params):
                 _UPDATES[shape] = (statement, plan)
@@ -265,6 +265,7 @@ def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list
 # shape is compiled every time. A shape: the model, the filter (exact matches on the model's own columns, nothing
 # else), and the values' names, each a plain value, None (``= NULL``, no parameter) or an expression (its SQL).
 _UPDATES: dict[tuple, tuple[str, list]] = {}
+_UPDATES_KEPT = 512  # the step's shapes are a few dozen (which case columns a step changes); past this, compile
 
 
 def _update_shape(write: _Update, using: str) -> tuple | None:
