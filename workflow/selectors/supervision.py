@@ -134,11 +134,13 @@ def case_clock_view(
     staff = viewer.staff is not None
     requests: list[ExtensionRequestRow] = []
     if staff:
-        rows = (
+        rows = list(
             ExtensionRequest.objects.filter(case_id=case.pk)
-            .select_related("case", "case__one_thing", "requested_by", "decided_by")
+            .select_related("requested_by", "decided_by")
             .order_by("requested_at", "id")
         )
+        for row in rows:  # the case in hand, not read again with each request
+            row.case = case
         requests = [extension_request_row(r, names) for r in rows]
         if facts is not None:
             facts.pending_extension = any(r.state == ExtensionRequestState.PENDING for r in requests)
