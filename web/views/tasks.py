@@ -121,9 +121,11 @@ def task_detail(request, task_id: int):
             "errors": errors,
             "rows": posted.get("rows") or [{"item": "", "reason": ""} for _ in range(CORRECTION_ROWS)],
             "item_choices": {
-                "own": [(name, title[name]) for name in own],
-                "rest": [(name, title[name]) for name in rest],
-                "materials": [(m.code, m.name) for m in selectors.checklist(selectors.case_checklist(case), names)],
+                "groups": [
+                    ("本部门字段", [(name, title[name]) for name in own]),
+                    ("其他字段", [(name, title[name]) for name in rest]),
+                    ("材料", [(m.code, m.name) for m in selectors.checklist(selectors.case_checklist(case), names)]),
+                ],
                 "other": OTHER_ITEM,
             },
             "reassign_candidates": (
