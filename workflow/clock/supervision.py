@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .. import calendar as cal
+from .. import case_facts
 from ..calendar import CalendarUnknown, WorkingCalendar
 from ..models import Case, DeadlineExtension, HumanTask, HumanTaskState
 from .calendar_cache import working_calendar
@@ -101,10 +102,14 @@ def working_days_used(case: Case, pauses: Iterable[tuple], *, calendar: WorkingC
 
 def case_clock(case: Case, tasks: Iterable[HumanTask] = ()) -> dict:
     """Everything the case views show about the clock; two queries plus the calendar."""
-    pauses = case_pauses(case)
+    pauses = [] if case_facts.known_none(case, "has_pauses") else case_pauses(case)
     state = case_supervision(case, tasks)
-    extensions = list(
-        DeadlineExtension.objects.filter(case_id=case.pk).select_related("approved_by").order_by("approved_at")
+    extensions = (
+        []
+        if case_facts.known_none(case, "has_extensions")
+        else list(
+            DeadlineExtension.objects.filter(case_id=case.pk).select_related("approved_by").order_by("approved_at")
+        )
     )
     return {
         "accepted_at": case.accepted_at,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, F, OuterRef, QuerySet
 from lxml import etree
 
-from .. import halls, query_codes
+from .. import case_facts, halls, query_codes
 from ..access import staff_of
 from ..compositions import composition_of, materials_checklist
 from ..errors import NotFound, PermissionDenied
@@ -65,7 +65,11 @@ def case_get(*, user, case_no: str) -> Case:
     staff = staff_of(user)
     if staff is None:
         raise PermissionDenied()
-    cases = Case.objects.select_related("one_thing", "process_version").defer(*_CASE_LIGHT)
+    cases = (
+        Case.objects.select_related("one_thing", "process_version")
+        .defer(*_CASE_LIGHT)
+        .annotate(**case_facts.view_facts())  # what the case's pages need not read (most cases have none)
+    )
     if staff.role == Role.REVIEWER:  # EXISTS, not a join made DISTINCT over every column of the case
         cases = cases.filter(
             Exists(HumanTask.objects.filter(case_id=OuterRef("pk"), department_id=staff.department_id))
@@ -487,14 +491,26 @@ def case_view(*, user, case: Case, names: dict[str, str] | None = None) -> CaseV
     names = names if names is not None else department_names()
     tasks = case_tasks(case)
     materials = case_checklist(case)
-    promises = list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
+    promises = (
+        []
+        if case_facts.known_none(case, "has_promises")
+        else list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
+    )
     outstanding = [p for p in promises if p.fulfilled_at is None]
     facts = Facts(tasks=tasks, promised={p.material_code for p in outstanding}, outstanding=outstanding)
     clock_view = case_clock_view(case, tasks, viewer, names, facts=facts)
     rows = [case_task(task, case, viewer) for task in tasks]
     events = case_events(case)
-    reused = list(case.reused_materials.select_related("licence"))
-    commitments = list(MaterialCommitment.objects.filter(case_id=case.pk))
+    reused = (
+        []
+        if case_facts.known_none(case, "has_reused_materials")
+        else list(case.reused_materials.select_related("licence"))
+    )
+    commitments = (
+        []
+        if case_facts.known_none(case, "has_commitments")
+        else list(MaterialCommitment.objects.filter(case_id=case.pk))
+    )
     return CaseView(
         **case_summary(case).__dict__,
         composition_version=composition_of(case).number,

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .. import clock
+from .. import case_facts, clock
 from ..models import (
     SPECIAL_PROCEDURES,
     Case,
@@ -133,7 +133,7 @@ def case_clock_view(
     data = clock.case_clock(case, tasks)
     staff = viewer.staff is not None
     requests: list[ExtensionRequestRow] = []
-    if staff:
+    if staff and not case_facts.known_none(case, "has_extension_requests"):
         rows = list(
             ExtensionRequest.objects.filter(case_id=case.pk)
             .select_related("requested_by", "decided_by")
@@ -142,8 +142,8 @@ def case_clock_view(
         for row in rows:  # the case in hand, not read again with each request
             row.case = case
         requests = [extension_request_row(r, names) for r in rows]
-        if facts is not None:
-            facts.pending_extension = any(r.state == ExtensionRequestState.PENDING for r in requests)
+    if staff and facts is not None:
+        facts.pending_extension = any(r.state == ExtensionRequestState.PENDING for r in requests)
     if facts is not None:  # the running procedures, for allowed_actions' end_procedure (no second read)
         facts.procedures = [
             ClockPause(pk=p["id"], department_id=p["department"] or None)
