@@ -21,8 +21,10 @@ from .models import (
 NAMES = ("has_outstanding_promises", "has_commitments")
 # What a case's pages read only when the case has some (most have none): read as annotations of the page's case
 # read (``selectors.case_get``), each an index probe, instead of one statement each for nothing.
-VIEW_NAMES = ("has_promises", "has_pauses", "has_extensions", "has_extension_requests", "has_reused_materials")
-VIEW_NAMES += ("has_commitments",)
+# Named apart from ``NAMES``: a step's lock carries those as of the lock, and a page rendered from the step's case
+# after its writes must not take them for these.
+VIEW_NAMES = ("page_has_promises", "page_has_pauses", "page_has_extensions", "page_has_extension_requests")
+VIEW_NAMES += ("page_has_reused_materials", "page_has_commitments")
 
 
 def case_facts(case_ref: str) -> dict[str, Exists]:
@@ -42,12 +44,12 @@ def remember(case, row) -> None:
 def view_facts(case_ref: str = "pk") -> dict[str, Exists]:
     """``VIEW_NAMES`` as annotations, for a query of case rows (or rows that refer to the case by ``case_ref``)."""
     return {
-        "has_promises": Exists(MaterialPromise.objects.filter(case=OuterRef(case_ref))),
-        "has_pauses": Exists(ClockPause.objects.filter(case=OuterRef(case_ref))),
-        "has_extensions": Exists(DeadlineExtension.objects.filter(case=OuterRef(case_ref))),
-        "has_extension_requests": Exists(ExtensionRequest.objects.filter(case=OuterRef(case_ref))),
-        "has_reused_materials": Exists(MaterialReuse.objects.filter(case=OuterRef(case_ref))),
-        "has_commitments": case_facts(case_ref)["has_commitments"],
+        "page_has_promises": Exists(MaterialPromise.objects.filter(case=OuterRef(case_ref))),
+        "page_has_pauses": Exists(ClockPause.objects.filter(case=OuterRef(case_ref))),
+        "page_has_extensions": Exists(DeadlineExtension.objects.filter(case=OuterRef(case_ref))),
+        "page_has_extension_requests": Exists(ExtensionRequest.objects.filter(case=OuterRef(case_ref))),
+        "page_has_reused_materials": Exists(MaterialReuse.objects.filter(case=OuterRef(case_ref))),
+        "page_has_commitments": case_facts(case_ref)["has_commitments"],
     }
 
 

@@ -102,11 +102,11 @@ def working_days_used(case: Case, pauses: Iterable[tuple], *, calendar: WorkingC
 
 def case_clock(case: Case, tasks: Iterable[HumanTask] = ()) -> dict:
     """Everything the case views show about the clock; two queries plus the calendar."""
-    pauses = [] if case_facts.known_none(case, "has_pauses") else case_pauses(case)
+    pauses = [] if case_facts.known_none(case, "page_has_pauses") else case_pauses(case)
     state = case_supervision(case, tasks)
     extensions = (
         []
-        if case_facts.known_none(case, "has_extensions")
+        if case_facts.known_none(case, "page_has_extensions")
         else list(
             DeadlineExtension.objects.filter(case_id=case.pk).select_related("approved_by").order_by("approved_at")
         )

@@ -493,7 +493,7 @@ def case_view(*, user, case: Case, names: dict[str, str] | None = None) -> CaseV
     materials = case_checklist(case)
     promises = (
         []
-        if case_facts.known_none(case, "has_promises")
+        if case_facts.known_none(case, "page_has_promises")
         else list(MaterialPromise.objects.filter(case_id=case.pk).order_by("due_date", "id"))
     )
     outstanding = [p for p in promises if p.fulfilled_at is None]
@@ -503,12 +503,12 @@ def case_view(*, user, case: Case, names: dict[str, str] | None = None) -> CaseV
     events = case_events(case)
     reused = (
         []
-        if case_facts.known_none(case, "has_reused_materials")
+        if case_facts.known_none(case, "page_has_reused_materials")
         else list(case.reused_materials.select_related("licence"))
     )
     commitments = (
         []
-        if case_facts.known_none(case, "has_commitments")
+        if case_facts.known_none(case, "page_has_commitments")
         else list(MaterialCommitment.objects.filter(case_id=case.pk))
     )
     return CaseView(

@@ -133,7 +133,7 @@ def case_clock_view(
     data = clock.case_clock(case, tasks)
     staff = viewer.staff is not None
     requests: list[ExtensionRequestRow] = []
-    if staff and not case_facts.known_none(case, "has_extension_requests"):
+    if staff and not case_facts.known_none(case, "page_has_extension_requests"):
         rows = list(
             ExtensionRequest.objects.filter(case_id=case.pk)
             .select_related("requested_by", "decided_by")
