@@ -152,9 +152,14 @@ def case_scope(staff: Staff, prefix: str = "") -> Q | None:
     """A filter on Case (``prefix`` "case__" for HumanTask) limiting ``staff`` to their hall, or None."""
     if staff is None or not staff.hall_id:
         return None
-    if staff.role == StaffRole.REVIEWER:
-        return Q(**{f"{prefix}deciding_hall_id": staff.hall_id})
-    return Q(**{f"{prefix}accepting_hall_id": staff.hall_id}) | Q(**{f"{prefix}deciding_hall_id": staff.hall_id})
+    return hall_scope(staff.hall_id, deciding_only=staff.role == StaffRole.REVIEWER, prefix=prefix)
+
+
+def hall_scope(hall_id, *, deciding_only: bool, prefix: str = "") -> Q:
+    """The cases of a hall: those it decides (a reviewer's), or those it accepted or decides (收受分离)."""
+    if deciding_only:
+        return Q(**{f"{prefix}deciding_hall_id": hall_id})
+    return Q(**{f"{prefix}accepting_hall_id": hall_id}) | Q(**{f"{prefix}deciding_hall_id": hall_id})
 
 
 def task_scope(staff: Staff) -> Q | None:
