@@ -163,6 +163,11 @@ def issue_licences(
     return _create_licences(case, licences, generated)
 
 
+# What completing a task changes on its row.
+COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by"]
+COMPLETED_FIELDS += ["completed_at", "legal_basis"]
+
+
 def tasks_as_left(case: Case, completed: list[HumanTask], cancelled: set[str], now) -> list[HumanTask]:
     """The case's task rows as a step that completes ``completed`` and cancels the open tasks of the engine ids
     ``cancelled`` leaves them, read before the step writes (its case is locked): what ``issue_licences`` reads."""
@@ -183,11 +188,6 @@ def is_licence_number_clash(exc: IntegrityError) -> bool:
     return constraint == "workflow_elicence_number_key" or "workflow_elicence.number" in str(exc)
 
 
-# What completing a task changes on its row.
-COMPLETED_FIELDS = ["state", "decision", "opinion", "corrections", "result", "assignee", "completed_by"]
-COMPLETED_FIELDS += ["completed_at", "legal_basis"]
-
-
 def _give_way(case: Case, licences: list[ELicence], generated: dict[int, str]) -> None:
     """``_create_licences``'s rule, checked by a read before the batch: a generated number another case's licence
     holds gives way to the system's own; a typed one fails the decision. A system number (case number + item code)
@@ -196,9 +196,17 @@ def _give_way(case: Case, licences: list[ELicence], generated: dict[int, str]) -
     ``ConcurrentUpdate`` (409, retry; the retry gives way or names the typed number)."""
     own = {i for i, code in generated.items() if licences[i].number == default_licence_number(case.case_no, code)}
     asked = [licence.number for i, licence in enumerate(licences) if i not in own]
-    if not asked:
-        return
-    taken = set(ELicence.objects.filter(number__in=asked).order_by().values_list("number", flat=True))
+    if asked:
+        _make_way(case, licences, generated, _taken_numbers(asked))
+
+
+def _taken_numbers(numbers: list[str]) -> set[str]:
+    return set(ELicence.objects.filter(number__in=numbers).order_by().values_list("number", flat=True))
+
+
+def _make_way(case: Case, licences: list[ELicence], generated: dict[int, str], taken: set[str]) -> None:
+    """A generated number another case holds gives way to the system's own; a typed one fails the decision (typed on
+    this case, issued meanwhile to another)."""
     for i, licence in enumerate(licences):
         if licence.number in taken and i in generated:
             licence.number = default_licence_number(case.case_no, generated[i])
@@ -226,16 +234,7 @@ def _create_licences(case: Case, licences: list[ELicence], generated: dict[int, 
         with transaction.atomic():
             return ELicence.objects.bulk_create(licences)
     except IntegrityError:
-        taken = set(
-            ELicence.objects.filter(number__in=[lic.number for lic in licences]).values_list("number", flat=True)
-        )
-        for i, licence in enumerate(licences):
-            if licence.number in taken and i in generated:
-                licence.number = default_licence_number(case.case_no, generated[i])
-            elif licence.number in taken:  # typed on this case, issued meanwhile to another: the decision fails
-                raise LicenceNumberTaken(
-                    field_errors={"result.licence_no": [f"证照编号{licence.number}已被其他办件使用"]}
-                ) from None
+        _make_way(case, licences, generated, _taken_numbers([lic.number for lic in licences]))
         return ELicence.objects.bulk_create(licences)
 
 

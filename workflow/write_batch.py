@@ -112,11 +112,9 @@ class WriteBatch:
         batched = {id(event) for event in events}
         if any(id(event) not in batched for rows in event_rows for event in rows.events):
             raise ValueError("insert_for_events: a row's event is not one of the batch's events")
-        if not writes and not events:
-            pass
-        elif connections[self.using].vendor == "postgresql":
+        if (writes or events) and connections[self.using].vendor == "postgresql":
             self._send_as_one(writes, events, event_rows)
-        else:
+        elif writes or events:
             for write in writes:
                 if isinstance(write, _Update):
                     _check(write, write.queryset.update(**write.values))
@@ -161,17 +159,19 @@ class WriteBatch:
             if isinstance(write, _Update):
                 _check(write, result)
             else:
-                for obj, pk in zip(write.objs, result, strict=True):
-                    obj.pk = pk
-                    obj._state.adding, obj._state.db = False, self.using
+                self._saved(write.objs, result)
         if events:
             rows = [(int(pk), int(seq), prev, hash_) for pk, seq, prev, hash_ in results[len(writes)]]
             audit.appended(events, rows, self.using)
         for rows, ids in zip(event_rows, results[len(writes) + 1 :], strict=True):
             rows.complete()
-            for obj, pk in zip(rows.objs, ids, strict=True):
-                obj.pk = pk
-                obj._state.adding, obj._state.db = False, self.using
+            self._saved(rows.objs, ids)
+
+    def _saved(self, objs: list[Model], ids: list[int]) -> None:
+        """New rows as the INSERT left them: their ids, and saved (as ``bulk_create`` leaves its objects)."""
+        for obj, pk in zip(objs, ids, strict=True):
+            obj.pk = pk
+            obj._state.adding, obj._state.db = False, self.using
 
 
 def _stamp(objs: list[Model]) -> None:

@@ -143,22 +143,19 @@ def write_outbox(case, events: Iterable[CaseEvent], writes) -> None:
     phone = (case.applicant_phone or "").strip()
     if not phone:
         return
-    events = list(events)
-    templates = [(event, template_for(event.kind, case)) for event in events]
-    templates = [(event, template) for event, template in templates if template]
+    templates = [(event, template) for event in events if (template := template_for(event.kind, case))]
     if not templates:
         return
     if any(template in READS_THE_STEP for _, template in templates):
-        writes.after_send(lambda: _write_now(case, events, phone))
+        writes.after_send(lambda: _write_now(case, templates, phone))
         return
     rows = [_row(case, template, phone) for _, template in templates]
-    marker = "\x00"
-    keys = [idempotency_key(case.case_no, marker, phone).split(marker) for _ in rows]
+    around_id = tuple(idempotency_key(case.case_no, "\x00", phone).split("\x00"))  # (prefix, suffix)
     writes.insert_for_events(
         rows,
         event_field="event",
         events=[event for event, _ in templates],
-        with_event_id={"idempotency_key": [(prefix, suffix) for prefix, suffix in keys]},
+        with_event_id={"idempotency_key": [around_id] * len(rows)},
     )
     writes.after_send(lambda: [queue(row.pk) for row in rows])
 
@@ -168,15 +165,13 @@ def _row(case, template: str, phone: str) -> SmsMessage:
     return SmsMessage(case_id=case.pk, recipient=phone, template=template, params=params, body=render(template, params))
 
 
-def _write_now(case, events: list[CaseEvent], phone: str) -> None:
+def _write_now(case, templates: list[tuple[CaseEvent, str]], phone: str) -> None:
     """The outbox rows of saved events (ids known), inserted on their own."""
     rows = []
-    for event in events:
-        template = template_for(event.kind, case)
-        if template and event.pk is not None:
-            row = _row(case, template, phone)
-            row.event_id, row.idempotency_key = event.pk, idempotency_key(case.case_no, event.pk, phone)
-            rows.append(row)
+    for event, template in templates:
+        row = _row(case, template, phone)
+        row.event_id, row.idempotency_key = event.pk, idempotency_key(case.case_no, event.pk, phone)
+        rows.append(row)
     SmsMessage.objects.bulk_create(rows)
     for row in rows:
         queue(row.pk)
