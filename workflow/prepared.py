@@ -178,6 +178,8 @@ def _preparing_cursor_class():
                 return ClientCursor(self._cursor.connection).mogrify(self._sql, self._params).encode()
 
         class PreparingCursor(ServerBindingCursor):
+            _query_cls = _converted_query_class()
+
             def execute(self, query, params=None, *, prepare=None, binary=None):
                 super().execute(query, params, prepare=True, binary=binary)
                 self._query = LoggedQuery(self, query, params)
@@ -185,3 +187,30 @@ def _preparing_cursor_class():
 
         _PREPARING_CURSOR.append(PreparingCursor)
     return _PREPARING_CURSOR[0]
+
+
+# psycopg turns a statement's ``%s`` placeholders into ``$n`` by parsing its text on every execution unless the text
+# is short (4,096 bytes) and has few parameters (50): a step's batch has more of both, and parsing it cost about a
+# tenth of a millisecond a statement. The statements sent here are the same few texts again and again (what
+# ``PreparedQuery`` compiles, a step's batch shapes), so their conversion is kept, per text, in a bounded table.
+_CONVERTED: dict[tuple[str, str], tuple] = {}
+_CONVERTED_KEPT = 1024
+
+
+def _converted_query_class():
+    from psycopg._queries import PostgresQuery, _query2pg_nocache
+
+    class ConvertedQuery(PostgresQuery):
+        def convert(self, query, vars):
+            if vars is None or not isinstance(query, str):
+                return super().convert(query, vars)
+            key = (query, self._tx.encoding)
+            converted = _CONVERTED.get(key)
+            if converted is None:
+                converted = _query2pg_nocache(query.encode(self._tx.encoding), self._tx.encoding)
+                if len(_CONVERTED) < _CONVERTED_KEPT:
+                    _CONVERTED[key] = converted
+            self.query, self._want_formats, self._order, self._parts = converted
+            self.dump(vars)
+
+    return ConvertedQuery

@@ -113,3 +113,24 @@ def test_with_prepared_statements_off_nothing_is_prepared(users, settings):
     before = set(_prepared_statements())
     decide(users, case, "tax")
     assert set(_prepared_statements()) == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's placeholders: PostgreSQL only")
+def test_a_long_statement_is_converted_once_and_as_psycopg_converts_it():
+    from psycopg._queries import PostgresQuery
+
+    from workflow import prepared
+
+    # longer than psycopg's own cache takes (4,096 bytes, 50 parameters): parsed on every run without ours
+    statement = "SELECT " + ", ".join(f"%s::int AS c{i}" for i in range(60)) + " -- " + "x" * 4096
+    params = list(range(60))
+    prepared._CONVERTED.clear()
+    with prepared.prepared_cursor(connection) as cursor:
+        cursor.execute(statement, params)
+        assert list(cursor.fetchone()) == params
+        cursor.execute(statement, params[::-1])
+        assert list(cursor.fetchone()) == params[::-1]
+        theirs = PostgresQuery(cursor.cursor._tx)
+        theirs.convert(statement, params)
+    (kept,) = [converted for (text, _), converted in prepared._CONVERTED.items() if text == statement]
+    assert kept[0] == theirs.query and kept[1] == theirs._want_formats
