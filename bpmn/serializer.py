@@ -26,13 +26,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from SpiffWorkflow.bpmn.serializer.default.task_spec import ParallelGatewayConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
 
 from .gateways import LoopSafeParallelGateway
 
@@ -64,16 +68,63 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
             spec = self.registry.restore(spec)
             subprocess_specs = self.mapping_from_dict(subprocess_specs)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        ids = TaskIds()
+        workflow.tasks = {
+            ids[key]: self.registry.restore(task, workflow=workflow, ids=ids) for key, task in dct["tasks"].items()
+        }
+        workflow.task_tree = workflow.tasks.get(ids[dct["root"]])
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
 
 
+class TaskIds(dict):
+    """One restore's task ids as UUIDs, each made once from the text ``str(UUID)`` wrote: a task's id is read again
+    as its parent's child and as its children's parent, and ``UUID(text)``'s parsing of every spelling it accepts
+    was a quarter of a restore."""
+
+    def __missing__(self, text: str) -> UUID:
+        if len(text) != 36 or text.count("-") != 4:
+            raise ValueError(f"not a task id: {text!r}")
+        value = UUID.__new__(UUID)
+        object.__setattr__(value, "int", int(text.replace("-", ""), 16))
+        object.__setattr__(value, "is_safe", SafeUUID.unknown)
+        self[text] = value
+        return value
+
+
+class TaskIdsConverter(TaskConverter):
+    """SpiffWorkflow's task converter (``to_dict`` is its own) restoring with the restore's ``TaskIds``: the same
+    task, parent and children, state, internal data, and data (a child's as its parent's with the delta
+    applied; the parent comes first in the tasks' mapping, as SpiffWorkflow writes it)."""
+
+    def from_dict(self, dct, workflow, ids: TaskIds | None = None):
+        ids = TaskIds() if ids is None else ids  # a subprocess's tasks come without the restore's ids
+        spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, spec, state=dct["state"], id=ids[dct["id"]])
+        task._parent = None if dct["parent"] is None else ids[dct["parent"]]
+        task._children = [ids[child] for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = self.registry.restore(dct["internal_data"])
+        if isinstance(spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta, parent = dct.get("delta"), task.parent
+        if delta and parent is not None:
+            data = DeepMerge.merge({}, parent.data)
+            data.update(self.registry.restore(delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                data.pop(key, None)
+        else:
+            data = self.registry.restore(dct["data"])
+        task.data = data
+        return task
+
+
 _CONFIG = {
     **SPIFF_CONFIG,
+    Task: TaskIdsConverter,
     BpmnWorkflow: SpecFreeWorkflowConverter,
     LoopSafeParallelGateway: ParallelGatewayConverter,
 }

@@ -105,3 +105,78 @@ def test_an_older_serializer_version_goes_through_spiffworkflows_own_migration(s
     assert called == [(True, "1.4")]
     assert len(instance.ready_tasks()) == 2
     assert json.loads(instance.dump())["serializer_version"] == state_serializer.SERIALIZER_VERSION
+
+
+def _stock_restore(model, state: str):
+    """The state restored by SpiffWorkflow's own task converter (ours makes each task id once per restore)."""
+    from uuid import UUID
+
+    from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.task import Task
+
+    class StockTasks(state_serializer.SpecFreeWorkflowConverter):
+        def from_dict(self, dct):
+            workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
+            workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+            workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+            self.set_default_attributes(workflow, dct)
+            self.subprocesses_from_dict(dct["subprocesses"], workflow)
+            workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+            return workflow
+
+    config = {**state_serializer._CONFIG, Task: TaskConverter, BpmnWorkflow: StockTasks}
+    stock = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    dct = json.loads(state)
+    dct.pop(stock.VERSION_KEY)
+    dct["spec"], dct["subprocess_specs"] = model.spec, dict(model.subprocess_specs)
+    return stock.from_dict(dct)
+
+
+def _tree(workflow) -> list:
+    return [
+        (
+            task.id,
+            task._parent,
+            task._children,
+            task.state,
+            task.task_spec.name,
+            task.triggered,
+            task.last_state_change,
+            task.internal_data,
+            task.data,
+        )
+        for task in workflow.tasks.values()
+    ]
+
+
+def test_a_restore_makes_the_task_tree_spiffworkflows_own_converter_makes(stored):
+    model, state, meta = stored
+    instance = ProcessInstance.restore(model, state, state_format=meta["state_format"])
+    states = [instance.dump()]
+    for task in instance.ready_tasks():  # along the rest of the case: each review, the join, the end
+        reviews = instance.task_data(task.id)["reviews"]
+        instance.complete(task.id, {"reviews": {**reviews, task.lane: "approve"}})
+        states.append(instance.dump())
+    for each in states:
+        ours = ProcessInstance.restore(model, each)._workflow
+        theirs = _stock_restore(model, each)
+        assert _tree(ours) == _tree(theirs)
+        assert ours.task_tree.id == theirs.task_tree.id and ours.last_task.id == theirs.last_task.id
+        assert ours.data == theirs.data
+        assert state_serializer.dump_state(ours) == state_serializer.dump_state(theirs) == each
+    # a task id is one object per restore: its parent's child is the task's own id
+    ours = ProcessInstance.restore(model, states[0])._workflow
+    for task in ours.tasks.values():
+        assert all(ours.tasks[child].id is child for child in task._children)
+
+
+def test_a_task_id_that_is_not_one_is_refused():
+    from uuid import UUID
+
+    ids, text = state_serializer.TaskIds(), "6f1c2a54-0b7e-4c1e-9d3a-2f4b5c6d7e8f"
+    assert ids[text] == UUID(text) and hash(ids[text]) == hash(UUID(text)) and str(ids[text]) == text
+    for wrong in ("6f1c2a540b7e4c1e9d3a2f4b5c6d7e8f", "{6f1c2a54-0b7e-4c1e-9d3a-2f4b5c6d7e8f}", "zz" * 18):
+        with pytest.raises(ValueError):
+            ids[wrong]
