@@ -15,8 +15,12 @@ go after the events: on PostgreSQL their event ids are read from what the events
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from uuid import UUID
 
 from django.db import connections
 from django.db.models import AutoField, Model, QuerySet, sql
@@ -213,6 +217,9 @@ def _compiled(write, connection) -> tuple[str, list]:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     with_pk = objs[0].pk is not None  # ids drawn ahead (a new case's), else the database's
     fields = [f for f in opts.concrete_fields if not f.generated and (with_pk or not isinstance(f, AutoField))]
+    rows = _json_rows(objs, fields, connection)
+    if rows is not None:
+        return _json_insert(type(objs[0]), fields, connection), [rows]
     query = sql.InsertQuery(type(objs[0]))
     query.insert_values(fields, objs, raw=True)  # the values as they are: ``insert`` stamped the times already
     compiler = query.get_compiler(connection.alias)
@@ -221,11 +228,73 @@ def _compiled(write, connection) -> tuple[str, list]:
     return statement, list(params)
 
 
+# New rows travel as one JSON array of objects, one per row keyed by column, which the server turns into rows of the
+# table's type (``json_populate_recordset``): one parameter made by the C JSON encoder instead of one array per
+# column that psycopg adapts element by element, and SQL compiled once per model. The values are the ones the ORM's
+# insert sends (each field's ``get_db_prep_save``), written as JSON the column's type reads back: times and dates in
+# ISO 8601, decimals and UUIDs as text, a JSONField's value as itself. A row with a value of any other kind is
+# inserted as the ORM compiles it.
+_INSERTS: dict[tuple, str] = {}
+
+
+class _NotJson(TypeError):
+    pass
+
+
+def _json_value(value):
+    """A prepared value as JSON the column's type reads back."""
+    if value is None or isinstance(value, str | int | float):  # bool is an int; choices are str or int
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    from psycopg.types.json import Json, Jsonb  # PostgreSQL only (the SQLite demo sends its rows one by one)
+
+    if isinstance(value, Json | Jsonb):  # a JSONField's value, as its encoder writes it
+        return value.obj if value.dumps in (None, json.dumps) else json.loads(value.dumps(value.obj))
+    raise _NotJson(type(value).__name__)
+
+
+def _json_rows(objs: list[Model], fields: list, connection) -> str | None:
+    """The rows as ``_json_insert`` takes them; None when a value is an expression or not of a kind JSON carries (the
+    ORM inserts those rows, and says what is wrong with a value, as ``bulk_create`` would)."""
+    rows = []
+    try:
+        for obj in objs:
+            row = {}
+            for f in fields:
+                value = getattr(obj, f.attname)
+                if hasattr(value, "resolve_expression"):
+                    return None
+                row[f.column] = _json_value(f.get_db_prep_save(value, connection=connection))
+            rows.append(row)
+        # no ``default``: what a JSONField holds is JSON already, or the ORM's own path refuses it
+        return json.dumps(rows, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (_NotJson, TypeError, ValueError):
+        return None
+
+
+def _json_insert(model: type[Model], fields: list, connection) -> str:
+    key = (connection.alias, model, tuple(f.column for f in fields))
+    statement = _INSERTS.get(key)
+    if statement is None:
+        quote, table = connection.ops.quote_name, connection.ops.quote_name(model._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in fields)
+        values = ", ".join(f"r.{quote(f.column)}" for f in fields)
+        statement = _INSERTS[key] = (
+            f"INSERT INTO {table} ({columns}) SELECT {values} "
+            f"FROM json_populate_recordset(NULL::{table}, %s::json) WITH ORDINALITY AS r ORDER BY r.ordinality "
+            f"RETURNING {quote(model._meta.pk.column)}"
+        )
+    return statement
+
+
 def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list]:
-    """An INSERT of rows that refer to the batch's events, for the batch's statement: the rows' own values travel
-    as one array per column (as the ORM's bulk insert sends them), each row with the position of its event in the
-    batch, and the event's id is read from what the batch's event INSERT (``appended``) returned: the event at
-    position ``k`` took the sequence number after the chain's head (``head``) plus ``k``."""
+    """An INSERT of rows that refer to the batch's events, for the batch's statement: the rows travel as one JSON
+    array (as ``_json_insert``'s do, so their values must be of a kind JSON carries), each row with the position of
+    its event in the batch, and the event's id is read from what the batch's event INSERT (``appended``) returned:
+    the event at position ``k`` took the sequence number after the chain's head (``head``) plus ``k``."""
     objs = rows.objs
     opts = objs[0]._meta
     event_fk = opts.get_field(rows.event_field)
@@ -237,26 +306,28 @@ def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list
     ]
     quote = connection.ops.quote_name
     position = {id(event): k for k, event in enumerate(events, start=1)}
-    ordinals = [position[id(event)] for event in rows.events]
-    arrays = [[f.get_db_prep_save(f.value_from_object(obj), connection) for obj in objs] for f in fields]
-    casts = [f"%s::{f.db_type(connection).split('(')[0]}[]" for f in fields]
-    for name in rows.with_event_id:
-        arrays += [
-            [prefix for prefix, _ in rows.with_event_id[name]],
-            [suffix for _, suffix in rows.with_event_id[name]],
-        ]
-        casts += ["%s::text[]", "%s::text[]"]
-    columns = [f"c{i}" for i in range(len(fields))]
+    payload = []
+    for i, (obj, event) in enumerate(zip(objs, rows.events, strict=True)):
+        row = {
+            f"c{k}": _json_value(f.get_db_prep_save(f.value_from_object(obj), connection)) for k, f in enumerate(fields)
+        }
+        for j, name in enumerate(rows.with_event_id):
+            row[f"p{j}"], row[f"s{j}"] = rows.with_event_id[name][i]
+        row["event"] = position[id(event)]
+        payload.append(row)
+    types = [f"c{k} {f.db_type(connection)}" for k, f in enumerate(fields)]
+    types += [f"{part}{j} text" for j in range(len(derived)) for part in ("p", "s")]
+    names = [name.split()[0] for name in types]
     made = [f"r.p{j} || appended.id::text || r.s{j}" for j in range(len(derived))]
-    names = columns + [name for j in range(len(derived)) for name in (f"p{j}", f"s{j}")]
     statement = (
         f"INSERT INTO {quote(opts.db_table)} "
         f"({', '.join(quote(f.column) for f in [*fields, event_fk, *derived])}) "
-        f"SELECT {', '.join([*(f'r.{c}' for c in columns), 'appended.id', *made])} "
-        f"FROM unnest({', '.join(casts)}, %s::bigint[]) WITH ORDINALITY AS r({', '.join(names)}, event, ord) "
+        f"SELECT {', '.join([*(f'r.c{k}' for k in range(len(fields))), 'appended.id', *made])} "
+        f"FROM ROWS FROM (json_to_recordset(%s::json) AS ({', '.join(types)}, event bigint)) "
+        f"WITH ORDINALITY AS r({', '.join(names)}, event, ord) "
         "JOIN appended ON appended.seq = (SELECT seq FROM head) + r.event ORDER BY r.ord RETURNING id"
     )
-    return statement, [*arrays, ordinals]
+    return statement, [json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))]
 
 
 # The UPDATEs a step sends have a few shapes (the case row by id and version, a task row by id while open): the ORM

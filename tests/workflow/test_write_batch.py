@@ -214,3 +214,79 @@ def test_an_update_of_a_known_shape_sends_what_the_orm_compiles(users):
             mine, theirs = write_batch._compiled(write, connection), orm(write)
             assert mine[0] == theirs[0] and write_batch._same(mine[1], theirs[1]), (mine, theirs)
     assert len([key for key in write_batch._UPDATES if key[1] in (Case, HumanTask)]) >= 3
+
+
+def _stored(model, pk) -> dict:
+    row = model.objects.get(pk=pk)
+    return {f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+
+
+def _varied_row(case, engine_task_id, users):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return HumanTask(
+        case=case,
+        engine_task_id=engine_task_id,
+        element_id="审查_1",
+        name='附加审查 "引号" \\ 反斜杠 \n 换行',
+        lane="tax",
+        department_id="tax",
+        review_round=3,
+        state=HumanTaskState.COMPLETED,
+        decision="approve",
+        opinion="",
+        result={"licence_no": "91110105MA01", "金额": 12.5, "列表": [1, None, True, {"嵌套": "值"}], "空": {}},
+        corrections=[],
+        completed_by=users["tax1"],
+        completed_at=timezone.now().replace(microsecond=123456),
+        limit_days=None,
+        due_date=dt.date(2027, 2, 28),
+        warning_date=None,
+        due_date_provisional=True,
+    )
+
+
+def test_new_rows_are_stored_as_the_orms_own_insert_stores_them(users):
+    """A batch's new rows travel as one JSON parameter on PostgreSQL (``_json_insert``): every column reads back as
+    ``bulk_create`` of the same row writes it — times to the microsecond, dates, JSON with text escapes and CJK,
+    choices, NULLs and foreign keys."""
+    case = open_and_accept(users)
+    ours, theirs = _varied_row(case, "json-1", users), _varied_row(case, "orm-1", users)
+    theirs.completed_at = ours.completed_at
+    batch = WriteBatch()
+    batch.insert([ours])
+    with CaptureQueriesContext(connection) as queries:
+        batch.send()
+    HumanTask.objects.bulk_create([theirs])
+    if connection.vendor == "postgresql":
+        assert "json_populate_recordset" in queries.captured_queries[0]["sql"]
+    mine, orms = _stored(HumanTask, ours.pk), _stored(HumanTask, theirs.pk)
+    assert mine.pop("engine_task_id") == "json-1" and orms.pop("engine_task_id") == "orm-1"
+    mine.pop("created_at"), orms.pop("created_at")
+    assert mine == orms and mine["result"]["列表"] == [1, None, True, {"嵌套": "值"}]
+
+
+def test_a_value_json_cannot_carry_goes_the_orms_way_and_is_refused_as_it_refuses_it(users):
+    import datetime as dt
+
+    from django.db.models.functions import Now
+
+    case = open_and_accept(users)
+    row = _row(case, "expr-1")
+    row.completed_at = Now()  # an expression: the ORM's insert compiles it
+    batch = WriteBatch()
+    batch.insert([row])
+    batch.send()
+    assert HumanTask.objects.get(pk=row.pk).completed_at is not None
+    bad = _row(case, "bad-1")
+    bad.result = {"when": dt.date(2027, 1, 1)}  # not JSON: the JSONField's encoder refuses it, as bulk_create does
+    batch = WriteBatch()
+    batch.insert([bad])
+    with pytest.raises(TypeError), transaction.atomic():
+        batch.send()
+    theirs = _row(case, "bad-2")
+    theirs.result = bad.result
+    with pytest.raises(TypeError), transaction.atomic():
+        HumanTask.objects.bulk_create([theirs])
