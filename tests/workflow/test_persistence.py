@@ -26,6 +26,25 @@ def test_process_state_is_stored_as_text_not_jsonb():
         assert cursor.fetchone() == ("text",)
 
 
+def test_a_steps_process_state_is_compressed_with_lz4_where_the_server_has_it(users):
+    """Migration 0024: every step rewrites the state; lz4 writes it with less work than the server's default."""
+    if connection.vendor != "postgresql":
+        pytest.skip("TOAST compression is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'process_state'",
+            [Case._meta.db_table],
+        )
+        (method,) = cursor.fetchone()
+    if method != "l":
+        pytest.skip("this server was built without lz4: the migration kept pglz")
+    case = open_and_accept(users)  # a state long enough to be compressed (over 2 KB)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_column_compression(process_state) FROM workflow_case WHERE id = %s", [case.pk])
+        assert cursor.fetchone() == ("lz4",)
+    assert restored(case).ready_tasks()
+
+
 def test_department_data_survives_many_database_round_trips(users):
     """Three correction rounds; after every step the decisions so far are read back from the row."""
     case = open_and_accept(users)
