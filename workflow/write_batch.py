@@ -22,11 +22,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import AutoField, Model, QuerySet, sql
-from django.db.models.expressions import Col
-from django.db.models.lookups import Exact
-from django.db.models.sql.where import AND
 
 from .errors import ConcurrentUpdate
 from .models import audit
@@ -35,9 +33,13 @@ from .prepared import prepared_cursor
 
 @dataclass
 class _Update:
-    queryset: QuerySet
+    model: type[Model]
+    where: dict  # ``filter(**where)``
     values: dict
     expected: int | None  # rows it must change, else ConcurrentUpdate (an optimistic check failed)
+
+    def queryset(self, using: str) -> QuerySet:
+        return self.model._default_manager.using(using).filter(**self.where)
 
 
 @dataclass
@@ -72,11 +74,12 @@ class WriteBatch:
     _event_rows: list = field(default_factory=list)
     _after_send: list = field(default_factory=list)
 
-    def update(self, queryset: QuerySet, *, expected: int | None = None, **values) -> None:
-        """``queryset.update(**values)`` at ``send``; with ``expected``, a different row count raises
-        ConcurrentUpdate. On PostgreSQL the batch's other writes have run by then: the service's transaction
-        (every service is one ``transaction.atomic``) rolls them back with it."""
-        self._writes.append(_Update(queryset, values, expected))
+    def update(self, model: type[Model], where: dict, *, expected: int | None = None, **values) -> None:
+        """``model.objects.filter(**where).update(**values)`` at ``send``; with ``expected``, a different row count
+        raises ConcurrentUpdate. On PostgreSQL the batch's other writes have run by then: the service's transaction
+        (every service is one ``transaction.atomic``) rolls them back with it. The queryset is built only when it
+        is needed: a filter of exact matches on the model's own fields is an UPDATE shape compiled once."""
+        self._writes.append(_Update(model, where, values, expected))
 
     def insert(self, objs: list[Model]) -> None:
         """``bulk_create(objs)`` of one model's new rows at ``send``; their primary keys are set then. Their
@@ -121,7 +124,7 @@ class WriteBatch:
         elif writes or events:
             for write in writes:
                 if isinstance(write, _Update):
-                    _check(write, write.queryset.update(**write.values))
+                    _check(write, write.queryset(self.using).update(**write.values))
                 else:
                     type(write.objs[0]).objects.using(self.using).bulk_create(write.objs)
             if events:
@@ -201,7 +204,7 @@ def _compiled(write, connection) -> tuple[str, list]:
         if known is not None:
             statement, plan = known
             return statement, _update_params(plan, write, connection)
-        query = write.queryset.query.chain(sql.UpdateQuery)
+        query = write.queryset(connection.alias).query.chain(sql.UpdateQuery)
         query.add_update_values(write.values)
         query.annotations = {}
         statement, params = query.get_compiler(connection.alias).as_sql()
@@ -340,44 +343,44 @@ _UPDATES_KEPT = 512  # the step's shapes are a few dozen (which case columns a s
 
 
 def _update_shape(write: _Update, using: str) -> tuple | None:
-    query = write.queryset.query
-    where = query.where
-    if where.connector != AND or where.negated or len(query.alias_map) > 1 or query.annotations:
-        return None
-    columns = []
-    for lookup in where.children:
-        if not isinstance(lookup, Exact) or not isinstance(lookup.lhs, Col) or lookup.rhs is None:
+    opts, columns = write.model._meta, []
+    for name, value in write.where.items():
+        if "__" in name or value is None or isinstance(value, Model) or hasattr(value, "resolve_expression"):
+            return None  # the ORM's own lookups (an instance stands for its key there)
+        try:
+            target = opts.pk if name == "pk" else opts.get_field(name)
+        except FieldDoesNotExist:
             return None
-        if hasattr(lookup.rhs, "resolve_expression"):
+        if not target.concrete or target.many_to_many:
             return None
-        columns.append((type(lookup), lookup.lhs.target.column))
+        columns.append((name, target.column))
     kinds = tuple(
         (name, "null" if value is None else repr(value) if hasattr(value, "resolve_expression") else "value")
         for name, value in write.values.items()
     )
-    return (using, query.model, tuple(columns), kinds)
+    return (using, write.model, tuple(sorted(columns)), kinds)
 
 
 def _update_plan(write: _Update, params: list, connection) -> list | None:
     """Where each of the compiled UPDATE's parameters comes from: ``("set", field, name)`` a value, ``("const",
-    value)`` an expression's own, ``("where", i)`` the filter's ``i``-th match."""
-    opts, plan = write.queryset.model._meta, []
+    value)`` an expression's own, ``("where", field, name)`` a match of the filter (in the filter's order: Django
+    sorts a ``filter``'s keywords)."""
+    opts, plan = write.model._meta, []
     for name, value in write.values.items():
         if value is None:
             continue
         if hasattr(value, "resolve_expression"):
-            query = sql.UpdateQuery(write.queryset.model)
+            query = sql.UpdateQuery(write.model)
             resolved = value.resolve_expression(query, allow_joins=False, for_save=True)
             _, own = query.get_compiler(connection.alias).compile(resolved)
             plan += [("const", params[len(plan) + i]) for i in range(len(own))]
         else:
             plan.append(("set", opts.get_field(name), name))
-    plan += [("where", i) for i in range(len(write.queryset.query.where.children))]
+    plan += [("where", opts.pk if name == "pk" else opts.get_field(name), name) for name in sorted(write.where)]
     return plan if len(plan) == len(params) else None
 
 
 def _update_params(plan: list, write: _Update, connection) -> list:
-    lookups = write.queryset.query.where.children
     params = []
     for step in plan:
         if step[0] == "set":  # as SQLUpdateCompiler.as_sql prepares a value
@@ -388,9 +391,10 @@ def _update_params(plan: list, write: _Update, connection) -> list:
             params.append(field.get_db_prep_save(value, connection=connection))
         elif step[0] == "const":
             params.append(step[1])
-        else:  # as an exact lookup prepares its value
-            lookup = lookups[step[1]]
-            params += lookup.get_db_prep_lookup(lookup.rhs, connection)[1]
+        else:  # as an exact lookup prepares its value (Exact: the field's prep value, then its target's db value)
+            _, field, name = step
+            target = getattr(field, "target_field", None) or field
+            params.append(target.get_db_prep_value(field.get_prep_value(write.where[name]), connection, prepared=True))
     return params
 
 

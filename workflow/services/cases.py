@@ -861,7 +861,8 @@ def case_withdraw(*, case_no: str, reason: str, actor=None) -> Case:
     now = timezone.now()
     save_status(case, step=step, process_state=step.instance.dump())
     step.writes.update(
-        HumanTask.objects.filter(case_id=case.pk, state=HumanTaskState.OPEN),
+        HumanTask,
+        {"case_id": case.pk, "state": HumanTaskState.OPEN},
         state=HumanTaskState.CANCELLED,
         completed_at=now,
     )

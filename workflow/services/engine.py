@@ -184,7 +184,8 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
             }
         )
         writes.update(
-            Case.objects.filter(pk=case.pk, version=case.version),
+            Case,
+            {"pk": case.pk, "version": case.version},
             expected=1,  # the optimistic check (SQLite has no row lock)
             **changed,
             process_state=state,
@@ -200,7 +201,8 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
         task.completed_by = step.actor if getattr(step.actor, "pk", None) else None
         # Still open as read: a task row read without its own lock (``lock_task``) cannot be decided twice.
         writes.update(
-            HumanTask.objects.filter(pk=task.pk, state=HumanTaskState.OPEN),
+            HumanTask,
+            {"pk": task.pk, "state": HumanTaskState.OPEN},
             expected=1,
             **{name: getattr(task, name) for name in COMPLETED_FIELDS},
         )
@@ -210,7 +212,8 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
     vanished = step.ready_before - ready_ids - completed_ids
     if vanished:
         writes.update(
-            HumanTask.objects.filter(case_id=case.pk, state=HumanTaskState.OPEN, engine_task_id__in=sorted(vanished)),
+            HumanTask,
+            {"case_id": case.pk, "state": HumanTaskState.OPEN, "engine_task_id__in": sorted(vanished)},
             state=HumanTaskState.CANCELLED,
             completed_at=now,
         )
@@ -275,7 +278,8 @@ def save_status(case: Case, *, step: Step | None = None, **fields) -> None:
     now = timezone.now()
     writes = step.writes if step is not None else WriteBatch()
     writes.update(
-        Case.objects.filter(pk=case.pk, version=case.version),
+        Case,
+        {"pk": case.pk, "version": case.version},
         expected=1,
         **case.columns_to_write({"status": case.status, **fields}),
         version=F("version") + 1,
