@@ -388,11 +388,18 @@ class WorkingCalendar:
     def is_working_day(self, value: dt.date | dt.datetime) -> bool:
         return self.day(value).working
 
+    def _is_working(self, day: dt.date) -> bool:
+        """``is_working_day`` of a date, for the walks' inner loops (their days are dates already)."""
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._day(day)
+        return known.working
+
     # -- arithmetic
 
     def _walk(self, start: dt.date, n: int, stops: _Stops | None = None) -> dt.date:
         def counts(day: dt.date) -> bool:
-            return self.is_working_day(day) and (stops is None or day not in stops)
+            return self._is_working(day) and (stops is None or day not in stops)
 
         day = start
         if n == 0:
@@ -411,7 +418,7 @@ class WorkingCalendar:
             raise ValueError(f"结束日期（{end}）早于开始日期（{start}）")
         counted, day = 0, start + _ONE_DAY
         while day <= end:
-            if self.is_working_day(day) and (stops is None or day not in stops):
+            if self._is_working(day) and (stops is None or day not in stops):
                 counted += 1
             day += _ONE_DAY
         return counted
