@@ -37,7 +37,7 @@ from ..models import (
     OneThing,
     StaffRole,
 )
-from ..prepared import PreparedQuery
+from ..prepared import PreparedQuery, prepared_cursor
 from ..results import reuse_licences
 from ..selectors.cases import (
     asked_fields,
@@ -306,7 +306,7 @@ def _next_case_no(hall_code: str) -> tuple[str, int | None]:
     today = timezone.localdate()
     table = CaseNumberCounter._meta.db_table
     case_id = ", nextval(pg_get_serial_sequence(%s, 'id'))" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) as cursor:  # the same text at every opening: planned once per connection
         cursor.execute(
             f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
             f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last{case_id}",
