@@ -79,17 +79,32 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class TaskId(UUID):
+    """A task id read from a stored state: a UUID (equal to, and hashing as, ``UUID(text)``) that keeps the text it
+    was read from, so that writing the state again does not format it anew (``str`` of a UUID, four times a task
+    per dump, was a third of a dump)."""
+
+    __slots__ = ("_text",)
+
+    def __str__(self) -> str:
+        try:
+            return self._text
+        except AttributeError:  # a copy or an unpickled id carries only the number
+            return UUID.__str__(self)
+
+
 class TaskIds(dict):
-    """One restore's task ids as UUIDs, each made once from the text ``str(UUID)`` wrote: a task's id is read again
-    as its parent's child and as its children's parent, and ``UUID(text)``'s parsing of every spelling it accepts
-    was a quarter of a restore."""
+    """One restore's task ids, each made once from the text ``str(UUID)`` wrote: a task's id is read again as its
+    parent's child and as its children's parent, and ``UUID(text)``'s parsing of every spelling it accepts was a
+    quarter of a restore."""
 
     def __missing__(self, text: str) -> UUID:
-        if len(text) != 36 or text.count("-") != 4:
+        if len(text) != 36 or text.count("-") != 4 or text[8] + text[13] + text[18] + text[23] != "----":
             raise ValueError(f"not a task id: {text!r}")
-        value = UUID.__new__(UUID)
+        value = UUID.__new__(TaskId)
         object.__setattr__(value, "int", int(text.replace("-", ""), 16))
         object.__setattr__(value, "is_safe", SafeUUID.unknown)
+        object.__setattr__(value, "_text", text.lower())
         self[text] = value
         return value
 

@@ -173,10 +173,16 @@ def test_a_restore_makes_the_task_tree_spiffworkflows_own_converter_makes(stored
 
 
 def test_a_task_id_that_is_not_one_is_refused():
+    import copy
+    import pickle
     from uuid import UUID
 
     ids, text = state_serializer.TaskIds(), "6f1c2a54-0b7e-4c1e-9d3a-2f4b5c6d7e8f"
     assert ids[text] == UUID(text) and hash(ids[text]) == hash(UUID(text)) and str(ids[text]) == text
-    for wrong in ("6f1c2a540b7e4c1e9d3a2f4b5c6d7e8f", "{6f1c2a54-0b7e-4c1e-9d3a-2f4b5c6d7e8f}", "zz" * 18):
+    assert {UUID(text): 1}[ids[text]] == 1 and str(ids[text.upper()]) == text
+    for copied in (copy.deepcopy(ids[text]), copy.copy(ids[text]), pickle.loads(pickle.dumps(ids[text]))):
+        assert copied == UUID(text) and str(copied) == text
+    braces, dashes = "{6f1c2a54-0b7e-4c1e-9d3a-2f4b5c6d7e8f}", "6f1c2a540-b7e-4c1e-9d3a-2f4b5c6d7e8f"
+    for wrong in ("6f1c2a540b7e4c1e9d3a2f4b5c6d7e8f", braces, "zz" * 18, dashes):
         with pytest.raises(ValueError):
             ids[wrong]
