@@ -70,7 +70,9 @@ The write path is the exception: ``workflow.clock.working_calendar()`` (every en
 sweeps) reads a year from the *shared* cache (Redis in production, so every process sees the same entry) and
 the database only on a miss. Saving or deleting a `CalendarDay` or `CalendarYear`, and ``import_calendar``,
 drop the year's entry at once and again on commit; an edit that bypasses both (raw SQL, ``QuerySet.update``)
-shows after ``clock.CALENDAR_CACHE_SECONDS``.
+shows after ``clock.CALENDAR_CACHE_SECONDS``. Each entry carries a token drawn when the year was read from the
+database, and a process keeps its last write-path calendar (with the days it has worked out) for as long as the
+cache still holds, token for token, every year that calendar read: one round trip to the cache per call.
 """
 
 from __future__ import annotations

@@ -545,3 +545,24 @@ def test_import_calendar_drops_the_cached_year(tmp_path):
     )
     call_command("import_calendar", str(schedule), stdout=StringIO())
     assert not clock.working_calendar().is_working_day(D("2027-02-08"))
+
+
+@pytest.mark.django_db
+def test_a_process_keeps_its_write_path_calendar_while_the_cache_holds_its_years():
+    """The days a calendar worked out are kept across steps (``working_calendar`` returns the same one) until an
+    entry it read leaves the cache: dropped by an edit, or expired and read again with a new token."""
+    from django.core.cache import cache
+
+    from workflow import clock
+    from workflow.clock.calendar_cache import _calendar_key
+
+    first = clock.working_calendar()
+    assert first.is_working_day(D("2026-07-15")) and not first.is_working_day(D("2027-02-08"))
+    assert clock.working_calendar() is first
+    cache.delete(_calendar_key(2027))  # as if expired: read again, with a new token
+    second = clock.working_calendar()
+    assert second is not first and not second.is_working_day(D("2027-02-08"))
+    assert clock.working_calendar() is second and second.is_working_day(D("2026-07-15"))
+    CalendarDay.objects.create(date=D("2026-07-15"), kind=CalendarDayKind.HOLIDAY, name="台风停工")
+    third = clock.working_calendar()
+    assert third is not second and not third.is_working_day(D("2026-07-15"))

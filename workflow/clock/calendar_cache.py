@@ -4,6 +4,7 @@ production) and dropped when an administrator edits the calendar."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -48,26 +49,38 @@ def _calendar_key(year: int) -> str:
 
 
 class CachedSource:
-    """OneQuerySource behind the shared cache."""
+    """OneQuerySource behind the shared cache. Each entry carries a token, drawn when the year was read from the
+    database; ``current()`` tells whether every year this source read is still the cache's entry."""
 
     def __init__(self, source=None):
         self.source = source or OneQuerySource()
+        self.tokens: dict[int, str] = {}  # year → the token of the entry it was read from
 
     def load_year(self, year: int) -> cal.YearSchedule:
         key = _calendar_key(year)
         cached = cache.get(key)
-        if cached is not None:
-            declared, overrides = cached
+        if cached is not None and len(cached) == 3:
+            declared, overrides, self.tokens[year] = cached
             return cal.YearSchedule(
                 declared, {dt.date.fromisoformat(day): (working, name) for day, working, name in overrides}
             )
         schedule = self.source.load_year(year)
         # Set at once, not on commit: what this transaction read is committed data (an edit drops the key
         # again when it commits), and waiting for our commit would widen the window for an edit to slip by.
-        # Plain data (the cache holds JSON, never pickles): [declared, [[iso day, working, name], …]].
+        # Plain data (the cache holds JSON, never pickles): [declared, [[iso day, working, name], …], token].
         rows = [[day.isoformat(), working, name] for day, (working, name) in schedule.overrides.items()]
-        cache.set(key, [schedule.declared, rows], CALENDAR_CACHE_SECONDS)
+        self.tokens[year] = token = uuid.uuid4().hex
+        cache.set(key, [schedule.declared, rows, token], CALENDAR_CACHE_SECONDS)
         return schedule
+
+    def current(self) -> bool:
+        """Whether each year read is still the cache's entry: an edit drops it, an expiry replaces it (one
+        round trip to the cache for all of them)."""
+        if not self.tokens:
+            return True
+        keys = {_calendar_key(year): token for year, token in self.tokens.items()}
+        found = cache.get_many(list(keys))
+        return all(len(found.get(key) or ()) == 3 and found[key][2] == token for key, token in keys.items())
 
 
 def forget_calendar_year(year: int) -> None:
@@ -91,7 +104,18 @@ def _calendar_year_changed(sender, instance, **kwargs) -> None:
     forget_calendar_year(int(instance.year))
 
 
+# The process's write-path calendar, shared by the steps while the cache still holds every year it read: its
+# days are worked out once per process, not once per step (a deadline walks a day at a time).
+_SHARED: list[WorkingCalendar] = []
+
+
 def working_calendar() -> WorkingCalendar:
-    """A calendar snapshot for one operation, its years from the shared cache (see CachedSource). The
-    module-level functions of workflow.calendar read the database directly."""
-    return WorkingCalendar(source=CachedSource())
+    """A calendar snapshot for one operation, its years from the shared cache (see CachedSource): the process's
+    last one when every year it read is still the cache's entry, else a new one. The module-level functions of
+    workflow.calendar read the database directly."""
+    shared = _SHARED[0] if _SHARED else None
+    if shared is not None and shared.source.current():
+        return shared
+    calendar = WorkingCalendar(source=CachedSource())
+    _SHARED[:] = [calendar]
+    return calendar
