@@ -241,7 +241,7 @@ _INSERTS: dict[tuple, str] = {}
 
 
 class _NotJson(TypeError):
-    pass
+    """A value of a kind JSON does not carry (its type's name is the message)."""
 
 
 def _json_value(value):
@@ -274,7 +274,7 @@ def _json_rows(objs: list[Model], fields: list, connection) -> str | None:
             rows.append(row)
         # no ``default``: what a JSONField holds is JSON already, or the ORM's own path refuses it
         return json.dumps(rows, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    except (_NotJson, TypeError, ValueError):
+    except (TypeError, ValueError):  # _NotJson is a TypeError
         return None
 
 

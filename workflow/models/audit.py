@@ -36,7 +36,8 @@ class AuditChainHead(models.Model):
 
 # One statement per batch of events. `head` locks the chain's head and returns the last link: an upsert, so that
 # a missing row (a test runner's TRUNCATE) is recreated from the newest event; GREATEST re-syncs a head that fell
-# behind the events (a schema built without migration 0006's trigger). `link` numbers the batch after it and
+# behind the events (a schema built without migration 0006's trigger). `batch` is the new events, sent as one JSON
+# array (`append_params`) and read back in its order. `link` numbers the batch after it and
 # chains the hashes in the batch's order (only sha256 of text: the digests of the events' contents come from
 # Python). The trigger of migration 0006 then moves the head to the newest inserted row. The common table
 # expressions and the INSERT are kept apart so that a step's other writes can join them in one statement
