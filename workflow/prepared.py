@@ -20,7 +20,8 @@ prepared statements (PgBouncer before 1.21, or without ``max_prepared_statements
 
 Only what the build function takes as arguments varies; everything else in the queryset is fixed at the first
 compile — so a build function must not read the clock, settings or anything else that changes. Its arguments
-must be ints, strings or dates (or None): those are what the markers can stand in for.
+must be ints, strings or dates (or None), or non-empty lists of them (for ``__in``; each length is a shape of its
+own): those are what the markers can stand in for.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ _DATE_MARKER = dt.date(1, 1, 1)
 class _Compiled:
     sql: str
     model: type[Model]
-    slots: list  # per statement parameter: (argument name, None, adapt) or (None, the constant the ORM put there, None)
+    slots: list  # per statement parameter: (argument name, list index or None, None, adapt), or a constant the ORM put
+    # there: (None, None, the constant, None)
     init_list: list[str]
     model_slice: slice
     converters: list  # (position, converters, expression), as the ORM's compiler applies them
@@ -67,50 +69,75 @@ class PreparedQuery(Generic[M]):
         return next(iter(self.all(using, **arguments)), None)
 
     def all(self, using: str = "default", **arguments) -> list[M]:
-        shape = (using, *sorted((name, value is None) for name, value in arguments.items()))
+        shape = (using, *sorted((name, _kind(value)) for name, value in arguments.items()))
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compiled[shape] = _compile(self.build, using, arguments)
         connection = connections[using]
-        params = [
-            constant if name is None else adapt(arguments[name]) if adapt else arguments[name]
-            for name, constant, adapt in compiled.slots
-        ]
+        params = []
+        for name, index, constant, adapt in compiled.slots:
+            if name is None:
+                params.append(constant)
+                continue
+            value = arguments[name] if index is None else arguments[name][index]
+            params.append(adapt(value) if adapt else value)
         with prepared_cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         return [_instance(compiled, list(row), using, connection) for row in rows]
 
 
+def _kind(value) -> object:
+    """What of an argument's value shapes the statement: None (``IS NULL``), a list's length (``IN (…)``)."""
+    if value is None:
+        return None
+    return len(value) if isinstance(value, list | tuple) else ""
+
+
 def _compile(build: Callable[..., QuerySet], using: str, arguments: dict) -> _Compiled:
-    # marker (as the statement's parameters hold it) → (argument name, how a value is adapted to stand there)
-    markers: dict[object, tuple[str, Callable | None]] = {}
+    # marker (as the statement's parameters hold it) → (argument name, element of a list or None, how a value is
+    # adapted to stand there)
+    markers: dict[object, tuple[str, int | None, Callable | None]] = {}
     marked = {}
     operations = connections[using].ops
-    for i, (name, value) in enumerate(sorted(arguments.items())):
-        if value is None:
-            marked[name] = None
-            continue
+    counter = iter(range(2**20))
+
+    def marker_for(name: str, value, index: int | None):
         if isinstance(value, bool | dt.datetime) or not isinstance(value, int | str | dt.date):
-            raise TypeError(f"PreparedQuery arguments are ints, strings or dates, not {type(value).__name__} ({name})")
+            kind = type(value).__name__
+            raise TypeError(f"PreparedQuery arguments are ints, strings, dates or lists of them, not {kind} ({name})")
+        n = next(counter)
         if isinstance(value, dt.date):
             # The backend may adapt a date on its way into the statement (SQLite: to its ISO text); a value is then
             # adapted the same way.
-            marker = _DATE_MARKER + dt.timedelta(days=i)
+            marker = _DATE_MARKER + dt.timedelta(days=n)
             adapted = operations.adapt_datefield_value(marker)
             if adapted != marker:
-                markers[adapted] = (name, operations.adapt_datefield_value)
+                markers[adapted] = (name, index, operations.adapt_datefield_value)
         else:
-            marker = _INT_MARKER - i if isinstance(value, int) else f"\x00{name}\x00"
-        marked[name] = marker
-        markers.setdefault(marker, (name, None))
+            marker = _INT_MARKER - n if isinstance(value, int) else f"\x00{name}\x00{n}\x00"
+        markers.setdefault(marker, (name, index, None))
+        return marker
+
+    for name, value in sorted(arguments.items()):
+        if value is None:
+            marked[name] = None
+        elif isinstance(value, list | tuple):
+            if not value:
+                raise ValueError(f"PreparedQuery: the list {name} is empty (the ORM would send no statement)")
+            marked[name] = [marker_for(name, element, index) for index, element in enumerate(value)]
+        else:
+            marked[name] = marker_for(name, value, None)
     compiler = build(**marked).query.get_compiler(using=using)
     sql, params = compiler.as_sql()
-    slots = [
-        (markers[p][0], None, markers[p][1]) if isinstance(p, int | str | dt.date) and p in markers else (None, p, None)
-        for p in params
-    ]
-    missing = {name for name, _ in markers.values()} - {name for name, _, _ in slots}
+    slots = []
+    for p in params:
+        if isinstance(p, int | str | dt.date) and p in markers:
+            name, index, adapt = markers[p]
+            slots.append((name, index, None, adapt))
+        else:
+            slots.append((None, None, p, None))
+    missing = {(name, index) for name, index, _ in markers.values()} - {(slot[0], slot[1]) for slot in slots}
     if missing:
         raise ValueError(f"PreparedQuery: the statement does not use the argument(s) {sorted(missing)}")
     klass_info, select = compiler.klass_info, compiler.select

@@ -201,7 +201,13 @@ def _give_way(case: Case, licences: list[ELicence], generated: dict[int, str]) -
 
 
 def _taken_numbers(numbers: list[str]) -> set[str]:
-    return set(ELicence.objects.filter(number__in=numbers).order_by().values_list("number", flat=True))
+    return {licence.number for licence in _licences_numbered.all(numbers=sorted(set(numbers)))} if numbers else set()
+
+
+@PreparedQuery
+def _licences_numbered(*, numbers: list[str]):
+    """The licences that hold any of these numbers (an approval's check, compiled once per count of numbers)."""
+    return ELicence.objects.filter(number__in=numbers).only("number").order_by()
 
 
 def _make_way(case: Case, licences: list[ELicence], generated: dict[int, str], taken: set[str]) -> None:

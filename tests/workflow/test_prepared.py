@@ -67,7 +67,9 @@ def test_a_lock_is_taken_as_the_queryset_says(users):
 def test_arguments_it_cannot_mark_are_refused_and_an_unused_argument_is_a_mistake(users):
     prepared = PreparedQuery(lambda *, pks: Case.objects.filter(pk__in=pks))
     with pytest.raises(TypeError):
-        prepared.all(pks=[1, 2])
+        prepared.all(pks=[1, {"a": 2}])
+    with pytest.raises(ValueError, match="empty"):
+        prepared.all(pks=[])
     with pytest.raises(TypeError):
         PreparedQuery(lambda *, flag: Case.objects.filter(version__gt=0)).all(flag=True)
     with pytest.raises(ValueError, match="pk"):
@@ -134,3 +136,21 @@ def test_a_long_statement_is_converted_once_and_as_psycopg_converts_it():
         theirs.convert(statement, params)
     (kept,) = [converted for (text, _), converted in prepared._CONVERTED.items() if text == statement]
     assert kept[0] == theirs.query and kept[1] == theirs._want_formats
+
+
+def test_a_list_argument_is_marked_element_by_element_and_each_length_is_a_shape(users):
+    """``__in`` with a list: one parameter per element, compiled once per length, the rows the ORM finds."""
+    first, second = open_and_accept(users), open_and_accept(users)
+    prepared = PreparedQuery(lambda *, numbers, state: Case.objects.filter(case_no__in=numbers, status=state))
+    state = first.status
+    for numbers in ([first.case_no], [second.case_no, "无此办件"], ("无此办件", first.case_no), [first.case_no] * 2):
+        expected = list(Case.objects.filter(case_no__in=numbers, status=state).order_by("pk"))
+        got = sorted(prepared.all(numbers=numbers, state=state), key=lambda case: case.pk)
+        assert [c.pk for c in got] == [c.pk for c in expected] and got
+    with CaptureQueriesContext(connection) as queries:
+        assert {c.pk for c in prepared.all(numbers=[second.case_no, first.case_no], state=state)} == {
+            first.pk,
+            second.pk,
+        }
+    assert len(queries.captured_queries) == 1
+    assert sorted(dict(shape[1:])["numbers"] for shape in prepared._compiled) == [1, 2]  # a length, a shape
