@@ -102,6 +102,11 @@ class ProcessInstance:
     def task_data(self, task_id: str) -> dict:
         return copy.deepcopy(self._ready_task(task_id).data)
 
+    def task_value(self, task_id: str, key: str, default=None):
+        """``task_data(task_id).get(key, default)`` without copying the rest of the task's data (the form)."""
+        data = self._ready_task(task_id).data
+        return copy.deepcopy(data[key]) if key in data else default
+
     def complete(self, task_id: str, data: dict) -> None:
         """Complete a ready human task with data merged into its top-level keys, then run the engine."""
         task = self._ready_task(task_id)

@@ -289,3 +289,14 @@ def test_random_review_rounds_either_conclude_or_wait_for_exactly_the_unapproved
     assert not case.is_completed
     assert case.ready_departments() == set(DEPARTMENTS) - approved
     assert case.data["review_round"] == 5
+
+
+def test_a_tasks_single_value_is_read_as_its_data_holds_it_and_is_a_copy(new_case):
+    instance = new_case().instance
+    task = instance.ready_tasks()[0]
+    data = instance.task_data(task.id)
+    assert instance.task_value(task.id, "form") == data["form"] and instance.task_value(task.id, "absent", 7) == 7
+    instance.task_value(task.id, "form")["changed"] = True  # a copy: the instance's data stays as it was
+    assert "changed" not in instance.task_data(task.id)["form"]
+    with pytest.raises(TaskNotReady):
+        instance.task_value("not-a-task", "form")

@@ -81,7 +81,7 @@ def run(
 def _with_results(inputs: dict, step, composition, task: bpmn.ReadyTask) -> dict:
     """``inputs`` plus the case's own results as the review sees them: the items of the reviews approved in the
     process data at this task, with the materials their licences stand for."""
-    reviews = step.instance.task_data(task.id).get("reviews", {}) or {}
+    reviews = step.instance.task_value(task.id, "reviews", {}) or {}
     keys = composition.review_keys()
     results = set()
     for key, decision in reviews.items():
@@ -132,8 +132,8 @@ def _decide(step, task: bpmn.ReadyTask, items: list[ComposedItem], inputs: dict,
         rules.append({"item": item.name, "rule": outcome.rule})
 
     instance = step.instance
-    reviews = instance.task_data(task.id).get("reviews", {})
-    review_round = instance.task_data(task.id).get("review_round", 0) or 0
+    reviews = instance.task_value(task.id, "reviews", {})
+    review_round = instance.task_value(task.id, "review_round", 0) or 0
     snapshot = instance.dump()
     try:
         # The data a person's approval writes (services/tasks.py): the department's own key only.

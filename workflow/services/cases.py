@@ -415,7 +415,7 @@ def _decide_on_the_spot(user, case: Case) -> Case:
         items = composition.items_of_element(task.element_id, task.lane) if task.department_id else []
         if not items or not all(item.window_decides for item in items):
             continue
-        reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
+        reviews = step.instance.task_value(task.engine_task_id, "reviews", {})
         complete_engine_task(step.instance, task, {"reviews": {**reviews, task.lane: str(Decision.APPROVE)}})
         task.decision, task.opinion, task.assignee = Decision.APPROVE, ON_THE_SPOT_OPINION, user
         step.completed.append(task)

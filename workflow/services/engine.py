@@ -218,7 +218,7 @@ def persist_step(step: Step, *, creating: bool = False, before_events: Callable[
             completed_at=now,
         )
     new_rows = [
-        _task_row(case, task, instance.task_data(task.id).get("review_round", 0) or 0)
+        _task_row(case, task, instance.task_value(task.id, "review_round", 0) or 0)
         for task in ready
         if task.id not in step.ready_before
     ]

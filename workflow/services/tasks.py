@@ -55,7 +55,7 @@ def human_task_complete(
         snapshot = item.snapshot if item is not None else {}
         licence_number_reserve(case=case, task=task, item_snapshot=snapshot, number=result["licence_no"])
     department = task.lane
-    reviews = step.instance.task_data(task.engine_task_id).get("reviews", {})
+    reviews = step.instance.task_value(task.engine_task_id, "reviews", {})
     # Each department writes only its own key: branch data is deep-merged at the join.
     complete_engine_task(step.instance, task, {"reviews": {**reviews, department: str(decision)}})
     task.decision, task.opinion, task.corrections, task.result = decision, opinion, corrections, result
