@@ -298,19 +298,11 @@ def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list
     array (as ``_json_insert``'s do, so their values must be of a kind JSON carries), each row with the position of
     its event in the batch, and the event's id is read from what the batch's event INSERT (``appended``) returned:
     the event at position ``k`` took the sequence number after the chain's head (``head``) plus ``k``."""
-    objs = rows.objs
-    opts = objs[0]._meta
-    event_fk = opts.get_field(rows.event_field)
-    derived = [opts.get_field(name) for name in rows.with_event_id]
-    fields = [
-        f
-        for f in opts.concrete_fields
-        if not f.generated and not isinstance(f, AutoField) and f is not event_fk and f not in derived
-    ]
-    quote = connection.ops.quote_name
+    model = type(rows.objs[0])
+    statement, fields = _event_rows_insert(model, rows.event_field, tuple(rows.with_event_id), connection)
     position = {id(event): k for k, event in enumerate(events, start=1)}
     payload = []
-    for i, (obj, event) in enumerate(zip(objs, rows.events, strict=True)):
+    for i, (obj, event) in enumerate(zip(rows.objs, rows.events, strict=True)):
         row = {
             f"c{k}": _json_value(f.get_db_prep_save(f.value_from_object(obj), connection)) for k, f in enumerate(fields)
         }
@@ -318,6 +310,27 @@ def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list
             row[f"p{j}"], row[f"s{j}"] = rows.with_event_id[name][i]
         row["event"] = position[id(event)]
         payload.append(row)
+    return statement, [json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))]
+
+
+_EVENT_ROWS: dict[tuple, tuple[str, list]] = {}
+
+
+def _event_rows_insert(model: type[Model], event_field: str, derived_names: tuple, connection) -> tuple[str, list]:
+    """The INSERT of ``_after_events`` and the fields whose values it takes, compiled once per model and shape."""
+    key = (connection.alias, model, event_field, derived_names)
+    known = _EVENT_ROWS.get(key)
+    if known is not None:
+        return known
+    opts = model._meta
+    event_fk = opts.get_field(event_field)
+    derived = [opts.get_field(name) for name in derived_names]
+    fields = [
+        f
+        for f in opts.concrete_fields
+        if not f.generated and not isinstance(f, AutoField) and f is not event_fk and f not in derived
+    ]
+    quote = connection.ops.quote_name
     types = [f"c{k} {f.db_type(connection)}" for k, f in enumerate(fields)]
     types += [f"{part}{j} text" for j in range(len(derived)) for part in ("p", "s")]
     names = [name.split()[0] for name in types]
@@ -330,7 +343,8 @@ def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list
         f"WITH ORDINALITY AS r({', '.join(names)}, event, ord) "
         "JOIN appended ON appended.seq = (SELECT seq FROM head) + r.event ORDER BY r.ord RETURNING id"
     )
-    return statement, [json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))]
+    _EVENT_ROWS[key] = (statement, fields)
+    return statement, fields
 
 
 # The UPDATEs a step sends have a few shapes (the case row by id and version, a task row by id while open): the ORM
