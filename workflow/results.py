@@ -148,6 +148,7 @@ def issue_licences(
                 holder_kind=holder.kind,
                 holder_name=holder.name,
                 holder_id_number=holder.id_number or number,
+                applicant_id_number=case.applicant_id_number,
                 verification_code=licence_kinds.verification_code(),
                 face=face,
                 valid_from=valid_from,
@@ -265,7 +266,7 @@ def held_licences(*, id_number: str, credit_code: str = "", today: dt.date | Non
     today = today or timezone.localdate()
     holders = {id_number, credit_code} - {None, ""}
     return (
-        ELicence.objects.filter(Q(holder_id_number__in=holders) | Q(case__applicant_id_number=id_number))
+        ELicence.objects.filter(Q(holder_id_number__in=holders) | Q(applicant_id_number=id_number))
         .filter(revoked_at__isnull=True, valid_from__lte=today)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
     )

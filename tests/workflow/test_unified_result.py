@@ -141,6 +141,33 @@ def test_a_licence_issued_earlier_replaces_the_material_in_the_next_case(users):
     assert not MaterialReuse.objects.filter(case=other).exists()  # another holder: nothing to reuse
 
 
+def test_an_applicants_licences_are_found_on_the_licences_alone_and_old_ones_get_their_applicant(users):
+    """The 营业执照's holder is the enterprise (its credit code): the applicant's own licences are found by the
+    applicant the licence keeps from its case (migration 0025 gave the licences before it theirs), on the licences
+    table alone — no join to every case there is."""
+    import importlib
+
+    from django.apps import apps as global_apps
+    from django.db import connection
+
+    from workflow.results import held_licences
+
+    case = open_and_accept(users)
+    for department in DEPARTMENTS:
+        decide(users, case, department)
+    licences = ELicence.objects.filter(case=case)
+    assert licences and {licence.applicant_id_number for licence in licences} == {APPLICANT["id_number"]}
+    business = licences.get(issuer_id="market_regulation")
+    assert business.holder_id_number != APPLICANT["id_number"]  # held by the enterprise
+    held = held_licences(id_number=APPLICANT["id_number"])
+    assert business in held and "workflow_case" not in str(held.order_by().query)  # (the default order joins it)
+    ELicence.objects.filter(case=case).update(applicant_id_number="")
+    assert business not in held_licences(id_number=APPLICANT["id_number"])
+    backfill = importlib.import_module("workflow.migrations.0025_licence_applicant").backfill
+    backfill(global_apps, type("SchemaEditor", (), {"connection": connection})())
+    assert business in held_licences(id_number=APPLICANT["id_number"])
+
+
 def test_an_approval_sends_its_licences_with_its_writes_and_a_number_taken_meanwhile_fails_it(users, monkeypatch):
     """The approval plans its licences from the task rows read under the lock and sends them in its one batch; a
     number another case took between the approval's check and its batch (the race) fails the step as a whole: 409,

@@ -33,6 +33,9 @@ class ELicence(models.Model):
     face = models.JSONField("证照票面", default=list, blank=True)
     holder_name = models.CharField("持证人", max_length=200)
     holder_id_number = models.CharField("持证人证件号码", max_length=32)
+    # The issuing case's applicant (a 营业执照's holder is the enterprise): 免提交 finds an applicant's licences by
+    # holder or by this, on this table alone, with an index each (not through a join to the cases).
+    applicant_id_number = models.CharField("申请人证件号码", max_length=32, blank=True)
     valid_from = models.DateField("有效期起")
     valid_to = models.DateField("有效期止", null=True, blank=True, help_text="留空表示长期有效")
     issued_at = models.DateTimeField("签发时间", auto_now_add=True)
@@ -43,7 +46,10 @@ class ELicence(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "电子证照"
         ordering = ["case", "issued_at", "id"]
-        indexes = [models.Index(fields=["holder_id_number"], name="licence_holder")]
+        indexes = [
+            models.Index(fields=["holder_id_number"], name="licence_holder"),
+            models.Index(fields=["applicant_id_number"], name="licence_applicant"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number}（{self.item_name}）"
