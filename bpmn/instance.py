@@ -99,6 +99,17 @@ class ProcessInstance:
             )
         return tasks
 
+    def ready_task_ids(self) -> frozenset[str]:
+        """The ids of ``ready_tasks()``, as a set: read off the task mappings (the top workflow's and its
+        subprocesses') without walking the tree in order, which only the list needs."""
+        workflows = [self._workflow, *self._workflow.subprocesses.values()]
+        return frozenset(
+            str(task.id)
+            for workflow in workflows
+            for task in workflow.tasks.values()
+            if task.state == TaskState.READY and task.task_spec.manual
+        )
+
     def task_data(self, task_id: str) -> dict:
         return copy.deepcopy(self._ready_task(task_id).data)
 

@@ -101,12 +101,16 @@ class TaskIds(dict):
     def __missing__(self, text: str) -> UUID:
         if len(text) != 36 or text.count("-") != 4 or text[8] + text[13] + text[18] + text[23] != "----":
             raise ValueError(f"not a task id: {text!r}")
-        value = UUID.__new__(TaskId)
-        object.__setattr__(value, "int", int(text.replace("-", ""), 16))
-        object.__setattr__(value, "is_safe", SafeUUID.unknown)
-        object.__setattr__(value, "_text", text.lower())
+        value = _new_id(TaskId)
+        _set_int(value, int(text.replace("-", ""), 16))
+        _set_safe(value, SafeUUID.unknown)
+        _set_text(value, text.lower())
         self[text] = value
         return value
+
+
+# A UUID's slots, set as UUID's own constructor leaves them (it refuses attribute assignment: immutable).
+_new_id, _set_int, _set_safe, _set_text = UUID.__new__, UUID.int.__set__, UUID.is_safe.__set__, TaskId._text.__set__
 
 
 class TaskIdsConverter(TaskConverter):

@@ -40,8 +40,7 @@ class Step:
 
     def __post_init__(self) -> None:
         if self.ready_before is None:
-            ready = self.instance.ready_tasks() if self.instance is not None else []
-            self.ready_before = frozenset(task.id for task in ready)
+            self.ready_before = self.instance.ready_task_ids() if self.instance is not None else frozenset()
 
     def event(self, kind: EventKind | str, *, department: str = "", nobody: str = "申请人", **data) -> None:
         self.events.append(case_event(self.case, kind, self.actor, department=department, nobody=nobody, **data))

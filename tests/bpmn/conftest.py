@@ -34,6 +34,8 @@ def round_trip(model: LoadedModel, instance: ProcessInstance) -> ProcessInstance
     restored = ProcessInstance.restore(model, state)
     assert restored.dump() == state, "dump → restore → dump changed the state text"
     assert restored.ready_tasks() == instance.ready_tasks()
+    # the set read off the task mappings is the tree walk's, before and after the round trip
+    assert restored.ready_task_ids() == instance.ready_task_ids() == {task.id for task in instance.ready_tasks()}
     assert restored.is_completed == instance.is_completed
     assert restored.data == instance.data
     return restored
