@@ -27,6 +27,7 @@ own): those are what the markers can stand in for.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -100,7 +101,7 @@ def _compile(build: Callable[..., QuerySet], using: str, arguments: dict) -> _Co
     markers: dict[object, tuple[str, int | None, Callable | None]] = {}
     marked = {}
     operations = connections[using].ops
-    counter = iter(range(2**20))
+    counter = itertools.count()  # each marker its own value
 
     def marker_for(name: str, value, index: int | None):
         if isinstance(value, bool | dt.datetime) or not isinstance(value, int | str | dt.date):
