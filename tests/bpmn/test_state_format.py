@@ -107,8 +107,8 @@ def test_an_older_serializer_version_goes_through_spiffworkflows_own_migration(s
     assert json.loads(instance.dump())["serializer_version"] == state_serializer.SERIALIZER_VERSION
 
 
-def _stock_restore(model, state: str):
-    """The state restored by SpiffWorkflow's own task converter (ours makes each task id once per restore)."""
+def _stock_serializer():
+    """The serializer with SpiffWorkflow's own task converter (ours makes each task id once per restore)."""
     from uuid import UUID
 
     from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
@@ -127,7 +127,11 @@ def _stock_restore(model, state: str):
             return workflow
 
     config = {**state_serializer._CONFIG, Task: TaskConverter, BpmnWorkflow: StockTasks}
-    stock = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+def _stock_restore(model, state: str):
+    stock = _stock_serializer()
     dct = json.loads(state)
     dct.pop(stock.VERSION_KEY)
     dct["spec"], dct["subprocess_specs"] = model.spec, dict(model.subprocess_specs)
@@ -166,6 +170,9 @@ def test_a_restore_makes_the_task_tree_spiffworkflows_own_converter_makes(stored
         assert ours.task_tree.id == theirs.task_tree.id and ours.last_task.id == theirs.last_task.id
         assert ours.data == theirs.data
         assert state_serializer.dump_state(ours) == state_serializer.dump_state(theirs) == each
+        # what ours writes is SpiffWorkflow's own task dict, key for key and in its order
+        mine, stock = state_serializer.SERIALIZER.to_dict(ours), _stock_serializer().to_dict(ours)
+        assert json.dumps(mine, ensure_ascii=False) == json.dumps(stock, ensure_ascii=False)
     # a task id is one object per restore: its parent's child is the task's own id
     ours = ProcessInstance.restore(model, states[0])._workflow
     for task in ours.tasks.values():
