@@ -133,3 +133,36 @@ def test_a_checkpoint_written_without_the_key_is_reported(lifecycle, settings, t
     (tmp_path / f"checkpoint-{last.seq + 50:012d}.json").write_text(json.dumps(forged))
     with pytest.raises(CommandError, match="签名不正确"):
         call_command("verify_audit_chain")
+
+
+def test_an_events_digest_is_the_hmac_of_its_canonical_content_under_the_key(lifecycle, settings):
+    """The digest every stored chain was written with: HMAC-SHA256, keyed, of the canonical JSON of the event's own
+    fields (hex); the derived key follows SECRET_KEY, a configured key replaces it."""
+    import hmac
+
+    from workflow.models.audit import audit_key, content_digest
+
+    event = CaseEvent.objects.order_by("seq").last()
+    payload = json.dumps(
+        [
+            event.case_id,
+            event.kind,
+            event.actor_id,
+            event.actor_label,
+            event.department,
+            event.data,
+            event.created_at.isoformat(),
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    ).encode()
+    derived = hashlib.sha256(b"onething.audit-chain:" + settings.SECRET_KEY.encode()).digest()
+    assert audit_key() == derived
+    assert content_digest(event) == hmac.new(derived, payload, hashlib.sha256).hexdigest()
+    settings.SECRET_KEY = "another-secret-for-this-test"
+    assert audit_key() == hashlib.sha256(b"onething.audit-chain:another-secret-for-this-test").digest()
+    settings.ONETHING_AUDIT_KEY = "a-key-of-its-own"
+    assert audit_key() == b"a-key-of-its-own"
+    assert content_digest(event) == hmac.new(b"a-key-of-its-own", payload, hashlib.sha256).hexdigest()

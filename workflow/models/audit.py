@@ -4,6 +4,7 @@ rows because CaseEvent.save and its bulk_create call it; verifying the chain is 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -86,7 +87,12 @@ def audit_key() -> bytes:
     configured = getattr(settings, "ONETHING_AUDIT_KEY", "")
     if configured:
         return configured.encode()
-    return hashlib.sha256(b"onething.audit-chain:" + settings.SECRET_KEY.encode()).digest()
+    return _derived_key(settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=8)
+def _derived_key(secret: str) -> bytes:
+    return hashlib.sha256(b"onething.audit-chain:" + secret.encode()).digest()
 
 
 def content_digest(event) -> str:
@@ -108,7 +114,7 @@ def content_digest(event) -> str:
         separators=(",", ":"),
         default=str,
     )
-    return hmac.new(audit_key(), payload.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(audit_key(), payload.encode("utf-8"), "sha256").hex()
 
 
 def link_hash(previous: str, seq: int, digest: str) -> str:
