@@ -272,10 +272,15 @@ def _json_rows(objs: list[Model], fields: list, connection) -> str | None:
                     return None
                 row[f.column] = _json_value(f.get_db_prep_save(value, connection=connection))
             rows.append(row)
-        # no ``default``: what a JSONField holds is JSON already, or the ORM's own path refuses it
-        return json.dumps(rows, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return _json_text(rows)
     except (TypeError, ValueError):  # _NotJson is a TypeError
         return None
+
+
+def _json_text(rows: list[dict]) -> str:
+    """A batch's rows as the one JSON parameter of their INSERT. No ``default``: what a JSONField holds is JSON
+    already, or the ORM's own path refuses it; no NaN, which PostgreSQL's JSON does not read."""
+    return json.dumps(rows, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def _json_insert(model: type[Model], fields: list, connection) -> str:
@@ -304,13 +309,13 @@ def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list
     payload = []
     for i, (obj, event) in enumerate(zip(rows.objs, rows.events, strict=True)):
         row = {
-            f"c{k}": _json_value(f.get_db_prep_save(f.value_from_object(obj), connection)) for k, f in enumerate(fields)
+            f"c{k}": _json_value(f.get_db_prep_save(getattr(obj, f.attname), connection)) for k, f in enumerate(fields)
         }
         for j, name in enumerate(rows.with_event_id):
             row[f"p{j}"], row[f"s{j}"] = rows.with_event_id[name][i]
         row["event"] = position[id(event)]
         payload.append(row)
-    return statement, [json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))]
+    return statement, [_json_text(payload)]
 
 
 _EVENT_ROWS: dict[tuple, tuple[str, list]] = {}
