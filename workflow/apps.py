@@ -6,6 +6,11 @@ class WorkflowConfig(AppConfig):
     verbose_name = "一件事办理"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from .timestamp_loader import use_c_loader
+
+        connection_created.connect(use_c_loader, dispatch_uid="workflow.timestamp_loader")
         from . import (
             checks,  # noqa: F401  (registers system checks)
             clock,  # noqa: F401  (drops cached calendar years when one is edited)
