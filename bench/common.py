@@ -193,6 +193,11 @@ class SqlCounter:
         self.db_seconds = 0.0  # wall time inside cursor.execute: round trips and PostgreSQL's work
         self.active = False
 
+    @staticmethod
+    def statement_texts(samples: list) -> list[str]:
+        """The statements of ``samples`` on one line each (whitespace collapsed), for the report."""
+        return [" ".join(str(sql).split()) for sql in samples]
+
     @property
     def total(self) -> int:
         return self.statements + self.begins + self.commits + self.rollbacks
@@ -205,7 +210,7 @@ class SqlCounter:
     def _wrapper(self, execute, sql, params, many, context):
         if self.active:
             self.statements += 1
-            self.samples.append(" ".join(str(sql).split()))
+            self.samples.append(sql)  # as sent; normalised by ``statement_texts`` after the timing
             raw = self.connection.connection
             if raw is not None and not raw.autocommit and raw.info.transaction_status == 0:  # IDLE → BEGIN
                 self.begins += 1

@@ -275,8 +275,8 @@ def _measure_flow(name: str, key: str, form: dict, users: dict, counter: SqlCoun
         },
         "state_bytes": last["state_bytes"],
         "bare_json_bytes": json_bytes,
-        "statement_samples": [sql[:100] for sql in last["samples"]],
-        "statement_purposes": statement_purposes(last["samples"]),
+        "statement_samples": [sql[:100] for sql in SqlCounter.statement_texts(last["samples"])],
+        "statement_purposes": statement_purposes(SqlCounter.statement_texts(last["samples"])),
     }
 
 
