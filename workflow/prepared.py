@@ -48,7 +48,7 @@ _DATE_MARKER = dt.date(1, 1, 1)
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    model: type[Model]
+    model: type[Model] | None  # None: a values() queryset, for ``statement``
     slots: list  # per statement parameter: (argument name, list index or None, None, adapt), or a constant the ORM put
     # there: (None, None, the constant, None)
     init_list: list[str]
@@ -70,11 +70,26 @@ class PreparedQuery(Generic[M]):
         return next(iter(self.all(using, **arguments)), None)
 
     def all(self, using: str = "default", **arguments) -> list[M]:
+        compiled, params = self._bound(using, arguments)
+        if compiled.model is None:
+            raise TypeError("PreparedQuery.all makes model instances: its queryset must not be values()")
+        connection = connections[using]
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return [_instance(compiled, list(row), using, connection) for row in rows]
+
+    def statement(self, using: str = "default", **arguments) -> tuple[str, list]:
+        """The SQL and parameters ``all`` would send, for a statement of the caller's that reads them as a subquery
+        (its columns are the queryset's, in order; a ``values_list`` queryset is allowed here)."""
+        compiled, params = self._bound(using, arguments)
+        return compiled.sql, params
+
+    def _bound(self, using: str, arguments: dict) -> tuple[_Compiled, list]:
         shape = (using, *sorted((name, _kind(value)) for name, value in arguments.items()))
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compiled[shape] = _compile(self.build, using, arguments)
-        connection = connections[using]
         params = []
         for name, index, constant, adapt in compiled.slots:
             if name is None:
@@ -82,10 +97,7 @@ class PreparedQuery(Generic[M]):
                 continue
             value = arguments[name] if index is None else arguments[name][index]
             params.append(adapt(value) if adapt else value)
-        with prepared_cursor(connection) as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        return [_instance(compiled, list(row), using, connection) for row in rows]
+        return compiled, params
 
 
 def _kind(value) -> object:
@@ -142,6 +154,8 @@ def _compile(build: Callable[..., QuerySet], using: str, arguments: dict) -> _Co
     if missing:
         raise ValueError(f"PreparedQuery: the statement does not use the argument(s) {sorted(missing)}")
     klass_info, select = compiler.klass_info, compiler.select
+    if klass_info is None:  # values(): rows, not instances (``statement`` only)
+        return _Compiled(sql, None, slots, [], slice(0), [], [], {})
     fields = klass_info["select_fields"]
     model_slice = slice(fields[0], fields[-1] + 1)
     converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])

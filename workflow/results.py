@@ -272,42 +272,56 @@ def held_licences(*, id_number: str, credit_code: str = "", today: dt.date | Non
     )
 
 
-def reuse_licences(case: Case, writes) -> list[MaterialReuse]:
+def reuse_holder(applicant_id_number: str, form: dict) -> dict:
+    """Whose licences 免提交 reuses: the applicant's ID and the enterprise's credit code among the case's answers."""
+    return {"id_number": applicant_id_number, "credit_code": str(form.get("credit_code") or "") or None}
+
+
+def held_licences_statement(*, id_number: str, credit_code: str | None, today: dt.date) -> tuple[str, list]:
+    """The SQL and parameters of the holder's newest valid licence per material, as rows ``(licence id, material)``,
+    for the opening's statement that draws the case number to read as a subquery (PostgreSQL): what
+    ``reuse_licences`` chooses from, read without a round trip of its own."""
+    return _newest_held_licences.statement(id_number=id_number, credit_code=credit_code, case_id=None, today=today)
+
+
+def reuse_licences(case: Case, writes, held: list[tuple[int, str]] | None = None) -> list[MaterialReuse]:
     """免提交: attach, for each material on the case's checklist, the newest valid (unrevoked) e-licence an
     earlier case issued to the same holder (the enterprise's credit code or the applicant's ID) that stands for it.
-    The rows are written with the opening's other writes (``writes``: the step's ``WriteBatch``)."""
+    ``held``: those licences as ``(licence id, material)``, newest first per material, when the caller read them
+    (``held_licences_statement``); else they are read here. The rows are written with the opening's other writes
+    (``writes``: the step's ``WriteBatch``)."""
     wanted = {m["code"]: m["name"] for m in materials_checklist(case)}
     if not wanted:
         return []
-    chosen: dict[str, ELicence] = {}
-    newest = _newest_held_licences.all(
-        id_number=case.applicant_id_number,
-        credit_code=str(case.form_data.get("credit_code") or "") or None,
-        case_id=case.pk,
-        today=timezone.localdate(),
-    )
-    for licence in newest:
-        if licence.item.licence_material in wanted:
-            chosen.setdefault(licence.item.licence_material, licence)
+    if held is None:
+        held = list(
+            _newest_held_licences.build(
+                **reuse_holder(case.applicant_id_number, case.form_data), case_id=case.pk, today=timezone.localdate()
+            )
+        )
+    chosen: dict[str, int] = {}
+    for licence_id, material in held:
+        if material in wanted:
+            chosen.setdefault(material, licence_id)
     rows = [
-        MaterialReuse(case=case, material_code=code, material_name=wanted[code], licence=licence)
-        for code, licence in chosen.items()
+        MaterialReuse(case=case, material_code=code, material_name=wanted[code], licence_id=licence_id)
+        for code, licence_id in chosen.items()
     ]
     writes.insert(rows)
     return rows
 
 
 @PreparedQuery
-def _newest_held_licences(*, id_number: str, credit_code: str | None, case_id: int, today: dt.date):
-    """The holder's valid licences of other cases, newest first per material (on PostgreSQL only the newest per
-    material: DISTINCT ON, not every licence the holder ever got); every opening reads it, so compiled once."""
+def _newest_held_licences(*, id_number: str, credit_code: str | None, case_id: int | None, today: dt.date):
+    """The holder's valid licences (of other cases than ``case_id``), newest first per material, as ``(licence id,
+    material)`` (on PostgreSQL only the newest per material: DISTINCT ON, not every licence the holder ever got)."""
     licences = (
         held_licences(id_number=id_number, credit_code=credit_code or "", today=today)
-        .exclude(case_id=case_id)
-        .select_related("item")
-        .only("issued_at", "item__licence_material")  # what the choice reads: the sort handles narrow rows
         .order_by("item__licence_material", "-issued_at")
+        .values_list("pk", "item__licence_material")
     )
+    if case_id is not None:
+        licences = licences.exclude(case_id=case_id)
     if connection.vendor == "postgresql":
         licences = licences.distinct("item__licence_material")
     return licences

@@ -141,6 +141,54 @@ def test_a_licence_issued_earlier_replaces_the_material_in_the_next_case(users):
     assert not MaterialReuse.objects.filter(case=other).exists()  # another holder: nothing to reuse
 
 
+def test_the_newest_valid_licence_is_reused_and_read_with_the_case_number(users):
+    """Of several licences for the material, the newest that is valid and not revoked is attached; on PostgreSQL
+    the opening reads them in the statement that draws its case number, not in one of their own."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from workflow.models import MaterialReuse
+
+    services.one_thing_compose(
+        key="seal_and_tax",
+        name="印章与税务一件事",
+        lead_department="public_security",
+        items=[services.ItemLink("000105402000"), services.ItemLink("000112103000")],
+        promised_limit_days=2,
+        generate_process=True,
+    )
+    form = {
+        k: v for k, v in ENTERPRISE_FORM.items() if k not in ("enterprise_type", "registered_capital", "business_scope")
+    }
+    licences = []
+    for _ in range(4):  # four 企业开办 cases, each approved with its 营业执照
+        case = open_and_accept(users)
+        for department in DEPARTMENTS:
+            decide(users, case, department)
+        licences.append(ELicence.objects.get(case=case, issuer_id="market_regulation"))
+    oldest, newer, revoked, expired = licences
+    start = oldest.issued_at
+    ELicence.objects.filter(pk=newer.pk).update(issued_at=start + dt.timedelta(days=1))
+    ELicence.objects.filter(pk=revoked.pk).update(
+        issued_at=start + dt.timedelta(days=2), revoked_at=timezone.now(), revoked_reason="撤销"
+    )
+    ELicence.objects.filter(pk=expired.pk).update(
+        issued_at=start + dt.timedelta(days=3), valid_to=timezone.localdate() - dt.timedelta(days=1)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        second = services.case_open(
+            user=users["window1"], one_thing_key="seal_and_tax", applicant=APPLICANT, form=form
+        ).case
+    [reuse] = MaterialReuse.objects.filter(case=second)
+    assert (reuse.material_code, reuse.licence) == ("business_licence", newer)
+    if connection.vendor == "postgresql":
+        reads = [q["sql"] for q in queries if "workflow_elicence" in q["sql"]]
+        assert len(reads) == 1 and "workflow_casenumbercounter" in reads[0]
+
+
 def test_an_applicants_licences_are_found_on_the_licences_alone_and_old_ones_get_their_applicant(users):
     """The 营业执照's holder is the enterprise (its credit code): the applicant's own licences are found by the
     applicant the licence keeps from its case (migration 0025 gave the licences before it theirs), on the licences

@@ -38,7 +38,7 @@ from ..models import (
     StaffRole,
 )
 from ..prepared import PreparedQuery, prepared_cursor
-from ..results import reuse_licences
+from ..results import held_licences_statement, reuse_holder, reuse_licences
 from ..selectors.cases import (
     asked_fields,
     asked_materials,
@@ -193,7 +193,8 @@ def open_case_at(
     form = checked.answers
 
     version = pinned.process_version
-    case_no, case_id = _next_case_no(accepting.code)
+    # 免提交: the applicant's held licences come back with the case number, in its statement (PostgreSQL)
+    case_no, case_id, held = _next_case_no(accepting.code, reuse_holder(applicant["id_number"], form))
     code = query_codes.new_query_code()
     initial = bpmn.initial_data(case_no=case_no, one_thing=one_thing.key, form=form)
     try:
@@ -252,7 +253,7 @@ def open_case_at(
             reason_label=VISIT_REASONS["submission"],
             by="agent" if agent_row else "applicant",
         )
-    persist_step(step, creating=True, before_events=_reuse_licences)
+    persist_step(step, creating=True, before_events=lambda step: _reuse_licences(step, held))
     return OpenedCase(case=case, query_code=code)
 
 
@@ -282,9 +283,9 @@ def applicant_problems(applicant: dict) -> dict[str, list[str]]:
     return {"applicant.id_number": [message]} if message else {}
 
 
-def _reuse_licences(step: Step) -> None:
+def _reuse_licences(step: Step, held: list[tuple[int, str]] | None) -> None:
     """免提交: attach earlier e-licences once the case row exists; its event joins the opening's batch."""
-    reused = reuse_licences(step.case, step.writes)
+    reused = reuse_licences(step.case, step.writes, held)
     if reused:
         step.event(
             "materials_reused",
@@ -294,26 +295,33 @@ def _reuse_licences(step: Step) -> None:
         )
 
 
-def _next_case_no(hall_code: str) -> tuple[str, int | None]:
+def _next_case_no(hall_code: str, holder: dict) -> tuple[str, int | None, list[tuple[int, str]] | None]:
     """办件编号: the receiving hall's code + date + a per-day sequence, drawn in one upsert that locks the day's
     row until commit. The sequence is the installation's, shared by its halls: unique, gapless across halls.
 
     On PostgreSQL the same statement draws the case row's id from its sequence, so that the row is inserted with
-    the opening's other writes in one statement (``persist_step``); elsewhere the id is None (the row is saved on
-    its own)."""
+    the opening's other writes in one statement (``persist_step``), and returns the licences 免提交 chooses from,
+    those ``holder`` (``results.reuse_holder``) holds (``results.held_licences_statement``); elsewhere the id and
+    the licences are None (the row is saved on its own, and ``reuse_licences`` reads the licences)."""
     if not halls.HALL_CODE_RE.fullmatch(hall_code):
         raise Conflict(f"大厅编码“{hall_code}”无法用作办件编号前缀：{halls.HALL_CODE_MESSAGE}")
     today = timezone.localdate()
     table = CaseNumberCounter._meta.db_table
-    case_id = ", nextval(pg_get_serial_sequence(%s, 'id'))" if connection.vendor == "postgresql" else ""
+    upsert = f"INSERT INTO {table} (day, last) VALUES (%s, 1) ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1"
     with prepared_cursor(connection) as cursor:  # the same text at every opening: planned once per connection
+        if connection.vendor != "postgresql":
+            cursor.execute(f"{upsert} RETURNING last", [today])
+            (number,) = cursor.fetchone()
+            return f"{hall_code}{today:%Y%m%d}{number:06d}", None, None
+        held_sql, held_params = held_licences_statement(**holder, today=today)
         cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last{case_id}",
-            [today, Case._meta.db_table] if case_id else [today],
+            f"{upsert} RETURNING last, nextval(pg_get_serial_sequence(%s, 'id')), "
+            "(SELECT json_agg(json_build_array(held.licence_id, held.material)) "
+            f"FROM ({held_sql}) AS held (licence_id, material))",
+            [today, Case._meta.db_table, *held_params],
         )
-        number, *allocated = cursor.fetchone()
-    return f"{hall_code}{today:%Y%m%d}{number:06d}", allocated[0] if allocated else None
+        number, case_id, held = cursor.fetchone()
+    return f"{hall_code}{today:%Y%m%d}{number:06d}", case_id, [(row[0], row[1]) for row in held or ()]
 
 
 def _open_task_in_lane(case: Case, lane: str) -> HumanTask:
