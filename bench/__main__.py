@@ -26,7 +26,7 @@ FULL = {
     "state": {"departments": [1, 3, 5, 10], "rounds": [0, 1, 3, 10]},
     "pdf": {"warm": 20},
     "lifecycle": {"rounds": 30, "warmup": 5},
-    "viewflow": {"rounds": 30, "warmup": 5},  # warm-up as section 1's: ours' batch shapes get their generic plans
+    "viewflow": {"rounds": 60, "warmup": 5},  # warm-up as section 1's: ours' batch shapes get their generic plans
     "http": {"clients": [1, 4, 16], "lifecycles": {"1": 20, "4": 40, "16": 64}},
     "year": {
         "cases": 163_506,
