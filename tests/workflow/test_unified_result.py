@@ -106,11 +106,8 @@ def test_a_correction_that_only_touches_the_asking_departments_fields_reopens_on
     assert not CaseEvent.objects.filter(case=case, kind="reopened").exists()
 
 
-def test_a_licence_issued_earlier_replaces_the_material_in_the_next_case(users):
-    """免提交: the business licence from 企业开办 is attached to the same applicant's next case that needs it —
-    one whose own items do not issue it (a one-thing never asks for what it produces itself)."""
-    from workflow.models import MaterialReuse
-
+def _seal_and_tax() -> dict:
+    """A one-thing that needs the business licence without issuing it (印章 and 税务); its form for the applicant."""
     services.one_thing_compose(
         key="seal_and_tax",
         name="印章与税务一件事",
@@ -119,9 +116,17 @@ def test_a_licence_issued_earlier_replaces_the_material_in_the_next_case(users):
         promised_limit_days=2,
         generate_process=True,
     )
-    form = {
+    return {
         k: v for k, v in ENTERPRISE_FORM.items() if k not in ("enterprise_type", "registered_capital", "business_scope")
     }
+
+
+def test_a_licence_issued_earlier_replaces_the_material_in_the_next_case(users):
+    """免提交: the business licence from 企业开办 is attached to the same applicant's next case that needs it —
+    one whose own items do not issue it (a one-thing never asks for what it produces itself)."""
+    from workflow.models import MaterialReuse
+
+    form = _seal_and_tax()
     first = open_and_accept(users)
     for department in DEPARTMENTS:
         decide(users, first, department)
@@ -152,17 +157,7 @@ def test_the_newest_valid_licence_is_reused_and_read_with_the_case_number(users)
 
     from workflow.models import MaterialReuse
 
-    services.one_thing_compose(
-        key="seal_and_tax",
-        name="印章与税务一件事",
-        lead_department="public_security",
-        items=[services.ItemLink("000105402000"), services.ItemLink("000112103000")],
-        promised_limit_days=2,
-        generate_process=True,
-    )
-    form = {
-        k: v for k, v in ENTERPRISE_FORM.items() if k not in ("enterprise_type", "registered_capital", "business_scope")
-    }
+    form = _seal_and_tax()
     licences = []
     for _ in range(4):  # four 企业开办 cases, each approved with its 营业执照
         case = open_and_accept(users)
