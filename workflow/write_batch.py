@@ -23,7 +23,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections
+from django.db import connections, models
 from django.db.models import AutoField, Model, QuerySet, sql
 
 from .errors import ConcurrentUpdate
@@ -263,18 +263,51 @@ def _json_rows(objs: list[Model], fields: list, connection) -> str | None:
     """The rows as ``_json_insert`` takes them; None when a value is an expression or not of a kind JSON carries (the
     ORM inserts those rows, and says what is wrong with a value, as ``bulk_create`` would)."""
     rows = []
+    plain = [(f.attname, f.column, f, _plain_kinds(f)) for f in fields]
     try:
         for obj in objs:
             row = {}
-            for f in fields:
-                value = getattr(obj, f.attname)
+            for attname, column, f, kinds in plain:
+                value = getattr(obj, attname)
+                if type(value) in kinds:  # what the field's prep returns unchanged
+                    row[column] = value
+                    continue
                 if hasattr(value, "resolve_expression"):
                     return None
-                row[f.column] = _json_value(f.get_db_prep_save(value, connection=connection))
+                row[column] = _json_value(f.get_db_prep_save(value, connection=connection))
             rows.append(row)
         return _json_text(rows)
     except (TypeError, ValueError):  # _NotJson is a TypeError
         return None
+
+
+# Fields whose ``get_db_prep_save`` gives a value of these exact types back as JSON writes it anyway (a str as it is;
+# an int as it is, or wrapped in psycopg's Int4/Int8, an int subclass JSON writes as the int; a bool as it is), so a
+# row's plain values skip the field's prep (tested field by field); anything else (None, an enum member, a subclass,
+# a value of another type) goes through it.
+_TEXT, _INT = (str,), (int,)
+_PLAIN_FIELDS: dict[type, tuple[type, ...]] = {
+    models.AutoField: _INT,
+    models.BigAutoField: _INT,
+    models.SmallAutoField: _INT,
+    models.CharField: _TEXT,
+    models.TextField: _TEXT,
+    models.IntegerField: _INT,
+    models.BigIntegerField: _INT,
+    models.SmallIntegerField: _INT,
+    models.PositiveIntegerField: _INT,
+    models.PositiveBigIntegerField: _INT,
+    models.PositiveSmallIntegerField: _INT,
+    models.BooleanField: (bool,),
+}
+
+
+def _plain_kinds(f) -> tuple[type, ...]:
+    """The value types ``f``'s prep leaves as they are: its own, or for a foreign key its target's (the key's prep
+    is its target field's)."""
+    if type(f) is models.ForeignKey:
+        return _PLAIN_FIELDS.get(type(f.target_field), ())
+    return _PLAIN_FIELDS.get(type(f), ())
 
 
 def _json_text(rows: list[dict]) -> str:

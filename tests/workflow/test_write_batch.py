@@ -297,3 +297,26 @@ def test_a_value_json_cannot_carry_goes_the_orms_way_and_is_refused_as_it_refuse
     theirs.result = bad.result
     with pytest.raises(TypeError), transaction.atomic():
         HumanTask.objects.bulk_create([theirs])
+
+
+def test_a_rows_plain_values_skip_only_a_prep_that_returns_them_as_they_are():
+    """``_json_rows`` writes a value of a plain field (text, integer, boolean, or a key to such a field) as it is,
+    without the field's ``get_db_prep_save``: what that prep returns must be written as the same JSON, on this
+    backend (PostgreSQL's integer prep wraps an int in psycopg's Int4/Int8, which JSON writes as the int)."""
+    from django.db import models
+
+    from workflow.models import ELicence
+    from workflow.write_batch import _PLAIN_FIELDS, _json_text, _json_value, _plain_kinds
+
+    samples = {str: ["", "统一社会信用代码", "x" * 300], int: [0, -7, 2**40], bool: [True, False]}
+    fields = [cls(primary_key=True) if issubclass(cls, models.AutoField) else cls() for cls in _PLAIN_FIELDS]
+    fields += [f for model in (HumanTask, ELicence) for f in model._meta.concrete_fields if f.is_relation]
+    checked = 0
+    for f in fields:
+        for kind in _plain_kinds(f):
+            for value in samples[kind]:
+                prepared = _json_value(f.get_db_prep_save(value, connection=connection))
+                assert _json_text([{"c": prepared}]) == _json_text([{"c": value}]), (f, value)
+                checked += 1
+    assert checked > 40
+    assert _plain_kinds(models.JSONField()) == _plain_kinds(models.DateTimeField()) == ()
