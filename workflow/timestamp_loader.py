@@ -14,8 +14,7 @@ the C loader; on any other (another zone, the pure-Python psycopg) Django's stay
 from __future__ import annotations
 
 import datetime as dt
-
-_LOADER: list = []
+import functools
 
 
 def use_c_loader(sender, connection, **kwargs) -> None:
@@ -28,31 +27,28 @@ def use_c_loader(sender, connection, **kwargs) -> None:
     connection.connection.adapters.register_loader("timestamptz", loader)
 
 
+@functools.cache
 def _c_loader_class():
     """A loader whose ``load`` is the C loader's own (psycopg's C row maker calls it without a Python frame of ours),
     with the ``timezone`` attribute Django's cursor factory compares before it registers a loader per cursor; None
     when psycopg runs without its C extension."""
-    if not _LOADER:
-        import importlib
+    import importlib
 
-        from psycopg import pq
-        from psycopg.adapt import Loader
+    from psycopg import pq
+    from psycopg.adapt import Loader
 
-        if pq.__impl__ not in ("binary", "c"):
-            _LOADER.append(None)
-        else:
-            extension = importlib.import_module(f"psycopg_{pq.__impl__}._psycopg")  # psycopg-binary or psycopg-c
-            CLoader = extension.TimestamptzLoader
+    if pq.__impl__ not in ("binary", "c"):
+        return None
+    CLoader = importlib.import_module(f"psycopg_{pq.__impl__}._psycopg").TimestamptzLoader  # psycopg-binary or -c
 
-            class UtcTimestampLoader(Loader):
-                timezone = dt.UTC
+    class UtcTimestampLoader(Loader):
+        timezone = dt.UTC
 
-                def __init__(self, oid, context=None):
-                    super().__init__(oid, context)
-                    self.load = CLoader(oid, context).load  # the session's zone, UTC: timezone.utc
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self.load = CLoader(oid, context).load  # the session's zone, UTC: timezone.utc
 
-                def load(self, data):  # shadowed per instance; declared because Loader's is abstract
-                    raise NotImplementedError
+        def load(self, data):  # shadowed per instance; declared because Loader's is abstract
+            raise NotImplementedError
 
-            _LOADER.append(UtcTimestampLoader)
-    return _LOADER[0]
+    return UtcTimestampLoader

@@ -269,12 +269,9 @@ def _json_rows(objs: list[Model], fields: list, connection) -> str | None:
             row = {}
             for attname, column, f, kinds in plain:
                 value = getattr(obj, attname)
-                if type(value) in kinds:  # what the field's prep returns unchanged
-                    row[column] = value
-                    continue
-                if hasattr(value, "resolve_expression"):
+                if type(value) not in kinds and hasattr(value, "resolve_expression"):
                     return None
-                row[column] = _json_value(f.get_db_prep_save(value, connection=connection))
+                row[column] = _field_json(f, kinds, value, connection)
             rows.append(row)
         return _json_text(rows)
     except (TypeError, ValueError):  # _NotJson is a TypeError
@@ -300,6 +297,12 @@ _PLAIN_FIELDS: dict[type, tuple[type, ...]] = {
     models.PositiveSmallIntegerField: _INT,
     models.BooleanField: (bool,),
 }
+
+
+def _field_json(f, kinds: tuple[type, ...], value, connection):
+    """A field's value as a batch's JSON rows carry it: a plain value (``kinds``: ``_plain_kinds(f)``) as it is,
+    anything else as the field's prep gives it to the ORM's insert."""
+    return value if type(value) in kinds else _json_value(f.get_db_prep_save(value, connection=connection))
 
 
 def _plain_kinds(f) -> tuple[type, ...]:
@@ -342,7 +345,7 @@ def _after_events(rows: _EventRows, events: list, connection) -> tuple[str, list
     payload = []
     for i, (obj, event) in enumerate(zip(rows.objs, rows.events, strict=True)):
         row = {
-            f"c{k}": _json_value(f.get_db_prep_save(getattr(obj, f.attname), connection)) for k, f in enumerate(fields)
+            f"c{k}": _field_json(f, kinds, getattr(obj, f.attname), connection) for k, (f, kinds) in enumerate(fields)
         }
         for j, name in enumerate(rows.with_event_id):
             row[f"p{j}"], row[f"s{j}"] = rows.with_event_id[name][i]
@@ -355,7 +358,8 @@ _EVENT_ROWS: dict[tuple, tuple[str, list]] = {}
 
 
 def _event_rows_insert(model: type[Model], event_field: str, derived_names: tuple, connection) -> tuple[str, list]:
-    """The INSERT of ``_after_events`` and the fields whose values it takes, compiled once per model and shape."""
+    """The INSERT of ``_after_events`` and the fields whose values it takes (each with its ``_plain_kinds``), compiled
+    once per model and shape."""
     key = (connection.alias, model, event_field, derived_names)
     known = _EVENT_ROWS.get(key)
     if known is not None:
@@ -381,8 +385,8 @@ def _event_rows_insert(model: type[Model], event_field: str, derived_names: tupl
         f"WITH ORDINALITY AS r({', '.join(names)}, event, ord) "
         "JOIN appended ON appended.seq = (SELECT seq FROM head) + r.event ORDER BY r.ord RETURNING id"
     )
-    _EVENT_ROWS[key] = (statement, fields)
-    return statement, fields
+    _EVENT_ROWS[key] = (statement, [(f, _plain_kinds(f)) for f in fields])
+    return _EVENT_ROWS[key]
 
 
 # The UPDATEs a step sends have a few shapes (the case row by id and version, a task row by id while open): the ORM
